@@ -1,0 +1,60 @@
+/*
+ * commands.h — the command table: every pgwarden command, one line each.
+ *
+ * Adding a command:
+ *   1. add a line to PGW_COMMAND_TABLE below (kept in alphabetical order):
+ *      name, one-line summary (shown by `pgwarden --help`), flags;
+ *   2. write src/cmd/NAME.c with `int cmd_NAME(struct pgw_ctx *ctx, int argc,
+ *      char **argv)` — parse options with cmd/opt.h, call the layers, render
+ *      through out/, return an exit code (util/exitcode.h);
+ *   3. write docs/NAME.md whose first ```text block is the --help text, and
+ *      list it in EMBED_FILES in CMakeLists.txt;
+ *   4. add the command to docs/pgwarden.md's list and to the README with an
+ *      example and its real output;
+ *   5. add CLI cases (tests/cases/cli/) for -h and a bad option, and tests
+ *      for what it does.
+ *
+ * Flags, read by main() before the command runs:
+ *   PGW_CMD_NEEDS_DB  resolve the target database first (--db, DATABASE_URL,
+ *                     --env, the local cluster) and put it in ctx->target;
+ *   PGW_CMD_WRITES    the command can change files or databases (shown in
+ *                     help; the MCP server only offers these when asked).
+ */
+#ifndef PGW_COMMANDS_H
+#define PGW_COMMANDS_H
+
+#include "cmd/cmd.h"
+
+#define PGW_CMD_NEEDS_DB	0x01
+#define PGW_CMD_WRITES		0x02
+
+#define PGW_COMMAND_TABLE(X) \
+	X(help,   "show help for pgwarden or one of its commands", 0) \
+	X(init,   "write pgwarden.conf and create the migrations folder", PGW_CMD_WRITES) \
+	X(local,  "run the embedded PostgreSQL: start, stop, status, reset, url, psql, sandbox", PGW_CMD_WRITES) \
+	X(target, "show which database pgwarden would use, why, and whether it answers", PGW_CMD_NEEDS_DB)
+
+#define PGW_DECLARE_CMD(name, summary, flags) \
+	int cmd_##name(struct pgw_ctx *ctx, int argc, char **argv);
+PGW_COMMAND_TABLE(PGW_DECLARE_CMD)
+#undef PGW_DECLARE_CMD
+
+struct pgw_command
+{
+	const char *name;
+	const char *summary;
+	int			flags;
+	int			(*fn) (struct pgw_ctx *ctx, int argc, char **argv);
+};
+
+extern const struct pgw_command pgw_commands[];
+extern const size_t pgw_ncommands;
+
+/* The command named name, or NULL. */
+const struct pgw_command *command_find(const char *name);
+
+/* Prints the --help text of a command (NULL: pgwarden's own) on stdout.
+ * Returns PGW_EXIT_OK, or PGW_EXIT_INTERNAL when its docs page is missing. */
+int			command_print_help(const char *name);
+
+#endif

@@ -1,0 +1,1390 @@
+/*
+ * local.c — the embedded PostgreSQL cluster and sandboxes (see local.h).
+ */
+#include <dirent.h>
+#include <stdarg.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <glob.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libpq-fe.h>
+
+#include "db/local.h"
+#include "out/progress.h"
+#include "util/embedded.h"
+#include "util/error.h"
+#include "util/fs.h"
+#include "util/mem.h"
+#include "util/sha256.h"
+#include "util/text.h"
+
+#define STATE_FILE "pgwarden.state"
+#define START_TIMEOUT_MS 60000
+#define STOP_TIMEOUT_MS 60000
+
+/* --- binaries ---------------------------------------------------------- */
+
+static bool
+has_server_binaries(const char *dir)
+{
+	char	   *initdb = fs_join(dir, "initdb");
+	char	   *postgres = fs_join(dir, "postgres");
+	bool		ok = access(initdb, X_OK) == 0 && access(postgres, X_OK) == 0;
+
+	free(initdb);
+	free(postgres);
+	return ok;
+}
+
+/* Reads "postgres (PostgreSQL) 15.18 (Debian ...)" from postgres --version. */
+static int
+read_version(struct pgw_pgbin *bin)
+{
+	char	   *postgres = fs_join(bin->dir, "postgres");
+	char	   *argv[] = {postgres, "--version", NULL};
+	struct pgw_buf out;
+	int			status;
+	const char *p;
+	long		major;
+
+	buf_init(&out);
+	if (proc_run(argv, NULL, NULL, &out, &status) != 0 || status != 0)
+	{
+		pgw_error(PGW_ERR_CONNECT, "cannot run '%s --version'", postgres);
+		pgw_error_detail("%s", out.data);
+		free(postgres);
+		buf_release(&out);
+		return -1;
+	}
+	free(postgres);
+	p = strstr(out.data, ") ");
+	p = p ? p + 2 : out.data;
+	snprintf(bin->version, sizeof(bin->version), "%.*s", (int) strcspn(p, " \n"), p);
+	major = strtol(bin->version, NULL, 10);
+	buf_release(&out);
+	if (major < 10)
+		return pgw_error(PGW_ERR_CONNECT, "cannot tell the version of the PostgreSQL binaries in '%s'",
+						 bin->dir);
+	bin->major = (int) major;
+	return 0;
+}
+
+static bool
+try_dir(struct pgw_pgbin *bin, const char *dir)
+{
+	if (!dir || !*dir || !has_server_binaries(dir))
+		return false;
+	snprintf(bin->dir, sizeof(bin->dir), "%s", dir);
+	return true;
+}
+
+static bool
+try_pg_config(struct pgw_pgbin *bin)
+{
+	const char *path = getenv("PATH");
+	char	   *copy;
+	char	   *save = NULL;
+	char	   *dir;
+	bool		found = false;
+
+	if (!path)
+		return false;
+	copy = pgw_strdup(path);
+	for (dir = strtok_r(copy, ":", &save); dir && !found; dir = strtok_r(NULL, ":", &save))
+	{
+		char	   *pgc = fs_join(dir, "pg_config");
+		char	   *argv[] = {pgc, "--bindir", NULL};
+		struct pgw_buf out;
+		int			status;
+
+		if (access(pgc, X_OK) == 0)
+		{
+			buf_init(&out);
+			if (proc_run(argv, NULL, NULL, &out, &status) == 0 && status == 0)
+				found = try_dir(bin, text_trim(out.data));
+			buf_release(&out);
+		}
+		free(pgc);
+	}
+	free(copy);
+	pgw_error_clear();
+	return found;
+}
+
+static bool
+try_debian_dirs(struct pgw_pgbin *bin)
+{
+	glob_t		g;
+	long		best = -1;
+	size_t		i;
+	char		best_dir[4096] = "";
+
+	if (glob("/usr/lib/postgresql/*/bin", 0, NULL, &g) != 0)
+		return false;
+	for (i = 0; i < g.gl_pathc; i++)
+	{
+		const char *v = g.gl_pathv[i] + strlen("/usr/lib/postgresql/");
+		long		major = strtol(v, NULL, 10);
+
+		if (major > best && has_server_binaries(g.gl_pathv[i]))
+		{
+			best = major;
+			snprintf(best_dir, sizeof(best_dir), "%s", g.gl_pathv[i]);
+		}
+	}
+	globfree(&g);
+	return best >= 0 && try_dir(bin, best_dir);
+}
+
+static bool
+try_path(struct pgw_pgbin *bin)
+{
+	const char *path = getenv("PATH");
+	char	   *copy;
+	char	   *save = NULL;
+	char	   *dir;
+	bool		found = false;
+
+	if (!path)
+		return false;
+	copy = pgw_strdup(path);
+	for (dir = strtok_r(copy, ":", &save); dir && !found; dir = strtok_r(NULL, ":", &save))
+	{
+		char		resolved[PATH_MAX];
+		char	   *initdb = fs_join(dir, "initdb");
+
+		/* Debian links initdb into /usr/local/bin or similar: follow the link
+		 * to find the folder that also has postgres */
+		if (realpath(initdb, resolved))
+		{
+			char	   *d = fs_dirname(resolved);
+
+			found = try_dir(bin, d);
+			free(d);
+		}
+		free(initdb);
+	}
+	free(copy);
+	return found;
+}
+
+int
+local_find_binaries(const char *configured, struct pgw_pgbin *bin)
+{
+	const char *forced = getenv("PGWARDEN_PG_BINDIR");
+
+	memset(bin, 0, sizeof(*bin));
+	if (forced && *forced)
+	{
+		if (!try_dir(bin, forced))
+		{
+			pgw_error(PGW_ERR_CONNECT, "no PostgreSQL server binaries in '%s'", forced);
+			pgw_error_detail("PGWARDEN_PG_BINDIR names a folder without initdb and postgres");
+			pgw_error_hint("point PGWARDEN_PG_BINDIR at PostgreSQL's bin folder, or unset it");
+			return -1;
+		}
+	}
+	else if (configured && *configured)
+	{
+		if (!try_dir(bin, configured))
+		{
+			pgw_error(PGW_ERR_CONNECT, "no PostgreSQL server binaries in '%s'", configured);
+			pgw_error_detail("[local] bindir names a folder without initdb and postgres");
+			pgw_error_hint("fix [local] bindir in pgwarden.conf, or remove it to search");
+			return -1;
+		}
+	}
+	else if (!try_pg_config(bin) && !try_debian_dirs(bin) && !try_path(bin))
+	{
+		pgw_error(PGW_ERR_CONNECT, "no PostgreSQL server binaries found");
+		pgw_error_detail("looked at pg_config --bindir, /usr/lib/postgresql/*/bin and PATH for initdb and postgres");
+		pgw_error_hint("install them (apt-get install postgresql-15), set [local] bindir, "
+					   "or use a database elsewhere with --db URL");
+		return -1;
+	}
+	return read_version(bin);
+}
+
+/* --- the state file ---------------------------------------------------- */
+
+static void
+state_read(struct pgw_cluster *c)
+{
+	char	   *text;
+	size_t		len;
+	char	   *line;
+	char	   *save = NULL;
+
+	c->port = 0;
+	c->major = 0;
+	c->initialized = false;
+	c->supabase = false;
+	if (fs_read_file(c->statefile, &text, &len) != 0)
+	{
+		pgw_error_clear();
+		return;
+	}
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+	{
+		char	   *eq = strchr(line, '=');
+		long		v;
+
+		if (!eq)
+			continue;
+		*eq = '\0';
+		if (!strcmp(line, "port") && text_parse_int(eq + 1, 1, 65535, &v))
+			c->port = (int) v;
+		else if (!strcmp(line, "major") && text_parse_int(eq + 1, 1, 1000, &v))
+			c->major = (int) v;
+		else if (!strcmp(line, "initialized"))
+			c->initialized = strcmp(eq + 1, "1") == 0;
+		else if (!strcmp(line, "supabase"))
+			c->supabase = strcmp(eq + 1, "1") == 0;
+		else if (!strcmp(line, "server_user"))
+		{
+			free(c->server_user);
+			c->server_user = pgw_strdup(eq + 1);
+		}
+	}
+	free(text);
+}
+
+static int
+state_write(const struct pgw_cluster *c)
+{
+	char	   *text = pgw_asprintf("# written by pgwarden local; do not edit\n"
+									"port=%d\nmajor=%d\ninitialized=%d\nsupabase=%d\nserver_user=%s\n",
+									c->port, c->major, c->initialized ? 1 : 0,
+									c->supabase ? 1 : 0, c->server_user ? c->server_user : "");
+	int			rc = fs_write_file(c->statefile, text, strlen(text), 0644);
+
+	free(text);
+	return rc;
+}
+
+static void add_note(struct pgw_cluster *c, const char *fmt,...) __attribute__((format(printf, 2, 3)));
+
+/* Notes are for the command to show; layers do not print. */
+static void
+add_note(struct pgw_cluster *c, const char *fmt,...)
+{
+	va_list		ap;
+	struct pgw_buf b;
+
+	buf_init(&b);
+	if (c->notes)
+	{
+		buf_append(&b, c->notes);
+		buf_append_char(&b, '\n');
+		free(c->notes);
+	}
+	va_start(ap, fmt);
+	buf_vprintf(&b, fmt, ap);
+	va_end(ap);
+	c->notes = buf_steal(&b);
+}
+
+/* --- opening ----------------------------------------------------------- */
+
+static void
+set_paths(struct pgw_cluster *c, const char *real)
+{
+	free(c->real_dir);
+	free(c->datadir);
+	free(c->logfile);
+	free(c->statefile);
+	c->real_dir = pgw_strdup(real);
+	c->datadir = fs_join(real, "data");
+	c->logfile = fs_join(real, "server.log");
+	c->statefile = fs_join(real, STATE_FILE);
+}
+
+int
+local_open(const struct pgw_config *cfg, const char *dir, struct pgw_cluster *c)
+{
+	char		target[PATH_MAX];
+	ssize_t		n;
+
+	memset(c, 0, sizeof(*c));
+	c->dir = fs_absolute(dir ? dir : cfg->local_dir);
+	c->dir_explicit = dir != NULL || cfg->local_dir_set;
+	n = readlink(c->dir, target, sizeof(target) - 1);
+	if (n > 0)
+	{
+		target[n] = '\0';
+		set_paths(c, target);
+	}
+	else
+		set_paths(c, c->dir);
+	state_read(c);
+	return 0;
+}
+
+void
+local_close(struct pgw_cluster *c)
+{
+	free(c->dir);
+	free(c->real_dir);
+	free(c->datadir);
+	free(c->logfile);
+	free(c->statefile);
+	free(c->server_user);
+	free(c->notes);
+	memset(c, 0, sizeof(*c));
+}
+
+/* --- the running server ------------------------------------------------- */
+
+/* The postmaster's pid from postmaster.pid, if it names a live postgres. */
+static pid_t
+running_pid(const char *datadir)
+{
+	char	   *path = fs_join(datadir, "postmaster.pid");
+	char	   *text;
+	size_t		len;
+	long		pid;
+	char	   *nl;
+
+	if (fs_read_file(path, &text, &len) != 0)
+	{
+		pgw_error_clear();
+		free(path);
+		return 0;
+	}
+	free(path);
+	nl = strchr(text, '\n');
+	if (nl)
+		*nl = '\0';
+	if (!text_parse_int(text, 1, INT_MAX, &pid))
+		pid = 0;
+	free(text);
+	if (pid > 0 && proc_alive((pid_t) pid) && proc_is_postgres((pid_t) pid))
+		return (pid_t) pid;
+	return 0;
+}
+
+static bool
+port_in_use(int port)
+{
+	struct sockaddr_in addr;
+	int			fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int			one = 1;
+	bool		busy;
+
+	if (fd < 0)
+		return false;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	memset(&addr, 0, sizeof(addr));
+	addr.sin_family = AF_INET;
+	addr.sin_port = htons((uint16_t) port);
+	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	busy = bind(fd, (struct sockaddr *) &addr, sizeof(addr)) != 0;
+	close(fd);
+	return busy;
+}
+
+/* A free port, starting from one derived from the folder so a project tends
+ * to keep the same port across resets. */
+static int
+pick_port(const char *dir)
+{
+	char		hex[PGW_SHA256_HEX_LEN + 1];
+	unsigned	seed = 0;
+	int			i;
+
+	if (sha256_hex(dir, strlen(dir), hex) == 0)
+		seed = (unsigned) strtoul((char[9]) {hex[0], hex[1], hex[2], hex[3], hex[4], hex[5], hex[6], hex[7], 0}, NULL, 16);
+	for (i = 0; i < 2000; i++)
+	{
+		int			port = 54320 + (int) ((seed + (unsigned) i) % 2000);
+
+		if (!port_in_use(port))
+			return port;
+	}
+	return 0;
+}
+
+char *
+local_conninfo(const struct pgw_cluster *c)
+{
+	return pgw_asprintf("host='%s' port=%d user=%s dbname=%s", c->real_dir, c->port,
+						PGW_LOCAL_SUPERUSER, PGW_LOCAL_DBNAME);
+}
+
+static char *
+url_encode(const char *s)
+{
+	struct pgw_buf b;
+
+	buf_init(&b);
+	for (; *s; s++)
+	{
+		unsigned char ch = (unsigned char) *s;
+
+		if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+			strchr("-._~", ch))
+			buf_append_char(&b, (char) ch);
+		else
+			buf_printf(&b, "%%%02X", ch);
+	}
+	return buf_steal(&b);
+}
+
+static char *
+socket_url(const char *dir, int port)
+{
+	char	   *enc = url_encode(dir);
+	char	   *url = pgw_asprintf("postgresql://%s@/%s?host=%s&port=%d", PGW_LOCAL_SUPERUSER,
+								   PGW_LOCAL_DBNAME, enc, port);
+
+	free(enc);
+	return url;
+}
+
+char *
+local_url(const struct pgw_cluster *c, bool socket)
+{
+	if (socket)
+		return socket_url(c->real_dir, c->port);
+	return pgw_asprintf("postgresql://%s@127.0.0.1:%d/%s", PGW_LOCAL_SUPERUSER, c->port,
+						PGW_LOCAL_DBNAME);
+}
+
+/* The last lines of the server log written since offset, for error details. */
+static char *
+log_tail(const char *logfile, long offset, int lines)
+{
+	char	   *text;
+	size_t		len;
+	const char *start;
+	const char *p;
+	int			count = 0;
+
+	if (fs_read_file(logfile, &text, &len) != 0)
+	{
+		pgw_error_clear();
+		return pgw_strdup("(the server log could not be read)");
+	}
+	start = text + ((size_t) offset <= len ? (size_t) offset : 0);
+	p = text + len;
+	while (p > start && (p[-1] == '\n'))
+		p--;
+	while (p > start)
+	{
+		if (p[-1] == '\n' && ++count == lines)
+			break;
+		p--;
+	}
+	{
+		char	   *tail = pgw_strdup(*p ? p : "(the server log is empty)");
+		size_t		n = strlen(tail);
+
+		while (n > 0 && tail[n - 1] == '\n')
+			tail[--n] = '\0';
+		free(text);
+		return tail;
+	}
+}
+
+/*
+ * Waits until the server at conninfo accepts connections or process pid is
+ * gone.  child: pid is our child (sandbox) and must be reaped with waitpid.
+ */
+static int
+wait_ready(const char *conninfo, pid_t pid, bool child, const char *logfile, long log_offset)
+{
+	int64_t		deadline = pgw_now_ms() + START_TIMEOUT_MS;
+	struct pgw_progress prog;
+	int			rc = -1;
+
+	progress_start(&prog, "waiting for the server to start", 0);
+	for (;;)
+	{
+		PGPing		ping = PQping(conninfo);
+		bool		gone;
+
+		if (ping == PQPING_OK)
+		{
+			rc = 0;
+			break;
+		}
+		if (child)
+		{
+			int			wstatus;
+
+			gone = waitpid(pid, &wstatus, WNOHANG) == pid;
+		}
+		else
+			gone = !proc_alive(pid);
+		if (gone)
+		{
+			char	   *tail = log_tail(logfile, log_offset, 15);
+
+			pgw_error(PGW_ERR_CONNECT, "the server stopped while starting");
+			pgw_error_detail("last lines of %s:\n%s", logfile, tail);
+			pgw_error_hint("fix what the log says, then run the command again");
+			free(tail);
+			break;
+		}
+		if (pgw_now_ms() > deadline)
+		{
+			pgw_error(PGW_ERR_CONNECT, "the server did not accept connections within %d s",
+					  START_TIMEOUT_MS / 1000);
+			pgw_error_hint("see %s", logfile);
+			break;
+		}
+		progress_update(&prog, 0);
+		usleep(20000);
+	}
+	progress_finish(&prog);
+	return rc;
+}
+
+/* Sends sig, then waits for the process to be gone; escalates to SIGQUIT
+ * (immediate shutdown) after timeout. */
+static int
+stop_pid(pid_t pid, bool child)
+{
+	int64_t		deadline = pgw_now_ms() + STOP_TIMEOUT_MS;
+	bool		escalated = false;
+
+	if (kill(pid, SIGINT) != 0 && errno != ESRCH)
+		return pgw_error(PGW_ERR_CONNECT, "cannot signal the server (pid %d): %s", (int) pid, strerror(errno));
+	for (;;)
+	{
+		bool		gone;
+
+		if (child)
+		{
+			int			wstatus;
+			pid_t		r = waitpid(pid, &wstatus, WNOHANG);
+
+			gone = r == pid || (r < 0 && errno == ECHILD);
+		}
+		else
+			gone = !proc_alive(pid);
+		if (gone)
+			return 0;
+		if (pgw_now_ms() > deadline)
+		{
+			if (escalated)
+				return pgw_error(PGW_ERR_CONNECT, "the server (pid %d) does not stop", (int) pid);
+			kill(pid, SIGQUIT);
+			escalated = true;
+			deadline = pgw_now_ms() + 10000;
+		}
+		usleep(20000);
+	}
+}
+
+/* --- creating ------------------------------------------------------------ */
+
+/* Folders per user live here when the project folder cannot hold the cluster. */
+static char *
+relocated_dir(const char *dir)
+{
+	char		hex[PGW_SHA256_HEX_LEN + 1];
+	const char *base = fs_is_dir("/var/tmp") ? "/var/tmp" : "/tmp";
+
+	if (sha256_hex(dir, strlen(dir), hex) != 0)
+		memset(hex, '0', 12);
+	return pgw_asprintf("%s/pgwarden-%d-%.12s", base, (int) geteuid(), hex);
+}
+
+static bool
+socket_path_fits(const char *dir)
+{
+	struct sockaddr_un sa;
+
+	return strlen(dir) + strlen("/.s.PGSQL.65535") < sizeof(sa.sun_path);
+}
+
+/* Creates folder d (mode 0700) owned by the server user. */
+static int
+make_owned_dir(const char *d, const struct pgw_runas *ra)
+{
+	struct stat st;
+
+	if (mkdir(d, 0700) != 0)
+	{
+		if (errno != EEXIST)
+			return pgw_error(PGW_ERR_CONNECT, "cannot create folder '%s': %s", d, strerror(errno));
+		if (lstat(d, &st) != 0 || !S_ISDIR(st.st_mode))
+			return pgw_error(PGW_ERR_CONNECT, "'%s' is in the way: it is not a folder", d);
+		if (st.st_uid != geteuid() && !(ra->active && st.st_uid == ra->uid))
+			return pgw_error(PGW_ERR_CONNECT, "folder '%s' belongs to another user", d);
+	}
+	if (ra->active && chown(d, ra->uid, ra->gid) != 0)
+		return pgw_error(PGW_ERR_CONNECT, "cannot give folder '%s' to user '%s': %s", d, ra->name,
+						 strerror(errno));
+	if (chmod(d, 0700) != 0)
+		return pgw_error(PGW_ERR_CONNECT, "cannot set permissions of '%s': %s", d, strerror(errno));
+	return 0;
+}
+
+/*
+ * Makes sure the cluster folder exists, belongs to the server user and can be
+ * used by it; moves the default folder to /var/tmp (leaving a link) when it
+ * cannot, or when its socket path would be too long.
+ */
+static int
+prepare_dir(struct pgw_cluster *c, const struct pgw_runas *ra)
+{
+	char	   *parent = fs_dirname(c->dir);
+	bool		reachable;
+	bool		fits;
+
+	if (fs_mkdir_p(parent, 0755) != 0)
+	{
+		free(parent);
+		pgw_error_set_kind(PGW_ERR_CONNECT);
+		return -1;
+	}
+	free(parent);
+	if (strcmp(c->real_dir, c->dir) != 0)
+		return make_owned_dir(c->real_dir, ra);	/* already relocated */
+
+	fits = socket_path_fits(c->dir);
+	if (fits)
+	{
+		if (make_owned_dir(c->dir, ra) != 0)
+			return -1;
+		reachable = proc_user_can_use_dir(ra, c->dir);
+		if (reachable)
+			return 0;
+	}
+	else
+		reachable = true;
+
+	if (c->dir_explicit)
+	{
+		if (!fits)
+		{
+			pgw_error(PGW_ERR_CONNECT, "folder '%s' is too deep for a Unix socket", c->dir);
+			pgw_error_detail("the socket path must stay under %d bytes", 107);
+			pgw_error_hint("choose a shorter --dir / [local] dir");
+		}
+		else
+		{
+			pgw_error(PGW_ERR_CONNECT, "user '%s' cannot use folder '%s'", ra->active ? ra->name : "you", c->dir);
+			pgw_error_detail("the server runs as '%s' and needs to enter every parent folder",
+							 ra->active ? ra->name : "you");
+			pgw_error_hint("make the parents traversable (chmod o+x on each) or choose another --dir");
+		}
+		return -1;
+	}
+
+	/* move it: drop the folder we may just have made, link to the new place */
+	{
+		char	   *moved = relocated_dir(c->dir);
+
+		rmdir(c->dir);
+		if (make_owned_dir(moved, ra) != 0)
+		{
+			free(moved);
+			return -1;
+		}
+		if (symlink(moved, c->dir) != 0)
+		{
+			pgw_error(PGW_ERR_CONNECT, "cannot link '%s' to '%s': %s", c->dir, moved, strerror(errno));
+			free(moved);
+			return -1;
+		}
+		add_note(c, "%s; the cluster lives in %s (linked from %s)",
+				 !fits ? "the project folder is too deep for a Unix socket"
+				 : "the server user cannot reach the project folder",
+				 moved, c->dir);
+		set_paths(c, moved);
+		free(moved);
+	}
+	(void) reachable;
+	return 0;
+}
+
+static int
+run_initdb(const struct pgw_pgbin *bin, const struct pgw_runas *ra, const char *dir,
+		   const char *datadir, bool nosync)
+{
+	char	   *initdb = fs_join(bin->dir, "initdb");
+	char	   *dflag = pgw_asprintf("--pgdata=%s", datadir);
+	char	   *argv[12];
+	int			i = 0;
+	struct pgw_buf out;
+	int			status;
+	int			rc = 0;
+
+	argv[i++] = initdb;
+	argv[i++] = dflag;
+	argv[i++] = "--username=" PGW_LOCAL_SUPERUSER;
+	argv[i++] = "--auth-local=trust";
+	argv[i++] = "--auth-host=trust";
+	argv[i++] = "--encoding=UTF8";
+	argv[i++] = "--locale=C.UTF-8";
+	if (nosync)
+		argv[i++] = "--no-sync";
+	argv[i++] = "--no-instructions";
+	argv[i] = NULL;
+	buf_init(&out);
+	if (proc_run(argv, ra, dir, &out, &status) != 0)
+		rc = -1;
+	else if (status != 0)
+	{
+		pgw_error(PGW_ERR_CONNECT, "initdb failed (exit status %d)", status);
+		pgw_error_detail("%s", out.data);
+		rc = -1;
+	}
+	buf_release(&out);
+	free(initdb);
+	free(dflag);
+	return rc;
+}
+
+/* Settings for every server we make; port and paths are passed at start. */
+static int
+write_server_conf(const struct pgw_pgbin *bin, const char *datadir, const char *sockdir, bool tcp)
+{
+	char	   *conf = fs_join(datadir, "postgresql.conf");
+	char	   *text;
+	size_t		len;
+	char	   *statements = pgw_asprintf("%s/../lib/pg_stat_statements.so", bin->dir);
+	bool		pgss = access(statements, R_OK) == 0;
+	struct pgw_buf b;
+	int			rc;
+	FILE	   *f;
+
+	free(statements);
+	if (fs_read_file(conf, &text, &len) != 0)
+	{
+		free(conf);
+		return -1;
+	}
+	free(text);
+	buf_init(&b);
+	buf_printf(&b, "\n# --- added by pgwarden ---\n"
+			   "listen_addresses = '%s'\n"
+			   "unix_socket_directories = '%s'\n"
+			   "unix_socket_permissions = 0700\n"
+			   "log_line_prefix = '%%m [%%p] '\n"
+			   "log_timezone = 'UTC'\n"
+			   "timezone = 'UTC'\n",
+			   tcp ? "127.0.0.1" : "", sockdir);
+	if (pgss)
+		buf_append(&b, "shared_preload_libraries = 'pg_stat_statements'\n");
+	f = fopen(conf, "a");
+	if (!f)
+	{
+		rc = pgw_error(PGW_ERR_CONNECT, "cannot write '%s': %s", conf, strerror(errno));
+	}
+	else
+	{
+		fputs(b.data, f);
+		rc = fclose(f) == 0 ? 0 : pgw_error(PGW_ERR_CONNECT, "cannot write '%s'", conf);
+	}
+	buf_release(&b);
+	free(conf);
+	return rc;
+}
+
+static long
+file_size(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 ? (long) st.st_size : 0;
+}
+
+/*
+ * Starts postgres detached, the way pg_ctl does: fork, new session, fork
+ * again so the server is not our child, output to the log.  Returns the
+ * server's pid (through a pipe from the middle process).
+ */
+static int
+spawn_detached(const struct pgw_pgbin *bin, const struct pgw_runas *ra,
+			   const struct pgw_cluster *c, pid_t *server_pid)
+{
+	char	   *postgres = fs_join(bin->dir, "postgres");
+	char	   *port = pgw_asprintf("%d", c->port);
+	char	   *argv[] = {postgres, "-D", c->datadir, "-p", port, NULL};
+	int			fds[2];
+	pid_t		mid;
+	int			wstatus;
+	pid_t		pid = 0;
+	ssize_t		n;
+
+	if (pipe2(fds, O_CLOEXEC) != 0)
+	{
+		free(postgres);
+		free(port);
+		return pgw_error(PGW_ERR_INTERNAL, "cannot create a pipe: %s", strerror(errno));
+	}
+	fflush(NULL);
+	mid = fork();
+	if (mid < 0)
+	{
+		free(postgres);
+		free(port);
+		close(fds[0]);
+		close(fds[1]);
+		return pgw_error(PGW_ERR_INTERNAL, "cannot fork: %s", strerror(errno));
+	}
+	if (mid == 0)
+	{
+		pid_t		srv;
+
+		setsid();
+		srv = fork();
+		if (srv != 0)
+		{
+			/* the middle process reports the pid and leaves */
+			if (write(fds[1], &srv, sizeof(srv)) != (ssize_t) sizeof(srv))
+				_exit(1);
+			_exit(srv > 0 ? 0 : 1);
+		}
+		else
+		{
+			int			devnull = open("/dev/null", O_RDONLY);
+			int			log;
+
+			if (proc_child_setup(ra, 0, 0) != 0)
+				_exit(126);
+			log = open(c->logfile, O_WRONLY | O_APPEND | O_CREAT, 0600);
+			if (devnull >= 0)
+				dup2(devnull, STDIN_FILENO);
+			if (log >= 0)
+			{
+				dup2(log, STDOUT_FILENO);
+				dup2(log, STDERR_FILENO);
+			}
+			if (chdir(c->datadir) != 0)
+				_exit(126);
+			execv(postgres, argv);
+			fprintf(stderr, "pgwarden: cannot run '%s': %s\n", postgres, strerror(errno));
+			_exit(127);
+		}
+	}
+	close(fds[1]);
+	while ((n = read(fds[0], &pid, sizeof(pid))) < 0 && errno == EINTR)
+		;
+	close(fds[0]);
+	while (waitpid(mid, &wstatus, 0) < 0 && errno == EINTR)
+		;
+	free(postgres);
+	free(port);
+	if (n != (ssize_t) sizeof(pid) || pid <= 0)
+		return pgw_error(PGW_ERR_INTERNAL, "cannot start the server process");
+	*server_pid = pid;
+	return 0;
+}
+
+static int
+data_major(const char *datadir)
+{
+	char	   *path = fs_join(datadir, "PG_VERSION");
+	char	   *text;
+	size_t		len;
+	long		v = 0;
+
+	if (fs_read_file(path, &text, &len) == 0)
+	{
+		text_parse_int(text_trim(text), 1, 1000, &v);
+		free(text);
+	}
+	else
+		pgw_error_clear();
+	free(path);
+	return (int) v;
+}
+
+/* Serializes start/stop/reset on one cluster: a lock file next to its folder. */
+static int
+lock_cluster(const struct pgw_cluster *c)
+{
+	char	   *parent = fs_dirname(c->dir);
+	char	   *base = strrchr(c->dir, '/');
+	char	   *path;
+	int			fd;
+
+	if (fs_mkdir_p(parent, 0755) != 0)
+	{
+		free(parent);
+		return -1;
+	}
+	path = pgw_asprintf("%s/.%s.lock", parent, base ? base + 1 : "local");
+	free(parent);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+	{
+		pgw_error(PGW_ERR_CONNECT, "cannot create lock file '%s': %s", path, strerror(errno));
+		free(path);
+		return -1;
+	}
+	free(path);
+	while (flock(fd, LOCK_EX) != 0)
+		if (errno != EINTR)
+		{
+			close(fd);
+			return pgw_error(PGW_ERR_CONNECT, "cannot lock the cluster: %s", strerror(errno));
+		}
+	return fd;					/* closing it releases the lock */
+}
+
+static int
+apply_supabase_if_needed(struct pgw_cluster *c, bool wanted)
+{
+	char	   *ci_pg;
+	char	   *ci_t1;
+	int			rc;
+
+	if (!wanted || c->supabase)
+		return 0;
+	ci_pg = local_conninfo(c);
+	ci_t1 = pgw_asprintf("host='%s' port=%d user=%s dbname=template1", c->real_dir, c->port,
+						 PGW_LOCAL_SUPERUSER);
+	rc = local_apply_supabase(ci_t1, ci_pg);
+	free(ci_pg);
+	free(ci_t1);
+	if (rc != 0)
+		return -1;
+	c->supabase = true;
+	return state_write(c);
+}
+
+int
+local_start(struct pgw_cluster *c, const struct pgw_start_opts *opts, bool *already)
+{
+	struct pgw_pgbin bin;
+	struct pgw_runas ra;
+	int			lockfd;
+	pid_t		pid;
+	int			rc = -1;
+	int			dmajor;
+
+	*already = false;
+	if (local_find_binaries(opts->bindir, &bin) != 0)
+		return -1;
+	if (proc_runas_resolve(opts->user ? opts->user : "postgres", &ra) != 0)
+		return -1;
+	lockfd = lock_cluster(c);
+	if (lockfd < 0)
+		return -1;
+	state_read(c);				/* another start may have finished meanwhile */
+
+	if (prepare_dir(c, &ra) != 0)
+		goto done;
+
+	dmajor = data_major(c->datadir);
+	if (dmajor && dmajor != bin.major)
+	{
+		pgw_error(PGW_ERR_CONNECT, "the cluster in '%s' is from PostgreSQL %d, the binaries are %d",
+				  c->real_dir, dmajor, bin.major);
+		pgw_error_detail("binaries found in %s", bin.dir);
+		pgw_error_hint("run 'pgwarden local reset --yes' to re-create it (its data is lost), "
+					   "or point [local] bindir at PostgreSQL %d", dmajor);
+		goto done;
+	}
+
+	pid = running_pid(c->datadir);
+	if (pid && c->initialized)
+	{
+		if (opts->port && opts->port != c->port)
+			add_note(c, "already running on port %d; stop it first to change the port", c->port);
+		*already = true;
+		rc = apply_supabase_if_needed(c, opts->supabase);
+		goto done;
+	}
+	if (pid)
+	{
+		/* a start that was killed before it finished: its server goes, the
+		 * half-made cluster is made again */
+		if (stop_pid(pid, false) != 0)
+			goto done;
+	}
+	if (!c->initialized)
+	{
+		if (fs_exists(c->datadir) && fs_remove_tree(c->datadir) != 0)
+			goto done;
+		unlink(c->statefile);
+		c->supabase = false;
+		if (run_initdb(&bin, &ra, c->real_dir, c->datadir, false) != 0 ||
+			write_server_conf(&bin, c->datadir, c->real_dir, true) != 0)
+			goto done;
+		c->major = bin.major;
+		free(c->server_user);
+		c->server_user = pgw_strdup(ra.active ? ra.name : "");
+		c->initialized = true;
+		if (state_write(c) != 0)
+			goto done;
+	}
+
+	if (opts->port)
+	{
+		if (port_in_use(opts->port))
+		{
+			pgw_error(PGW_ERR_CONNECT, "port %d is in use", opts->port);
+			pgw_error_hint("choose another one with --port, or leave it out to pick a free one");
+			goto done;
+		}
+		c->port = opts->port;
+	}
+	else if (!c->port || port_in_use(c->port))
+	{
+		int			was = c->port;
+
+		c->port = pick_port(c->dir);
+		if (!c->port)
+		{
+			pgw_error(PGW_ERR_CONNECT, "no free port found between 54320 and 56319");
+			pgw_error_hint("name one with --port");
+			goto done;
+		}
+		if (was)
+			add_note(c, "port %d is taken now; using %d", was, c->port);
+	}
+	if (state_write(c) != 0)
+		goto done;
+
+	{
+		long		offset = file_size(c->logfile);
+		char	   *ci = local_conninfo(c);
+
+		if (spawn_detached(&bin, &ra, c, &pid) != 0)
+		{
+			free(ci);
+			goto done;
+		}
+		rc = wait_ready(ci, pid, false, c->logfile, offset);
+		free(ci);
+		if (rc != 0)
+			goto done;
+	}
+	rc = apply_supabase_if_needed(c, opts->supabase);
+
+done:
+	close(lockfd);
+	return rc;
+}
+
+int
+local_stop(struct pgw_cluster *c, bool *was_running)
+{
+	int			lockfd = lock_cluster(c);
+	pid_t		pid;
+	int			rc = 0;
+
+	*was_running = false;
+	if (lockfd < 0)
+		return -1;
+	pid = running_pid(c->datadir);
+	if (pid)
+	{
+		*was_running = true;
+		rc = stop_pid(pid, false);
+	}
+	close(lockfd);
+	return rc;
+}
+
+int
+local_status(struct pgw_cluster *c, struct pgw_local_status *st)
+{
+	memset(st, 0, sizeof(*st));
+	state_read(c);
+	st->exists = c->initialized && fs_exists(c->datadir);
+	st->port = c->port;
+	st->major = c->major ? c->major : data_major(c->datadir);
+	st->supabase = c->supabase;
+	st->pid = running_pid(c->datadir);
+	st->running = st->pid != 0;
+	st->data_bytes = fs_tree_size(c->datadir);
+	if (st->running)
+	{
+		char	   *ci = local_conninfo(c);
+		PGconn	   *conn = PQconnectdb(ci);
+
+		if (PQstatus(conn) == CONNECTION_OK)
+		{
+			const char *v = PQparameterStatus(conn, "server_version");
+
+			snprintf(st->server_version, sizeof(st->server_version), "%s", v ? v : "");
+		}
+		PQfinish(conn);
+		free(ci);
+	}
+	return 0;
+}
+
+int
+local_destroy(struct pgw_cluster *c)
+{
+	bool		was;
+	int			rc;
+
+	if (local_stop(c, &was) != 0)
+		return -1;
+	rc = fs_remove_tree(c->real_dir);
+	if (rc == 0 && strcmp(c->real_dir, c->dir) != 0)
+		unlink(c->dir);
+	if (rc == 0)
+	{
+		char	   *real = pgw_strdup(c->dir);
+
+		set_paths(c, real);
+		free(real);
+		c->initialized = false;
+		c->supabase = false;
+		c->port = 0;
+	}
+	return rc;
+}
+
+/* --- Supabase basics ----------------------------------------------------- */
+
+static void
+ignore_notice(void *arg, const char *message)
+{
+	(void) arg;
+	(void) message;
+}
+
+static int
+exec_script(const char *conninfo, const char *sql)
+{
+	PGconn	   *conn = PQconnectdb(conninfo);
+	PGresult   *res;
+	int			rc = 0;
+
+	if (PQstatus(conn) != CONNECTION_OK)
+	{
+		pgw_error(PGW_ERR_CONNECT, "cannot connect to the new cluster");
+		pgw_error_detail("%s", PQerrorMessage(conn));
+		PQfinish(conn);
+		return -1;
+	}
+	PQsetNoticeProcessor(conn, ignore_notice, NULL);
+	/* a multi-statement simple query runs as one transaction: all or nothing */
+	res = PQexec(conn, sql);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK)
+	{
+		pgw_error(PGW_ERR_INTERNAL, "cannot add the Supabase basics");
+		pgw_error_detail("%s", PQresultErrorMessage(res));
+		rc = -1;
+	}
+	PQclear(res);
+	PQfinish(conn);
+	return rc;
+}
+
+int
+local_apply_supabase(const char *conninfo_template1, const char *conninfo_postgres)
+{
+	const char *sql = embedded_get("src/db/supabase.sql");
+
+	if (!sql)
+		return pgw_error(PGW_ERR_INTERNAL, "the Supabase setup script is missing from the binary");
+	if (exec_script(conninfo_template1, sql) != 0)
+		return -1;
+	return exec_script(conninfo_postgres, sql);
+}
+
+/* --- sandbox ------------------------------------------------------------- */
+
+/* Removes sandbox folders whose pgwarden is gone (it was killed). */
+static void
+sweep_stale_sandboxes(const char *tmp)
+{
+	DIR		   *d = opendir(tmp);
+	struct dirent *de;
+
+	if (!d)
+		return;
+	while ((de = readdir(d)) != NULL)
+	{
+		long		owner;
+		char	   *path;
+
+		if (strncmp(de->d_name, "pgwarden-sandbox-", 17) != 0)
+			continue;
+		owner = strtol(de->d_name + 17, NULL, 10);
+		if (owner <= 0 || owner == getpid() || proc_alive((pid_t) owner))
+			continue;
+		path = fs_join(tmp, de->d_name);
+		{
+			char	   *data = fs_join(path, "data");
+
+			if (!running_pid(data))
+			{
+				struct stat st;
+
+				if (lstat(path, &st) == 0 && (st.st_uid == geteuid() || geteuid() == 0))
+					fs_remove_tree(path);
+				pgw_error_clear();
+			}
+			free(data);
+		}
+		free(path);
+	}
+	closedir(d);
+}
+
+int
+sandbox_start(struct pgw_sandbox *sb, const char *bindir, const char *user, bool supabase)
+{
+	struct pgw_pgbin bin;
+	const char *tmp = getenv("TMPDIR");
+	char	   *templ;
+	char	   *datadir;
+	char	   *logfile;
+	char	   *postgres;
+	char	   *port;
+	pid_t		parent = getpid();
+	pid_t		pid;
+
+	memset(sb, 0, sizeof(*sb));
+	if (local_find_binaries(bindir, &bin) != 0)
+		return -1;
+	if (proc_runas_resolve(user ? user : "postgres", &sb->runas) != 0)
+		return -1;
+	if (!tmp || !*tmp || !fs_is_dir(tmp) || !socket_path_fits(tmp) || strlen(tmp) > 60)
+		tmp = "/tmp";
+	sweep_stale_sandboxes(tmp);
+	templ = pgw_asprintf("%s/pgwarden-sandbox-%d-XXXXXX", tmp, (int) getpid());
+	if (!mkdtemp(templ))
+	{
+		pgw_error(PGW_ERR_CONNECT, "cannot create a sandbox folder in '%s': %s", tmp, strerror(errno));
+		free(templ);
+		return -1;
+	}
+	sb->dir = templ;
+	if (make_owned_dir(sb->dir, &sb->runas) != 0)
+		goto fail;
+	if (!proc_user_can_use_dir(&sb->runas, sb->dir))
+	{
+		pgw_error(PGW_ERR_CONNECT, "user '%s' cannot use the sandbox folder '%s'",
+				  sb->runas.name, sb->dir);
+		pgw_error_hint("set TMPDIR to a folder every user can enter");
+		goto fail;
+	}
+	datadir = fs_join(sb->dir, "data");
+	if (run_initdb(&bin, &sb->runas, sb->dir, datadir, true) != 0 ||
+		write_server_conf(&bin, datadir, sb->dir, false) != 0)
+	{
+		free(datadir);
+		goto fail;
+	}
+	sb->port = 5432;
+	logfile = fs_join(sb->dir, "server.log");
+	postgres = fs_join(bin.dir, "postgres");
+	port = pgw_asprintf("%d", sb->port);
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0)
+	{
+		char	   *argv[] = {postgres, "-D", datadir, "-p", port,
+			"-c", "fsync=off", "-c", "full_page_writes=off",
+		"-c", "synchronous_commit=off", NULL};
+		int			devnull = open("/dev/null", O_RDONLY);
+		int			log;
+
+		/* its own process group: a ^C reaches pgwarden, which stops it */
+		setpgid(0, 0);
+		if (proc_child_setup(&sb->runas, SIGKILL, parent) != 0)
+			_exit(126);
+		log = open(logfile, O_WRONLY | O_APPEND | O_CREAT, 0600);
+		if (devnull >= 0)
+			dup2(devnull, STDIN_FILENO);
+		if (log >= 0)
+		{
+			dup2(log, STDOUT_FILENO);
+			dup2(log, STDERR_FILENO);
+		}
+		if (chdir(datadir) != 0)
+			_exit(126);
+		execv(postgres, argv);
+		_exit(127);
+	}
+	free(postgres);
+	free(port);
+	free(datadir);
+	if (pid < 0)
+	{
+		free(logfile);
+		pgw_error(PGW_ERR_INTERNAL, "cannot fork: %s", strerror(errno));
+		goto fail;
+	}
+	sb->pid = pid;
+	sb->conninfo = pgw_asprintf("host='%s' port=%d user=%s dbname=%s", sb->dir, sb->port,
+								PGW_LOCAL_SUPERUSER, PGW_LOCAL_DBNAME);
+	sb->url = socket_url(sb->dir, sb->port);
+	if (wait_ready(sb->conninfo, pid, true, logfile, 0) != 0)
+	{
+		sb->pid = 0;			/* reaped by wait_ready */
+		free(logfile);
+		goto fail;
+	}
+	free(logfile);
+	if (supabase)
+	{
+		char	   *t1 = pgw_asprintf("host='%s' port=%d user=%s dbname=template1", sb->dir,
+									  sb->port, PGW_LOCAL_SUPERUSER);
+		int			rc = local_apply_supabase(t1, sb->conninfo);
+
+		free(t1);
+		if (rc != 0)
+			goto fail;
+	}
+	return 0;
+
+fail:
+	{
+		/* keep the error across the cleanup */
+		const struct pgw_err *e = pgw_error_last();
+		enum pgw_errkind kind = e->kind;
+		char	   *msg = e->message ? pgw_strdup(e->message) : NULL;
+		char	   *detail = e->detail ? pgw_strdup(e->detail) : NULL;
+		char	   *hint = e->hint ? pgw_strdup(e->hint) : NULL;
+
+		sandbox_stop(sb);
+		pgw_error(kind, "%s", msg ? msg : "cannot start a sandbox");
+		if (detail)
+			pgw_error_detail("%s", detail);
+		if (hint)
+			pgw_error_hint("%s", hint);
+		free(msg);
+		free(detail);
+		free(hint);
+	}
+	return -1;
+}
+
+void
+sandbox_stop(struct pgw_sandbox *sb)
+{
+	if (sb->pid > 0)
+	{
+		stop_pid(sb->pid, true);
+		sb->pid = 0;
+	}
+	if (sb->dir)
+	{
+		fs_remove_tree(sb->dir);
+		pgw_error_clear();
+	}
+	free(sb->dir);
+	free(sb->conninfo);
+	free(sb->url);
+	sb->dir = sb->conninfo = sb->url = NULL;
+}

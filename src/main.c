@@ -1,0 +1,296 @@
+/*
+ * main.c — pgwarden's entry point: global options, the command table,
+ * dispatch, exit codes.
+ *
+ *   pgwarden [global options] COMMAND [options] [args]
+ *
+ * Global options are accepted anywhere before a "--" (so `pgwarden local
+ * status --json` works as well as `pgwarden --json local status`); main()
+ * takes them out and hands the command only its own arguments.  The command
+ * returns the exit code; main() adds nothing but PGW_EXIT_USAGE for bad
+ * global options and unknown commands.
+ */
+#include <locale.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd/cmd.h"
+#include "commands.h"
+#include "out/out.h"
+#include "util/embedded.h"
+#include "util/error.h"
+#include "util/mem.h"
+#include "util/redact.h"
+#include "util/text.h"
+
+#define MAIN_USAGE "pgwarden [--db URL | --env NAME] [--json] [options] COMMAND [args]"
+
+#define PGW_COMMAND_ROW(name, summary, flags) {#name, summary, flags, cmd_##name},
+const struct pgw_command pgw_commands[] = {
+	PGW_COMMAND_TABLE(PGW_COMMAND_ROW)
+};
+#undef PGW_COMMAND_ROW
+const size_t pgw_ncommands = sizeof(pgw_commands) / sizeof(pgw_commands[0]);
+
+static const char *const global_long[] = {
+	"config", "db", "env", "help", "json", "no-color", "quiet", "verbose", "version"
+};
+
+const struct pgw_command *
+command_find(const char *name)
+{
+	size_t		i;
+
+	for (i = 0; i < pgw_ncommands; i++)
+		if (strcmp(pgw_commands[i].name, name) == 0)
+			return &pgw_commands[i];
+	return NULL;
+}
+
+int
+command_print_help(const char *name)
+{
+	char	   *page = pgw_asprintf("docs/%s.md", name ? name : "pgwarden");
+	char	   *text = embedded_help_text(page);
+
+	free(page);
+	if (!text)
+	{
+		pgw_error(PGW_ERR_INTERNAL, "no help text for '%s'", name ? name : "pgwarden");
+		return out_fail();
+	}
+	out_write(text);
+	free(text);
+	return PGW_EXIT_OK;
+}
+
+PGconn *
+ctx_connect(struct pgw_ctx *ctx, int *rc)
+{
+	PGconn	   *conn;
+
+	if (db_connect(&ctx->target, &conn) != 0)
+	{
+		*rc = out_fail();
+		return NULL;
+	}
+	*rc = PGW_EXIT_OK;
+	return conn;
+}
+
+/* Takes the value of a global option: "--db=x" or "--db x". */
+static const char *
+global_value(int argc, char **argv, int *i, const char *name, bool *missing)
+{
+	const char *a = argv[*i];
+	size_t		n = strlen(name);
+
+	*missing = false;
+	if (a[2 + n] == '=')
+		return a + 3 + n;
+	if (*i + 1 < argc)
+		return argv[++*i];
+	*missing = true;
+	return NULL;
+}
+
+static bool
+is_global(const char *a, const char *name)
+{
+	size_t		n = strlen(name);
+
+	return strncmp(a, "--", 2) == 0 && strncmp(a + 2, name, n) == 0 &&
+		(a[2 + n] == '\0' || a[2 + n] == '=');
+}
+
+static int
+version(void)
+{
+	if (out_is_json())
+	{
+		json_t	   *doc = out_json_envelope(true);
+
+		json_object_set_new(doc, "version", json_string(PGW_VERSION));
+		out_json_emit(doc);
+	}
+	else
+		out_printf("pgwarden %s\n", PGW_VERSION);
+	return PGW_EXIT_OK;
+}
+
+static int
+run(int argc, char **argv)
+{
+	struct pgw_ctx ctx;
+	char	  **cargv = pgw_calloc((size_t) argc + 1, sizeof(char *));
+	int			cargc = 0;
+	const char *cmdname = NULL;
+	bool		help = false;
+	bool		want_version = false;
+	bool		dashdash = false;
+	const char *bad = NULL;
+	const char *missing_value = NULL;
+	int			i;
+	int			rc;
+
+	memset(&ctx, 0, sizeof(ctx));
+	for (i = 1; i < argc; i++)
+	{
+		const char *a = argv[i];
+		bool		missing = false;
+
+		if (dashdash || (a[0] != '-' && cmdname))
+		{
+			cargv[cargc++] = argv[i];
+			continue;
+		}
+		if (strcmp(a, "--") == 0)
+		{
+			dashdash = true;
+			if (cmdname)
+				cargv[cargc++] = argv[i];
+			continue;
+		}
+		if (a[0] != '-' || a[1] == '\0')
+		{
+			cmdname = a;
+			cargv[cargc++] = argv[i];
+			continue;
+		}
+		if (is_global(a, "json"))
+			ctx.json = true;
+		else if (is_global(a, "no-color"))
+			ctx.no_color = true;
+		else if (is_global(a, "verbose") || strcmp(a, "-v") == 0)
+			ctx.verbosity = ctx.verbosity < 0 ? 1 : ctx.verbosity + 1;
+		else if (is_global(a, "quiet") || strcmp(a, "-q") == 0)
+			ctx.verbosity = -1;
+		else if (is_global(a, "help") || strcmp(a, "-h") == 0)
+			help = true;
+		else if (is_global(a, "version"))
+			want_version = true;
+		else if (is_global(a, "db"))
+			ctx.db = global_value(argc, argv, &i, "db", &missing);
+		else if (is_global(a, "env"))
+			ctx.env = global_value(argc, argv, &i, "env", &missing);
+		else if (is_global(a, "config"))
+			ctx.config_path = global_value(argc, argv, &i, "config", &missing);
+		else if (cmdname)
+			cargv[cargc++] = argv[i];	/* the command's own option */
+		else if (!bad)
+			bad = a;
+		if (missing && !missing_value)
+			missing_value = a;
+	}
+	if (ctx.db)
+		free(redact_conninfo(ctx.db));	/* registers its password */
+
+	out_setup(ctx.json, ctx.no_color, ctx.verbosity);
+	out_set_command(cmdname && command_find(cmdname) ? cmdname : "");
+
+	if (missing_value)
+	{
+		rc = out_usage_error(MAIN_USAGE, NULL, "option '%s' needs a value", missing_value);
+		goto out;
+	}
+	if (bad)
+	{
+		const char *bare = bad + strspn(bad, "-");
+		const char *close = text_closest(bare, global_long, sizeof(global_long) / sizeof(*global_long));
+		char	   *hint = close ? pgw_asprintf("did you mean '--%s'?", close)
+			: pgw_strdup("run 'pgwarden --help' for the options");
+
+		rc = out_usage_error(MAIN_USAGE, hint, "unknown option '%s'", bad);
+		free(hint);
+		goto out;
+	}
+	if (want_version)
+	{
+		rc = version();
+		goto out;
+	}
+	if (!cmdname)
+	{
+		if (help)
+			rc = command_print_help(NULL);
+		else
+			rc = out_usage_error(MAIN_USAGE, "run 'pgwarden --help' for the list of commands",
+								 "no command given");
+		goto out;
+	}
+	ctx.command = command_find(cmdname);
+	if (!ctx.command)
+	{
+		const char *names[64];
+		size_t		n;
+		const char *close;
+		char	   *hint;
+
+		for (n = 0; n < pgw_ncommands && n < 64; n++)
+			names[n] = pgw_commands[n].name;
+		close = text_closest(cmdname, names, n);
+		hint = close ? pgw_asprintf("did you mean '%s'?", close)
+			: pgw_strdup("run 'pgwarden --help' for the list of commands");
+		rc = out_usage_error(MAIN_USAGE, hint, "unknown command '%s'", cmdname);
+		free(hint);
+		goto out;
+	}
+	if (help)
+	{
+		rc = command_print_help(ctx.command->name);
+		goto out;
+	}
+
+	if (config_load(&ctx.cfg, ctx.config_path, NULL) != 0)
+	{
+		rc = out_fail();
+		goto out;
+	}
+	if (ctx.command->flags & PGW_CMD_NEEDS_DB)
+	{
+		if (target_resolve(&ctx.cfg, ctx.db, ctx.env, &ctx.target) != 0)
+		{
+			rc = out_fail();
+			goto out;
+		}
+		ctx.has_target = true;
+		{
+			json_t	   *t = target_to_json(&ctx.target);
+
+			out_set_target(t);
+			json_decref(t);
+		}
+	}
+	else if (ctx.db || ctx.env)
+	{
+		rc = out_usage_error(MAIN_USAGE, NULL, "'%s' does not use a database; leave out %s",
+							 ctx.command->name, ctx.db ? "--db" : "--env");
+		goto out;
+	}
+	rc = ctx.command->fn(&ctx, cargc, cargv);
+
+out:
+	if (ctx.has_target)
+		target_release(&ctx.target);
+	config_release(&ctx.cfg);
+	out_set_target(NULL);
+	free(cargv);
+	pgw_error_clear();
+	redact_reset();
+	return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+	int			rc;
+
+	setlocale(LC_CTYPE, "");
+	/* a closed pipe (pgwarden ... | head) ends output quietly */
+	signal(SIGPIPE, SIG_IGN);
+	rc = run(argc, argv);
+	out_flush();
+	return rc;
+}

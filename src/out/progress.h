@@ -1,0 +1,30 @@
+/*
+ * progress.h — a progress bar (or a spinner when the total is unknown) on
+ * stderr, drawn only when stderr is a terminal and -q is not given, redrawn
+ * at most ten times a second, and erased when done so it never mixes with
+ * the output that follows.
+ */
+#ifndef PGW_PROGRESS_H
+#define PGW_PROGRESS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct pgw_progress
+{
+	char		label[64];
+	uint64_t	total;			/* 0: unknown, show a spinner */
+	uint64_t	done;
+	int64_t		last_draw_ms;
+	int			spin;
+	bool		active;
+};
+
+void		progress_start(struct pgw_progress *p, const char *label, uint64_t total);
+void		progress_update(struct pgw_progress *p, uint64_t done);
+void		progress_finish(struct pgw_progress *p);
+
+/* Milliseconds on a monotonic clock. */
+int64_t		pgw_now_ms(void);
+
+#endif

@@ -1,0 +1,736 @@
+/*
+ * config.c — reading pgwarden.conf (see config.h).
+ *
+ * libinih does the INI syntax; we feed it lines through our own reader so we
+ * know the line number in the handler (Debian builds inih without
+ * INI_HANDLER_LINENO) and can refuse over-long lines instead of letting inih
+ * split them silently.
+ */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <ini.h>
+
+#include "util/config.h"
+#include "util/error.h"
+#include "util/fs.h"
+#include "util/mem.h"
+#include "util/text.h"
+
+void
+strlist_add(struct pgw_strlist *l, const char *s)
+{
+	l->items = pgw_realloc(l->items, (l->n + 1) * sizeof(char *));
+	l->items[l->n++] = pgw_strdup(s);
+}
+
+bool
+strlist_contains(const struct pgw_strlist *l, const char *s)
+{
+	size_t		i;
+
+	for (i = 0; i < l->n; i++)
+		if (strcmp(l->items[i], s) == 0)
+			return true;
+	return false;
+}
+
+void
+strlist_release(struct pgw_strlist *l)
+{
+	size_t		i;
+
+	for (i = 0; i < l->n; i++)
+		free(l->items[i]);
+	free(l->items);
+	l->items = NULL;
+	l->n = 0;
+}
+
+static void
+set_str(char **field, const char *value)
+{
+	free(*field);
+	*field = value ? pgw_strdup(value) : NULL;
+}
+
+void
+config_defaults(struct pgw_config *cfg, const char *root)
+{
+	char	   *supa;
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->root = fs_absolute(root);
+	supa = fs_join(cfg->root, "supabase");
+	cfg->migrations_dir = fs_join(cfg->root, fs_is_dir(supa) ? "supabase/migrations" : "migrations");
+	free(supa);
+	strlist_add(&cfg->schemas, "public");
+	strlist_add(&cfg->exposed_schemas, "public");
+	cfg->tenant_column = pgw_strdup("tenant_id");
+	cfg->tenant_setting = pgw_strdup("app.current_tenant_id");
+	cfg->app_role = pgw_strdup("authenticated");
+	cfg->lock_timeout_ms = 5000;
+	cfg->statement_timeout_ms = 0;
+	cfg->lock_retries = 5;
+	cfg->local_dir = fs_join(cfg->root, ".pgwarden/local");
+	cfg->local_user = pgw_strdup("postgres");
+}
+
+static void
+env_release(struct pgw_env *e)
+{
+	free(e->name);
+	free(e->url);
+	free(e->host);
+	free(e->port);
+	free(e->dbname);
+	free(e->user);
+	free(e->sslmode);
+}
+
+void
+config_release(struct pgw_config *cfg)
+{
+	size_t		i;
+
+	free(cfg->path);
+	free(cfg->root);
+	free(cfg->migrations_dir);
+	strlist_release(&cfg->schemas);
+	strlist_release(&cfg->exposed_schemas);
+	free(cfg->tenant_column);
+	free(cfg->tenant_setting);
+	free(cfg->app_role);
+	strlist_release(&cfg->ignore);
+	free(cfg->local_dir);
+	free(cfg->local_user);
+	free(cfg->local_bindir);
+	for (i = 0; i < cfg->nenvs; i++)
+		env_release(&cfg->envs[i]);
+	free(cfg->envs);
+	memset(cfg, 0, sizeof(*cfg));
+}
+
+bool
+config_parse_duration(const char *s, int *ms)
+{
+	char	   *end;
+	double		v;
+	double		mult;
+
+	if (!s || !*s)
+		return false;
+	v = strtod(s, &end);
+	if (end == s || v < 0)
+		return false;
+	while (*end == ' ')
+		end++;
+	if (*end == '\0' || strcmp(end, "ms") == 0)
+		mult = 1;
+	else if (strcmp(end, "s") == 0)
+		mult = 1000;
+	else if (strcmp(end, "min") == 0)
+		mult = 60000;
+	else if (strcmp(end, "h") == 0)
+		mult = 3600000;
+	else
+		return false;
+	v *= mult;
+	if (v > 2147483647.0)
+		return false;
+	*ms = (int) v;
+	return true;
+}
+
+/* --- the parser -------------------------------------------------------- */
+
+struct parse_ctx
+{
+	struct pgw_config *cfg;
+	const char *name;			/* file name for messages */
+	const char *pos;			/* reader position in the text */
+	int			lineno;			/* line the reader returned last */
+	bool		failed;
+	struct pgw_strlist seen;	/* "section\x1fkey" already set */
+	struct pgw_env *env;		/* current [env NAME] section, or NULL */
+};
+
+static int
+fail_at(struct parse_ctx *ctx, const char *fmt, const char *a, const char *b)
+{
+	char	   *msg;
+
+	if (ctx->failed)
+		return 0;
+	ctx->failed = true;
+	msg = pgw_asprintf(fmt, a ? a : "", b ? b : "");
+	pgw_error(PGW_ERR_INPUT, "%s:%d: %s", ctx->name, ctx->lineno, msg);
+	free(msg);
+	return 0;
+}
+
+static char *
+reader(char *str, int num, void *stream)
+{
+	struct parse_ctx *ctx = stream;
+	const char *nl;
+	size_t		len;
+	size_t		content;
+
+	if (ctx->failed || *ctx->pos == '\0')
+		return NULL;
+	ctx->lineno++;
+	nl = strchr(ctx->pos, '\n');
+	len = nl ? (size_t) (nl - ctx->pos) + 1 : strlen(ctx->pos);
+	content = len - (nl ? 1 : 0);
+	if (content > 0 && ctx->pos[content - 1] == '\r')
+		content--;
+	if (content > (size_t) num - 2)
+	{
+		ctx->failed = true;
+		pgw_error(PGW_ERR_INPUT, "%s:%d: line is too long (%zu bytes; at most %d fit)",
+				  ctx->name, ctx->lineno, content, num - 2);
+		pgw_error_hint("shorten the value, e.g. put a long URL in an environment "
+					   "variable and write url = ${NAME}");
+		return NULL;
+	}
+	memcpy(str, ctx->pos, content);
+	str[content] = '\n';
+	str[content + 1] = '\0';
+	ctx->pos += len;
+	return str;
+}
+
+static bool
+parse_bool(const char *v, bool *out)
+{
+	if (!strcmp(v, "true") || !strcmp(v, "yes") || !strcmp(v, "on") || !strcmp(v, "1"))
+		*out = true;
+	else if (!strcmp(v, "false") || !strcmp(v, "no") || !strcmp(v, "off") || !strcmp(v, "0"))
+		*out = false;
+	else
+		return false;
+	return true;
+}
+
+/* A list value: names separated by commas and/or spaces; appends. */
+static void
+parse_list(struct pgw_strlist *l, const char *v)
+{
+	const char *p = v;
+
+	while (*p)
+	{
+		size_t		n;
+
+		while (*p == ',' || isspace((unsigned char) *p))
+			p++;
+		n = strcspn(p, ", \t");
+		if (n == 0)
+			break;
+		{
+			char	   *item = pgw_strndup(p, n);
+
+			if (!strlist_contains(l, item))
+				strlist_add(l, item);
+			free(item);
+		}
+		p += n;
+	}
+}
+
+static const char *const project_keys[] = {
+	"app_role", "exposed_schemas", "ignore", "lock_retries", "lock_timeout",
+	"migrations_dir", "schemas", "statement_timeout", "tenant_column",
+	"tenant_setting"
+};
+static const char *const local_keys[] = {"bindir", "dir", "port", "supabase", "user"};
+static const char *const env_keys[] = {"dbname", "host", "port", "sslmode", "url", "user"};
+
+static int
+unknown_key(struct parse_ctx *ctx, const char *section, const char *name,
+			const char *const *keys, size_t nkeys)
+{
+	const char *close = text_closest(name, keys, nkeys);
+
+	fail_at(ctx, "unknown key '%s' in section [%s]", name, section);
+	if (close)
+		pgw_error_hint("did you mean '%s'?", close);
+	else
+	{
+		struct pgw_buf b;
+		size_t		i;
+
+		buf_init(&b);
+		for (i = 0; i < nkeys; i++)
+			buf_printf(&b, "%s%s", i ? ", " : "", keys[i]);
+		pgw_error_hint("keys of [%s]: %s", section, b.data);
+		buf_release(&b);
+	}
+	return 0;
+}
+
+/* Scalars may be set once per section; lists accumulate (and inih calls us
+ * once per continuation line). */
+static bool
+first_time(struct parse_ctx *ctx, const char *section, const char *name)
+{
+	char	   *key = pgw_asprintf("%s\x1f%s", section, name);
+	bool		first = !strlist_contains(&ctx->seen, key);
+
+	if (first)
+		strlist_add(&ctx->seen, key);
+	free(key);
+	return first;
+}
+
+static int
+handle_project(struct parse_ctx *ctx, const char *name, const char *value)
+{
+	struct pgw_config *cfg = ctx->cfg;
+	long		n;
+
+	if (!strcmp(name, "schemas") || !strcmp(name, "exposed_schemas") || !strcmp(name, "ignore"))
+	{
+		struct pgw_strlist *l = !strcmp(name, "schemas") ? &cfg->schemas :
+		!strcmp(name, "ignore") ? &cfg->ignore : &cfg->exposed_schemas;
+
+		if (first_time(ctx, "project", name))
+			strlist_release(l);
+		parse_list(l, value);
+		return 1;
+	}
+	if (!first_time(ctx, "project", name))
+		return fail_at(ctx, "'%s' is set twice in [project]", name, NULL);
+	if (!strcmp(name, "migrations_dir"))
+	{
+		free(cfg->migrations_dir);
+		cfg->migrations_dir = value[0] == '/' ? pgw_strdup(value) : fs_join(cfg->root, value);
+	}
+	else if (!strcmp(name, "tenant_column"))
+		set_str(&cfg->tenant_column, value);
+	else if (!strcmp(name, "tenant_setting"))
+		set_str(&cfg->tenant_setting, value);
+	else if (!strcmp(name, "app_role"))
+		set_str(&cfg->app_role, value);
+	else if (!strcmp(name, "lock_timeout") || !strcmp(name, "statement_timeout"))
+	{
+		int			ms;
+
+		if (!config_parse_duration(value, &ms))
+			return fail_at(ctx, "'%s' is not a duration for %s (expected e.g. 5s, 500ms, 2min, or 0 for off)",
+						   value, name);
+		if (!strcmp(name, "lock_timeout"))
+			cfg->lock_timeout_ms = ms;
+		else
+			cfg->statement_timeout_ms = ms;
+	}
+	else if (!strcmp(name, "lock_retries"))
+	{
+		if (!text_parse_int(value, 0, 100, &n))
+			return fail_at(ctx, "'%s' is not a number of retries (expected 0 to 100) for %s", value, name);
+		cfg->lock_retries = (int) n;
+	}
+	else
+		return unknown_key(ctx, "project", name, project_keys,
+						   sizeof(project_keys) / sizeof(*project_keys));
+	if (!*value && strcmp(name, "tenant_column") != 0)
+		return fail_at(ctx, "'%s' is empty", name, NULL);
+	return 1;
+}
+
+static int
+handle_local(struct parse_ctx *ctx, const char *name, const char *value)
+{
+	struct pgw_config *cfg = ctx->cfg;
+	long		n;
+
+	if (!first_time(ctx, "local", name))
+		return fail_at(ctx, "'%s' is set twice in [local]", name, NULL);
+	if (!strcmp(name, "dir"))
+	{
+		free(cfg->local_dir);
+		cfg->local_dir = value[0] == '/' ? pgw_strdup(value) : fs_join(cfg->root, value);
+		cfg->local_dir_set = true;
+	}
+	else if (!strcmp(name, "port"))
+	{
+		if (!text_parse_int(value, 1, 65535, &n))
+			return fail_at(ctx, "'%s' is not a port number (expected 1 to 65535)", value, NULL);
+		cfg->local_port = (int) n;
+	}
+	else if (!strcmp(name, "user"))
+		set_str(&cfg->local_user, value);
+	else if (!strcmp(name, "bindir"))
+		set_str(&cfg->local_bindir, value);
+	else if (!strcmp(name, "supabase"))
+	{
+		if (!parse_bool(value, &cfg->local_supabase))
+			return fail_at(ctx, "'%s' is not a boolean for supabase (expected true or false)", value, NULL);
+	}
+	else
+		return unknown_key(ctx, "local", name, local_keys, sizeof(local_keys) / sizeof(*local_keys));
+	return 1;
+}
+
+static int
+handle_env(struct parse_ctx *ctx, const char *section, const char *name, const char *value)
+{
+	struct pgw_env *e = ctx->env;
+	char	  **field = NULL;
+
+	if (!strcmp(name, "password"))
+	{
+		fail_at(ctx, "passwords do not belong in the config file (section [%s])", section, NULL);
+		pgw_error_hint("write url = ${DATABASE_URL_%s} and keep the secret in the environment, "
+					   "or use PGPASSWORD / ~/.pgpass", "NAME");
+		return 0;
+	}
+	if (!strcmp(name, "url"))
+		field = &e->url;
+	else if (!strcmp(name, "host"))
+		field = &e->host;
+	else if (!strcmp(name, "port"))
+		field = &e->port;
+	else if (!strcmp(name, "dbname"))
+		field = &e->dbname;
+	else if (!strcmp(name, "user"))
+		field = &e->user;
+	else if (!strcmp(name, "sslmode"))
+		field = &e->sslmode;
+	else
+		return unknown_key(ctx, section, name, env_keys, sizeof(env_keys) / sizeof(*env_keys));
+	if (!first_time(ctx, section, name))
+		return fail_at(ctx, "'%s' is set twice in [%s]", name, section);
+	set_str(field, value);
+	return 1;
+}
+
+/* "env NAME" → NAME, or NULL when the section is not an env section. */
+static const char *
+env_section_name(const char *section)
+{
+	if (strncmp(section, "env ", 4) != 0)
+		return NULL;
+	section += 4;
+	while (*section == ' ')
+		section++;
+	return section;
+}
+
+static bool
+valid_env_name(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char) *s) && *s != '_' && *s != '-')
+			return false;
+	return true;
+}
+
+static int
+handler(void *user, const char *section, const char *name, const char *value)
+{
+	struct parse_ctx *ctx = user;
+	const char *envname;
+
+	if (ctx->failed)
+		return 0;
+	if (!*section)
+		return fail_at(ctx, "'%s' is outside any section (expected [project], [local] or [env NAME] first)",
+					   name, NULL);
+	if (!strcmp(section, "project"))
+		return handle_project(ctx, name, value);
+	if (!strcmp(section, "local"))
+		return handle_local(ctx, name, value);
+	envname = env_section_name(section);
+	if (envname)
+	{
+		if (!valid_env_name(envname))
+			return fail_at(ctx, "'%s' is not a valid environment name (letters, digits, _ and - only)",
+						   envname, NULL);
+		if (!ctx->env || strcmp(ctx->env->name, envname) != 0)
+		{
+			struct pgw_config *cfg = ctx->cfg;
+
+			if (config_find_env(cfg, envname))
+				return fail_at(ctx, "section [env %s] appears twice", envname, NULL);
+			cfg->envs = pgw_realloc(cfg->envs, (cfg->nenvs + 1) * sizeof(*cfg->envs));
+			ctx->env = &cfg->envs[cfg->nenvs++];
+			memset(ctx->env, 0, sizeof(*ctx->env));
+			ctx->env->name = pgw_strdup(envname);
+			ctx->env->line = ctx->lineno;
+		}
+		return handle_env(ctx, section, name, value);
+	}
+	fail_at(ctx, "unknown section [%s]", section, NULL);
+	pgw_error_hint("sections are [project], [local] and [env NAME]");
+	return 0;
+}
+
+int
+config_parse_text(struct pgw_config *cfg, const char *name, const char *text)
+{
+	struct parse_ctx ctx;
+	int			rc;
+
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.cfg = cfg;
+	ctx.name = name;
+	ctx.pos = text;
+	rc = ini_parse_stream(reader, &ctx, handler, &ctx);
+	strlist_release(&ctx.seen);
+	if (ctx.failed)
+		return -1;
+	if (rc > 0)
+		return pgw_error(PGW_ERR_INPUT, "%s:%d: expected 'key = value', '[section]' or a comment",
+						 name, rc);
+	if (rc < 0)
+		return pgw_error(PGW_ERR_INTERNAL, "%s: the INI parser failed (%d)", name, rc);
+	return 0;
+}
+
+static char *
+find_upwards(const char *start)
+{
+	char	   *dir = fs_absolute(start);
+
+	for (;;)
+	{
+		char	   *candidate = fs_join(dir, PGW_CONFIG_FILE);
+		char	   *parent;
+
+		if (fs_exists(candidate))
+		{
+			free(dir);
+			return candidate;
+		}
+		free(candidate);
+		if (strcmp(dir, "/") == 0)
+			break;
+		parent = fs_dirname(dir);
+		free(dir);
+		dir = parent;
+	}
+	free(dir);
+	return NULL;
+}
+
+int
+config_load(struct pgw_config *cfg, const char *explicit_path, const char *start_dir)
+{
+	char	   *path = NULL;
+	char	   *root;
+	char	   *text;
+	size_t		len;
+
+	if (explicit_path)
+	{
+		if (!fs_exists(explicit_path))
+		{
+			config_defaults(cfg, start_dir ? start_dir : ".");
+			pgw_error(PGW_ERR_INPUT, "config file '%s' does not exist", explicit_path);
+			pgw_error_hint("create one with 'pgwarden init', or leave out --config");
+			return -1;
+		}
+		path = fs_absolute(explicit_path);
+	}
+	else
+		path = find_upwards(start_dir ? start_dir : ".");
+
+	if (!path)
+	{
+		config_defaults(cfg, start_dir ? start_dir : ".");
+		return 0;
+	}
+	root = fs_dirname(path);
+	config_defaults(cfg, root);
+	free(root);
+	cfg->path = path;
+	if (fs_read_file(path, &text, &len) != 0)
+		return -1;
+	if (memchr(text, '\0', len))
+	{
+		free(text);
+		return pgw_error(PGW_ERR_INPUT, "%s: not a text file (it contains NUL bytes)", path);
+	}
+	if (config_parse_text(cfg, path, text) != 0)
+	{
+		free(text);
+		return -1;
+	}
+	free(text);
+	return 0;
+}
+
+const struct pgw_env *
+config_find_env(const struct pgw_config *cfg, const char *name)
+{
+	size_t		i;
+
+	for (i = 0; i < cfg->nenvs; i++)
+		if (strcmp(cfg->envs[i].name, name) == 0)
+			return &cfg->envs[i];
+	return NULL;
+}
+
+/* Expands ${VAR} in s.  -1 with an error naming the variable if unset. */
+static int
+expand_vars(const struct pgw_config *cfg, const struct pgw_env *env, const char *s, struct pgw_buf *out)
+{
+	const char *p = s;
+
+	while (*p)
+	{
+		if (p[0] == '$' && p[1] == '{')
+		{
+			const char *close = strchr(p + 2, '}');
+			char	   *var;
+			const char *val;
+
+			if (!close)
+				return pgw_error(PGW_ERR_INPUT, "%s: [env %s]: unterminated '${' in a value",
+								 cfg->path ? cfg->path : PGW_CONFIG_FILE, env->name);
+			var = pgw_strndup(p + 2, (size_t) (close - p - 2));
+			val = getenv(var);
+			if (!val || !*val)
+			{
+				pgw_error(PGW_ERR_INPUT, "environment variable '%s' is not set (needed by [env %s] in %s)",
+						  var, env->name, cfg->path ? cfg->path : PGW_CONFIG_FILE);
+				pgw_error_hint("export %s=postgresql://... before running pgwarden", var);
+				free(var);
+				return -1;
+			}
+			free(var);
+			buf_append(out, val);
+			p = close + 1;
+		}
+		else
+			buf_append_char(out, *p++);
+	}
+	return 0;
+}
+
+/* Appends key='value' with libpq's quoting rules. */
+static void
+append_kw(struct pgw_buf *b, const char *key, const char *value)
+{
+	const char *p;
+
+	if (b->len)
+		buf_append_char(b, ' ');
+	buf_printf(b, "%s='", key);
+	for (p = value; *p; p++)
+	{
+		if (*p == '\'' || *p == '\\')
+			buf_append_char(b, '\\');
+		buf_append_char(b, *p);
+	}
+	buf_append_char(b, '\'');
+}
+
+int
+config_env_conninfo(const struct pgw_config *cfg, const struct pgw_env *env, char **out)
+{
+	struct pgw_buf b;
+	const char *keys[] = {"host", "port", "dbname", "user", "sslmode"};
+	const char *vals[5];
+	size_t		i;
+	bool		any = false;
+
+	vals[0] = env->host;
+	vals[1] = env->port;
+	vals[2] = env->dbname;
+	vals[3] = env->user;
+	vals[4] = env->sslmode;
+	buf_init(&b);
+	if (env->url)
+	{
+		if (expand_vars(cfg, env, env->url, &b) != 0)
+		{
+			buf_release(&b);
+			return -1;
+		}
+		any = true;
+	}
+	for (i = 0; i < 5; i++)
+	{
+		struct pgw_buf v;
+
+		if (!vals[i])
+			continue;
+		buf_init(&v);
+		if (expand_vars(cfg, env, vals[i], &v) != 0)
+		{
+			buf_release(&v);
+			buf_release(&b);
+			return -1;
+		}
+		if (env->url && b.len && strstr(b.data, "://"))
+		{
+			/* URL plus keywords: libpq takes only one form; turn the keywords
+			 * into query parameters */
+			buf_append_char(&b, strchr(b.data, '?') ? '&' : '?');
+			buf_printf(&b, "%s=%s", keys[i], v.data);
+		}
+		else
+			append_kw(&b, keys[i], v.data);
+		buf_release(&v);
+		any = true;
+	}
+	if (!any)
+	{
+		buf_release(&b);
+		pgw_error(PGW_ERR_INPUT, "[env %s] in %s names no database", env->name,
+				  cfg->path ? cfg->path : PGW_CONFIG_FILE);
+		pgw_error_hint("add url = ${SOME_VARIABLE} or host/dbname/user keys to the section");
+		return -1;
+	}
+	*out = buf_steal(&b);
+	return 0;
+}
+
+char *
+config_template(const char *migrations_dir, bool supabase)
+{
+	return pgw_asprintf(
+		"# pgwarden.conf — settings for pgwarden in this project.\n"
+		"# Reference: docs/config.md.  Keep secrets out of this file: use ${VARIABLE}\n"
+		"# in url, or PGPASSWORD / ~/.pgpass.  Lines are limited to 198 bytes.\n"
+		"\n"
+		"[project]\n"
+		"# Where migration files live (relative to this file).\n"
+		"migrations_dir = %s\n"
+		"# The schemas pgwarden manages (comma separated).\n"
+		"schemas = public\n"
+		"# Schemas the API exposes to clients; tables there need row-level security.\n"
+		"exposed_schemas = public\n"
+		"# The column that says which tenant owns a row, and the setting the\n"
+		"# application sets to the current tenant.\n"
+		"tenant_column = tenant_id\n"
+		"tenant_setting = app.current_tenant_id\n"
+		"# The role the application's queries run as.\n"
+		"app_role = authenticated\n"
+		"# Every DDL session sets lock_timeout; a lock timeout is retried this often.\n"
+		"lock_timeout = 5s\n"
+		"lock_retries = 5\n"
+		"statement_timeout = 0\n"
+		"# Rule ids to suppress everywhere, e.g. ignore = types.prefer_text\n"
+		"ignore =\n"
+		"\n"
+		"[local]\n"
+		"# The embedded database (pgwarden local ...): folder, port (empty: pick a\n"
+		"# free one), and the OS user the server runs as when pgwarden runs as root.\n"
+		"dir = .pgwarden/local\n"
+		"user = postgres\n"
+		"supabase = %s\n"
+		"\n"
+		"# A remote database, used with --env staging.  The URL comes from the\n"
+		"# environment so no password is written here.\n"
+		"#[env staging]\n"
+		"#url = ${STAGING_DATABASE_URL}\n",
+		migrations_dir, supabase ? "true" : "false");
+}

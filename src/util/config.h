@@ -1,0 +1,107 @@
+/*
+ * config.h — pgwarden.conf: the project's settings.
+ *
+ * An INI file read with libinih.  Found at --config FILE, else the first
+ * pgwarden.conf in the current folder or one of its parents (as git finds
+ * .git); the folder holding it is the project root, and relative paths in it
+ * are relative to that root.  Without a file, defaults apply and the root is
+ * the current folder.
+ *
+ * Sections and keys (docs/config.md is the reference):
+ *   [project] migrations_dir, schemas, exposed_schemas, tenant_column,
+ *             tenant_setting, app_role, ignore, lock_timeout,
+ *             statement_timeout, lock_retries
+ *   [local]   dir, port, user, bindir, supabase
+ *   [env NAME] url, host, port, dbname, user, sslmode
+ *
+ * Errors name file:line and what was expected; unknown keys and sections are
+ * errors (a typo must not be silently ignored); a line longer than libinih's
+ * 200-byte buffer is an error rather than a silent split.  Passwords are not
+ * accepted: they come from ${VAR} in url, PGPASSWORD or ~/.pgpass.
+ */
+#ifndef PGW_CONFIG_H
+#define PGW_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define PGW_CONFIG_FILE "pgwarden.conf"
+#define PGW_CONFIG_MAX_LINE 198	/* libinih's INI_MAX_LINE (200) less newline and NUL */
+
+struct pgw_strlist
+{
+	char	  **items;
+	size_t		n;
+};
+
+struct pgw_env
+{
+	char	   *name;
+	int			line;			/* where its section starts */
+	char	   *url;			/* may hold ${VAR}; expanded by config_env_conninfo */
+	char	   *host;
+	char	   *port;
+	char	   *dbname;
+	char	   *user;
+	char	   *sslmode;
+};
+
+struct pgw_config
+{
+	char	   *path;			/* the file read, or NULL */
+	char	   *root;			/* absolute project root */
+
+	char	   *migrations_dir; /* absolute */
+	struct pgw_strlist schemas;
+	struct pgw_strlist exposed_schemas;
+	char	   *tenant_column;
+	char	   *tenant_setting;
+	char	   *app_role;
+	struct pgw_strlist ignore;
+	int			lock_timeout_ms;
+	int			statement_timeout_ms;	/* 0: off */
+	int			lock_retries;
+
+	char	   *local_dir;		/* absolute */
+	bool		local_dir_set;	/* given in the file (not the default) */
+	int			local_port;		/* 0: pick one */
+	char	   *local_user;		/* OS user for the server when run as root */
+	char	   *local_bindir;	/* NULL: search */
+	bool		local_supabase;
+
+	struct pgw_env *envs;
+	size_t		nenvs;
+};
+
+/*
+ * Loads the config.  explicit_path (from --config) must exist; otherwise the
+ * search described above runs from start_dir (NULL: the current folder).
+ * On error returns -1 with a PGW_ERR_INPUT error recorded; cfg is then still
+ * safe to release.
+ */
+int			config_load(struct pgw_config *cfg, const char *explicit_path, const char *start_dir);
+void		config_release(struct pgw_config *cfg);
+
+/* Parses INI text (named name in messages) on top of the defaults in cfg. */
+int			config_parse_text(struct pgw_config *cfg, const char *name, const char *text);
+
+/* Sets every field to its default for a project rooted at root. */
+void		config_defaults(struct pgw_config *cfg, const char *root);
+
+const struct pgw_env *config_find_env(const struct pgw_config *cfg, const char *name);
+
+/* The libpq conninfo string for an env section, ${VAR}s expanded (caller
+ * frees).  -1 with an error when a variable is unset or nothing is set. */
+int			config_env_conninfo(const struct pgw_config *cfg, const struct pgw_env *env, char **out);
+
+/* Parses a duration ("5s", "500ms", "2min", "0", plain number = ms). */
+bool		config_parse_duration(const char *s, int *ms);
+
+void		strlist_add(struct pgw_strlist *l, const char *s);
+bool		strlist_contains(const struct pgw_strlist *l, const char *s);
+void		strlist_release(struct pgw_strlist *l);
+
+/* The commented file `pgwarden init` writes (caller frees). */
+char	   *config_template(const char *migrations_dir, bool supabase);
+
+#endif

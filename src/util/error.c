@@ -1,0 +1,126 @@
+/*
+ * error.c — the single recorded error (see error.h).
+ */
+#include <stdarg.h>
+#include <stdlib.h>
+
+#include "util/error.h"
+#include "util/mem.h"
+
+static struct pgw_err last;
+
+static char *
+vformat(const char *fmt, va_list ap)
+{
+	struct pgw_buf b;
+
+	buf_init(&b);
+	buf_vprintf(&b, fmt, ap);
+	/* drop trailing newlines: libpq messages end with one */
+	while (b.len > 0 && (b.data[b.len - 1] == '\n' || b.data[b.len - 1] == ' '))
+		b.data[--b.len] = '\0';
+	return buf_steal(&b);
+}
+
+void
+pgw_error_clear(void)
+{
+	free(last.message);
+	free(last.detail);
+	free(last.hint);
+	free(last.sqlstate);
+	last.message = last.detail = last.hint = last.sqlstate = NULL;
+	last.kind = PGW_ERR_NONE;
+}
+
+int
+pgw_error(enum pgw_errkind kind, const char *fmt,...)
+{
+	va_list		ap;
+
+	pgw_error_clear();
+	last.kind = kind;
+	va_start(ap, fmt);
+	last.message = vformat(fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+void
+pgw_error_detail(const char *fmt,...)
+{
+	va_list		ap;
+
+	free(last.detail);
+	va_start(ap, fmt);
+	last.detail = vformat(fmt, ap);
+	va_end(ap);
+}
+
+void
+pgw_error_hint(const char *fmt,...)
+{
+	va_list		ap;
+
+	free(last.hint);
+	va_start(ap, fmt);
+	last.hint = vformat(fmt, ap);
+	va_end(ap);
+}
+
+void
+pgw_error_sqlstate(const char *sqlstate)
+{
+	free(last.sqlstate);
+	last.sqlstate = sqlstate ? pgw_strdup(sqlstate) : NULL;
+}
+
+void
+pgw_error_set_kind(enum pgw_errkind kind)
+{
+	last.kind = kind;
+}
+
+void
+pgw_error_prefix(const char *fmt,...)
+{
+	va_list		ap;
+	char	   *ctx;
+	char	   *joined;
+
+	va_start(ap, fmt);
+	ctx = vformat(fmt, ap);
+	va_end(ap);
+	joined = pgw_asprintf("%s: %s", ctx, last.message ? last.message : "unknown error");
+	free(ctx);
+	free(last.message);
+	last.message = joined;
+	if (last.kind == PGW_ERR_NONE)
+		last.kind = PGW_ERR_INTERNAL;
+}
+
+const struct pgw_err *
+pgw_error_last(void)
+{
+	return &last;
+}
+
+enum pgw_exit
+pgw_exit_for_kind(enum pgw_errkind kind)
+{
+	switch (kind)
+	{
+		case PGW_ERR_USAGE:
+			return PGW_EXIT_USAGE;
+		case PGW_ERR_CONNECT:
+			return PGW_EXIT_CONNECT;
+		case PGW_ERR_INPUT:
+			return PGW_EXIT_INPUT;
+		case PGW_ERR_APPLY:
+			return PGW_EXIT_APPLY;
+		case PGW_ERR_NONE:
+		case PGW_ERR_INTERNAL:
+			break;
+	}
+	return PGW_EXIT_INTERNAL;
+}

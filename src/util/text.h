@@ -1,0 +1,30 @@
+/*
+ * text.h — small string helpers: edit distance for "did you mean", trimming,
+ * and a strict integer parser.
+ */
+#ifndef PGW_TEXT_H
+#define PGW_TEXT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Levenshtein distance between a and b (ASCII, case-sensitive). */
+size_t		text_edit_distance(const char *a, const char *b);
+
+/*
+ * The candidate closest to word, or NULL when none is close enough to be a
+ * plausible typo (distance at most a third of the word's length, at least 1,
+ * or word is a prefix of exactly one candidate).
+ */
+const char *text_closest(const char *word, const char *const *candidates, size_t n);
+
+/* Trims ASCII whitespace at both ends, in place; returns s. */
+char	   *text_trim(char *s);
+
+/* Parses a whole decimal integer in [min, max]; false on anything else. */
+bool		text_parse_int(const char *s, long min, long max, long *out);
+
+/* true if s ends with suffix */
+bool		text_ends_with(const char *s, const char *suffix);
+
+#endif
