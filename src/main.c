@@ -27,58 +27,9 @@
 
 #define MAIN_USAGE "pgwarden [--db URL | --env NAME] [--json] [options] COMMAND [args]"
 
-#define PGW_COMMAND_ROW(name, summary, flags) {#name, summary, flags, cmd_##name},
-const struct pgw_command pgw_commands[] = {
-	PGW_COMMAND_TABLE(PGW_COMMAND_ROW)
-};
-#undef PGW_COMMAND_ROW
-const size_t pgw_ncommands = sizeof(pgw_commands) / sizeof(pgw_commands[0]);
-
 static const char *const global_long[] = {
 	"config", "db", "env", "help", "json", "no-color", "quiet", "verbose", "version"
 };
-
-const struct pgw_command *
-command_find(const char *name)
-{
-	size_t		i;
-
-	for (i = 0; i < pgw_ncommands; i++)
-		if (strcmp(pgw_commands[i].name, name) == 0)
-			return &pgw_commands[i];
-	return NULL;
-}
-
-int
-command_print_help(const char *name)
-{
-	char	   *page = pgw_asprintf("docs/%s.md", name ? name : "pgwarden");
-	char	   *text = embedded_help_text(page);
-
-	free(page);
-	if (!text)
-	{
-		pgw_error(PGW_ERR_INTERNAL, "no help text for '%s'", name ? name : "pgwarden");
-		return out_fail();
-	}
-	out_write(text);
-	free(text);
-	return PGW_EXIT_OK;
-}
-
-PGconn *
-ctx_connect(struct pgw_ctx *ctx, int *rc)
-{
-	PGconn	   *conn;
-
-	if (db_connect(&ctx->target, &conn) != 0)
-	{
-		*rc = out_fail();
-		return NULL;
-	}
-	*rc = PGW_EXIT_OK;
-	return conn;
-}
 
 /* Takes the value of a global option: "--db=x" or "--db x". */
 static const char *
@@ -208,6 +159,7 @@ run(int argc, char **argv)
 	}
 	if (want_version)
 	{
+		out_set_command("version");
 		rc = version();
 		goto out;
 	}

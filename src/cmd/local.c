@@ -200,8 +200,6 @@ do_start(const struct pgw_config *cfg, struct pgw_cluster *c, const struct local
 	so.supabase = supabase;
 	so.bindir = cfg->local_bindir;
 	so.user = cfg->local_user;
-	if (!reset && !out_is_json() && !c->initialized)
-		out_note("creating the local database in %s", c->dir);
 	if (local_start(c, &so, &already) != 0)
 	{
 		show_notes(c);
@@ -210,15 +208,15 @@ do_start(const struct pgw_config *cfg, struct pgw_cluster *c, const struct local
 	show_notes(c);
 	if (out_is_json())
 	{
-		emit_json(c, already ? "already-running" : reset ? "reset" : "started", true);
+		emit_json(c, already ? "already-running" : reset ? "reset" : c->created ? "created" : "started", true);
 		return PGW_EXIT_OK;
 	}
 	if (already)
 		out_printf("the local database is already running\n");
 	else
-		out_printf("%s the local database%s%s\n", reset ? "re-created" : "started",
-				   c->supabase ? " (Supabase flavour)" : "",
-				   c->server_user && *c->server_user ? "" : "");
+		out_printf("%s the local database%s\n",
+				   reset ? "re-created" : c->created ? "created and started" : "started",
+				   c->supabase ? " (Supabase flavour)" : "");
 	print_urls(c);
 	if (!already && c->server_user && *c->server_user)
 		out_printf("  server runs as OS user '%s' (pgwarden runs as root)\n", c->server_user);

@@ -1026,6 +1026,7 @@ local_start(struct pgw_cluster *c, const struct pgw_start_opts *opts, bool *alre
 		free(c->server_user);
 		c->server_user = pgw_strdup(ra.active ? ra.name : "");
 		c->initialized = true;
+		c->created = true;
 		if (state_write(c) != 0)
 			goto done;
 	}
@@ -1125,6 +1126,12 @@ local_status(struct pgw_cluster *c, struct pgw_local_status *st)
 		free(ci);
 	}
 	return 0;
+}
+
+bool
+local_is_running(struct pgw_cluster *c)
+{
+	return running_pid(c->datadir) != 0;
 }
 
 int

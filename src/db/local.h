@@ -63,6 +63,7 @@ struct pgw_cluster
 	bool		initialized;
 	bool		supabase;
 	char	   *server_user;	/* OS user the server runs as */
+	bool		created;		/* local_start made it anew */
 	char	   *notes;			/* things the command should tell the user
 								 * (one per line), or NULL */
 };
@@ -104,6 +105,9 @@ int			local_start(struct pgw_cluster *c, const struct pgw_start_opts *opts, bool
 int			local_stop(struct pgw_cluster *c, bool *was_running);
 
 int			local_status(struct pgw_cluster *c, struct pgw_local_status *st);
+
+/* Whether a server is running on the cluster's data folder. */
+bool		local_is_running(struct pgw_cluster *c);
 
 /* Stops the server and removes the cluster, data and all. */
 int			local_destroy(struct pgw_cluster *c);

@@ -220,6 +220,54 @@ db_connect(const struct pgw_target *t, PGconn **out)
 	PGconn	   *conn;
 
 	*out = NULL;
+	if (t->kind == PGW_TARGET_LOCAL)
+	{
+		struct pgw_cluster c;
+		struct pgw_config cfg;
+		bool		running;
+
+		/* say plainly that the local database is missing or stopped,
+		 * rather than pass on libpq's socket error */
+		memset(&cfg, 0, sizeof(cfg));
+		cfg.local_dir = t->local_dir;
+		local_open(&cfg, t->local_dir, &c);
+		running = local_is_running(&c);
+		if (!running)
+		{
+			pgw_error(PGW_ERR_CONNECT, "the local database is %s",
+					  c.initialized ? "not running" : "not created yet");
+			pgw_error_detail("no --db, DATABASE_URL or --env was given, so pgwarden uses the "
+							 "local database in %s", c.dir);
+			pgw_error_hint("%s it with 'pgwarden local start', or name a database with --db URL",
+						   c.initialized ? "start" : "create");
+			local_close(&c);
+			return -1;
+		}
+		local_close(&c);
+	}
+	else if (t->conninfo[0])
+	{
+		char	   *errmsg = NULL;
+		PQconninfoOption *opts = PQconninfoParse(t->conninfo, &errmsg);
+
+		if (!opts)
+		{
+			/* libpq's message may quote a piece of the password: withhold it
+			 * when there is one */
+			bool		secret = strstr(t->conninfo, "password") || strstr(t->display, PGW_REDACTED);
+
+			pgw_error(PGW_ERR_INPUT, "cannot parse the connection string from %s", t->source);
+			if (secret)
+				pgw_error_detail("libpq's message is withheld because it may quote the password");
+			else
+				pgw_error_detail("%s", errmsg ? errmsg : "invalid connection string");
+			pgw_error_hint("use postgresql://user@host:port/dbname (percent-encode special characters) "
+						   "or key=value pairs; see libpq's documentation on connection strings");
+			PQfreemem(errmsg);
+			return -1;
+		}
+		PQconninfoFree(opts);
+	}
 	conn = PQconnectdbParams(keys, vals, 1);
 	if (!conn)
 		return pgw_error(PGW_ERR_INTERNAL, "out of memory while connecting");

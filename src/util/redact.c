@@ -2,6 +2,7 @@
  * redact.c — the secret registry and the masking filter (see redact.h).
  */
 #include <ctype.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -116,13 +117,73 @@ mask_url(const char *s, struct pgw_buf *out)
 }
 
 /*
- * Keyword form (and URL query parameters): password=value, where value may be
- * single-quoted with backslash escapes, or runs to the next space or '&'.
+ * Keyword form (and URL query parameters): password=value.  The value runs to
+ * the next " keyword=" (or '&' in a URL query) or the end, whatever its
+ * quoting: on a malformed string libpq's own idea of where it ends differs
+ * from the user's, and masking a little too much is the safe side.  Both the
+ * raw value and its unquoted form are registered.
  */
+static const char *
+value_end(const char *v, bool in_query)
+{
+	const char *p;
+
+	for (p = v; *p; p++)
+	{
+		if (in_query && *p == '&')
+			return p;
+		if (*p == ' ' || *p == '\t' || *p == '\n')
+		{
+			const char *k = p;
+
+			while (*k == ' ' || *k == '\t' || *k == '\n')
+				k++;
+			if (isalpha((unsigned char) *k) || *k == '_')
+			{
+				while (isalnum((unsigned char) *k) || *k == '_')
+					k++;
+				while (*k == ' ')
+					k++;
+				if (*k == '=')
+					return p;
+			}
+		}
+	}
+	/* trailing blanks are not part of the value */
+	while (p > v && (p[-1] == ' ' || p[-1] == '\t' || p[-1] == '\n'))
+		p--;
+	return p;
+}
+
+static void
+register_value(const char *v, size_t n)
+{
+	char	   *raw = pgw_strndup(v, n);
+
+	redact_add_secret(raw);
+	if (n >= 2 && v[0] == '\'' && v[n - 1] == '\'')
+	{
+		struct pgw_buf val;
+		size_t		i;
+
+		buf_init(&val);
+		for (i = 1; i + 1 < n; i++)
+		{
+			if (v[i] == '\\' && i + 2 < n)
+				i++;
+			buf_append_char(&val, v[i]);
+		}
+		redact_add_secret(val.data);
+		buf_release(&val);
+	}
+	free(raw);
+}
+
 static void
 mask_keywords(const char *s, struct pgw_buf *out)
 {
 	const char *p = s;
+	bool		in_query = strstr(s, "://") != NULL;
 
 	while (*p)
 	{
@@ -148,31 +209,8 @@ mask_keywords(const char *s, struct pgw_buf *out)
 		while (*v == ' ')
 			v++;
 		buf_append_len(out, p, (size_t) (v - p));
-		if (*v == '\'')
-		{
-			struct pgw_buf val;
-
-			buf_init(&val);
-			for (vend = v + 1; *vend && *vend != '\''; vend++)
-			{
-				if (*vend == '\\' && vend[1])
-					vend++;
-				buf_append_char(&val, *vend);
-			}
-			if (*vend == '\'')
-				vend++;
-			redact_add_secret(val.data);
-			buf_release(&val);
-		}
-		else
-		{
-			char	   *val;
-
-			vend = v + strcspn(v, " &");
-			val = pgw_strndup(v, (size_t) (vend - v));
-			redact_add_secret(val);
-			free(val);
-		}
+		vend = value_end(v, in_query);
+		register_value(v, (size_t) (vend - v));
 		buf_append(out, PGW_REDACTED);
 		p = vend;
 	}

@@ -1,0 +1,63 @@
+/*
+ * commands.c — the command table built from PGW_COMMAND_TABLE (commands.h),
+ * lookups on it, help printing, and the helpers every command shares.
+ * Lives in the library, not in main.c, so the tests can check the table.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands.h"
+#include "out/out.h"
+#include "util/embedded.h"
+#include "util/error.h"
+#include "util/mem.h"
+
+#define PGW_COMMAND_ROW(name, summary, flags) {#name, summary, flags, cmd_##name},
+const struct pgw_command pgw_commands[] = {
+	PGW_COMMAND_TABLE(PGW_COMMAND_ROW)
+};
+#undef PGW_COMMAND_ROW
+const size_t pgw_ncommands = sizeof(pgw_commands) / sizeof(pgw_commands[0]);
+
+const struct pgw_command *
+command_find(const char *name)
+{
+	size_t		i;
+
+	for (i = 0; i < pgw_ncommands; i++)
+		if (strcmp(pgw_commands[i].name, name) == 0)
+			return &pgw_commands[i];
+	return NULL;
+}
+
+int
+command_print_help(const char *name)
+{
+	char	   *page = pgw_asprintf("docs/%s.md", name ? name : "pgwarden");
+	char	   *text = embedded_help_text(page);
+
+	free(page);
+	if (!text)
+	{
+		pgw_error(PGW_ERR_INTERNAL, "no help text for '%s'", name ? name : "pgwarden");
+		return out_fail();
+	}
+	out_write(text);
+	free(text);
+	return PGW_EXIT_OK;
+}
+
+PGconn *
+ctx_connect(struct pgw_ctx *ctx, int *rc)
+{
+	PGconn	   *conn;
+
+	if (db_connect(&ctx->target, &conn) != 0)
+	{
+		*rc = out_fail();
+		return NULL;
+	}
+	*rc = PGW_EXIT_OK;
+	return conn;
+}
+
