@@ -1,0 +1,2 @@
+DROP TABLE public.vehicles;
+DROP TABLE public.garages;

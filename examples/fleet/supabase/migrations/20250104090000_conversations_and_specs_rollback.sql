@@ -1,0 +1,2 @@
+DROP TABLE public.vehicle_spec_enhancements;
+DROP TABLE public.conversation_messages;

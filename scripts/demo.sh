@@ -1,0 +1,52 @@
+#!/bin/bash
+# demo.sh PGWARDEN — the main job on the example project: start the embedded
+# database with the Supabase flavour, load examples/fleet (its migrations and
+# seed), and run pgwarden's commands on it.  Run again, it starts from a fresh
+# copy of the example.  The database keeps running afterwards so you can look
+# around: `cd examples/fleet && pgwarden local psql`; stop it with
+# `pgwarden local stop` there.
+set -u
+bin=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root/examples/fleet" || exit 2
+
+if [ -t 1 ] && [ -z "${NO_COLOR:-}" ]; then B=$'\033[1m' N=$'\033[0m'; else B= N=; fi
+step() { printf '\n%s== %s%s\n' "$B" "$*" "$N"; }
+run() { printf '$ pgwarden %s\n' "$*"; "$bin" "$@"; }
+
+step "the embedded database (Supabase flavour)"
+if "$bin" --json local status | grep -q '"exists": true'; then
+    run local reset --yes || exit 1
+else
+    run local start --supabase || exit 1
+fi
+
+step "loading the example project (examples/fleet)"
+for f in supabase/migrations/*.sql; do
+    case "$f" in *_rollback.sql) continue ;; esac
+    echo "  applying $(basename "$f")"
+    "$bin" local psql -- -X -q -v ON_ERROR_STOP=1 -f "$f" || exit 1
+done
+echo "  seeding supabase/seed.sql"
+"$bin" local psql -- -X -q -v ON_ERROR_STOP=1 -f supabase/seed.sql || exit 1
+"$bin" local psql -- -X -q -c ANALYZE || exit 1
+
+step "the database pgwarden works on"
+run target || exit 1
+run local status || exit 1
+
+step "what the next pgwarden commands will find (planted on purpose; see examples/fleet/README.md)"
+"$bin" local psql -- -X -q -P footer=off -c "
+SELECT c.relname AS \"table\",
+       CASE WHEN c.relrowsecurity THEN 'on' ELSE 'OFF' END AS rls,
+       (SELECT count(*) FROM pg_policy p WHERE p.polrelid = c.oid) AS policies,
+       (SELECT count(*) FROM pg_policy p WHERE p.polrelid = c.oid
+          AND pg_get_expr(p.polqual, p.polrelid) = 'true') AS \"USING (true)\",
+       EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid
+                 AND a.attname = 'tenant_id' AND NOT a.attisdropped) AS has_tenant_id,
+       c.reltuples::bigint AS est_rows
+FROM pg_class c
+WHERE c.relnamespace = 'public'::regnamespace AND c.relkind = 'r'
+ORDER BY 1" || exit 1
+echo
+echo "The example's database keeps running: cd examples/fleet && $bin local psql"
