@@ -349,9 +349,7 @@ do_sandbox(const struct pgw_config *cfg, const struct local_args *a)
 	int			rc = PGW_EXIT_OK;
 	pid_t		child = 0;
 
-	if (sandbox_start(&sb, cfg->local_bindir, cfg->local_user, a->supabase || cfg->local_supabase) != 0)
-		return out_fail();
-
+	/* handlers first: a signal during the start must still clean up */
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
@@ -359,7 +357,12 @@ do_sandbox(const struct pgw_config *cfg, const struct local_args *a)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 
-	if (a->nrest == 0)
+	if (sandbox_start(&sb, cfg->local_bindir, cfg->local_user, a->supabase || cfg->local_supabase) != 0)
+		return out_fail();
+
+	if (got_signal)
+		rc = 128 + got_signal;
+	else if (a->nrest == 0)
 	{
 		out_printf("sandbox running: %s\n", sb.url);
 		out_printf("stop it with Ctrl-C\n");

@@ -909,6 +909,31 @@ data_major(const char *datadir)
 	return (int) v;
 }
 
+/* Removes what killed initdb runs left (data.initdb-PID folders).  Best
+ * effort: a folder still being written by a dying bootstrap backend is left
+ * for the next start; it is never used. */
+static void
+remove_stale_initdb_dirs(const struct pgw_cluster *c)
+{
+	DIR		   *d = opendir(c->real_dir);
+	struct dirent *de;
+
+	if (!d)
+		return;
+	while ((de = readdir(d)) != NULL)
+	{
+		if (strncmp(de->d_name, "data.initdb-", 12) == 0)
+		{
+			char	   *path = fs_join(c->real_dir, de->d_name);
+
+			fs_remove_tree(path);
+			free(path);
+		}
+	}
+	closedir(d);
+	pgw_error_clear();
+}
+
 /* Serializes start/stop/reset on one cluster: a lock file next to its folder. */
 static int
 lock_cluster(const struct pgw_cluster *c)
@@ -1015,13 +1040,35 @@ local_start(struct pgw_cluster *c, const struct pgw_start_opts *opts, bool *alre
 	}
 	if (!c->initialized)
 	{
+		/*
+		 * initdb works in a folder of its own and the result is renamed into
+		 * place, so a killed initdb (whose bootstrap backend may still be
+		 * writing for a moment) never leaves a half-made data folder behind.
+		 */
+		char	   *fresh = pgw_asprintf("%s.initdb-%d", c->datadir, (int) getpid());
+
+		remove_stale_initdb_dirs(c);
 		if (fs_exists(c->datadir) && fs_remove_tree(c->datadir) != 0)
+		{
+			free(fresh);
+			pgw_error_set_kind(PGW_ERR_CONNECT);
 			goto done;
+		}
 		unlink(c->statefile);
 		c->supabase = false;
-		if (run_initdb(&bin, &ra, c->real_dir, c->datadir, false) != 0 ||
-			write_server_conf(&bin, c->datadir, c->real_dir, true) != 0)
+		if (run_initdb(&bin, &ra, c->real_dir, fresh, false) != 0 ||
+			write_server_conf(&bin, fresh, c->real_dir, true) != 0)
+		{
+			free(fresh);
 			goto done;
+		}
+		if (rename(fresh, c->datadir) != 0)
+		{
+			pgw_error(PGW_ERR_CONNECT, "cannot rename '%s' to '%s': %s", fresh, c->datadir, strerror(errno));
+			free(fresh);
+			goto done;
+		}
+		free(fresh);
 		c->major = bin.major;
 		free(c->server_user);
 		c->server_user = pgw_strdup(ra.active ? ra.name : "");

@@ -10,6 +10,7 @@ CREATE TABLE public.vehicle_images (
   created_at timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX vehicle_images_vehicle_id_idx ON public.vehicle_images (vehicle_id);
+CREATE INDEX vehicle_images_tenant_id_idx ON public.vehicle_images (tenant_id);
 
 -- planted: tenant column, but row-level security never enabled
 CREATE TABLE public.vehicle_events (
@@ -21,6 +22,7 @@ CREATE TABLE public.vehicle_events (
   notes text,
   occurred_at timestamptz NOT NULL DEFAULT now()
 );
+CREATE INDEX vehicle_events_tenant_id_idx ON public.vehicle_events (tenant_id);
 
 CREATE TABLE public.capture_sessions (
   id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
@@ -32,6 +34,7 @@ CREATE TABLE public.capture_sessions (
 );
 CREATE INDEX capture_sessions_vehicle_id_idx ON public.capture_sessions (vehicle_id);
 CREATE INDEX capture_sessions_tenant_id_idx ON public.capture_sessions (tenant_id);
+CREATE INDEX capture_sessions_started_by_idx ON public.capture_sessions (started_by);
 
 CREATE TABLE public.event_photos (
   id uuid PRIMARY KEY DEFAULT gen_random_uuid(),

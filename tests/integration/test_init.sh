@@ -1,0 +1,36 @@
+#!/bin/bash
+# pgwarden init: writes a config every command accepts, respects an existing
+# one, picks the Supabase layout.
+. "$(dirname "$0")/../lib.sh"
+
+plain="$SCRATCH/plain"
+mkdir -p "$plain" && cd "$plain" || exit 1
+expect_rc 0 "init" "$PGW" init
+contains "init output" "$OUT" "wrote $plain/pgwarden.conf"
+check "config written" test -f "$plain/pgwarden.conf"
+check "migrations folder" test -d "$plain/migrations"
+check "gitignore" grep -qx '.pgwarden/' "$plain/.gitignore"
+expect_rc 0 "config accepted" "$PGW" target --no-check
+before=$(sha256sum "$plain/pgwarden.conf")
+expect_rc 4 "second init refused" "$PGW" init
+contains "refusal" "$ERR" "error: '$plain/pgwarden.conf' exists already"
+equals "config untouched" "$(sha256sum "$plain/pgwarden.conf")" "$before"
+echo "# my edit" >> "$plain/pgwarden.conf"
+expect_rc 0 "init --force" "$PGW" --json init --force
+contains "replaced" "$OUT" '"replaced": true'
+lacks "edit gone" "$(cat "$plain/pgwarden.conf")" "# my edit"
+equals "gitignore not duplicated" "$(grep -cx '.pgwarden/' "$plain/.gitignore")" 1
+
+# the config is found from a subfolder, and relative paths are the project's
+mkdir -p "$plain/src/deep"
+cd "$plain/src/deep" || exit 1
+expect_rc 0 "status from a subfolder" "$PGW" --json local status
+contains "cluster dir relative to the config" "$OUT" "\"dir\": \"$plain/.pgwarden/local\""
+
+supa="$SCRATCH/supa"
+mkdir -p "$supa/supabase"
+expect_rc 0 "init --dir supabase project" "$PGW" init --dir "$supa"
+check "supabase migrations folder" test -d "$supa/supabase/migrations"
+check "supabase flavour" grep -qx 'supabase = true' "$supa/pgwarden.conf"
+check "migrations_dir" grep -qx 'migrations_dir = supabase/migrations' "$supa/pgwarden.conf"
+finish
