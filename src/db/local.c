@@ -953,7 +953,12 @@ lock_cluster(const struct pgw_cluster *c)
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0)
 	{
-		pgw_error(PGW_ERR_CONNECT, "cannot create lock file '%s': %s", path, strerror(errno));
+		char	   *folder = fs_dirname(path);
+
+		pgw_error(PGW_ERR_CONNECT, "cannot write in folder '%s': %s", folder, strerror(errno));
+		pgw_error_detail("the local database keeps its lock file %s there", path);
+		pgw_error_hint("fix the folder's permissions, or choose another place with --dir / [local] dir");
+		free(folder);
 		free(path);
 		return -1;
 	}

@@ -54,7 +54,8 @@ else
     ro="$SCRATCH/ro"
     mkdir -p "$ro" && chmod 500 "$ro"
     expect_rc 3 "folder not writable" "$PGW" local start --dir "$ro/db"
-    contains "not writable message" "$ERR" "error: cannot create folder"
+    contains "not writable message" "$ERR" "error: cannot write in folder '$ro': Permission denied"
+    contains "not writable hint" "$ERR" "hint: fix the folder's permissions"
     chmod 700 "$ro"
 fi
 
