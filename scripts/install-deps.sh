@@ -14,7 +14,7 @@ verbose=0
 # Build: compiler driver glue and libraries.  Test: cmocka.  Run: the PostgreSQL
 # client tools (psql, pg_dump) next to the server binaries that must already be here.
 packages="pkg-config libpq-dev libpg-query-dev libprotobuf-c-dev libjansson-dev
-libssl-dev libcmocka-dev libinih-dev libmicrohttpd-dev postgresql-client-15"
+libssl-dev libcmocka-dev libinih-dev libmicrohttpd-dev postgresql-client-15 procps"
 
 missing=""
 for p in $packages; do
