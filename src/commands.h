@@ -53,6 +53,10 @@ extern const size_t pgw_ncommands;
 /* The command named name, or NULL. */
 const struct pgw_command *command_find(const char *name);
 
+/* The hint for an unknown command word: "did you mean 'local'?" when one is
+ * close, else a pointer to --help (caller frees). */
+char	   *command_suggestion(const char *word);
+
 /* Prints the --help text of a command (NULL: pgwarden's own) on stdout.
  * Returns PGW_EXIT_OK, or PGW_EXIT_INTERNAL when its docs page is missing. */
 int			command_print_help(const char *name);

@@ -175,16 +175,8 @@ run(int argc, char **argv)
 	ctx.command = command_find(cmdname);
 	if (!ctx.command)
 	{
-		const char *names[64];
-		size_t		n;
-		const char *close;
-		char	   *hint;
+		char	   *hint = command_suggestion(cmdname);
 
-		for (n = 0; n < pgw_ncommands && n < 64; n++)
-			names[n] = pgw_commands[n].name;
-		close = text_closest(cmdname, names, n);
-		hint = close ? pgw_asprintf("did you mean '%s'?", close)
-			: pgw_strdup("run 'pgwarden --help' for the list of commands");
 		rc = out_usage_error(MAIN_USAGE, hint, "unknown command '%s'", cmdname);
 		free(hint);
 		goto out;

@@ -11,6 +11,7 @@
 #include "util/embedded.h"
 #include "util/error.h"
 #include "util/mem.h"
+#include "util/text.h"
 
 #define PGW_COMMAND_ROW(name, summary, flags) {#name, summary, flags, cmd_##name},
 const struct pgw_command pgw_commands[] = {
@@ -28,6 +29,20 @@ command_find(const char *name)
 		if (strcmp(pgw_commands[i].name, name) == 0)
 			return &pgw_commands[i];
 	return NULL;
+}
+
+char *
+command_suggestion(const char *word)
+{
+	const char *names[64];
+	size_t		n;
+	const char *close;
+
+	for (n = 0; n < pgw_ncommands && n < 64; n++)
+		names[n] = pgw_commands[n].name;
+	close = text_closest(word, names, n);
+	return close ? pgw_asprintf("did you mean '%s'?", close)
+		: pgw_strdup("run 'pgwarden --help' for the list of commands");
 }
 
 int

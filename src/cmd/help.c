@@ -6,7 +6,6 @@
 #include "commands.h"
 #include "out/out.h"
 #include "util/mem.h"
-#include "util/text.h"
 
 int
 cmd_help(struct pgw_ctx *ctx, int argc, char **argv)
@@ -29,18 +28,9 @@ cmd_help(struct pgw_ctx *ctx, int argc, char **argv)
 	}
 	if (topic && !command_find(topic))
 	{
-		const char *names[64];
-		size_t		n;
-		const char *close;
-		char	   *hint;
-		int			rc;
+		char	   *hint = command_suggestion(topic);
+		int			rc = opt_usage_error(&p, hint, "unknown command '%s'", topic);
 
-		for (n = 0; n < pgw_ncommands && n < 64; n++)
-			names[n] = pgw_commands[n].name;
-		close = text_closest(topic, names, n);
-		hint = close ? pgw_asprintf("did you mean '%s'?", close)
-			: pgw_strdup("run 'pgwarden --help' for the list of commands");
-		rc = opt_usage_error(&p, hint, "unknown command '%s'", topic);
 		free(hint);
 		return rc;
 	}

@@ -418,11 +418,26 @@ pick_port(const char *dir)
 	return 0;
 }
 
+/* conninfo for database dbname of the server whose socket is in sockdir */
+static char *
+socket_conninfo(const char *sockdir, int port, const char *dbname)
+{
+	struct pgw_buf b;
+	char		portstr[16];
+
+	snprintf(portstr, sizeof(portstr), "%d", port);
+	buf_init(&b);
+	text_conninfo_append(&b, "host", sockdir);
+	text_conninfo_append(&b, "port", portstr);
+	text_conninfo_append(&b, "user", PGW_LOCAL_SUPERUSER);
+	text_conninfo_append(&b, "dbname", dbname);
+	return buf_steal(&b);
+}
+
 char *
 local_conninfo(const struct pgw_cluster *c)
 {
-	return pgw_asprintf("host='%s' port=%d user=%s dbname=%s", c->real_dir, c->port,
-						PGW_LOCAL_SUPERUSER, PGW_LOCAL_DBNAME);
+	return socket_conninfo(c->real_dir, c->port, PGW_LOCAL_DBNAME);
 }
 
 static char *
@@ -982,8 +997,7 @@ apply_supabase_if_needed(struct pgw_cluster *c, bool wanted)
 	if (!wanted || c->supabase)
 		return 0;
 	ci_pg = local_conninfo(c);
-	ci_t1 = pgw_asprintf("host='%s' port=%d user=%s dbname=template1", c->real_dir, c->port,
-						 PGW_LOCAL_SUPERUSER);
+	ci_t1 = socket_conninfo(c->real_dir, c->port, "template1");
 	rc = local_apply_supabase(ci_t1, ci_pg);
 	free(ci_pg);
 	free(ci_t1);
@@ -1385,8 +1399,7 @@ sandbox_start(struct pgw_sandbox *sb, const char *bindir, const char *user, bool
 		goto fail;
 	}
 	sb->pid = pid;
-	sb->conninfo = pgw_asprintf("host='%s' port=%d user=%s dbname=%s", sb->dir, sb->port,
-								PGW_LOCAL_SUPERUSER, PGW_LOCAL_DBNAME);
+	sb->conninfo = socket_conninfo(sb->dir, sb->port, PGW_LOCAL_DBNAME);
 	sb->url = socket_url(sb->dir, sb->port);
 	if (wait_ready(sb->conninfo, pid, true, logfile, 0) != 0)
 	{
@@ -1397,8 +1410,7 @@ sandbox_start(struct pgw_sandbox *sb, const char *bindir, const char *user, bool
 	free(logfile);
 	if (supabase)
 	{
-		char	   *t1 = pgw_asprintf("host='%s' port=%d user=%s dbname=template1", sb->dir,
-									  sb->port, PGW_LOCAL_SUPERUSER);
+		char	   *t1 = socket_conninfo(sb->dir, sb->port, "template1");
 		int			rc = local_apply_supabase(t1, sb->conninfo);
 
 		free(t1);

@@ -614,24 +614,6 @@ expand_vars(const struct pgw_config *cfg, const struct pgw_env *env, const char 
 	return 0;
 }
 
-/* Appends key='value' with libpq's quoting rules. */
-static void
-append_kw(struct pgw_buf *b, const char *key, const char *value)
-{
-	const char *p;
-
-	if (b->len)
-		buf_append_char(b, ' ');
-	buf_printf(b, "%s='", key);
-	for (p = value; *p; p++)
-	{
-		if (*p == '\'' || *p == '\\')
-			buf_append_char(b, '\\');
-		buf_append_char(b, *p);
-	}
-	buf_append_char(b, '\'');
-}
-
 int
 config_env_conninfo(const struct pgw_config *cfg, const struct pgw_env *env, char **out)
 {
@@ -677,7 +659,7 @@ config_env_conninfo(const struct pgw_config *cfg, const struct pgw_env *env, cha
 			buf_printf(&b, "%s=%s", keys[i], v.data);
 		}
 		else
-			append_kw(&b, keys[i], v.data);
+			text_conninfo_append(&b, keys[i], v.data);
 		buf_release(&v);
 		any = true;
 	}

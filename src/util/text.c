@@ -119,3 +119,20 @@ text_ends_with(const char *s, const char *suffix)
 
 	return ls >= lx && strcmp(s + ls - lx, suffix) == 0;
 }
+
+void
+text_conninfo_append(struct pgw_buf *b, const char *key, const char *value)
+{
+	const char *p;
+
+	if (b->len)
+		buf_append_char(b, ' ');
+	buf_printf(b, "%s='", key);
+	for (p = value; *p; p++)
+	{
+		if (*p == '\'' || *p == '\\')
+			buf_append_char(b, '\\');
+		buf_append_char(b, *p);
+	}
+	buf_append_char(b, '\'');
+}

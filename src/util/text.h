@@ -24,6 +24,12 @@ char	   *text_trim(char *s);
 /* Parses a whole decimal integer in [min, max]; false on anything else. */
 bool		text_parse_int(const char *s, long min, long max, long *out);
 
+/* Appends key='value' to a libpq conninfo string, quoting value the way
+ * libpq reads it (backslash before ' and \), with a space before it unless b
+ * is empty. */
+struct pgw_buf;
+void		text_conninfo_append(struct pgw_buf *b, const char *key, const char *value);
+
 /* true if s ends with suffix */
 bool		text_ends_with(const char *s, const char *suffix);
 
