@@ -192,6 +192,10 @@ run(int argc, char **argv)
 		rc = out_fail();
 		goto out;
 	}
+	if (ctx.cfg.path)
+		out_verbose("config: %s", ctx.cfg.path);
+	else
+		out_verbose("config: none found; using the defaults for %s", ctx.cfg.root);
 	if (ctx.command->flags & PGW_CMD_NEEDS_DB)
 	{
 		if (target_resolve(&ctx.cfg, ctx.db, ctx.env, &ctx.target) != 0)
@@ -200,6 +204,7 @@ run(int argc, char **argv)
 			goto out;
 		}
 		ctx.has_target = true;
+		out_verbose("target: %s (from %s)", ctx.target.display, ctx.target.source);
 		{
 			json_t	   *t = target_to_json(&ctx.target);
 

@@ -206,6 +206,9 @@ do_start(const struct pgw_config *cfg, struct pgw_cluster *c, const struct local
 		return out_fail();
 	}
 	show_notes(c);
+	out_verbose("binaries: %s (PostgreSQL %s)", c->bin.dir, c->bin.version);
+	out_verbose("data: %s", c->datadir);
+	out_verbose("log: %s", c->logfile);
 	if (out_is_json())
 	{
 		emit_json(c, already ? "already-running" : reset ? "reset" : c->created ? "created" : "started", true);

@@ -1020,6 +1020,7 @@ local_start(struct pgw_cluster *c, const struct pgw_start_opts *opts, bool *alre
 	*already = false;
 	if (local_find_binaries(opts->bindir, &bin) != 0)
 		return -1;
+	c->bin = bin;
 	if (proc_runas_resolve(opts->user ? opts->user : "postgres", &ra) != 0)
 		return -1;
 	lockfd = lock_cluster(c);

@@ -64,6 +64,7 @@ struct pgw_cluster
 	bool		supabase;
 	char	   *server_user;	/* OS user the server runs as */
 	bool		created;		/* local_start made it anew */
+	struct pgw_pgbin bin;		/* the binaries local_start used */
 	char	   *notes;			/* things the command should tell the user
 								 * (one per line), or NULL */
 };
