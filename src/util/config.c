@@ -353,7 +353,9 @@ handle_local(struct parse_ctx *ctx, const char *name, const char *value)
 	{
 		free(cfg->local_dir);
 		cfg->local_dir = value[0] == '/' ? pgw_strdup(value) : fs_join(cfg->root, value);
-		cfg->local_dir_set = true;
+		/* a folder inside the project may move like the default one; an
+		 * absolute path is a deliberate choice and is never moved */
+		cfg->local_dir_set = value[0] == '/';
 	}
 	else if (!strcmp(name, "port"))
 	{
@@ -706,7 +708,7 @@ config_template(const char *migrations_dir, bool supabase)
 		"[local]\n"
 		"# The embedded database (pgwarden local ...): folder, port (empty: pick a\n"
 		"# free one), and the OS user the server runs as when pgwarden runs as root.\n"
-		"dir = .pgwarden/local\n"
+		"#dir = .pgwarden/local\n"
 		"user = postgres\n"
 		"supabase = %s\n"
 		"\n"

@@ -63,7 +63,7 @@ struct pgw_config
 	int			lock_retries;
 
 	char	   *local_dir;		/* absolute */
-	bool		local_dir_set;	/* given in the file (not the default) */
+	bool		local_dir_set;	/* an absolute dir in the file: never relocated */
 	int			local_port;		/* 0: pick one */
 	char	   *local_user;		/* OS user for the server when run as root */
 	char	   *local_bindir;	/* NULL: search */

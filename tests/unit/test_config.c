@@ -95,7 +95,7 @@ full_file(void **state)
 	assert_int_equal(cfg.ignore.n, 2);
 	assert_int_equal(cfg.local_port, 6000);
 	assert_string_equal(cfg.local_dir, "/var/db/x");
-	assert_true(cfg.local_dir_set);
+	assert_true(cfg.local_dir_set);	/* absolute: never relocated */
 	assert_true(cfg.local_supabase);
 	assert_int_equal(cfg.nenvs, 2);
 	assert_non_null(config_find_env(&cfg, "prod"));
@@ -239,6 +239,15 @@ password_refused(void **state)
 }
 
 static void
+relative_local_dir(void **state)
+{
+	(void) state;
+	assert_int_equal(config_parse_text(&cfg, "c", "[local]\ndir = db/cluster\n"), 0);
+	assert_string_equal(cfg.local_dir, "/proj/db/cluster");
+	assert_false(cfg.local_dir_set);	/* inside the project: may move */
+}
+
+static void
 durations(void **state)
 {
 	int			ms;
@@ -279,7 +288,7 @@ main(void)
 		T(defaults), T(full_file), T(env_conninfo), T(unknown_key), T(unknown_key_no_guess),
 		T(unknown_section), T(outside_section), T(syntax_error), T(long_line),
 		T(longest_line_that_fits), T(duplicate_scalar), T(bad_values), T(password_refused),
-		T(durations), T(template_parses),
+		T(durations), T(template_parses), T(relative_local_dir),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
