@@ -18,7 +18,8 @@ equals "sandbox folders removed" "$left" 0
 # SIGKILL pgwarden: its postgres child must die too (PR_SET_PDEATHSIG)
 "$PGW" -q local sandbox -- sleep 120 >/dev/null 2>&1 &
 victim=$!
-check "sandbox server appears" wait_until 60 bash -c "ls $TMPDIR/pgwarden-sandbox-$victim-*/data/postmaster.pid >/dev/null 2>&1"
+# postmaster.pid is created first and filled a moment later: wait for the pid
+check "sandbox server appears" wait_until 60 bash -c "head -1 $TMPDIR/pgwarden-sandbox-$victim-*/data/postmaster.pid 2>/dev/null | grep -q '^[0-9]'"
 pidfile=$(ls $TMPDIR/pgwarden-sandbox-$victim-*/data/postmaster.pid 2>/dev/null | head -1)
 server=$(head -1 "$pidfile" 2>/dev/null)
 check "server pid known" test -n "$server"
