@@ -349,29 +349,40 @@ local_close(struct pgw_cluster *c)
 
 /* --- the running server ------------------------------------------------- */
 
-/* The postmaster's pid from postmaster.pid, if it names a live postgres. */
+/*
+ * The postmaster's pid from postmaster.pid, if it names a live postgres.
+ * The server creates the file and fills it a moment later: an empty or
+ * partial first line is read again for up to a second.
+ */
 static pid_t
 running_pid(const char *datadir)
 {
 	char	   *path = fs_join(datadir, "postmaster.pid");
-	char	   *text;
-	size_t		len;
-	long		pid;
-	char	   *nl;
+	long		pid = 0;
+	int			tries;
 
-	if (fs_read_file(path, &text, &len) != 0)
+	for (tries = 0; tries < 50; tries++)
 	{
-		pgw_error_clear();
-		free(path);
-		return 0;
+		char	   *text;
+		size_t		len;
+		char	   *nl;
+
+		if (fs_read_file(path, &text, &len) != 0)
+		{
+			pgw_error_clear();
+			break;				/* no file: not running */
+		}
+		nl = strchr(text, '\n');
+		if (nl)
+			*nl = '\0';
+		if (!nl || !text_parse_int(text, 1, INT_MAX, &pid))
+			pid = 0;
+		free(text);
+		if (pid > 0)
+			break;
+		usleep(20000);
 	}
 	free(path);
-	nl = strchr(text, '\n');
-	if (nl)
-		*nl = '\0';
-	if (!text_parse_int(text, 1, INT_MAX, &pid))
-		pid = 0;
-	free(text);
 	if (pid > 0 && proc_alive((pid_t) pid) && proc_is_postgres((pid_t) pid))
 		return (pid_t) pid;
 	return 0;
