@@ -1059,7 +1059,16 @@ local_start(struct pgw_cluster *c, const struct pgw_start_opts *opts, bool *alre
 		if (opts->port && opts->port != c->port)
 			add_note(c, "already running on port %d; stop it first to change the port", c->port);
 		*already = true;
-		rc = apply_supabase_if_needed(c, opts->supabase);
+		/* it may still be starting (a start that was killed, or another
+		 * pgwarden): wait for it the same way */
+		{
+			char	   *ci = local_conninfo(c);
+
+			rc = wait_ready(ci, pid, false, c->logfile, file_size(c->logfile));
+			free(ci);
+		}
+		if (rc == 0)
+			rc = apply_supabase_if_needed(c, opts->supabase);
 		goto done;
 	}
 	if (pid)
