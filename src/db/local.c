@@ -27,6 +27,7 @@
 #include "out/progress.h"
 #include "util/embedded.h"
 #include "util/error.h"
+#include "util/fault.h"
 #include "util/fs.h"
 #include "util/mem.h"
 #include "util/sha256.h"
@@ -1269,12 +1270,24 @@ exec_script(const char *conninfo, const char *sql)
 		return -1;
 	}
 	PQsetNoticeProcessor(conn, ignore_notice, NULL);
-	/* a multi-statement simple query runs as one transaction: all or nothing */
-	res = PQexec(conn, sql);
+	/* a multi-statement simple query runs as one transaction: all or nothing.
+	 * Fault point "supabase-setup": the script fails at its very end. */
+	if (fault_active("supabase-setup"))
+	{
+		char	   *failing = pgw_asprintf("%s\nDO $fault$ BEGIN RAISE EXCEPTION "
+										   "'fault injected at supabase-setup'; END $fault$;", sql);
+
+		res = PQexec(conn, failing);
+		free(failing);
+	}
+	else
+		res = PQexec(conn, sql);
 	if (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK)
 	{
-		pgw_error(PGW_ERR_INTERNAL, "cannot add the Supabase basics");
+		pgw_error(PGW_ERR_CONNECT, "cannot add the Supabase basics");
 		pgw_error_detail("%s", PQresultErrorMessage(res));
+		pgw_error_hint("nothing of them was added (one transaction); fix the cause, e.g. install "
+					   "postgresql-contrib for pgcrypto, then run the command with --supabase again");
 		rc = -1;
 	}
 	PQclear(res);

@@ -66,4 +66,20 @@ if [ "$(id -u)" = 0 ]; then
     expect_rc 3 "missing server user" bash -c "cd '$SCRATCH/nouser' && '$PGW' local start"
     contains "missing user message" "$ERR" "error: user 'pgw_no_such_user' does not exist"
 fi
+# the Supabase basics go in as one transaction: a failure at its very end
+# (fault point supabase-setup) leaves none of it, and the next start adds it
+c2="$SCRATCH/c2"
+CLUSTERS+=("$c2")
+expect_rc 3 "supabase setup fails" env PGWARDEN_FAULT=supabase-setup "$PGW" local start --dir "$c2" --supabase
+contains "setup failure message" "$ERR" "error: cannot add the Supabase basics"
+contains "setup failure detail" "$ERR" "fault injected at supabase-setup"
+sock=$("$PGW" local url --socket --dir "$c2")
+equals "no auth schema after the failure" "$(sql "$sock" "select count(*) from pg_namespace where nspname in ('auth', 'storage', 'extensions')")" 0
+equals "no roles after the failure" "$(sql "$sock" "select count(*) from pg_roles where rolname in ('anon', 'authenticated', 'service_role')")" 0
+equals "template1 untouched too" "$(sql "$(echo "$sock" | sed 's|@/postgres?|@/template1?|')" "select count(*) from pg_namespace where nspname = 'auth'")" 0
+expect_rc 0 "next start adds the basics" "$PGW" local start --dir "$c2" --supabase
+equals "basics there now" "$(sql "$sock" "select count(*) from pg_namespace where nspname in ('auth', 'storage', 'extensions')")" 3
+expect_rc 0 "status shows the flavour" "$PGW" --json local status --dir "$c2"
+contains "flavour recorded" "$OUT" '"supabase": true'
+expect_rc 0 "stop" "$PGW" local stop --dir "$c2"
 finish
