@@ -123,13 +123,20 @@ cmd_init(struct pgw_ctx *ctx, int argc, char **argv)
 	gitignore = fs_join(root, ".gitignore");
 	if (!gitignore_has(gitignore, ".pgwarden/"))
 	{
-		FILE	   *f = fopen(gitignore, "a");
+		char	   *old = NULL;
+		size_t		len = 0;
+		FILE	   *f;
 
+		if (fs_read_file(gitignore, &old, &len) != 0)
+			pgw_error_clear();
+		f = fopen(gitignore, "a");
 		if (f)
 		{
-			fputs(".pgwarden/\n", f);
+			/* never glue our line onto a last line without a newline */
+			fputs(len > 0 && old[len - 1] != '\n' ? "\n.pgwarden/\n" : ".pgwarden/\n", f);
 			fclose(f);
 		}
+		free(old);
 	}
 	free(gitignore);
 

@@ -351,6 +351,7 @@ do_sandbox(const struct pgw_config *cfg, const struct local_args *a)
 	int			status = 0;
 	int			rc = PGW_EXIT_OK;
 	pid_t		child = 0;
+	char	   *sb_url;
 
 	/* handlers first: a signal during the start must still clean up */
 	memset(&sa, 0, sizeof(sa));
@@ -367,6 +368,8 @@ do_sandbox(const struct pgw_config *cfg, const struct local_args *a)
 		rc = 128 + got_signal;
 	else if (a->nrest == 0)
 	{
+		if (out_is_json())
+			out_note("sandbox running: %s (stop it with Ctrl-C)", sb.url);
 		out_printf("sandbox running: %s\n", sb.url);
 		out_printf("stop it with Ctrl-C\n");
 		out_flush();
@@ -415,16 +418,19 @@ do_sandbox(const struct pgw_config *cfg, const struct local_args *a)
 		else
 			rc = 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
 	}
+	sb_url = sb.url ? pgw_strdup(sb.url) : NULL;
 	sandbox_stop(&sb);
 	if (out_is_json())
 	{
 		json_t	   *doc = out_json_envelope(rc == 0);
 		json_t	   *summary = json_object();
 
+		json_object_set_new(summary, "url", json_string(sb_url ? sb_url : ""));
 		json_object_set_new(summary, "command_exit_code", json_integer(rc));
 		json_object_set_new(doc, "summary", summary);
 		out_json_emit(doc);
 	}
+	free(sb_url);
 	return rc;
 }
 

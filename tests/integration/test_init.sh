@@ -27,6 +27,14 @@ cd "$plain/src/deep" || exit 1
 expect_rc 0 "status from a subfolder" "$PGW" --json local status
 contains "cluster dir relative to the config" "$OUT" "\"dir\": \"$plain/.pgwarden/local\""
 
+# an existing .gitignore without a final newline keeps its last line intact
+glued="$SCRATCH/glued"
+mkdir -p "$glued"
+printf 'node_modules/' > "$glued/.gitignore"
+expect_rc 0 "init next to a .gitignore" "$PGW" init --dir "$glued"
+equals "gitignore lines" "$(cat "$glued/.gitignore")" "node_modules/
+.pgwarden/"
+
 supa="$SCRATCH/supa"
 mkdir -p "$supa/supabase"
 expect_rc 0 "init --dir supabase project" "$PGW" init --dir "$supa"
