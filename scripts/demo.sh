@@ -2,9 +2,9 @@
 # demo.sh PGWARDEN — the main job on the example project: start the embedded
 # database with the Supabase flavour, load examples/fleet (its migrations and
 # seed), and run pgwarden's commands on it.  Run again, it starts from a fresh
-# copy of the example.  The database keeps running afterwards so you can look
-# around: `cd examples/fleet && pgwarden local psql`; stop it with
-# `pgwarden local stop` there.
+# copy of the example.  The database is stopped at the end (no server is left
+# running); its data stays: `cd examples/fleet && pgwarden local start` brings
+# it back to look around.
 set -u
 bin=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -48,5 +48,7 @@ SELECT c.relname AS \"table\",
 FROM pg_class c
 WHERE c.relnamespace = 'public'::regnamespace AND c.relkind = 'r'
 ORDER BY 1" || exit 1
-echo
-echo "The example's database keeps running: cd examples/fleet && $bin local psql"
+
+step "done: stopping the example's database (its data stays)"
+run local stop || exit 1
+echo "to look around: cd examples/fleet && $bin local start && $bin local psql"
