@@ -1,5 +1,5 @@
 #!/bin/bash
-# demo.sh PGWARDEN — the main job on the example project: start the embedded
+# demo.sh PGWARDEN [PROJECT] — the main job on the example project: start the embedded
 # database with the Supabase flavour, load examples/fleet (its migrations and
 # seed), and run pgwarden's commands on it.  Run again, it starts from a fresh
 # copy of the example.  The database is stopped at the end (no server is left
@@ -8,7 +8,8 @@
 set -u
 bin=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 root=$(cd "$(dirname "$0")/.." && pwd)
-cd "$root/examples/fleet" || exit 2
+# PROJECT: a copy of examples/fleet elsewhere (the tests run the demo on one)
+cd "${2:-$root/examples/fleet}" || exit 2
 
 if [ -t 1 ] && [ -z "${NO_COLOR:-}" ]; then B=$'\033[1m' N=$'\033[0m'; else B= N=; fi
 step() { printf '\n%s== %s%s\n' "$B" "$*" "$N"; }

@@ -1,0 +1,22 @@
+#!/bin/bash
+# make demo's main job, on a copy of examples/fleet: it loads the example,
+# shows the planted problems, runs twice (the second time from a fresh copy),
+# and leaves no server running.
+. "$(dirname "$0")/../lib.sh"
+
+proj="$SCRATCH/fleet"
+cp -r "$SRC/examples/fleet" "$proj"
+rm -rf "$proj/.pgwarden"
+CLUSTERS+=("$proj/.pgwarden/local")
+for run in first second; do
+    expect_rc 0 "demo, $run run" "$SRC/scripts/demo.sh" "$PGW" "$proj"
+    contains "$run: example loaded" "$OUT" "seeding supabase/seed.sql"
+    contains "$run: target reached" "$OUT" "flavour: Supabase (auth and storage schemas present)"
+    contains "$run: RLS off shown" "$OUT" " vehicle_events            | OFF |"
+    contains "$run: 22 vehicles" "$OUT" " vehicles                  | on  |        1 |            0 | t             |       22"
+    contains "$run: stopped at the end" "$OUT" "stopped the local database"
+    real=$(readlink -f "$proj/.pgwarden/local")
+    equals "$run: no server left" "$(server_pids "$real/data" | wc -l)" 0
+done
+contains "second run starts from a fresh copy" "$OUT" "re-created the local database"
+finish
