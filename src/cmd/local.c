@@ -44,6 +44,18 @@ struct local_args
 };
 
 static const char *const subcommands[] = {"psql", "reset", "sandbox", "start", "status", "stop", "url"};
+#define NSUBCOMMANDS (sizeof(subcommands) / sizeof(subcommands[0]))
+
+static bool
+is_subcommand(const char *s)
+{
+	size_t		i;
+
+	for (i = 0; i < NSUBCOMMANDS; i++)
+		if (strcmp(subcommands[i], s) == 0)
+			return true;
+	return false;
+}
 
 static int
 parse_args(int argc, char **argv, struct local_args *a)
@@ -99,10 +111,9 @@ parse_args(int argc, char **argv, struct local_args *a)
 	if (!a->sub)
 		return opt_usage_error(&p, "run 'pgwarden local --help' for what each does",
 							   "missing subcommand (start, stop, status, reset, url, psql or sandbox)");
-	if (!strlen(a->sub) || !text_closest(a->sub, subcommands, 7) ||
-		strcmp(text_closest(a->sub, subcommands, 7), a->sub) != 0)
+	if (!is_subcommand(a->sub))
 	{
-		const char *close = text_closest(a->sub, subcommands, 7);
+		const char *close = text_closest(a->sub, subcommands, NSUBCOMMANDS);
 		char	   *hint = close ? pgw_asprintf("did you mean 'local %s'?", close) : NULL;
 		int			rc = opt_usage_error(&p, hint, "unknown subcommand '%s'", a->sub);
 

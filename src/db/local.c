@@ -93,8 +93,13 @@ try_dir(struct pgw_pgbin *bin, const char *dir)
 	return true;
 }
 
+/*
+ * Calls fn with dir/name for each folder of PATH, in order, until fn returns
+ * true; returns whether one did.
+ */
 static bool
-try_pg_config(struct pgw_pgbin *bin)
+path_each(const char *name, bool (*fn) (const char *candidate, struct pgw_pgbin *bin),
+		  struct pgw_pgbin *bin)
 {
 	const char *path = getenv("PATH");
 	char	   *copy;
@@ -107,22 +112,48 @@ try_pg_config(struct pgw_pgbin *bin)
 	copy = pgw_strdup(path);
 	for (dir = strtok_r(copy, ":", &save); dir && !found; dir = strtok_r(NULL, ":", &save))
 	{
-		char	   *pgc = fs_join(dir, "pg_config");
-		char	   *argv[] = {pgc, "--bindir", NULL};
-		struct pgw_buf out;
-		int			status;
+		char	   *candidate = fs_join(dir, name);
 
-		if (access(pgc, X_OK) == 0)
-		{
-			buf_init(&out);
-			if (proc_run(argv, NULL, NULL, &out, &status) == 0 && status == 0)
-				found = try_dir(bin, text_trim(out.data));
-			buf_release(&out);
-		}
-		free(pgc);
+		found = fn(candidate, bin);
+		free(candidate);
 	}
 	free(copy);
+	return found;
+}
+
+/* a pg_config whose --bindir has the server binaries */
+static bool
+try_pg_config_at(const char *pgc, struct pgw_pgbin *bin)
+{
+	char	   *argv[] = {(char *) pgc, "--bindir", NULL};
+	struct pgw_buf out;
+	int			status;
+	bool		found = false;
+
+	if (access(pgc, X_OK) != 0)
+		return false;
+	buf_init(&out);
+	if (proc_run(argv, NULL, NULL, &out, &status) == 0 && status == 0)
+		found = try_dir(bin, text_trim(out.data));
+	buf_release(&out);
 	pgw_error_clear();
+	return found;
+}
+
+/* Debian links initdb into /usr/local/bin or similar: follow the link to
+ * find the folder that also has postgres */
+static bool
+try_initdb_at(const char *initdb, struct pgw_pgbin *bin)
+{
+	char		resolved[PATH_MAX];
+	char	   *d;
+	bool		found;
+
+	if (!realpath(initdb, resolved))
+		return false;
+	d = fs_dirname(resolved);
+	found = try_dir(bin, d);
+	free(d);
 	return found;
 }
 
@@ -151,38 +182,6 @@ try_debian_dirs(struct pgw_pgbin *bin)
 	return best >= 0 && try_dir(bin, best_dir);
 }
 
-static bool
-try_path(struct pgw_pgbin *bin)
-{
-	const char *path = getenv("PATH");
-	char	   *copy;
-	char	   *save = NULL;
-	char	   *dir;
-	bool		found = false;
-
-	if (!path)
-		return false;
-	copy = pgw_strdup(path);
-	for (dir = strtok_r(copy, ":", &save); dir && !found; dir = strtok_r(NULL, ":", &save))
-	{
-		char		resolved[PATH_MAX];
-		char	   *initdb = fs_join(dir, "initdb");
-
-		/* Debian links initdb into /usr/local/bin or similar: follow the link
-		 * to find the folder that also has postgres */
-		if (realpath(initdb, resolved))
-		{
-			char	   *d = fs_dirname(resolved);
-
-			found = try_dir(bin, d);
-			free(d);
-		}
-		free(initdb);
-	}
-	free(copy);
-	return found;
-}
-
 int
 local_find_binaries(const char *configured, struct pgw_pgbin *bin)
 {
@@ -209,7 +208,8 @@ local_find_binaries(const char *configured, struct pgw_pgbin *bin)
 			return -1;
 		}
 	}
-	else if (!try_pg_config(bin) && !try_debian_dirs(bin) && !try_path(bin))
+	else if (!path_each("pg_config", try_pg_config_at, bin) && !try_debian_dirs(bin) &&
+			 !path_each("initdb", try_initdb_at, bin))
 	{
 		pgw_error(PGW_ERR_CONNECT, "no PostgreSQL server binaries found");
 		pgw_error_detail("looked at pg_config --bindir, /usr/lib/postgresql/*/bin and PATH for initdb and postgres");
@@ -528,6 +528,22 @@ log_tail(const char *logfile, long offset, int lines)
 }
 
 /*
+ * Whether process pid has ended.  child: it is our child (a sandbox) and is
+ * reaped here; otherwise (a detached server) it is looked up.
+ */
+static bool
+process_gone(pid_t pid, bool child)
+{
+	int			wstatus;
+	pid_t		r;
+
+	if (!child)
+		return !proc_alive(pid);
+	r = waitpid(pid, &wstatus, WNOHANG);
+	return r == pid || (r < 0 && errno == ECHILD);
+}
+
+/*
  * Waits until the server at conninfo accepts connections or process pid is
  * gone.  child: pid is our child (sandbox) and must be reaped with waitpid.
  */
@@ -541,23 +557,12 @@ wait_ready(const char *conninfo, pid_t pid, bool child, const char *logfile, lon
 	progress_start(&prog, "waiting for the server to start", 0);
 	for (;;)
 	{
-		PGPing		ping = PQping(conninfo);
-		bool		gone;
-
-		if (ping == PQPING_OK)
+		if (PQping(conninfo) == PQPING_OK)
 		{
 			rc = 0;
 			break;
 		}
-		if (child)
-		{
-			int			wstatus;
-
-			gone = waitpid(pid, &wstatus, WNOHANG) == pid;
-		}
-		else
-			gone = !proc_alive(pid);
-		if (gone)
+		if (process_gone(pid, child))
 		{
 			char	   *tail = log_tail(logfile, log_offset, 15);
 
@@ -593,18 +598,7 @@ stop_pid(pid_t pid, bool child)
 		return pgw_error(PGW_ERR_CONNECT, "cannot signal the server (pid %d): %s", (int) pid, strerror(errno));
 	for (;;)
 	{
-		bool		gone;
-
-		if (child)
-		{
-			int			wstatus;
-			pid_t		r = waitpid(pid, &wstatus, WNOHANG);
-
-			gone = r == pid || (r < 0 && errno == ECHILD);
-		}
-		else
-			gone = !proc_alive(pid);
-		if (gone)
+		if (process_gone(pid, child))
 			return 0;
 		if (pgw_now_ms() > deadline)
 		{
@@ -672,7 +666,6 @@ static int
 prepare_dir(struct pgw_cluster *c, const struct pgw_runas *ra)
 {
 	char	   *parent = fs_dirname(c->dir);
-	bool		reachable;
 	bool		fits;
 
 	if (fs_mkdir_p(parent, 0755) != 0)
@@ -690,12 +683,9 @@ prepare_dir(struct pgw_cluster *c, const struct pgw_runas *ra)
 	{
 		if (make_owned_dir(c->dir, ra) != 0)
 			return -1;
-		reachable = proc_user_can_use_dir(ra, c->dir);
-		if (reachable)
+		if (proc_user_can_use_dir(ra, c->dir))
 			return 0;
 	}
-	else
-		reachable = true;
 
 	if (c->dir_explicit)
 	{
@@ -738,7 +728,6 @@ prepare_dir(struct pgw_cluster *c, const struct pgw_runas *ra)
 		set_paths(c, moved);
 		free(moved);
 	}
-	(void) reachable;
 	return 0;
 }
 
@@ -835,6 +824,35 @@ file_size(const char *path)
 }
 
 /*
+ * The child's half of starting a server: become the server user (with the
+ * parent-death signal deathsig, 0 for none), stdin from /dev/null, output
+ * appended to logfile, run from datadir, exec argv.  Never returns.
+ */
+static void
+exec_server(char *const argv[], const struct pgw_runas *ra, int deathsig, pid_t parent,
+			const char *logfile, const char *datadir)
+{
+	int			devnull = open("/dev/null", O_RDONLY);
+	int			log;
+
+	if (proc_child_setup(ra, deathsig, parent) != 0)
+		_exit(126);
+	log = open(logfile, O_WRONLY | O_APPEND | O_CREAT, 0600);
+	if (devnull >= 0)
+		dup2(devnull, STDIN_FILENO);
+	if (log >= 0)
+	{
+		dup2(log, STDOUT_FILENO);
+		dup2(log, STDERR_FILENO);
+	}
+	if (chdir(datadir) != 0)
+		_exit(126);
+	execv(argv[0], argv);
+	fprintf(stderr, "pgwarden: cannot run '%s': %s\n", argv[0], strerror(errno));
+	_exit(127);
+}
+
+/*
  * Starts postgres detached, the way pg_ctl does: fork, new session, fork
  * again so the server is not our child, output to the log.  Returns the
  * server's pid (through a pipe from the middle process).
@@ -881,27 +899,7 @@ spawn_detached(const struct pgw_pgbin *bin, const struct pgw_runas *ra,
 				_exit(1);
 			_exit(srv > 0 ? 0 : 1);
 		}
-		else
-		{
-			int			devnull = open("/dev/null", O_RDONLY);
-			int			log;
-
-			if (proc_child_setup(ra, 0, 0) != 0)
-				_exit(126);
-			log = open(c->logfile, O_WRONLY | O_APPEND | O_CREAT, 0600);
-			if (devnull >= 0)
-				dup2(devnull, STDIN_FILENO);
-			if (log >= 0)
-			{
-				dup2(log, STDOUT_FILENO);
-				dup2(log, STDERR_FILENO);
-			}
-			if (chdir(c->datadir) != 0)
-				_exit(126);
-			execv(postgres, argv);
-			fprintf(stderr, "pgwarden: cannot run '%s': %s\n", postgres, strerror(errno));
-			_exit(127);
-		}
+		exec_server(argv, ra, 0, 0, c->logfile, c->datadir);
 	}
 	close(fds[1]);
 	while ((n = read(fds[0], &pid, sizeof(pid))) < 0 && errno == EINTR)
@@ -1403,25 +1401,10 @@ sandbox_start(struct pgw_sandbox *sb, const char *bindir, const char *user, bool
 		char	   *argv[] = {postgres, "-D", datadir, "-p", port,
 			"-c", "fsync=off", "-c", "full_page_writes=off",
 		"-c", "synchronous_commit=off", NULL};
-		int			devnull = open("/dev/null", O_RDONLY);
-		int			log;
 
 		/* its own process group: a ^C reaches pgwarden, which stops it */
 		setpgid(0, 0);
-		if (proc_child_setup(&sb->runas, SIGKILL, parent) != 0)
-			_exit(126);
-		log = open(logfile, O_WRONLY | O_APPEND | O_CREAT, 0600);
-		if (devnull >= 0)
-			dup2(devnull, STDIN_FILENO);
-		if (log >= 0)
-		{
-			dup2(log, STDOUT_FILENO);
-			dup2(log, STDERR_FILENO);
-		}
-		if (chdir(datadir) != 0)
-			_exit(126);
-		execv(postgres, argv);
-		_exit(127);
+		exec_server(argv, &sb->runas, SIGKILL, parent, logfile, datadir);
 	}
 	free(postgres);
 	free(port);
