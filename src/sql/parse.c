@@ -1,0 +1,302 @@
+/*
+ * parse.c — parse trees and syntax errors for a split script.
+ *
+ * Fast path: when splitting found nothing wrong, the whole file is parsed in
+ * one call, with COPY data blanked out (spaces, newlines kept, so every
+ * offset stays the file's own), and the parser's statements are matched to
+ * ours by position.  Any disagreement, or a syntax error anywhere, falls
+ * back to parsing statement by statement, which is slower but finds every
+ * syntax error, each at its own line and column.
+ *
+ * libpg_query's cursorpos is 1-based and counts characters; offsets here
+ * are bytes, so positions go through sqlfile_advance_chars.
+ *
+ * PL/pgSQL: bodies of LANGUAGE plpgsql functions and of DO blocks are
+ * compiled with pg_query_parse_plpgsql.  Its errors name a line of the body
+ * ("near line N"), which is mapped onto the file through the body's string
+ * token; the word quoted in "at or near" pins the column.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <pg_query.h>
+
+#include "sql/script.h"
+#include "sql/node.h"
+
+static void
+keep_tree(struct pgw_sql_script *s, PgQuery__ParseResult *tree)
+{
+	if (s->ntrees == s->cap_trees)
+	{
+		s->cap_trees = s->cap_trees ? s->cap_trees * 2 : 8;
+		s->trees = pgw_realloc(s->trees, s->cap_trees * sizeof(*s->trees));
+	}
+	s->trees[s->ntrees++] = tree;
+}
+
+/* Parses the whole file at once; true when every statement got its tree. */
+static bool
+parse_whole(struct pgw_sql_script *s)
+{
+	const struct pgw_sql_file *f = s->file;
+	char	   *text = pgw_malloc(f->len + 1);
+	PgQueryProtobufParseResult r;
+	PgQuery__ParseResult *tree;
+	size_t		i;
+	bool		ok = true;
+
+	memcpy(text, f->text, f->len + 1);
+	for (i = 0; i < s->nstmts; i++)
+	{
+		const struct pgw_sql_stmt *st = &s->stmts[i];
+		size_t		j;
+		size_t		stop;
+
+		if (!st->copy_stdin)
+			continue;
+		/* the data and its "\." line */
+		stop = st->copy_start + st->copy_len;
+		while (stop < f->len && text[stop] != '\n')
+			stop++;
+		for (j = st->copy_start; j < stop; j++)
+			if (text[j] != '\n')
+				text[j] = ' ';
+	}
+	r = pg_query_parse_protobuf(text);
+	free(text);
+	if (r.error)
+	{
+		pg_query_free_protobuf_parse_result(r);
+		return false;
+	}
+	tree = pg_query__parse_result__unpack(NULL, r.parse_tree.len,
+										  (const uint8_t *) r.parse_tree.data);
+	pg_query_free_protobuf_parse_result(r);
+	if (!tree)
+		return false;
+	if (tree->n_stmts != s->nstmts)
+		ok = false;
+	for (i = 0; ok && i < s->nstmts; i++)
+	{
+		const PgQuery__RawStmt *raw = tree->stmts[i];
+		size_t		loc = (size_t) raw->stmt_location;
+		size_t		end = raw->stmt_len ? loc + (size_t) raw->stmt_len : f->len;
+
+		/* the parser's statement starts after the previous ';' (so it
+		 * holds our leading comments) and must cover our first token */
+		if (loc > s->stmts[i].start || end < s->stmts[i].start || !raw->stmt)
+			ok = false;
+	}
+	if (!ok)
+	{
+		pg_query__parse_result__free_unpacked(tree, NULL);
+		return false;
+	}
+	for (i = 0; i < s->nstmts; i++)
+		s->stmts[i].node = tree->stmts[i]->stmt;
+	keep_tree(s, tree);
+	return true;
+}
+
+/* "syntax error at or near "x"" → x (caller frees), or NULL. */
+static char *
+near_word(const char *msg)
+{
+	const char *p = strstr(msg, "at or near \"");
+	const char *q;
+
+	if (!p)
+		return NULL;
+	p += strlen("at or near \"");
+	q = strrchr(p, '"');
+	if (!q || q <= p)
+		return NULL;
+	return pgw_strndup(p, (size_t) (q - p));
+}
+
+static void
+parse_one(struct pgw_sql_script *s, struct pgw_sql_stmt *st)
+{
+	const struct pgw_sql_file *f = s->file;
+	size_t		n = st->end - st->start;
+	char	   *text = pgw_strndup(f->text + st->start, n);
+	PgQueryProtobufParseResult r = pg_query_parse_protobuf(text);
+
+	if (r.error)
+	{
+		size_t		at = sqlfile_advance_chars(text, n, 0,
+											   r.error->cursorpos > 0 ? (size_t) r.error->cursorpos - 1 : 0);
+
+		st->syntax_error = true;
+		sql_script_diag(s, st->start + at, NULL, "%s", r.error->message);
+	}
+	else
+	{
+		PgQuery__ParseResult *tree =
+			pg_query__parse_result__unpack(NULL, r.parse_tree.len,
+										   (const uint8_t *) r.parse_tree.data);
+
+		if (tree && tree->n_stmts > 0 && tree->stmts[0]->stmt)
+		{
+			st->node = tree->stmts[0]->stmt;
+			keep_tree(s, tree);
+		}
+		else if (tree)
+			pg_query__parse_result__free_unpacked(tree, NULL);
+	}
+	pg_query_free_protobuf_parse_result(r);
+	free(text);
+}
+
+/* The body string of a function or DO statement: byte range of its content
+ * in the file.  Found through the statement's tokens: the string after AS
+ * (functions) or the first string (DO). */
+static bool
+find_body(struct pgw_sql_script *s, const struct pgw_sql_stmt *st, bool is_do,
+		  size_t *bstart, size_t *bend)
+{
+	const struct pgw_sql_file *f = s->file;
+	char	   *text = pgw_strndup(f->text + st->start, st->end - st->start);
+	PgQueryScanResult r = pg_query_scan(text);
+	PgQuery__ScanResult *sr;
+	bool		found = false;
+	size_t		i;
+
+	if (r.error)
+	{
+		pg_query_free_scan_result(r);
+		free(text);
+		return false;
+	}
+	sr = pg_query__scan_result__unpack(NULL, r.pbuf.len, (const uint8_t *) r.pbuf.data);
+	pg_query_free_scan_result(r);
+	for (i = 0; sr && i < sr->n_tokens && !found; i++)
+	{
+		const PgQuery__ScanToken *t = sr->tokens[i];
+
+		if (t->token != PG_QUERY__TOKEN__SCONST)
+			continue;
+		if (!is_do && (i == 0 || sr->tokens[i - 1]->token != PG_QUERY__TOKEN__AS))
+			continue;
+		{
+			const char *p = text + t->start;
+			size_t		len = (size_t) (t->end - t->start);
+			size_t		open = 1,
+						close = 1;
+
+			if (p[0] == '$')
+			{
+				const char *q = memchr(p + 1, '$', len - 1);
+
+				if (!q)
+					continue;
+				open = close = (size_t) (q - p) + 1;
+			}
+			else if (p[0] == 'E' || p[0] == 'e')
+				open = 2;
+			if (len < open + close)
+				continue;
+			*bstart = st->start + (size_t) t->start + open;
+			*bend = st->start + (size_t) t->end - close;
+			found = true;
+		}
+	}
+	if (sr)
+		pg_query__scan_result__free_unpacked(sr, NULL);
+	free(text);
+	return found;
+}
+
+static void
+check_plpgsql(struct pgw_sql_script *s, struct pgw_sql_stmt *st, bool is_do)
+{
+	const struct pgw_sql_file *f = s->file;
+	char	   *text = pgw_strndup(f->text + st->start, st->end - st->start);
+	PgQueryPlpgsqlParseResult r = pg_query_parse_plpgsql(text);
+	size_t		bstart,
+				bend;
+
+	if (!r.error)
+	{
+		pg_query_free_plpgsql_parse_result(r);
+		free(text);
+		return;
+	}
+	if (find_body(s, st, is_do, &bstart, &bend))
+	{
+		const char *ctx = r.error->context ? strstr(r.error->context, "near line ") : NULL;
+		long		line = ctx ? strtol(ctx + strlen("near line "), NULL, 10) : 1;
+		size_t		at = bstart;
+		char	   *word = near_word(r.error->message);
+
+		/* to the start of the body's line N */
+		while (line > 1 && at < bend)
+		{
+			const char *nl = memchr(f->text + at, '\n', bend - at);
+
+			if (!nl)
+				break;
+			at = (size_t) (nl - f->text) + 1;
+			line--;
+		}
+		if (strstr(r.error->message, "at end of input"))
+			at = bend;
+		else if (word && *word)
+		{
+			const char *hit = memmem(f->text + at, bend - at, word, strlen(word));
+
+			if (!hit)			/* the line can be late: search the body */
+				hit = memmem(f->text + bstart, bend - bstart, word, strlen(word));
+			if (hit)
+				at = (size_t) (hit - f->text);
+		}
+		else
+			while (at < bend && (f->text[at] == ' ' || f->text[at] == '\t' || f->text[at] == '\n' || f->text[at] == '\r'))
+				at++;
+		free(word);
+		sql_script_diag(s, at, NULL, "%s (in PL/pgSQL %s)", r.error->message,
+						is_do ? "DO block" : "function body");
+	}
+	else
+		sql_script_diag(s, st->start, NULL, "%s (in PL/pgSQL %s)", r.error->message,
+						is_do ? "DO block" : "function body");
+	st->syntax_error = true;
+	pg_query_free_plpgsql_parse_result(r);
+	free(text);
+}
+
+void
+sql_script_parse(struct pgw_sql_script *s)
+{
+	size_t		i;
+
+	if (s->file->bad || s->nstmts == 0)
+		return;
+	if (s->ndiags > 0 || !parse_whole(s))
+		for (i = 0; i < s->nstmts; i++)
+			parse_one(s, &s->stmts[i]);
+	for (i = 0; i < s->nstmts; i++)
+	{
+		struct pgw_sql_stmt *st = &s->stmts[i];
+		const PgQuery__Node *n = st->node;
+
+		if (!n)
+			continue;
+		if (n->node_case == PG_QUERY__NODE__NODE_CREATE_FUNCTION_STMT)
+		{
+			const char *lang = node_option_string(n->create_function_stmt->options,
+												  n->create_function_stmt->n_options, "language");
+
+			if (lang && strcmp(lang, "plpgsql") == 0 && !n->create_function_stmt->sql_body)
+				check_plpgsql(s, st, false);
+		}
+		else if (n->node_case == PG_QUERY__NODE__NODE_DO_STMT)
+		{
+			const char *lang = node_option_string(n->do_stmt->args, n->do_stmt->n_args, "language");
+
+			if (!lang || strcmp(lang, "plpgsql") == 0)
+				check_plpgsql(s, st, true);
+		}
+	}
+}
