@@ -18,7 +18,11 @@
  *   PGW_CMD_NEEDS_DB  resolve the target database first (--db, DATABASE_URL,
  *                     --env, the local cluster) and put it in ctx->target;
  *   PGW_CMD_WRITES    the command can change files or databases (shown in
- *                     help; the MCP server only offers these when asked).
+ *                     help; the MCP server only offers these when asked);
+ *   PGW_CMD_OPTIONAL_DB  works offline, but one of its options uses a
+ *                     database (lint --pending): --db and --env are accepted
+ *                     and the command resolves the target itself, only when
+ *                     that option is given.
  */
 #ifndef PGW_COMMANDS_H
 #define PGW_COMMANDS_H
@@ -27,10 +31,12 @@
 
 #define PGW_CMD_NEEDS_DB	0x01
 #define PGW_CMD_WRITES		0x02
+#define PGW_CMD_OPTIONAL_DB	0x04
 
 #define PGW_COMMAND_TABLE(X) \
 	X(help,   "show help for pgwarden or one of its commands", 0) \
 	X(init,   "write pgwarden.conf and create the migrations folder", PGW_CMD_WRITES) \
+	X(lint,   "check SQL files offline: syntax, locking, destructive changes, RLS and security", PGW_CMD_OPTIONAL_DB) \
 	X(local,  "run the embedded PostgreSQL: start, stop, status, reset, url, psql, sandbox", PGW_CMD_WRITES) \
 	X(target, "show which database pgwarden would use, why, and whether it answers", PGW_CMD_NEEDS_DB)
 

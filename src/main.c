@@ -11,6 +11,7 @@
  * global options and unknown commands.
  */
 #include <locale.h>
+#include <pg_query.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -212,7 +213,7 @@ run(int argc, char **argv)
 			json_decref(t);
 		}
 	}
-	else if (ctx.db || ctx.env)
+	else if ((ctx.db || ctx.env) && !(ctx.command->flags & PGW_CMD_OPTIONAL_DB))
 	{
 		rc = out_usage_error(MAIN_USAGE, NULL, "'%s' does not use a database; leave out %s",
 							 ctx.command->name, ctx.db ? "--db" : "--env");
@@ -241,5 +242,7 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	rc = run(argc, argv);
 	out_flush();
+	/* libpg_query's top memory context, once, on the main thread */
+	pg_query_exit();
 	return rc;
 }

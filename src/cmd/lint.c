@@ -1,0 +1,585 @@
+/*
+ * lint.c — `pgwarden lint`: offline checks of SQL files with PostgreSQL's
+ * own parser (libpg_query) — syntax, lock-heavy or destructive operations,
+ * RLS and security mistakes — reported like a compiler, as JSON, or as
+ * SARIF for code scanning.
+ *
+ * Files are linted one at a time (read, split, parse, classify, lint,
+ * print), so memory stays at one file's worth whatever the folder holds.
+ * Exit codes: 4 when any file cannot be read or holds SQL errors (syntax,
+ * unterminated quotes, psql meta-commands, bytes that are not UTF-8), else
+ * 1 when an unsuppressed finding reaches --fail-on, else 0.
+ *
+ * --pending needs the migration history (pgwarden.schema_migrations,
+ * written by `pgwarden migrate`): the versions recorded there are skipped.
+ * A database without the table has applied nothing, so every migration is
+ * pending.  This is the only path where lint connects to a database.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd/opt.h"
+#include "commands.h"
+#include "out/out.h"
+#include "out/sarif.h"
+#include "sql/lint.h"
+#include "sql/script.h"
+#include "util/error.h"
+#include "util/exitcode.h"
+#include "util/fs.h"
+#include "util/mem.h"
+#include "util/text.h"
+
+#define LINT_USAGE "pgwarden lint [FILE|DIR|-]... [--format text|json|sarif] [--fail-on LEVEL] [--pending]"
+
+enum
+{
+	OPT_FORMAT = 1,
+	OPT_FAIL_ON,
+	OPT_PENDING,
+	OPT_PG_VERSION,
+	OPT_TRANSACTION,
+	OPT_RULES
+};
+
+enum lint_format
+{
+	FMT_TEXT,
+	FMT_JSON,
+	FMT_SARIF
+};
+
+struct lint_run
+{
+	enum lint_format format;
+	struct pgw_lint_options opts;
+	struct pgw_findings findings;	/* all files (JSON/SARIF) */
+	struct pgw_findings errors;		/* SQL errors as findings (rule sql.syntax_error) */
+	size_t		nfiles;
+	size_t		nstmts;
+	size_t		bytes;
+};
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *) a, *(const char *const *) b);
+}
+
+/* Adds the .sql files of dir, sorted by name, to list. */
+static int
+add_dir(const char *dir, struct pgw_strlist *list)
+{
+	DIR		   *d = opendir(dir);
+	struct dirent *e;
+	char	  **names = NULL;
+	size_t		n = 0,
+				cap = 0,
+				i;
+
+	if (!d)
+		return pgw_error(PGW_ERR_INPUT, "cannot open folder '%s': %s", dir, strerror(errno));
+	while ((e = readdir(d)) != NULL)
+	{
+		char	   *path;
+
+		if (e->d_name[0] == '.' || !text_ends_with(e->d_name, ".sql"))
+			continue;
+		path = fs_join(dir, e->d_name);
+		if (fs_is_dir(path))
+		{
+			free(path);
+			continue;
+		}
+		if (n == cap)
+		{
+			cap = cap ? cap * 2 : 32;
+			names = pgw_realloc(names, cap * sizeof(char *));
+		}
+		names[n++] = path;
+	}
+	closedir(d);
+	qsort(names, n, sizeof(char *), cmp_str);
+	for (i = 0; i < n; i++)
+	{
+		strlist_add(list, names[i]);
+		free(names[i]);
+	}
+	free(names);
+	return 0;
+}
+
+/* The version of a migration file name: its leading digits before '_'. */
+static char *
+migration_version(const char *path)
+{
+	const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+	size_t		n = strspn(base, "0123456789");
+
+	if (n == 0 || base[n] != '_')
+		return NULL;
+	return pgw_strndup(base, n);
+}
+
+/* Versions recorded in pgwarden.schema_migrations (none when the table does
+ * not exist). */
+static int
+applied_versions(struct pgw_ctx *ctx, struct pgw_strlist *applied, int *rc)
+{
+	PGconn	   *conn;
+	PGresult   *res;
+	int			i;
+
+	if (target_resolve(&ctx->cfg, ctx->db, ctx->env, &ctx->target) != 0)
+	{
+		*rc = out_fail();
+		return -1;
+	}
+	ctx->has_target = true;
+	{
+		json_t	   *t = target_to_json(&ctx->target);
+
+		out_set_target(t);
+		json_decref(t);
+	}
+	conn = ctx_connect(ctx, rc);
+	if (!conn)
+		return -1;
+	res = PQexecParams(conn,
+					   "SELECT m.version::text FROM pgwarden.schema_migrations m "
+					   "WHERE pg_catalog.to_regclass('pgwarden.schema_migrations') IS NOT NULL "
+					   "ORDER BY 1",
+					   0, NULL, NULL, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+	{
+		const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+
+		if (state && strcmp(state, "42P01") == 0)
+		{
+			/* no history table: nothing has been applied */
+			out_verbose("pgwarden.schema_migrations does not exist: every migration is pending");
+			PQclear(res);
+			PQfinish(conn);
+			return 0;
+		}
+		pgw_error(PGW_ERR_CONNECT, "cannot read the migration history of %s", ctx->target.display);
+		pgw_error_detail("%s", PQresultErrorMessage(res));
+		PQclear(res);
+		PQfinish(conn);
+		*rc = out_fail();
+		return -1;
+	}
+	for (i = 0; i < PQntuples(res); i++)
+		strlist_add(applied, PQgetvalue(res, i, 0));
+	PQclear(res);
+	PQfinish(conn);
+	return 0;
+}
+
+/* Prints "  12 | text" and a caret under column col (characters). */
+static void
+print_excerpt(const struct pgw_sql_file *f, const struct pgw_sql_diag *d)
+{
+	size_t		ls = sqlfile_line_start(f, d->offset);
+	size_t		le = sqlfile_line_end(f, d->offset);
+	struct pgw_buf b;
+	size_t		i;
+	int			col = 1;
+	char		gutter[16];
+
+	if (f->bad || le - ls > 400)
+		return;
+	snprintf(gutter, sizeof(gutter), "%5d", d->line);
+	buf_init(&b);
+	buf_printf(&b, "%s | ", gutter);
+	buf_append_len(&b, f->text + ls, le - ls);
+	buf_append(&b, "\n      | ");
+	for (i = ls; i < le && col < d->column; i++)
+	{
+		if (((unsigned char) f->text[i] & 0xC0) == 0x80)
+			continue;
+		buf_append_char(&b, f->text[i] == '\t' ? '\t' : ' ');
+		col++;
+	}
+	buf_printf(&b, "%s^%s\n", out_style(PGW_STYLE_ERROR), out_style_end());
+	out_printf("%s", b.data);
+	buf_release(&b);
+}
+
+static enum pgw_style
+sev_style(enum pgw_severity s)
+{
+	return s == PGW_SEV_ERROR ? PGW_STYLE_ERROR : s == PGW_SEV_WARNING ? PGW_STYLE_WARN : PGW_STYLE_INFO;
+}
+
+static int
+cmp_finding(const void *a, const void *b)
+{
+	const struct pgw_finding *x = a,
+			   *y = b;
+
+	if (x->line != y->line)
+		return x->line < y->line ? -1 : 1;
+	if (x->column != y->column)
+		return x->column < y->column ? -1 : 1;
+	return strcmp(x->rule, y->rule);
+}
+
+static void
+record_error(struct lint_run *run, const char *file, int line, int column,
+			 const char *message, const char *hint)
+{
+	struct pgw_finding *f = findings_add(&run->errors, "sql.syntax_error", PGW_SEV_ERROR,
+										 "syntax", message);
+
+	finding_set_object(&run->errors, f, "file", NULL, file, NULL);
+	if (hint)
+		finding_set_hint(&run->errors, f, hint);
+	if (line > 0)
+		finding_set_location(&run->errors, f, file, line, column);
+}
+
+/* Lints one file; its findings go to run->findings. */
+static void
+lint_one(struct lint_run *run, const char *path)
+{
+	struct pgw_sql_file f;
+	struct pgw_sql_script s;
+	size_t		first = run->findings.n;
+	size_t		i;
+
+	if (sqlfile_read(path, &f) != 0)
+	{
+		const struct pgw_err *e = pgw_error_last();
+
+		record_error(run, strcmp(path, "-") == 0 ? "<stdin>" : path, 0, 0,
+					 e && e->message ? e->message : "cannot read the file", NULL);
+		if (run->format == FMT_TEXT)
+			out_printf("%s: %serror%s: %s\n", path, out_style(PGW_STYLE_ERROR), out_style_end(),
+					   e && e->message ? e->message : "cannot read the file");
+		pgw_error_clear();
+		return;
+	}
+	run->nfiles++;
+	run->bytes += f.len;
+	sql_script_load(&s, &f);
+	run->nstmts += s.nstmts;
+	for (i = 0; i < s.ndiags; i++)
+	{
+		const struct pgw_sql_diag *d = &s.diags[i];
+
+		record_error(run, f.name, d->line, d->column, d->message, d->hint);
+		if (run->format == FMT_TEXT)
+		{
+			out_printf("%s:%d:%d: %serror%s: %s\n", f.name, d->line, d->column,
+					   out_style(PGW_STYLE_ERROR), out_style_end(), d->message);
+			print_excerpt(&f, d);
+			if (d->hint)
+				out_printf("hint: %s\n", d->hint);
+		}
+	}
+	lint_script(&s, &run->opts, &run->findings);
+	qsort(run->findings.items + first, run->findings.n - first, sizeof(struct pgw_finding), cmp_finding);
+	if (run->format == FMT_TEXT)
+		for (i = first; i < run->findings.n; i++)
+		{
+			const struct pgw_finding *fd = &run->findings.items[i];
+
+			if (fd->suppressed)
+				continue;
+			out_printf("%s:%d:%d: %s%s%s: %s [%s]\n", fd->file, fd->line, fd->column,
+					   out_style(sev_style(fd->severity)), severity_name(fd->severity),
+					   out_style_end(), fd->message, fd->rule);
+			if (fd->detail)
+				out_printf("detail: %s\n", fd->detail);
+			if (fd->hint)
+				out_printf("hint: %s\n", fd->hint);
+		}
+	sql_script_release(&s);
+	sqlfile_release(&f);
+}
+
+static int
+list_rules(void)
+{
+	size_t		i;
+
+	if (out_is_json())
+	{
+		json_t	   *doc = out_json_envelope(true);
+		json_t	   *arr = json_array();
+
+		for (i = 0; i < pgw_lint_nrules; i++)
+			json_array_append_new(arr, json_pack("{s:s,s:s,s:s,s:s,s:s}",
+												 "rule", pgw_lint_rules[i].id,
+												 "severity", severity_name(pgw_lint_rules[i].severity),
+												 "category", pgw_lint_rules[i].category,
+												 "summary", pgw_lint_rules[i].summary,
+												 "hint", pgw_lint_rules[i].hint));
+		json_object_set_new(doc, "rules", arr);
+		out_json_emit(doc);
+		return PGW_EXIT_OK;
+	}
+	for (i = 0; i < pgw_lint_nrules; i++)
+		out_printf("%-42s %-8s %s\n", pgw_lint_rules[i].id,
+				   severity_name(pgw_lint_rules[i].severity), pgw_lint_rules[i].summary);
+	return PGW_EXIT_OK;
+}
+
+static void
+print_sarif(struct lint_run *run)
+{
+	struct pgw_sarif_rule *rules = pgw_calloc(pgw_lint_nrules + 1, sizeof(*rules));
+	const struct pgw_findings *lists[2];
+	json_t	   *doc;
+	char	   *text;
+	size_t		i;
+
+	for (i = 0; i < pgw_lint_nrules; i++)
+	{
+		rules[i].id = pgw_lint_rules[i].id;
+		rules[i].summary = pgw_lint_rules[i].summary;
+		rules[i].hint = pgw_lint_rules[i].hint;
+		rules[i].severity = pgw_lint_rules[i].severity;
+		rules[i].category = pgw_lint_rules[i].category;
+	}
+	rules[i].id = "sql.syntax_error";
+	rules[i].summary = "the file is not valid SQL for PostgreSQL 15";
+	rules[i].hint = "fix the statement at the position shown";
+	rules[i].severity = PGW_SEV_ERROR;
+	rules[i].category = "syntax";
+	lists[0] = &run->errors;
+	lists[1] = &run->findings;
+	doc = sarif_document(PGW_VERSION, NULL, rules, pgw_lint_nrules + 1, lists, 2);
+	text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	out_write(text);
+	out_write("\n");
+	free(text);
+	json_decref(doc);
+	free(rules);
+}
+
+int
+cmd_lint(struct pgw_ctx *ctx, int argc, char **argv)
+{
+	static const struct pgw_opt opts[] = {
+		{"fail-on", 0, true, OPT_FAIL_ON},
+		{"format", 0, true, OPT_FORMAT},
+		{"pending", 0, false, OPT_PENDING},
+		{"pg-version", 0, true, OPT_PG_VERSION},
+		{"rules", 0, false, OPT_RULES},
+		{"transaction", 0, true, OPT_TRANSACTION},
+		{NULL, 0, false, 0}
+	};
+	struct pgw_optparser p;
+	const char *arg;
+	struct lint_run run;
+	struct pgw_strlist paths = {NULL, 0};
+	struct pgw_strlist files = {NULL, 0};
+	struct pgw_strlist applied = {NULL, 0};
+	enum pgw_severity fail_on = PGW_SEV_ERROR;
+	bool		pending = false;
+	bool		stdin_used = false;
+	size_t		i;
+	int			r;
+	int			rc = PGW_EXIT_OK;
+	long		v;
+
+	memset(&run, 0, sizeof(run));
+	run.format = out_is_json() ? FMT_JSON : FMT_TEXT;
+	run.opts.pg_version = 15;
+	run.opts.tx_mode = PGW_LINT_TX_AUTO;
+	run.opts.exposed_schemas = &ctx->cfg.exposed_schemas;
+	run.opts.ignore = &ctx->cfg.ignore;
+
+	opt_init(&p, argc, argv, opts, LINT_USAGE);
+	while ((r = opt_next(&p, &arg)) != OPT_END)
+	{
+		switch (r)
+		{
+			case OPT_ERROR:
+				strlist_release(&paths);
+				return PGW_EXIT_USAGE;
+			case OPT_FORMAT:
+				if (strcmp(arg, "text") == 0)
+					run.format = out_is_json() ? FMT_JSON : FMT_TEXT;
+				else if (strcmp(arg, "json") == 0)
+					run.format = FMT_JSON;
+				else if (strcmp(arg, "sarif") == 0)
+					run.format = FMT_SARIF;
+				else
+				{
+					strlist_release(&paths);
+					return opt_usage_error(&p, "use text, json or sarif", "unknown format '%s'", arg);
+				}
+				break;
+			case OPT_FAIL_ON:
+				if (severity_parse(arg) < 0)
+				{
+					strlist_release(&paths);
+					return opt_usage_error(&p, "use error, warning or info", "unknown level '%s'", arg);
+				}
+				fail_on = (enum pgw_severity) severity_parse(arg);
+				break;
+			case OPT_PENDING:
+				pending = true;
+				break;
+			case OPT_PG_VERSION:
+				if (!opt_int(&p, "pg-version", arg, 9, 99, &v))
+				{
+					strlist_release(&paths);
+					return PGW_EXIT_USAGE;
+				}
+				run.opts.pg_version = (int) v;
+				break;
+			case OPT_TRANSACTION:
+				if (strcmp(arg, "auto") == 0)
+					run.opts.tx_mode = PGW_LINT_TX_AUTO;
+				else if (strcmp(arg, "always") == 0)
+					run.opts.tx_mode = PGW_LINT_TX_ALWAYS;
+				else if (strcmp(arg, "never") == 0)
+					run.opts.tx_mode = PGW_LINT_TX_NEVER;
+				else
+				{
+					strlist_release(&paths);
+					return opt_usage_error(&p, "use auto, always or never",
+										   "unknown transaction mode '%s'", arg);
+				}
+				break;
+			case OPT_RULES:
+				strlist_release(&paths);
+				return list_rules();
+			case OPT_POSITIONAL:
+				if (strcmp(arg, "-") == 0)
+				{
+					if (stdin_used)
+					{
+						strlist_release(&paths);
+						return opt_usage_error(&p, NULL, "'-' (standard input) can be given once");
+					}
+					stdin_used = true;
+				}
+				strlist_add(&paths, arg);
+				break;
+			default:
+				break;
+		}
+	}
+	if (out_is_json() && run.format == FMT_SARIF)
+	{
+		strlist_release(&paths);
+		return opt_usage_error(&p, NULL, "--json and --format sarif cannot be used together");
+	}
+	/* what to lint: the paths given, else the migrations folder */
+	if (paths.n == 0)
+	{
+		if (!fs_is_dir(ctx->cfg.migrations_dir))
+		{
+			pgw_error(PGW_ERR_INPUT, "no files given and the migrations folder '%s' does not exist",
+					  ctx->cfg.migrations_dir);
+			pgw_error_hint("name the SQL files to lint, or '-' for standard input");
+			return out_fail();
+		}
+		strlist_add(&paths, ctx->cfg.migrations_dir);
+	}
+	for (i = 0; i < paths.n; i++)
+	{
+		const char *path = paths.items[i];
+
+		if (strcmp(path, "-") == 0)
+			strlist_add(&files, path);
+		else if (fs_is_dir(path))
+		{
+			if (add_dir(path, &files) != 0)
+			{
+				rc = out_fail();
+				goto done;
+			}
+		}
+		else if (fs_exists(path))
+			strlist_add(&files, path);
+		else
+		{
+			pgw_error(PGW_ERR_INPUT, "file '%s' does not exist", path);
+			rc = out_fail();
+			goto done;
+		}
+	}
+	if (pending)
+	{
+		struct pgw_strlist keep = {NULL, 0};
+
+		if (applied_versions(ctx, &applied, &rc) != 0)
+			goto done;
+		for (i = 0; i < files.n; i++)
+		{
+			char	   *ver = migration_version(files.items[i]);
+
+			if (!ver || !strlist_contains(&applied, ver))
+				strlist_add(&keep, files.items[i]);
+			free(ver);
+		}
+		strlist_release(&files);
+		files = keep;
+	}
+
+	findings_init(&run.findings);
+	findings_init(&run.errors);
+	for (i = 0; i < files.n; i++)
+		lint_one(&run, files.items[i]);
+
+	if (run.errors.n > 0)
+		rc = PGW_EXIT_INPUT;
+	else if (findings_count_at_least(&run.findings, fail_on) > 0)
+		rc = PGW_EXIT_CHECK;
+
+	if (run.format == FMT_JSON)
+	{
+		json_t	   *doc = out_json_envelope(rc == PGW_EXIT_OK);
+		json_t	   *summary = findings_summary_json(&run.findings);
+
+		json_object_set_new(summary, "files", json_integer((json_int_t) run.nfiles));
+		json_object_set_new(summary, "statements", json_integer((json_int_t) run.nstmts));
+		json_object_set_new(summary, "sql_errors", json_integer((json_int_t) run.errors.n));
+		json_object_set_new(summary, "fail_on", json_string(severity_name(fail_on)));
+		json_object_set_new(doc, "summary", summary);
+		json_object_set_new(doc, "findings", findings_to_json(&run.findings));
+		json_object_set_new(doc, "errors", findings_to_json(&run.errors));
+		out_json_emit(doc);
+	}
+	else if (run.format == FMT_SARIF)
+		print_sarif(&run);
+	else if (!out_is_quiet())
+	{
+		size_t		ne = findings_count_at_least(&run.findings, PGW_SEV_ERROR);
+		size_t		nw = findings_count_at_least(&run.findings, PGW_SEV_WARNING) - ne;
+		size_t		ni = findings_count_at_least(&run.findings, PGW_SEV_INFO) - ne - nw;
+		size_t		ns = 0;
+
+		for (i = 0; i < run.findings.n; i++)
+			if (run.findings.items[i].suppressed)
+				ns++;
+		struct pgw_buf b;
+
+		buf_init(&b);
+		buf_printf(&b, "%zu file%s, %zu statement%s: ", run.nfiles, run.nfiles == 1 ? "" : "s",
+				   run.nstmts, run.nstmts == 1 ? "" : "s");
+		if (run.errors.n)
+			buf_printf(&b, "%zu SQL error%s, ", run.errors.n, run.errors.n == 1 ? "" : "s");
+		buf_printf(&b, "%zu error%s, %zu warning%s, %zu info", ne, ne == 1 ? "" : "s",
+				   nw, nw == 1 ? "" : "s", ni);
+		if (ns)
+			buf_printf(&b, " (%zu suppressed)", ns);
+		out_note("%s", b.data);
+		buf_release(&b);
+	}
+	findings_release(&run.findings);
+	findings_release(&run.errors);
+done:
+	strlist_release(&paths);
+	strlist_release(&files);
+	strlist_release(&applied);
+	return rc;
+}

@@ -1,0 +1,1520 @@
+/*
+ * lint.c — runs the lint rules (lint_rules.c) over a loaded script.
+ *
+ * One pass over the statements in file order, keeping what earlier
+ * statements established: tables and indexes created in this file (exempt
+ * from the online-safety rules: nobody else can be using them yet),
+ * constraints added and validated, timeouts set, enum values added, and the
+ * transaction state.  A statement's transaction is identified by a number:
+ * statements share it exactly when they run in the same transaction.
+ *
+ * Every finding points at the first token of its statement.
+ */
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "sql/lint.h"
+#include "sql/node.h"
+
+#define PGW_NAMEDATALEN 64
+
+struct relname
+{
+	const char *schema;
+	const char *name;
+};
+
+struct constraint_info
+{
+	struct relname table;
+	const char *name;
+	const char *notnull_col;	/* CHECK (col IS NOT NULL): the column */
+	bool		validated;
+	bool		known;			/* defined in this file */
+	int			not_valid_tx;	/* transaction of ADD ... NOT VALID, or -1 */
+	size_t		drop_credit;	/* DROP CONSTRAINT IF EXISTS seen before an add */
+};
+
+struct enum_value
+{
+	const char *value;
+	int			tx;
+};
+
+struct lctx
+{
+	const struct pgw_sql_script *s;
+	const struct pgw_lint_options *o;
+	struct pgw_findings *out;
+	int			pgv;
+	/* per finding added: the statement it belongs to */
+	size_t	   *fstmt;
+	size_t		nf;
+	size_t		capf;
+	size_t		first;
+
+	size_t		idx;			/* current statement */
+	bool		in_tx;
+	int			tx;				/* current transaction number */
+	int			next_tx;
+	bool		wrapped;		/* the tool's own transaction is open */
+	size_t		explicit_begin; /* statement index of an open BEGIN, or SIZE_MAX */
+
+	struct relname *tables;
+	size_t		ntables,
+				captables;
+	const char **indexes;
+	size_t		nindexes,
+				capindexes;
+	struct constraint_info *cons;
+	size_t		ncons,
+				capcons;
+	struct enum_value *enums;
+	size_t		nenums,
+				capenums;
+	bool		lock_timeout_set;
+	bool		statement_timeout_set;
+	bool		lock_timeout_reported;
+	bool		statement_timeout_reported;
+	bool		rls_enabled_any;
+};
+
+#define GROW(arr, n, cap) \
+	do { \
+		if ((n) == (cap)) { \
+			(cap) = (cap) ? (cap) * 2 : 8; \
+			(arr) = pgw_realloc((arr), (cap) * sizeof(*(arr))); \
+		} \
+	} while (0)
+
+static bool
+same_rel(const char *s1, const char *n1, const char *s2, const char *n2)
+{
+	if (!n1 || !n2 || strcmp(n1, n2) != 0)
+		return false;
+	return !s1 || !s2 || !*s1 || !*s2 || strcmp(s1, s2) == 0;
+}
+
+static bool
+table_is_new(struct lctx *c, const PgQuery__RangeVar *rv)
+{
+	size_t		i;
+
+	if (!rv)
+		return false;
+	for (i = 0; i < c->ntables; i++)
+		if (same_rel(c->tables[i].schema, c->tables[i].name, rv->schemaname, rv->relname))
+			return true;
+	return false;
+}
+
+static void
+table_add(struct lctx *c, const char *schema, const char *name)
+{
+	if (!name)
+		return;
+	GROW(c->tables, c->ntables, c->captables);
+	c->tables[c->ntables].schema = schema;
+	c->tables[c->ntables].name = name;
+	c->ntables++;
+}
+
+static struct pgw_finding *
+emit(struct lctx *c, const char *rule, const char *kind, const char *schema,
+	 const char *name, const char *column, const char *fmt,...)
+	__attribute__((format(printf, 7, 8)));
+
+static struct pgw_finding *
+emit(struct lctx *c, const char *rule, const char *kind, const char *schema,
+	 const char *name, const char *column, const char *fmt,...)
+{
+	const struct pgw_lint_rule *r = lint_rule_find(rule);
+	const struct pgw_sql_stmt *st = &c->s->stmts[c->idx];
+	struct pgw_buf msg;
+	va_list		ap;
+	struct pgw_finding *f;
+
+	buf_init(&msg);
+	va_start(ap, fmt);
+	buf_vprintf(&msg, fmt, ap);
+	va_end(ap);
+	f = findings_add(c->out, rule, r ? r->severity : PGW_SEV_ERROR,
+					 r ? r->category : "lint", msg.data);
+	buf_release(&msg);
+	finding_set_object(c->out, f, kind, (schema && *schema) ? schema : NULL,
+					   (name && *name) ? name : NULL, column);
+	if (r)
+		finding_set_hint(c->out, f, r->hint);
+	finding_set_location(c->out, f, c->s->file->name, st->line, st->column);
+	GROW(c->fstmt, c->nf, c->capf);
+	c->fstmt[c->nf++] = c->idx;
+	return f;
+}
+
+static const char *
+qname(struct pgw_buf *b, const char *schema, const char *name)
+{
+	buf_reset(b);
+	if (schema && *schema)
+		buf_printf(b, "%s.", schema);
+	buf_append(b, name ? name : "?");
+	return b->data;
+}
+
+/* ---- types ---------------------------------------------------------- */
+
+static bool
+is_id_column(const char *col)
+{
+	size_t		n = strlen(col);
+
+	return strcmp(col, "id") == 0 || (n > 3 && strcmp(col + n - 3, "_id") == 0);
+}
+
+static void
+check_column_type(struct lctx *c, const PgQuery__RangeVar *rel, const char *col,
+				  const PgQuery__TypeName *t, bool is_pk)
+{
+	const char *ty = node_type_last(t);
+	const char *schema = rel ? rel->schemaname : NULL;
+	const char *table = rel ? rel->relname : NULL;
+
+	if (!t || !col)
+		return;
+	if (strcmp(ty, "bpchar") == 0 || strcmp(ty, "char") == 0)
+		emit(c, "types.char", "column", schema, table, col,
+			 "column \"%s\" uses char(n)", col);
+	else if (strcmp(ty, "varchar") == 0 && t->n_typmods > 0)
+		emit(c, "types.varchar", "column", schema, table, col,
+			 "column \"%s\" uses varchar(n)", col);
+	else if (strcmp(ty, "timestamp") == 0)
+		emit(c, "types.timestamp_without_tz", "column", schema, table, col,
+			 "column \"%s\" uses timestamp without time zone", col);
+	if (!node_type_schema(t) &&
+		(strcmp(ty, "serial") == 0 || strcmp(ty, "serial2") == 0 ||
+		 strcmp(ty, "serial4") == 0 || strcmp(ty, "serial8") == 0 ||
+		 strcmp(ty, "smallserial") == 0 || strcmp(ty, "bigserial") == 0))
+		emit(c, "types.serial", "column", schema, table, col,
+			 "column \"%s\" uses %s instead of an identity column", col, ty);
+	if ((strcmp(ty, "int4") == 0 || strcmp(ty, "integer") == 0 || strcmp(ty, "int") == 0 ||
+		 ((strcmp(ty, "serial") == 0 || strcmp(ty, "serial4") == 0) && !node_type_schema(t))) &&
+		t->n_array_bounds == 0 && (is_pk || is_id_column(col)))
+		emit(c, "types.int_primary_key", "column", schema, table, col,
+			 "key column \"%s\" is a 32-bit integer", col);
+}
+
+static bool
+coldef_is_pk(const PgQuery__ColumnDef *cd)
+{
+	size_t		i;
+
+	for (i = 0; i < cd->n_constraints; i++)
+		if (cd->constraints[i]->node_case == NK(CONSTRAINT) &&
+			cd->constraints[i]->constraint->contype == CT(PRIMARY))
+			return true;
+	return false;
+}
+
+static bool
+name_in_keys(PgQuery__Node *const *keys, size_t n, const char *col)
+{
+	size_t		i;
+
+	for (i = 0; i < n; i++)
+		if (node_str(keys[i]) && strcmp(node_str(keys[i]), col) == 0)
+			return true;
+	return false;
+}
+
+/* ---- duplicate columns ------------------------------------------------ */
+
+/* The name a SELECT list entry gets when none is given (as PostgreSQL's
+ * FigureColname does, for the common cases). */
+static const char *
+figure_colname(const PgQuery__Node *n)
+{
+	if (!n)
+		return "?column?";
+	switch (n->node_case)
+	{
+		case NK(COLUMN_REF):
+			if (n->column_ref->n_fields > 0)
+			{
+				const char *f = node_str(n->column_ref->fields[n->column_ref->n_fields - 1]);
+
+				return f ? f : "?column?";
+			}
+			break;
+		case NK(FUNC_CALL):
+			{
+				const char *schema,
+						   *name;
+
+				node_qualified(n->func_call->funcname, n->func_call->n_funcname, &schema, &name);
+				return name ? name : "?column?";
+			}
+		case NK(TYPE_CAST):
+			{
+				const char *inner = figure_colname(n->type_cast->arg);
+
+				if (strcmp(inner, "?column?") != 0)
+					return inner;
+				return node_type_last(n->type_cast->type_name);
+			}
+		default:
+			break;
+	}
+	return "?column?";
+}
+
+struct target
+{
+	const char *name;
+	const char *sub;			/* first field of an indirection, or NULL */
+	bool		indirect;		/* has an indirection (field or subscript) */
+};
+
+/* Counts the targets that collide with another one and reports them. */
+static void
+report_duplicates(struct lctx *c, const struct target *t, size_t n, const char *what,
+				  const PgQuery__RangeVar *rel)
+{
+	size_t		i,
+				j;
+
+	for (i = 0; i < n; i++)
+	{
+		bool		dup = false;
+
+		for (j = 0; j < n && !dup; j++)
+		{
+			if (i == j || strcmp(t[i].name, t[j].name) != 0)
+				continue;
+			if (!t[i].indirect || !t[j].indirect)
+				dup = true;
+			else if (t[i].sub && t[j].sub && strcmp(t[i].sub, t[j].sub) == 0)
+				dup = true;
+		}
+		if (dup)
+			emit(c, "robustness.duplicate_column", "column", rel ? rel->schemaname : NULL,
+				 rel ? rel->relname : NULL, t[i].name,
+				 "column \"%s\" appears more than once in %s", t[i].name, what);
+	}
+}
+
+static void
+check_restargets(struct lctx *c, PgQuery__Node *const *list, size_t n, const char *what,
+				 const PgQuery__RangeVar *rel, bool infer)
+{
+	struct target *t;
+	size_t		i,
+				k = 0;
+
+	if (n < 2)
+		return;
+	t = pgw_calloc(n, sizeof(*t));
+	for (i = 0; i < n; i++)
+	{
+		const PgQuery__ResTarget *r;
+
+		if (!list[i] || list[i]->node_case != NK(RES_TARGET))
+			continue;
+		r = list[i]->res_target;
+		if (r->name && *r->name)
+			t[k].name = r->name;
+		else if (infer)
+			t[k].name = figure_colname(r->val);
+		else
+			continue;
+		t[k].indirect = r->n_indirection > 0;
+		t[k].sub = r->n_indirection > 0 ? node_str(r->indirection[0]) : NULL;
+		k++;
+	}
+	report_duplicates(c, t, k, what, rel);
+	free(t);
+}
+
+static void
+check_coldefs(struct lctx *c, PgQuery__Node *const *elts, size_t n, const PgQuery__RangeVar *rel)
+{
+	struct target *t = pgw_calloc(n ? n : 1, sizeof(*t));
+	size_t		i,
+				k = 0;
+
+	for (i = 0; i < n; i++)
+		if (elts[i] && elts[i]->node_case == NK(COLUMN_DEF) && elts[i]->column_def->colname)
+			t[k++].name = elts[i]->column_def->colname;
+	report_duplicates(c, t, k, "CREATE TABLE", rel);
+	free(t);
+}
+
+/* ---- identifiers ------------------------------------------------------ */
+
+static void
+check_ident(struct lctx *c, const char *id)
+{
+	if (id && strlen(id) >= PGW_NAMEDATALEN)
+		emit(c, "robustness.identifier_too_long", "identifier", NULL, id, NULL,
+			 "identifier \"%.20s...\" is %zu bytes long; PostgreSQL keeps only the first 63",
+			 id, strlen(id));
+}
+
+static bool
+visit_idents(const PgQuery__Node *n, void *arg)
+{
+	struct lctx *c = arg;
+	size_t		i;
+
+	switch (n->node_case)
+	{
+		case NK(RANGE_VAR):
+			check_ident(c, n->range_var->schemaname);
+			check_ident(c, n->range_var->relname);
+			break;
+		case NK(COLUMN_DEF):
+			check_ident(c, n->column_def->colname);
+			break;
+		case NK(CONSTRAINT):
+			check_ident(c, n->constraint->conname);
+			break;
+		case NK(INDEX_STMT):
+			check_ident(c, n->index_stmt->idxname);
+			break;
+		case NK(DROP_STMT):
+			for (i = 0; i < n->drop_stmt->n_objects; i++)
+			{
+				const PgQuery__Node *o = n->drop_stmt->objects[i];
+
+				if (o && o->node_case == NK(LIST))
+				{
+					size_t		k;
+
+					for (k = 0; k < o->list->n_items; k++)
+						check_ident(c, node_str(o->list->items[k]));
+				}
+				else
+					check_ident(c, node_str(o));
+			}
+			return false;		/* names checked; nothing else inside */
+		case NK(RENAME_STMT):
+			check_ident(c, n->rename_stmt->newname);
+			break;
+		case NK(CREATE_FUNCTION_STMT):
+			for (i = 0; i < n->create_function_stmt->n_funcname; i++)
+				check_ident(c, node_str(n->create_function_stmt->funcname[i]));
+			break;
+		case NK(CREATE_SCHEMA_STMT):
+			check_ident(c, n->create_schema_stmt->schemaname);
+			break;
+		default:
+			break;
+	}
+	return true;
+}
+
+/* ---- enum values used --------------------------------------------------- */
+
+struct find_str
+{
+	const char *value;
+	bool		found;
+};
+
+static bool
+visit_find_const(const PgQuery__Node *n, void *arg)
+{
+	struct find_str *fs = arg;
+
+	if (n->node_case == NK(A_CONST) && n->a_const->val_case == PG_QUERY__A__CONST__VAL_SVAL &&
+		strcmp(n->a_const->sval->sval, fs->value) == 0)
+	{
+		fs->found = true;
+		return false;
+	}
+	return true;
+}
+
+/* ---- security ------------------------------------------------------------ */
+
+static bool
+is_ident_char(char ch)
+{
+	return isalnum((unsigned char) ch) || ch == '_' || ch == '$';
+}
+
+/* Whether body contains "execute <word>" with word standing alone. */
+static bool
+body_executes(const char *body, const char *word)
+{
+	size_t		wl = strlen(word);
+	const char *p = body;
+
+	while ((p = strcasestr(p, "execute")) != NULL)
+	{
+		const char *q = p + 7;
+
+		if (p > body && is_ident_char(p[-1]))
+		{
+			p = q;
+			continue;
+		}
+		while (*q == ' ' || *q == '\t' || *q == '\n' || *q == '\r' || *q == '(')
+			q++;
+		if (strncasecmp(q, word, wl) == 0 && !is_ident_char(q[wl]))
+			return true;
+		p = q;
+	}
+	return false;
+}
+
+static void
+check_function(struct lctx *c, const PgQuery__CreateFunctionStmt *f)
+{
+	const char *schema,
+			   *name;
+	bool		definer = false;
+	size_t		i;
+	const char *lang = node_option_string(f->options, f->n_options, "language");
+
+	node_qualified(f->funcname, f->n_funcname, &schema, &name);
+	if (node_option_bool(f->options, f->n_options, "security", &definer) && definer)
+	{
+		bool		fixed = false;
+
+		for (i = 0; i < f->n_options; i++)
+		{
+			const PgQuery__Node *o = f->options[i];
+
+			if (o->node_case == NK(DEF_ELEM) && strcmp(o->def_elem->defname, "set") == 0 &&
+				o->def_elem->arg && o->def_elem->arg->node_case == NK(VARIABLE_SET_STMT) &&
+				strcmp(o->def_elem->arg->variable_set_stmt->name, "search_path") == 0 &&
+				o->def_elem->arg->variable_set_stmt->kind == PG_QUERY__VARIABLE_SET_KIND__VAR_SET_VALUE)
+				fixed = true;
+		}
+		if (!fixed)
+			emit(c, "security.definer_without_search_path", f->is_procedure ? "procedure" : "function",
+				 schema, name, NULL, "SECURITY DEFINER %s \"%s\" does not set search_path",
+				 f->is_procedure ? "procedure" : "function", name ? name : "?");
+	}
+	if (lang && strcmp(lang, "plpgsql") == 0)
+	{
+		const PgQuery__Node *as = NULL;
+		const char *body = NULL;
+
+		for (i = 0; i < f->n_options; i++)
+			if (f->options[i]->node_case == NK(DEF_ELEM) &&
+				strcmp(f->options[i]->def_elem->defname, "as") == 0)
+				as = f->options[i]->def_elem->arg;
+		if (as && as->node_case == NK(LIST) && as->list->n_items > 0)
+			body = node_str(as->list->items[0]);
+		for (i = 0; body && i < f->n_parameters; i++)
+		{
+			const PgQuery__FunctionParameter *p;
+			const char *ty;
+			char		positional[32];
+
+			if (f->parameters[i]->node_case != NK(FUNCTION_PARAMETER))
+				continue;
+			p = f->parameters[i]->function_parameter;
+			ty = node_type_last(p->arg_type);
+			if (strcmp(ty, "text") != 0 && strcmp(ty, "varchar") != 0)
+				continue;
+			snprintf(positional, sizeof(positional), "$%zu", i + 1);
+			if ((p->name && *p->name && body_executes(body, p->name)) ||
+				body_executes(body, positional))
+			{
+				emit(c, "security.exec_text_argument", "function", schema, name, NULL,
+					 "function \"%s\" runs its argument \"%s\" with EXECUTE",
+					 name ? name : "?", (p->name && *p->name) ? p->name : positional);
+				break;
+			}
+		}
+	}
+}
+
+static bool
+grantee_is_open(PgQuery__Node *const *g, size_t n, const char **who)
+{
+	size_t		i;
+
+	for (i = 0; i < n; i++)
+	{
+		const PgQuery__RoleSpec *r;
+
+		if (g[i]->node_case != NK(ROLE_SPEC))
+			continue;
+		r = g[i]->role_spec;
+		if (r->roletype == PG_QUERY__ROLE_SPEC_TYPE__ROLESPEC_PUBLIC)
+		{
+			*who = "PUBLIC";
+			return true;
+		}
+		if (r->rolename && strcmp(r->rolename, "anon") == 0)
+		{
+			*who = "anon";
+			return true;
+		}
+	}
+	return false;
+}
+
+static void
+check_grant(struct lctx *c, const PgQuery__GrantStmt *g, bool defaults)
+{
+	const char *who;
+	bool		all = g->n_privileges == 0;
+	bool		exec_all = false;
+
+	if (!g->is_grant || !grantee_is_open(g->grantees, g->n_grantees, &who))
+		return;
+	if ((g->objtype == OT(FUNCTION) || g->objtype == OT(ROUTINE) || g->objtype == OT(PROCEDURE)) &&
+		(g->targtype == PG_QUERY__GRANT_TARGET_TYPE__ACL_TARGET_ALL_IN_SCHEMA || defaults))
+		exec_all = true;
+	if (all)
+		emit(c, "security.grant_to_public", "grant", NULL, who, NULL,
+			 "ALL privileges are granted to %s%s", who, defaults ? " by default" : "");
+	else if (exec_all)
+		emit(c, "security.grant_to_public", "grant", NULL, who, NULL,
+			 "EXECUTE on every function%s is granted to %s",
+			 defaults ? " created from now on" : " in the schema", who);
+}
+
+static void
+check_policy(struct lctx *c, const char *pname, const PgQuery__RangeVar *table, const char *cmd,
+			 const PgQuery__Node *qual, const PgQuery__Node *check, bool creating)
+{
+	bool		writes = !cmd || strcmp(cmd, "select") != 0;
+
+	if (writes && (node_expr_is_true(qual) || node_expr_is_true(check)))
+		emit(c, "rls.policy_always_true", "policy", table ? table->schemaname : NULL, pname, NULL,
+			 "policy \"%s\" on \"%s\" allows %s on every row: its %s is true",
+			 pname, table ? table->relname : "?", cmd ? cmd : "everything",
+			 node_expr_is_true(qual) ? "USING" : "WITH CHECK");
+	if (creating && cmd && (strcmp(cmd, "insert") == 0 || strcmp(cmd, "update") == 0) && !check)
+		emit(c, "rls.policy_missing_with_check", "policy", table ? table->schemaname : NULL, pname, NULL,
+			 "%s policy \"%s\" on \"%s\" has no WITH CHECK", cmd, pname, table ? table->relname : "?");
+}
+
+/* ---- ALTER TABLE ------------------------------------------------------- */
+
+static struct constraint_info *
+constraint_find(struct lctx *c, const PgQuery__RangeVar *rel, const char *name)
+{
+	size_t		i;
+
+	if (!name || !rel)
+		return NULL;
+	for (i = 0; i < c->ncons; i++)
+		if (strcmp(c->cons[i].name, name) == 0 &&
+			same_rel(c->cons[i].table.schema, c->cons[i].table.name, rel->schemaname, rel->relname))
+			return &c->cons[i];
+	return NULL;
+}
+
+static struct constraint_info *
+constraint_add(struct lctx *c, const PgQuery__RangeVar *rel, const char *name)
+{
+	struct constraint_info *ci;
+
+	GROW(c->cons, c->ncons, c->capcons);
+	ci = &c->cons[c->ncons++];
+	memset(ci, 0, sizeof(*ci));
+	ci->table.schema = rel->schemaname;
+	ci->table.name = rel->relname;
+	ci->name = name;
+	ci->not_valid_tx = -1;
+	return ci;
+}
+
+static bool
+notnull_is_proven(struct lctx *c, const PgQuery__RangeVar *rel, const char *col)
+{
+	size_t		i;
+
+	for (i = 0; i < c->ncons; i++)
+	{
+		const struct constraint_info *ci = &c->cons[i];
+
+		if (!ci->validated || !same_rel(ci->table.schema, ci->table.name, rel->schemaname, rel->relname))
+			continue;
+		if (ci->known && ci->notnull_col && strcmp(ci->notnull_col, col) == 0)
+			return true;
+		/* validated here, defined elsewhere: trust a name that says so */
+		if (!ci->known && strstr(ci->name, col) && strstr(ci->name, "not_null"))
+			return true;
+	}
+	return false;
+}
+
+static bool
+not_in_transaction(struct lctx *c)
+{
+	return !c->in_tx && c->s->nstmts > 1;
+}
+
+static void
+robust(struct lctx *c, const char *what, const PgQuery__RangeVar *rel, const char *name)
+{
+	if (not_in_transaction(c))
+		emit(c, "robustness.not_idempotent", "table", rel ? rel->schemaname : NULL,
+			 rel ? rel->relname : name, NULL, "%s fails if run twice", what);
+}
+
+static void
+check_alter_table(struct lctx *c, const PgQuery__AlterTableStmt *a)
+{
+	const PgQuery__RangeVar *rel = a->relation;
+	bool		is_new = table_is_new(c, rel);
+	struct pgw_buf qb;
+	size_t		i;
+
+	if (!rel)
+		return;
+	buf_init(&qb);
+	qname(&qb, rel->schemaname, rel->relname);
+	for (i = 0; i < a->n_cmds; i++)
+	{
+		const PgQuery__AlterTableCmd *cmd;
+		const PgQuery__Constraint *con = NULL;
+
+		if (a->cmds[i]->node_case != NK(ALTER_TABLE_CMD))
+			continue;
+		cmd = a->cmds[i]->alter_table_cmd;
+		if (cmd->def && cmd->def->node_case == NK(CONSTRAINT))
+			con = cmd->def->constraint;
+		switch (cmd->subtype)
+		{
+			case AT(AddColumn):
+			case AT(AddColumnRecurse):
+				{
+					const PgQuery__ColumnDef *cd;
+					bool		notnull = false,
+								has_default = false,
+								generated = false;
+					size_t		k;
+
+					if (!cmd->def || cmd->def->node_case != NK(COLUMN_DEF))
+						break;
+					cd = cmd->def->column_def;
+					check_column_type(c, rel, cd->colname, cd->type_name, coldef_is_pk(cd));
+					notnull = cd->is_not_null;
+					for (k = 0; k < cd->n_constraints; k++)
+					{
+						const PgQuery__Constraint *cc = cd->constraints[k]->constraint;
+
+						if (cd->constraints[k]->node_case != NK(CONSTRAINT))
+							continue;
+						if (cc->contype == CT(NOTNULL))
+							notnull = true;
+						else if (cc->contype == CT(DEFAULT))
+						{
+							has_default = true;
+							if (!is_new && (c->pgv < 11 || !node_expr_is_nonvolatile(cc->raw_expr)))
+								emit(c, "locking.volatile_default", "column", rel->schemaname, rel->relname,
+									 cd->colname, "column \"%s\" is added to \"%s\" with a default that %s",
+									 cd->colname, qb.data,
+									 c->pgv < 11 ? "rewrites the table before PostgreSQL 11" :
+									 "is volatile, so every row is rewritten");
+						}
+						else if (cc->contype == CT(GENERATED) || cc->contype == CT(IDENTITY))
+						{
+							generated = true;
+							if (!is_new && cc->contype == CT(GENERATED))
+								emit(c, "locking.volatile_default", "column", rel->schemaname, rel->relname,
+									 cd->colname, "stored generated column \"%s\" rewrites \"%s\"",
+									 cd->colname, qb.data);
+						}
+						else if (cc->contype == CT(FOREIGN) && !is_new && !cc->skip_validation)
+							emit(c, "locking.constraint_not_valid", "column", rel->schemaname, rel->relname,
+								 cd->colname, "column \"%s\" is added to \"%s\" with a foreign key that is validated at once",
+								 cd->colname, qb.data);
+						else if ((cc->contype == CT(PRIMARY) || cc->contype == CT(UNIQUE)) && !is_new)
+							emit(c, "locking.unique_without_index", "column", rel->schemaname, rel->relname,
+								 cd->colname, "column \"%s\" is added to \"%s\" with a %s constraint that builds its index under the lock",
+								 cd->colname, qb.data, cc->contype == CT(PRIMARY) ? "PRIMARY KEY" : "UNIQUE");
+					}
+					if (notnull && !has_default && !generated && !is_new)
+						emit(c, "destructive.add_required_column", "column", rel->schemaname, rel->relname,
+							 cd->colname, "NOT NULL column \"%s\" is added to \"%s\" without a default",
+							 cd->colname, qb.data);
+					if (!cmd->missing_ok)
+						robust(c, "ADD COLUMN without IF NOT EXISTS", rel, NULL);
+					break;
+				}
+			case AT(AlterColumnType):
+				if (cmd->def && cmd->def->node_case == NK(COLUMN_DEF))
+					check_column_type(c, rel, cmd->name, cmd->def->column_def->type_name, false);
+				if (!is_new)
+					emit(c, "locking.column_type_change", "column", rel->schemaname, rel->relname, cmd->name,
+						 "the type of column \"%s\" of \"%s\" is changed", cmd->name, qb.data);
+				break;
+			case AT(SetNotNull):
+				if (!is_new && (c->pgv < 12 || !notnull_is_proven(c, rel, cmd->name)))
+					emit(c, "locking.set_not_null", "column", rel->schemaname, rel->relname, cmd->name,
+						 "column \"%s\" of \"%s\" is set NOT NULL without a validated CHECK (\"%s\" IS NOT NULL)%s",
+						 cmd->name, qb.data, cmd->name,
+						 c->pgv < 12 ? " (and before PostgreSQL 12 the scan happens anyway)" : "");
+				break;
+			case AT(DropNotNull):
+				if (!is_new)
+					emit(c, "destructive.drop_not_null", "column", rel->schemaname, rel->relname, cmd->name,
+						 "column \"%s\" of \"%s\" drops NOT NULL", cmd->name, qb.data);
+				break;
+			case AT(DropColumn):
+			case AT(DropColumnRecurse):
+				if (!is_new)
+					emit(c, "destructive.drop_column", "column", rel->schemaname, rel->relname, cmd->name,
+						 "column \"%s\" of \"%s\" is dropped", cmd->name, qb.data);
+				if (!cmd->missing_ok)
+					robust(c, "DROP COLUMN without IF EXISTS", rel, NULL);
+				break;
+			case AT(AddConstraint):
+			case AT(AddConstraintRecurse):
+			case AT(AddIndexConstraint):
+				if (!con)
+					break;
+				{
+					struct constraint_info *ci = constraint_find(c, rel, con->conname);
+
+					if (con->conname && *con->conname)
+					{
+						if (ci && ci->drop_credit > 0)
+							ci->drop_credit--;
+						else
+							robust(c, "ADD CONSTRAINT without a DROP CONSTRAINT IF EXISTS before it", rel, NULL);
+						if (!ci)
+							ci = constraint_add(c, rel, con->conname);
+						ci->known = true;
+						ci->validated = !con->skip_validation;
+						ci->not_valid_tx = con->skip_validation ? c->tx : -1;
+						if (con->contype == CT(CHECK) && con->raw_expr &&
+							con->raw_expr->node_case == NK(NULL_TEST) &&
+							con->raw_expr->null_test->arg &&
+							con->raw_expr->null_test->arg->node_case == NK(COLUMN_REF))
+						{
+							const PgQuery__ColumnRef *cr = con->raw_expr->null_test->arg->column_ref;
+							const char *col = node_str(cr->fields[cr->n_fields - 1]);
+
+							if (col && node_expr_is_not_null_test(con->raw_expr, col))
+								ci->notnull_col = col;
+						}
+					}
+					else
+						robust(c, "ADD CONSTRAINT without a name", rel, NULL);
+				}
+				if (is_new)
+					break;
+				if ((con->contype == CT(FOREIGN) || con->contype == CT(CHECK)) && !con->skip_validation)
+					emit(c, "locking.constraint_not_valid", "constraint", rel->schemaname, rel->relname, NULL,
+						 "%s constraint%s%s%s is added to \"%s\" without NOT VALID",
+						 con->contype == CT(FOREIGN) ? "FOREIGN KEY" : "CHECK",
+						 con->conname && *con->conname ? " \"" : "",
+						 con->conname && *con->conname ? con->conname : "",
+						 con->conname && *con->conname ? "\"" : "", qb.data);
+				else if ((con->contype == CT(PRIMARY) || con->contype == CT(UNIQUE)) &&
+						 !(con->indexname && *con->indexname))
+					emit(c, "locking.unique_without_index", "constraint", rel->schemaname, rel->relname, NULL,
+						 "%s constraint is added to \"%s\" without USING INDEX",
+						 con->contype == CT(PRIMARY) ? "PRIMARY KEY" : "UNIQUE", qb.data);
+				else if (con->contype == CT(EXCLUSION))
+					emit(c, "locking.unique_without_index", "constraint", rel->schemaname, rel->relname, NULL,
+						 "EXCLUDE constraint is added to \"%s\": its index is built under the lock", qb.data);
+				break;
+			case AT(ValidateConstraint):
+			case AT(ValidateConstraintRecurse):
+				{
+					struct constraint_info *ci = constraint_find(c, rel, cmd->name);
+
+					if (!ci)
+					{
+						ci = constraint_add(c, rel, cmd->name);
+						ci->known = false;
+					}
+					else if (ci->not_valid_tx >= 0 && ci->not_valid_tx == c->tx && !is_new)
+						emit(c, "locking.validate_same_transaction", "constraint", rel->schemaname, rel->relname,
+							 NULL, "constraint \"%s\" of \"%s\" is validated in the transaction that added it",
+							 cmd->name, qb.data);
+					ci->validated = true;
+				}
+				break;
+			case AT(DropConstraint):
+			case AT(DropConstraintRecurse):
+				{
+					struct constraint_info *ci = constraint_find(c, rel, cmd->name);
+
+					if (!ci)
+						ci = constraint_add(c, rel, cmd->name);
+					ci->validated = false;
+					ci->known = true;
+					ci->notnull_col = NULL;
+					if (cmd->missing_ok)
+						ci->drop_credit++;
+					else
+						robust(c, "DROP CONSTRAINT without IF EXISTS", rel, NULL);
+				}
+				break;
+			case AT(DetachPartition):
+				if (cmd->def && cmd->def->node_case == NK(PARTITION_CMD) &&
+					!cmd->def->partition_cmd->concurrent && c->pgv >= 14 && !is_new)
+					emit(c, "locking.detach_partition_not_concurrent", "table", rel->schemaname, rel->relname,
+						 NULL, "partition is detached from \"%s\" without CONCURRENTLY", qb.data);
+				break;
+			case AT(EnableRowSecurity):
+			case AT(ForceRowSecurity):
+				c->rls_enabled_any = true;
+				break;
+			default:
+				break;
+		}
+	}
+	buf_release(&qb);
+}
+
+/* ---- the statement dispatcher -------------------------------------------- */
+
+static bool
+is_lock_taking(const struct pgw_sql_stmt *st)
+{
+	const PgQuery__Node *n = st->node;
+
+	if (st->info.ddl)
+		return true;
+	switch (n->node_case)
+	{
+		case NK(LOCK_STMT):
+		case NK(TRUNCATE_STMT):
+		case NK(VACUUM_STMT):
+		case NK(CLUSTER_STMT):
+		case NK(REINDEX_STMT):
+		case NK(REFRESH_MAT_VIEW_STMT):
+			return true;
+		default:
+			return false;
+	}
+}
+
+static void
+check_statement(struct lctx *c, const struct pgw_sql_stmt *st)
+{
+	const PgQuery__Node *n = st->node;
+	const char *schema,
+			   *name;
+	size_t		i;
+
+	/* transaction state first: BEGIN/COMMIT change it */
+	switch (st->info.tx)
+	{
+		case PGW_TX_BEGIN:
+			if (c->in_tx && !c->wrapped)
+				emit(c, "robustness.transaction_nesting", "transaction", NULL, NULL, NULL,
+					 "BEGIN inside a transaction that is already open");
+			else if (c->in_tx && c->wrapped && c->o->tx_mode == PGW_LINT_TX_ALWAYS)
+				emit(c, "robustness.transaction_nesting", "transaction", NULL, NULL, NULL,
+					 "BEGIN inside the transaction the migration tool opens for the file");
+			c->in_tx = true;
+			c->wrapped = false;
+			c->tx = c->next_tx++;
+			if (c->explicit_begin == SIZE_MAX)
+				c->explicit_begin = c->idx;
+			return;
+		case PGW_TX_COMMIT:
+		case PGW_TX_ROLLBACK:
+			if (!c->in_tx)
+				emit(c, "robustness.transaction_nesting", "transaction", NULL, NULL, NULL,
+					 "%s without a transaction in progress", st->info.tag);
+			c->in_tx = false;
+			c->wrapped = false;
+			c->explicit_begin = SIZE_MAX;
+			c->tx = c->next_tx++;
+			return;
+		default:
+			break;
+	}
+	if (!c->in_tx)
+		c->tx = c->next_tx++;	/* autocommit: a transaction of its own */
+
+	if (st->info.no_transaction && c->in_tx &&
+		!(c->wrapped && c->o->tx_mode == PGW_LINT_TX_ALWAYS && c->s->nstmts == 1))
+		emit(c, "locking.concurrently_in_transaction", "statement", NULL, st->info.tag, NULL,
+			 "%s cannot run inside a transaction block", st->info.no_transaction_why);
+
+	if (is_lock_taking(st))
+	{
+		if (!c->lock_timeout_set && !c->lock_timeout_reported)
+		{
+			c->lock_timeout_reported = true;
+			emit(c, "locking.lock_timeout_missing", "statement", NULL, st->info.tag, NULL,
+				 "%s runs without a lock_timeout", st->info.tag);
+		}
+		if (!c->statement_timeout_set && !c->statement_timeout_reported)
+		{
+			c->statement_timeout_reported = true;
+			emit(c, "locking.statement_timeout_missing", "statement", NULL, st->info.tag, NULL,
+				 "%s runs without a statement_timeout", st->info.tag);
+		}
+	}
+	node_walk(n, visit_idents, c);
+
+	/* a value added to an enum, used in the same transaction */
+	if (c->in_tx)
+		for (i = 0; i < c->nenums; i++)
+			if (c->enums[i].tx == c->tx && n->node_case != NK(ALTER_ENUM_STMT))
+			{
+				struct find_str fs = {c->enums[i].value, false};
+
+				node_walk(n, visit_find_const, &fs);
+				if (fs.found)
+					emit(c, "locking.enum_value_used_same_transaction", "type", NULL, c->enums[i].value, NULL,
+						 "enum value '%s' is used in the transaction that added it", c->enums[i].value);
+			}
+
+	switch (n->node_case)
+	{
+		case NK(VARIABLE_SET_STMT):
+			if (n->variable_set_stmt->name)
+			{
+				if (strcmp(n->variable_set_stmt->name, "lock_timeout") == 0)
+					c->lock_timeout_set = true;
+				else if (strcmp(n->variable_set_stmt->name, "statement_timeout") == 0)
+					c->statement_timeout_set = true;
+			}
+			break;
+		case NK(CREATE_STMT):
+			{
+				const PgQuery__CreateStmt *cs = n->create_stmt;
+				const PgQuery__RangeVar *rel = cs->relation;
+				bool		temp = rel && rel->relpersistence && strcmp(rel->relpersistence, "t") == 0;
+				const char *sch;
+				bool		exposed = false;
+
+				check_coldefs(c, cs->table_elts, cs->n_table_elts, rel);
+				for (i = 0; i < cs->n_table_elts; i++)
+				{
+					const PgQuery__Node *e = cs->table_elts[i];
+					bool		pk = false;
+					size_t		k;
+
+					if (e->node_case != NK(COLUMN_DEF))
+						continue;
+					pk = coldef_is_pk(e->column_def);
+					for (k = 0; !pk && k < cs->n_table_elts; k++)
+						if (cs->table_elts[k]->node_case == NK(CONSTRAINT) &&
+							cs->table_elts[k]->constraint->contype == CT(PRIMARY))
+							pk = name_in_keys(cs->table_elts[k]->constraint->keys,
+											  cs->table_elts[k]->constraint->n_keys,
+											  e->column_def->colname);
+					check_column_type(c, rel, e->column_def->colname, e->column_def->type_name, pk);
+				}
+				if (!rel)
+					break;
+				if (!cs->if_not_exists && !(temp && cs->oncommit == PG_QUERY__ON_COMMIT_ACTION__ONCOMMIT_DROP))
+					robust(c, "CREATE TABLE without IF NOT EXISTS", rel, NULL);
+				if (!temp && !(rel->schemaname && *rel->schemaname))
+					emit(c, "robustness.unqualified_table", "table", NULL, rel->relname, NULL,
+						 "table \"%s\" is created without a schema", rel->relname);
+				sch = (rel->schemaname && *rel->schemaname) ? rel->schemaname : "public";
+				if (!temp)
+				{
+					if (c->o->exposed_schemas && c->o->exposed_schemas->n > 0)
+						exposed = strlist_contains(c->o->exposed_schemas, sch);
+					else
+						exposed = strcmp(sch, "public") == 0;
+				}
+				if (exposed && cs->partbound == NULL)
+				{
+					/* ENABLE ROW LEVEL SECURITY anywhere in the file for it */
+					bool		found = false;
+					size_t		k;
+
+					for (k = 0; k < c->s->nstmts && !found; k++)
+					{
+						const PgQuery__Node *m = c->s->stmts[k].node;
+						size_t		j;
+
+						if (!m || m->node_case != NK(ALTER_TABLE_STMT) ||
+							!m->alter_table_stmt->relation ||
+							!same_rel(m->alter_table_stmt->relation->schemaname,
+									  m->alter_table_stmt->relation->relname,
+									  rel->schemaname, rel->relname))
+							continue;
+						for (j = 0; j < m->alter_table_stmt->n_cmds; j++)
+							if (m->alter_table_stmt->cmds[j]->node_case == NK(ALTER_TABLE_CMD) &&
+								m->alter_table_stmt->cmds[j]->alter_table_cmd->subtype == AT(EnableRowSecurity))
+								found = true;
+					}
+					if (!found)
+						emit(c, "rls.table_without_rls", "table", sch, rel->relname, NULL,
+							 "table \"%s.%s\" is created in exposed schema \"%s\" without ENABLE ROW LEVEL SECURITY",
+							 sch, rel->relname, sch);
+				}
+				table_add(c, rel->schemaname, rel->relname);
+				break;
+			}
+		case NK(CREATE_FOREIGN_TABLE_STMT):
+			if (n->create_foreign_table_stmt->base_stmt)
+			{
+				const PgQuery__CreateStmt *cs = n->create_foreign_table_stmt->base_stmt;
+
+				check_coldefs(c, cs->table_elts, cs->n_table_elts, cs->relation);
+				if (cs->relation)
+					table_add(c, cs->relation->schemaname, cs->relation->relname);
+			}
+			break;
+		case NK(CREATE_TABLE_AS_STMT):
+			{
+				const PgQuery__CreateTableAsStmt *ct = n->create_table_as_stmt;
+
+				if (ct->into && ct->into->n_col_names == 0 && ct->query &&
+					ct->query->node_case == NK(SELECT_STMT))
+					check_restargets(c, ct->query->select_stmt->target_list,
+									 ct->query->select_stmt->n_target_list, "the column list",
+									 ct->into->rel, true);
+				if (ct->into && ct->into->rel)
+					table_add(c, ct->into->rel->schemaname, ct->into->rel->relname);
+				break;
+			}
+		case NK(VIEW_STMT):
+			if (n->view_stmt->n_aliases == 0 && n->view_stmt->query &&
+				n->view_stmt->query->node_case == NK(SELECT_STMT))
+				check_restargets(c, n->view_stmt->query->select_stmt->target_list,
+								 n->view_stmt->query->select_stmt->n_target_list, "the view's columns",
+								 n->view_stmt->view, true);
+			break;
+		case NK(SELECT_STMT):
+			if (n->select_stmt->into_clause)
+			{
+				check_restargets(c, n->select_stmt->target_list, n->select_stmt->n_target_list,
+								 "SELECT INTO", n->select_stmt->into_clause->rel, true);
+				if (n->select_stmt->into_clause->rel)
+					table_add(c, n->select_stmt->into_clause->rel->schemaname,
+							  n->select_stmt->into_clause->rel->relname);
+			}
+			break;
+		case NK(UPDATE_STMT):
+			check_restargets(c, n->update_stmt->target_list, n->update_stmt->n_target_list,
+							 "UPDATE ... SET", n->update_stmt->relation, false);
+			break;
+		case NK(INSERT_STMT):
+			check_restargets(c, n->insert_stmt->cols, n->insert_stmt->n_cols, "the INSERT column list",
+							 n->insert_stmt->relation, false);
+			if (n->insert_stmt->on_conflict_clause)
+				check_restargets(c, n->insert_stmt->on_conflict_clause->target_list,
+								 n->insert_stmt->on_conflict_clause->n_target_list,
+								 "ON CONFLICT DO UPDATE SET", n->insert_stmt->relation, false);
+			break;
+		case NK(INDEX_STMT):
+			{
+				const PgQuery__IndexStmt *x = n->index_stmt;
+
+				if (!x->concurrent && !table_is_new(c, x->relation))
+					emit(c, "locking.create_index_not_concurrent", "index",
+						 x->relation ? x->relation->schemaname : NULL,
+						 x->idxname && *x->idxname ? x->idxname : NULL, NULL,
+						 "index%s%s%s is created on \"%s\" without CONCURRENTLY",
+						 x->idxname && *x->idxname ? " \"" : "", x->idxname ? x->idxname : "",
+						 x->idxname && *x->idxname ? "\"" : "",
+						 x->relation ? x->relation->relname : "?");
+				if (!x->if_not_exists)
+					robust(c, "CREATE INDEX without IF NOT EXISTS", x->relation, NULL);
+				if (x->idxname && *x->idxname)
+				{
+					GROW(c->indexes, c->nindexes, c->capindexes);
+					c->indexes[c->nindexes++] = x->idxname;
+				}
+				break;
+			}
+		case NK(DROP_STMT):
+			{
+				const PgQuery__DropStmt *d = n->drop_stmt;
+
+				for (i = 0; i < d->n_objects; i++)
+				{
+					const PgQuery__Node *o = d->objects[i];
+					size_t		k;
+					bool		is_new = false;
+
+					schema = name = NULL;
+					if (o && o->node_case == NK(LIST))
+						node_qualified(o->list->items, o->list->n_items, &schema, &name);
+					else if (o)
+						name = node_str(o);
+					if (d->remove_type == OT(TABLE) && name)
+					{
+						for (k = 0; k < c->ntables; k++)
+							if (same_rel(c->tables[k].schema, c->tables[k].name, schema, name))
+								is_new = true;
+						if (!is_new)
+							emit(c, "destructive.drop_table", "table", schema, name, NULL,
+								 "table \"%s\" is dropped", name);
+						if (!schema)
+							emit(c, "robustness.unqualified_table", "table", NULL, name, NULL,
+								 "table \"%s\" is dropped without a schema", name);
+					}
+					else if (d->remove_type == OT(INDEX) && name)
+					{
+						for (k = 0; k < c->nindexes; k++)
+							if (strcmp(c->indexes[k], name) == 0)
+								is_new = true;
+						if (!d->concurrent && !is_new)
+							emit(c, "locking.drop_index_not_concurrent", "index", schema, name, NULL,
+								 "index \"%s\" is dropped without CONCURRENTLY", name);
+					}
+					else if (d->remove_type == OT(SCHEMA) && name)
+						emit(c, "destructive.drop_schema", "schema", NULL, name, NULL,
+							 "schema \"%s\" is dropped%s", name,
+							 d->behavior == PG_QUERY__DROP_BEHAVIOR__DROP_CASCADE ? " with CASCADE" : "");
+				}
+				if (!d->missing_ok)
+					robust(c, "DROP without IF EXISTS", NULL, NULL);
+				break;
+			}
+		case NK(DROPDB_STMT):
+			emit(c, "destructive.drop_database", "database", NULL, n->dropdb_stmt->dbname, NULL,
+				 "database \"%s\" is dropped", n->dropdb_stmt->dbname);
+			break;
+		case NK(TRUNCATE_STMT):
+			for (i = 0; i < n->truncate_stmt->n_relations; i++)
+			{
+				const PgQuery__RangeVar *rv = n->truncate_stmt->relations[i]->node_case == NK(RANGE_VAR) ?
+					n->truncate_stmt->relations[i]->range_var : NULL;
+
+				if (!rv || table_is_new(c, rv))
+					continue;
+				if (n->truncate_stmt->behavior == PG_QUERY__DROP_BEHAVIOR__DROP_CASCADE)
+					emit(c, "destructive.truncate_cascade", "table", rv->schemaname, rv->relname, NULL,
+						 "table \"%s\" is truncated with CASCADE", rv->relname);
+				else
+					emit(c, "destructive.truncate", "table", rv->schemaname, rv->relname, NULL,
+						 "table \"%s\" is truncated", rv->relname);
+			}
+			break;
+		case NK(RENAME_STMT):
+			{
+				const PgQuery__RenameStmt *r = n->rename_stmt;
+
+				if (!r->relation || table_is_new(c, r->relation))
+					break;
+				if (r->rename_type == OT(TABLE))
+					emit(c, "destructive.rename_table", "table", r->relation->schemaname, r->relation->relname,
+						 NULL, "table \"%s\" is renamed to \"%s\"", r->relation->relname, r->newname);
+				else if (r->rename_type == OT(COLUMN))
+					emit(c, "destructive.rename_column", "column", r->relation->schemaname,
+						 r->relation->relname, r->subname, "column \"%s\" of \"%s\" is renamed to \"%s\"",
+						 r->subname, r->relation->relname, r->newname);
+				break;
+			}
+		case NK(ALTER_TABLE_STMT):
+			check_alter_table(c, n->alter_table_stmt);
+			break;
+		case NK(VACUUM_STMT):
+			{
+				bool		full = false;
+
+				node_option_bool(n->vacuum_stmt->options, n->vacuum_stmt->n_options, "full", &full);
+				if (n->vacuum_stmt->is_vacuumcmd && full)
+					emit(c, "locking.vacuum_full_or_cluster", "statement", NULL, "VACUUM FULL", NULL,
+						 "VACUUM FULL rewrites %s under an ACCESS EXCLUSIVE lock",
+						 n->vacuum_stmt->n_rels ? "the table" : "every table");
+				break;
+			}
+		case NK(CLUSTER_STMT):
+			emit(c, "locking.vacuum_full_or_cluster", "statement", NULL, "CLUSTER", NULL,
+				 "CLUSTER rewrites %s under an ACCESS EXCLUSIVE lock",
+				 n->cluster_stmt->relation ? "the table" : "every clustered table");
+			break;
+		case NK(REINDEX_STMT):
+			{
+				bool		conc = false;
+
+				node_option_bool(n->reindex_stmt->params, n->reindex_stmt->n_params, "concurrently", &conc);
+				if (!conc && c->pgv >= 12 &&
+					n->reindex_stmt->kind != PG_QUERY__REINDEX_OBJECT_TYPE__REINDEX_OBJECT_SYSTEM &&
+					!(n->reindex_stmt->relation && table_is_new(c, n->reindex_stmt->relation)))
+					emit(c, "locking.reindex_not_concurrent", "statement", NULL,
+						 n->reindex_stmt->relation ? n->reindex_stmt->relation->relname : n->reindex_stmt->name,
+						 NULL, "REINDEX runs without CONCURRENTLY");
+				break;
+			}
+		case NK(ALTER_ENUM_STMT):
+			{
+				const PgQuery__AlterEnumStmt *e = n->alter_enum_stmt;
+
+				if (e->new_val && *e->new_val && !(e->old_val && *e->old_val))
+				{
+					node_qualified(e->type_name, e->n_type_name, &schema, &name);
+					if (!(e->new_val_neighbor && *e->new_val_neighbor))
+						emit(c, "types.enum_value_unordered", "type", schema, name, NULL,
+							 "value '%s' is added to \"%s\" without BEFORE or AFTER", e->new_val,
+							 name ? name : "?");
+					GROW(c->enums, c->nenums, c->capenums);
+					c->enums[c->nenums].value = e->new_val;
+					c->enums[c->nenums].tx = c->tx;
+					c->nenums++;
+				}
+				break;
+			}
+		case NK(CREATE_DOMAIN_STMT):
+			{
+				const PgQuery__CreateDomainStmt *d = n->create_domain_stmt;
+
+				node_qualified(d->domainname, d->n_domainname, &schema, &name);
+				for (i = 0; i < d->n_constraints; i++)
+					if (d->constraints[i]->node_case == NK(CONSTRAINT) &&
+						d->constraints[i]->constraint->contype == CT(CHECK))
+					{
+						emit(c, "types.domain_with_constraint", "domain", schema, name, NULL,
+							 "domain \"%s\" is created with a CHECK constraint", name ? name : "?");
+						break;
+					}
+				break;
+			}
+		case NK(ALTER_DOMAIN_STMT):
+			{
+				const PgQuery__AlterDomainStmt *d = n->alter_domain_stmt;
+
+				node_qualified(d->type_name, d->n_type_name, &schema, &name);
+				if (d->subtype && d->subtype[0] == 'C' && d->def && d->def->node_case == NK(CONSTRAINT) &&
+					!d->def->constraint->skip_validation)
+					emit(c, "locking.domain_add_constraint", "domain", schema, name, NULL,
+						 "a constraint is added to domain \"%s\" without NOT VALID", name ? name : "?");
+				break;
+			}
+		case NK(CREATE_POLICY_STMT):
+			{
+				const PgQuery__CreatePolicyStmt *p = n->create_policy_stmt;
+
+				check_policy(c, p->policy_name, p->table, p->cmd_name, p->qual, p->with_check, true);
+				break;
+			}
+		case NK(ALTER_POLICY_STMT):
+			{
+				const PgQuery__AlterPolicyStmt *p = n->alter_policy_stmt;
+
+				check_policy(c, p->policy_name, p->table, NULL, p->qual, p->with_check, false);
+				break;
+			}
+		case NK(CREATE_FUNCTION_STMT):
+			check_function(c, n->create_function_stmt);
+			break;
+		case NK(GRANT_STMT):
+			check_grant(c, n->grant_stmt, false);
+			break;
+		case NK(ALTER_DEFAULT_PRIVILEGES_STMT):
+			if (n->alter_default_privileges_stmt->action)
+				check_grant(c, n->alter_default_privileges_stmt->action, true);
+			break;
+		default:
+			break;
+	}
+}
+
+/* ---- suppression ---------------------------------------------------------- */
+
+struct ignore
+{
+	char	   *rule;
+	size_t		comment;		/* index in s->comments */
+	bool		whole_file;
+	size_t		stmt;			/* the statement it applies to */
+	bool		used;
+};
+
+/* The statement a comment applies to: the one whose last line it ends, or
+ * else the next one; SIZE_MAX when none. */
+static size_t
+comment_target(const struct pgw_sql_script *s, const struct pgw_sql_comment *cm)
+{
+	size_t		i;
+
+	for (i = 0; i < s->nstmts; i++)
+	{
+		const struct pgw_sql_stmt *st = &s->stmts[i];
+
+		if (st->start > cm->start)
+		{
+			/* a trailing comment on the line where the previous one ends */
+			if (i > 0 && !cm->own_line && s->stmts[i - 1].end <= cm->start)
+				return i - 1;
+			return i;
+		}
+		if (cm->start >= st->start && cm->start < st->end)
+			return i;			/* inside the statement */
+	}
+	if (s->nstmts > 0 && !cm->own_line)
+		return s->nstmts - 1;
+	return SIZE_MAX;
+}
+
+static void
+collect_ignores(const struct pgw_sql_script *s, struct ignore **out, size_t *nout)
+{
+	size_t		i,
+				cap = 0;
+
+	*out = NULL;
+	*nout = 0;
+	for (i = 0; i < s->ncomments; i++)
+	{
+		const struct pgw_sql_comment *cm = &s->comments[i];
+		const char *text = s->file->text + cm->start;
+		size_t		len = cm->end - cm->start;
+		char	   *copy = pgw_strndup(text, len);
+		char	   *p = strstr(copy, "pgwarden:ignore");
+		bool		whole = false;
+		size_t		target;
+
+		if (!p)
+		{
+			free(copy);
+			continue;
+		}
+		p += strlen("pgwarden:ignore");
+		if (strncmp(p, "-file", 5) == 0)
+		{
+			whole = true;
+			p += 5;
+		}
+		target = comment_target(s, cm);
+		for (;;)
+		{
+			size_t		n;
+
+			p += strspn(p, " \t,");
+			n = strcspn(p, " \t,\r\n*");
+			if (n == 0)
+				break;
+			GROW(*out, *nout, cap);
+			(*out)[*nout].rule = pgw_strndup(p, n);
+			(*out)[*nout].comment = i;
+			(*out)[*nout].whole_file = whole;
+			(*out)[*nout].stmt = target;
+			(*out)[*nout].used = false;
+			(*nout)++;
+			p += n;
+			if (*p == '*' || *p == '\r' || *p == '\n')
+				break;
+		}
+		free(copy);
+	}
+}
+
+static void
+apply_suppression(struct lctx *c)
+{
+	struct ignore *ig;
+	size_t		nig;
+	size_t		i,
+				k;
+
+	collect_ignores(c->s, &ig, &nig);
+	for (i = c->first; i < c->out->n; i++)
+	{
+		struct pgw_finding *f = &c->out->items[i];
+		size_t		st = c->fstmt[i - c->first];
+
+		for (k = 0; k < nig; k++)
+			if (strcmp(ig[k].rule, f->rule) == 0 && (ig[k].whole_file || ig[k].stmt == st))
+			{
+				f->suppressed = true;
+				ig[k].used = true;
+			}
+		if (c->o->ignore && strlist_contains(c->o->ignore, f->rule))
+			f->suppressed = true;
+	}
+	for (k = 0; k < nig; k++)
+	{
+		const struct pgw_sql_comment *cm = &c->s->comments[ig[k].comment];
+		struct pgw_finding *f = NULL;
+		bool		known = lint_rule_find(ig[k].rule) != NULL;
+
+		if (!ig[k].used || !known)
+		{
+			f = findings_add(c->out, "lint.unused_ignore", PGW_SEV_WARNING, "lint",
+							 known ? "this pgwarden:ignore comment silenced nothing" :
+							 "this pgwarden:ignore comment names no rule");
+			{
+				struct pgw_buf d;
+				int			line,
+							col;
+
+				buf_init(&d);
+				buf_printf(&d, "rule \"%s\"%s", ig[k].rule,
+						   known ? " found nothing to silence here" : " does not exist (see docs/lint-rules.md)");
+				finding_set_detail(c->out, f, d.data);
+				buf_release(&d);
+				finding_set_object(c->out, f, "rule", NULL, ig[k].rule, NULL);
+				finding_set_hint(c->out, f, lint_rule_find("lint.unused_ignore")->hint);
+				sqlfile_position(c->s->file, cm->start, &line, &col);
+				finding_set_location(c->out, f, c->s->file->name, line, col);
+			}
+			if (c->o->ignore && strlist_contains(c->o->ignore, "lint.unused_ignore"))
+				f->suppressed = true;
+		}
+		free(ig[k].rule);
+	}
+	free(ig);
+}
+
+bool
+sql_script_can_wrap(const struct pgw_sql_script *s)
+{
+	size_t		i;
+
+	for (i = 0; i < s->nstmts; i++)
+		if (s->stmts[i].info.no_transaction || s->stmts[i].info.tx != PGW_TX_NONE)
+			return false;
+	return true;
+}
+
+size_t
+lint_script(const struct pgw_sql_script *s, const struct pgw_lint_options *o,
+			struct pgw_findings *out)
+{
+	struct lctx c;
+	size_t		i;
+
+	memset(&c, 0, sizeof(c));
+	c.s = s;
+	c.o = o;
+	c.out = out;
+	c.first = out->n;
+	c.pgv = o->pg_version > 0 ? o->pg_version : 15;
+	c.explicit_begin = SIZE_MAX;
+	switch (o->tx_mode)
+	{
+		case PGW_LINT_TX_AUTO:
+			c.in_tx = sql_script_can_wrap(s);
+			break;
+		case PGW_LINT_TX_ALWAYS:
+			c.in_tx = true;
+			break;
+		case PGW_LINT_TX_NEVER:
+			c.in_tx = false;
+			break;
+	}
+	c.wrapped = c.in_tx;
+	c.next_tx = 1;
+	for (i = 0; i < s->nstmts; i++)
+	{
+		if (!s->stmts[i].node)
+			continue;
+		c.idx = i;
+		check_statement(&c, &s->stmts[i]);
+	}
+	if (c.explicit_begin != SIZE_MAX && c.in_tx)
+	{
+		c.idx = c.explicit_begin;
+		emit(&c, "robustness.uncommitted_transaction", "transaction", NULL, NULL, NULL,
+			 "this BEGIN is never committed: the file ends inside the transaction");
+	}
+	apply_suppression(&c);
+	free(c.fstmt);
+	free(c.tables);
+	free(c.indexes);
+	free(c.cons);
+	free(c.enums);
+	return out->n - c.first;
+}
