@@ -19,7 +19,6 @@
 #include "sql/lint.h"
 #include "sql/node.h"
 
-#define PGW_NAMEDATALEN 64
 
 struct relname
 {
@@ -353,66 +352,29 @@ check_coldefs(struct lctx *c, PgQuery__Node *const *elts, size_t n, const PgQuer
 
 /* ---- identifiers ------------------------------------------------------ */
 
+/* Identifiers of the current statement that the scanner truncates. */
 static void
-check_ident(struct lctx *c, const char *id)
+check_long_idents(struct lctx *c, const struct pgw_sql_stmt *st)
 {
-	if (id && strlen(id) >= PGW_NAMEDATALEN)
-		emit(c, "robustness.identifier_too_long", "identifier", NULL, id, NULL,
-			 "identifier \"%.20s...\" is %zu bytes long; PostgreSQL keeps only the first 63",
-			 id, strlen(id));
-}
-
-static bool
-visit_idents(const PgQuery__Node *n, void *arg)
-{
-	struct lctx *c = arg;
+	const struct pgw_sql_script *s = c->s;
 	size_t		i;
 
-	switch (n->node_case)
+	for (i = 0; i < s->nlong_idents; i++)
 	{
-		case NK(RANGE_VAR):
-			check_ident(c, n->range_var->schemaname);
-			check_ident(c, n->range_var->relname);
-			break;
-		case NK(COLUMN_DEF):
-			check_ident(c, n->column_def->colname);
-			break;
-		case NK(CONSTRAINT):
-			check_ident(c, n->constraint->conname);
-			break;
-		case NK(INDEX_STMT):
-			check_ident(c, n->index_stmt->idxname);
-			break;
-		case NK(DROP_STMT):
-			for (i = 0; i < n->drop_stmt->n_objects; i++)
-			{
-				const PgQuery__Node *o = n->drop_stmt->objects[i];
+		const struct pgw_sql_span *sp = &s->long_idents[i];
+		const char *t = s->file->text + sp->start;
+		size_t		n = sp->end - sp->start;
+		bool		quoted = t[0] == '"';
+		char	   *id;
 
-				if (o && o->node_case == NK(LIST))
-				{
-					size_t		k;
-
-					for (k = 0; k < o->list->n_items; k++)
-						check_ident(c, node_str(o->list->items[k]));
-				}
-				else
-					check_ident(c, node_str(o));
-			}
-			return false;		/* names checked; nothing else inside */
-		case NK(RENAME_STMT):
-			check_ident(c, n->rename_stmt->newname);
-			break;
-		case NK(CREATE_FUNCTION_STMT):
-			for (i = 0; i < n->create_function_stmt->n_funcname; i++)
-				check_ident(c, node_str(n->create_function_stmt->funcname[i]));
-			break;
-		case NK(CREATE_SCHEMA_STMT):
-			check_ident(c, n->create_schema_stmt->schemaname);
-			break;
-		default:
-			break;
+		if (sp->start < st->start || sp->start >= st->end)
+			continue;
+		id = quoted ? pgw_strndup(t + 1, n - 2) : pgw_strndup(t, n);
+		emit(c, "robustness.identifier_too_long", "identifier", NULL, id, NULL,
+			 "identifier \"%.24s...\" is %zu bytes long; PostgreSQL keeps only the first 63",
+			 id, strlen(id));
+		free(id);
 	}
-	return true;
 }
 
 /* ---- enum values used --------------------------------------------------- */
@@ -956,7 +918,7 @@ check_statement(struct lctx *c, const struct pgw_sql_stmt *st)
 				 "%s runs without a statement_timeout", st->info.tag);
 		}
 	}
-	node_walk(n, visit_idents, c);
+	check_long_idents(c, st);
 
 	/* a value added to an enum, used in the same transaction */
 	if (c->in_tx)

@@ -31,6 +31,7 @@ sql_script_release(struct pgw_sql_script *s)
 	free(s->diags);
 	free(s->stmts);
 	free(s->comments);
+	free(s->long_idents);
 	arena_release(&s->arena);
 	memset(s, 0, sizeof(*s));
 }

@@ -138,6 +138,13 @@ struct pgw_sql_comment
 	bool		own_line;		/* nothing but whitespace before it on its line */
 };
 
+/* A span of the file: an identifier the scanner truncates, ... */
+struct pgw_sql_span
+{
+	size_t		start;
+	size_t		end;
+};
+
 struct pgw_sql_script
 {
 	const struct pgw_sql_file *file;
@@ -148,11 +155,16 @@ struct pgw_sql_script
 	struct pgw_sql_diag *diags;
 	size_t		ndiags;
 	bool		split_stopped;	/* the scanner stopped before the end */
+	/* identifiers longer than 63 bytes: PostgreSQL's scanner truncates them,
+	 * so the parse tree never shows them; the splitter sees the tokens */
+	struct pgw_sql_span *long_idents;
+	size_t		nlong_idents;
 
 	/* private */
 	size_t		cap_stmts;
 	size_t		cap_comments;
 	size_t		cap_diags;
+	size_t		cap_long_idents;
 	PgQuery__ParseResult **trees;
 	size_t		ntrees;
 	size_t		cap_trees;

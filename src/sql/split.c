@@ -116,6 +116,25 @@ short_message(const char *msg)
 	return pgw_strdup(msg);
 }
 
+/* Bytes of the name an identifier token stands for: a quoted one loses its
+ * quotes and "" becomes ".  (U&"..." escapes are counted as written.) */
+static size_t
+ident_bytes(const char *t, size_t n)
+{
+	size_t		i,
+				count = 0;
+
+	if (n < 2 || t[0] != '"')
+		return n;
+	for (i = 1; i + 1 < n; i++)
+	{
+		count++;
+		if (t[i] == '"' && t[i + 1] == '"')
+			i++;
+	}
+	return count;
+}
+
 /* The state of the statement being collected. */
 struct splitter
 {
@@ -214,6 +233,18 @@ scan_window(struct pgw_sql_script *s, size_t from, size_t to, bool window_is_cop
 		{
 			add_comment(s, ts, te);
 			continue;
+		}
+		if (tok == TOK(IDENT) && ident_bytes(text + ts, te - ts) >= 64)
+		{
+			if (s->nlong_idents == s->cap_long_idents)
+			{
+				s->cap_long_idents = s->cap_long_idents ? s->cap_long_idents * 2 : 4;
+				s->long_idents = pgw_realloc(s->long_idents,
+											 s->cap_long_idents * sizeof(*s->long_idents));
+			}
+			s->long_idents[s->nlong_idents].start = ts;
+			s->long_idents[s->nlong_idents].end = te;
+			s->nlong_idents++;
 		}
 		if (tok == TOK(ASCII_92))
 		{
