@@ -79,6 +79,7 @@ struct lctx
 	bool		lock_timeout_reported;
 	bool		statement_timeout_reported;
 	bool		rls_enabled_any;
+	struct pgw_buf namebuf;		/* rvq() */
 };
 
 #define GROW(arr, n, cap) \
@@ -161,6 +162,14 @@ qname(struct pgw_buf *b, const char *schema, const char *name)
 		buf_printf(b, "%s.", schema);
 	buf_append(b, name ? name : "?");
 	return b->data;
+}
+
+/* "schema.name" of a relation as written (one at a time: the buffer is
+ * reused). */
+static const char *
+rvq(struct lctx *c, const PgQuery__RangeVar *rv)
+{
+	return qname(&c->namebuf, rv ? rv->schemaname : NULL, rv ? rv->relname : NULL);
 }
 
 /* ---- types ---------------------------------------------------------- */
@@ -553,11 +562,11 @@ check_policy(struct lctx *c, const char *pname, const PgQuery__RangeVar *table, 
 	if (writes && (node_expr_is_true(qual) || node_expr_is_true(check)))
 		emit(c, "rls.policy_always_true", "policy", table ? table->schemaname : NULL, pname, NULL,
 			 "policy \"%s\" on \"%s\" allows %s on every row: its %s is true",
-			 pname, table ? table->relname : "?", cmd ? cmd : "everything",
+			 pname, rvq(c, table), cmd ? cmd : "everything",
 			 node_expr_is_true(qual) ? "USING" : "WITH CHECK");
 	if (creating && cmd && (strcmp(cmd, "insert") == 0 || strcmp(cmd, "update") == 0) && !check)
 		emit(c, "rls.policy_missing_with_check", "policy", table ? table->schemaname : NULL, pname, NULL,
-			 "%s policy \"%s\" on \"%s\" has no WITH CHECK", cmd, pname, table ? table->relname : "?");
+			 "%s policy \"%s\" on \"%s\" has no WITH CHECK", cmd, pname, rvq(c, table));
 }
 
 /* ---- ALTER TABLE ------------------------------------------------------- */
@@ -1077,8 +1086,7 @@ check_statement(struct lctx *c, const struct pgw_sql_stmt *st)
 						 x->idxname && *x->idxname ? x->idxname : NULL, NULL,
 						 "index%s%s%s is created on \"%s\" without CONCURRENTLY",
 						 x->idxname && *x->idxname ? " \"" : "", x->idxname ? x->idxname : "",
-						 x->idxname && *x->idxname ? "\"" : "",
-						 x->relation ? x->relation->relname : "?");
+						 x->idxname && *x->idxname ? "\"" : "", rvq(c, x->relation));
 				if (!x->if_not_exists)
 					robust(c, "CREATE INDEX without IF NOT EXISTS", x->relation, NULL);
 				if (x->idxname && *x->idxname)
@@ -1110,7 +1118,7 @@ check_statement(struct lctx *c, const struct pgw_sql_stmt *st)
 								is_new = true;
 						if (!is_new)
 							emit(c, "destructive.drop_table", "table", schema, name, NULL,
-								 "table \"%s\" is dropped", name);
+								 "table \"%s\" is dropped", qname(&c->namebuf, schema, name));
 						if (!schema)
 							emit(c, "robustness.unqualified_table", "table", NULL, name, NULL,
 								 "table \"%s\" is dropped without a schema", name);
@@ -1122,7 +1130,8 @@ check_statement(struct lctx *c, const struct pgw_sql_stmt *st)
 								is_new = true;
 						if (!d->concurrent && !is_new)
 							emit(c, "locking.drop_index_not_concurrent", "index", schema, name, NULL,
-								 "index \"%s\" is dropped without CONCURRENTLY", name);
+								 "index \"%s\" is dropped without CONCURRENTLY",
+								 qname(&c->namebuf, schema, name));
 					}
 					else if (d->remove_type == OT(SCHEMA) && name)
 						emit(c, "destructive.drop_schema", "schema", NULL, name, NULL,
@@ -1147,10 +1156,10 @@ check_statement(struct lctx *c, const struct pgw_sql_stmt *st)
 					continue;
 				if (n->truncate_stmt->behavior == PG_QUERY__DROP_BEHAVIOR__DROP_CASCADE)
 					emit(c, "destructive.truncate_cascade", "table", rv->schemaname, rv->relname, NULL,
-						 "table \"%s\" is truncated with CASCADE", rv->relname);
+						 "table \"%s\" is truncated with CASCADE", rvq(c, rv));
 				else
 					emit(c, "destructive.truncate", "table", rv->schemaname, rv->relname, NULL,
-						 "table \"%s\" is truncated", rv->relname);
+						 "table \"%s\" is truncated", rvq(c, rv));
 			}
 			break;
 		case NK(RENAME_STMT):
@@ -1161,11 +1170,11 @@ check_statement(struct lctx *c, const struct pgw_sql_stmt *st)
 					break;
 				if (r->rename_type == OT(TABLE))
 					emit(c, "destructive.rename_table", "table", r->relation->schemaname, r->relation->relname,
-						 NULL, "table \"%s\" is renamed to \"%s\"", r->relation->relname, r->newname);
+						 NULL, "table \"%s\" is renamed to \"%s\"", rvq(c, r->relation), r->newname);
 				else if (r->rename_type == OT(COLUMN))
 					emit(c, "destructive.rename_column", "column", r->relation->schemaname,
 						 r->relation->relname, r->subname, "column \"%s\" of \"%s\" is renamed to \"%s\"",
-						 r->subname, r->relation->relname, r->newname);
+						 r->subname, rvq(c, r->relation), r->newname);
 				break;
 			}
 		case NK(ALTER_TABLE_STMT):
@@ -1459,6 +1468,7 @@ lint_script(const struct pgw_sql_script *s, const struct pgw_lint_options *o,
 	}
 	c.wrapped = c.in_tx;
 	c.next_tx = 1;
+	buf_init(&c.namebuf);
 	for (i = 0; i < s->nstmts; i++)
 	{
 		if (!s->stmts[i].node)
@@ -1473,6 +1483,7 @@ lint_script(const struct pgw_sql_script *s, const struct pgw_lint_options *o,
 			 "this BEGIN is never committed: the file ends inside the transaction");
 	}
 	apply_suppression(&c);
+	buf_release(&c.namebuf);
 	free(c.fstmt);
 	free(c.tables);
 	free(c.indexes);

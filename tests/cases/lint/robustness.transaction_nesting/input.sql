@@ -1,0 +1,7 @@
+SET lock_timeout = '5s';
+SET statement_timeout = '1min';
+BEGIN;
+BEGIN;
+SELECT 1;
+COMMIT;
+COMMIT;

@@ -1,0 +1,3 @@
+SET lock_timeout = '5s';
+SET statement_timeout = '1min';
+CREATE TABLE IF NOT EXISTS app.items (id bigint PRIMARY KEY, code char(3), label text);

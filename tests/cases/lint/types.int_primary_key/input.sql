@@ -1,0 +1,4 @@
+SET lock_timeout = '5s';
+SET statement_timeout = '1min';
+CREATE TABLE IF NOT EXISTS app.items (id int PRIMARY KEY, owner_id integer, qty int);
+CREATE TABLE IF NOT EXISTS app.tags (tag_key int4, PRIMARY KEY (tag_key));
