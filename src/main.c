@@ -11,7 +11,6 @@
  * global options and unknown commands.
  */
 #include <locale.h>
-#include <pg_query.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +19,7 @@
 #include "cmd/cmd.h"
 #include "commands.h"
 #include "out/out.h"
+#include "sql/script.h"
 #include "util/embedded.h"
 #include "util/error.h"
 #include "util/mem.h"
@@ -243,6 +243,6 @@ main(int argc, char **argv)
 	rc = run(argc, argv);
 	out_flush();
 	/* libpg_query's top memory context, once, on the main thread */
-	pg_query_exit();
+	sql_library_exit();
 	return rc;
 }

@@ -10,9 +10,22 @@
 
 #include "sql/script.h"
 
+/* Whether libpg_query was called in this process: pg_query_exit() crashes
+ * when the library never made its top memory context. */
+static bool library_used = false;
+
+void
+sql_library_exit(void)
+{
+	if (library_used)
+		pg_query_exit();
+	library_used = false;
+}
+
 void
 sql_script_init(struct pgw_sql_script *s, const struct pgw_sql_file *f)
 {
+	library_used = true;
 	memset(s, 0, sizeof(*s));
 	s->file = f;
 	arena_init(&s->arena);

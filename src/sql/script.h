@@ -197,6 +197,10 @@ const struct pgw_sql_stmt *sql_script_needs_no_transaction(const struct pgw_sql_
 void		sql_script_diag(struct pgw_sql_script *s, size_t offset, const char *hint,
 							const char *fmt,...) __attribute__((format(printf, 4, 5)));
 
+/* Frees libpg_query's memory (pg_query_exit) if any script was made: call
+ * once at process end, on the main thread, never from a thread. */
+void		sql_library_exit(void);
+
 const char *sql_lockmode_name(enum pgw_lockmode m);
 const char *sql_objaction_name(enum pgw_objaction a);
 
