@@ -181,6 +181,7 @@ scan_window(struct pgw_sql_script *s, size_t from, size_t to, bool window_is_cop
 	size_t		saved_stmts = s->nstmts;
 	size_t		saved_comments = s->ncomments;
 	size_t		saved_diags = s->ndiags;
+	size_t		meta_end = 0;	/* end of the last meta-command's line */
 
 	*copy_hit = false;
 	*need_wider = false;
@@ -262,6 +263,7 @@ scan_window(struct pgw_sql_script *s, size_t from, size_t to, bool window_is_cop
 							"psql meta-command '%.*s' is not SQL",
 							(int) (word_end - ts), text + ts);
 			reset(&sp);
+			meta_end = line_end;
 			/* skip the rest of the line: its tokens are the command's arguments */
 			while (i + 1 < sr->n_tokens && from + (size_t) sr->tokens[i + 1]->start < line_end)
 				i++;
@@ -346,6 +348,13 @@ scan_window(struct pgw_sql_script *s, size_t from, size_t to, bool window_is_cop
 			}
 			reset(&sp);
 		}
+	}
+	if (err_msg && from + err_at < meta_end)
+	{
+		/* the scanner tripped over a meta-command's arguments (\set x 'y):
+		 * already reported; go on after its line */
+		resume = meta_end;
+		goto done;
 	}
 	if (err_msg)
 	{
