@@ -15,7 +15,7 @@ CMAKE_FLAGS :=
 endif
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: all build deps demo test clean
+.PHONY: all build deps demo test fuzz clean
 
 all: build
 
@@ -32,5 +32,16 @@ demo: build
 test: build
 	@scripts/test.sh $(BUILD)
 
+# make fuzz: libFuzzer on the SQL reader/splitter/rules for FUZZ_TIME seconds
+# (default 60), seeded from tests/fuzz/corpus; new inputs go to
+# build-fuzz/corpus, crashes to build-fuzz/crash-*.  Not part of make test.
+FUZZ_TIME ?= 60
+fuzz: deps
+	@cmake -S . -B build-fuzz -DFUZZ=ON -DCMAKE_C_COMPILER=clang >/dev/null
+	@cmake --build build-fuzz -j $(JOBS) --target fuzz_sql
+	@mkdir -p build-fuzz/corpus
+	cd build-fuzz && ASAN_OPTIONS=detect_leaks=0 ./fuzz_sql -max_total_time=$(FUZZ_TIME) \
+		-max_len=65536 -timeout=10 corpus ../tests/fuzz/corpus
+
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-fuzz

@@ -107,7 +107,9 @@ run(int argc, char **argv)
 		}
 		if (a[0] != '-' || a[1] == '\0')
 		{
-			cmdname = a;
+			/* a bare "-" after the command is its argument (stdin) */
+			if (!cmdname)
+				cmdname = a;
 			cargv[cargc++] = argv[i];
 			continue;
 		}

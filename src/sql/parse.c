@@ -266,6 +266,18 @@ check_plpgsql(struct pgw_sql_script *s, struct pgw_sql_stmt *st, bool is_do)
 	free(text);
 }
 
+static bool
+has_option(PgQuery__Node *const *opts, size_t n, const char *name)
+{
+	size_t		i;
+
+	for (i = 0; i < n; i++)
+		if (opts[i] && opts[i]->node_case == NK(DEF_ELEM) &&
+			strcmp(opts[i]->def_elem->defname, name) == 0)
+			return true;
+	return false;
+}
+
 void
 sql_script_parse(struct pgw_sql_script *s)
 {
@@ -288,7 +300,9 @@ sql_script_parse(struct pgw_sql_script *s)
 			const char *lang = node_option_string(n->create_function_stmt->options,
 												  n->create_function_stmt->n_options, "language");
 
-			if (lang && strcmp(lang, "plpgsql") == 0 && !n->create_function_stmt->sql_body)
+			/* no AS body: nothing to compile (and libpg_query asserts on it) */
+			if (lang && strcmp(lang, "plpgsql") == 0 && !n->create_function_stmt->sql_body &&
+				has_option(n->create_function_stmt->options, n->create_function_stmt->n_options, "as"))
 				check_plpgsql(s, st, false);
 		}
 		else if (n->node_case == PG_QUERY__NODE__NODE_DO_STMT)

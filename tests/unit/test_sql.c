@@ -304,6 +304,20 @@ plpgsql_errors_mapped(void **state)
 	unload(l);
 }
 
+/* Found by make fuzz: a PL/pgSQL function without a body made libpg_query's
+ * PL/pgSQL parser hit an assertion (abort). */
+static void
+plpgsql_without_body(void **state)
+{
+	struct loaded *l = load("CREATE FUNCTION f(q text) RETURNS void LANGUAGE plpgsql;\n"
+							"COPY \n\\.\nSELECT 1;");
+
+	(void) state;
+	assert_int_equal(l->s.nstmts, 3);
+	assert_non_null(l->s.stmts[0].node);
+	unload(l);
+}
+
 static const struct pgw_sql_object *
 find_obj(const struct pgw_sql_stmt *st, const char *name)
 {
@@ -408,6 +422,7 @@ main(void)
 		cmocka_unit_test(bad_bytes),
 		cmocka_unit_test(multibyte_error_positions),
 		cmocka_unit_test(plpgsql_errors_mapped),
+		cmocka_unit_test(plpgsql_without_body),
 		cmocka_unit_test(classification),
 		cmocka_unit_test(large_file),
 	};

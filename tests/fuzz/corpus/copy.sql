@@ -1,0 +1,4 @@
+COPY t FROM stdin;
+1	it's
+\.
+SELECT 2;

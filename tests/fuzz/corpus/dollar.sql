@@ -1,0 +1,2 @@
+DO $x$ BEGIN PERFORM 1; END $x$;
+SELECT $$a;b$$;

@@ -1,0 +1,1 @@
+SELECT 'é日😀' FRM t;
