@@ -264,7 +264,7 @@ lint_one(struct lint_run *run, const char *path)
 	}
 	run->nfiles++;
 	run->bytes += f.len;
-	sql_script_load(&s, &f);
+	sql_script_load_flags(&s, &f, PGW_SQL_DEFER_DATA);
 	run->nstmts += s.nstmts;
 	for (i = 0; i < s.ndiags; i++)
 	{

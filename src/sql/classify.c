@@ -669,33 +669,59 @@ classify_node(const PgQuery__Node *n, struct pgw_sql_info *info, struct objvec *
 	}
 }
 
+/* The tag of a deferred statement, from its first token. */
+static const char *
+deferred_tag(int tok)
+{
+	switch (tok)
+	{
+		case PG_QUERY__TOKEN__INSERT:
+			return "INSERT";
+		case PG_QUERY__TOKEN__SELECT:
+		case PG_QUERY__TOKEN__VALUES:
+		case PG_QUERY__TOKEN__TABLE:
+			return "SELECT";
+		case PG_QUERY__TOKEN__COPY:
+			return "COPY";
+		case PG_QUERY__TOKEN__EXPLAIN:
+			return "EXPLAIN";
+		case PG_QUERY__TOKEN__SHOW:
+			return "SHOW";
+		default:
+			return "UNKNOWN";
+	}
+}
+
+void
+sql_script_classify_one(struct pgw_sql_script *s, struct pgw_sql_stmt *st)
+{
+	struct objvec v = {NULL, 0, 0};
+	size_t		k;
+
+	memset(&st->info, 0, sizeof(st->info));
+	if (!st->node)
+	{
+		st->info.tag = st->deferred ? deferred_tag(st->first_token) : "UNKNOWN";
+		return;
+	}
+	classify_node(st->node, &st->info, &v);
+	for (k = 0; k < v.n; k++)
+		if (v.items[k].lock > st->info.lock)
+			st->info.lock = v.items[k].lock;
+	if (v.n)
+	{
+		st->info.objects = arena_alloc(&s->arena, v.n * sizeof(*v.items));
+		memcpy(st->info.objects, v.items, v.n * sizeof(*v.items));
+		st->info.nobjects = v.n;
+	}
+	free(v.items);
+}
+
 void
 sql_script_classify(struct pgw_sql_script *s)
 {
-	size_t		i,
-				k;
+	size_t		i;
 
 	for (i = 0; i < s->nstmts; i++)
-	{
-		struct pgw_sql_stmt *st = &s->stmts[i];
-		struct objvec v = {NULL, 0, 0};
-
-		memset(&st->info, 0, sizeof(st->info));
-		if (!st->node)
-		{
-			st->info.tag = "UNKNOWN";
-			continue;
-		}
-		classify_node(st->node, &st->info, &v);
-		for (k = 0; k < v.n; k++)
-			if (v.items[k].lock > st->info.lock)
-				st->info.lock = v.items[k].lock;
-		if (v.n)
-		{
-			st->info.objects = arena_alloc(&s->arena, v.n * sizeof(*v.items));
-			memcpy(st->info.objects, v.items, v.n * sizeof(*v.items));
-			st->info.nobjects = v.n;
-		}
-		free(v.items);
-	}
+		sql_script_classify_one(s, &s->stmts[i]);
 }

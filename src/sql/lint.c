@@ -45,7 +45,7 @@ struct enum_value
 
 struct lctx
 {
-	const struct pgw_sql_script *s;
+	struct pgw_sql_script *s;
 	const struct pgw_lint_options *o;
 	struct pgw_findings *out;
 	int			pgv;
@@ -853,6 +853,8 @@ is_lock_taking(const struct pgw_sql_stmt *st)
 
 	if (st->info.ddl)
 		return true;
+	if (!n)
+		return false;
 	switch (n->node_case)
 	{
 		case NK(LOCK_STMT):
@@ -928,6 +930,8 @@ check_statement(struct lctx *c, const struct pgw_sql_stmt *st)
 		}
 	}
 	check_long_idents(c, st);
+	if (!n)
+		return;					/* a deferred data statement nobody needs */
 
 	/* a value added to an enum, used in the same transaction */
 	if (c->in_tx)
@@ -1440,8 +1444,58 @@ sql_script_can_wrap(const struct pgw_sql_script *s)
 	return true;
 }
 
+/* Whether the rules need the tree of a deferred data statement: only for
+ * what they look at in INSERT and SELECT, and only when it can matter. */
+static bool
+needs_tree(const struct lctx *c, const struct pgw_sql_stmt *st)
+{
+	const char *t = c->s->file->text + st->start;
+	size_t		n = st->end - st->start;
+	size_t		i,
+				w = 0;
+	char		words[64][64];
+
+	if (c->nenums > 0)
+		return true;			/* a value added earlier may be used here */
+	if (st->first_token == PG_QUERY__TOKEN__SELECT)
+		return st->has_into;
+	if (st->first_token != PG_QUERY__TOKEN__INSERT)
+		return false;
+	if (st->has_conflict)
+		return true;
+	/* a repeated word before the first ')': maybe a repeated column */
+	for (i = 0; i < n && t[i] != ')' && w < 64;)
+	{
+		size_t		j = i,
+					k;
+
+		while (j < n && (isalnum((unsigned char) t[j]) || t[j] == '_' || t[j] == '"' ||
+						 t[j] == '$' || ((unsigned char) t[j] & 0x80)))
+			j++;
+		if (j == i)
+		{
+			i++;
+			continue;
+		}
+		if (j - i < sizeof(words[0]))
+		{
+			for (k = 0; k < j - i; k++)
+				words[w][k] = (char) tolower((unsigned char) t[i + k]);
+			words[w][j - i] = '\0';
+			for (k = 0; k < w; k++)
+				if (strcmp(words[k], words[w]) == 0)
+					return true;
+			w++;
+		}
+		else
+			return true;		/* long words: let the parser decide */
+		i = j;
+	}
+	return w >= 64;
+}
+
 size_t
-lint_script(const struct pgw_sql_script *s, const struct pgw_lint_options *o,
+lint_script(struct pgw_sql_script *s, const struct pgw_lint_options *o,
 			struct pgw_findings *out)
 {
 	struct lctx c;
@@ -1471,8 +1525,10 @@ lint_script(const struct pgw_sql_script *s, const struct pgw_lint_options *o,
 	buf_init(&c.namebuf);
 	for (i = 0; i < s->nstmts; i++)
 	{
-		if (!s->stmts[i].node)
-			continue;
+		if (s->stmts[i].deferred && needs_tree(&c, &s->stmts[i]))
+			sql_script_tree(s, i);
+		if (!s->stmts[i].node && !s->stmts[i].deferred)
+			continue;			/* did not parse */
 		c.idx = i;
 		check_statement(&c, &s->stmts[i]);
 	}

@@ -58,12 +58,13 @@ extern const size_t pgw_lint_nrules;
 const struct pgw_lint_rule *lint_rule_find(const char *id);
 
 /*
- * Lints one script (loaded with sql_script_load; statements that did not
- * parse are skipped).  Findings go to out with the file's name and the
+ * Lints one script (loaded with sql_script_load, or with PGW_SQL_DEFER_DATA:
+ * the trees of data statements are then built only where a rule needs one;
+ * statements that did not parse are skipped).  Findings go to out with the file's name and the
  * statement's line and column; suppressed ones are kept with suppressed set.
  * Returns the number of findings added.
  */
-size_t		lint_script(const struct pgw_sql_script *s, const struct pgw_lint_options *o,
+size_t		lint_script(struct pgw_sql_script *s, const struct pgw_lint_options *o,
 						struct pgw_findings *out);
 
 /* Whether pgwarden's runner would run the whole file in one transaction:

@@ -24,33 +24,60 @@
 #include "sql/script.h"
 #include "sql/node.h"
 
-static void
-keep_tree(struct pgw_sql_script *s, PgQuery__ParseResult *tree)
+/* Whether statement st only moves data (see PGW_SQL_DEFER_DATA). */
+static bool
+is_data_stmt(const struct pgw_sql_stmt *st)
 {
-	if (s->ntrees == s->cap_trees)
+	switch (st->first_token)
 	{
-		s->cap_trees = s->cap_trees ? s->cap_trees * 2 : 8;
-		s->trees = pgw_realloc(s->trees, s->cap_trees * sizeof(*s->trees));
+		case PG_QUERY__TOKEN__INSERT:
+		case PG_QUERY__TOKEN__SELECT:
+		case PG_QUERY__TOKEN__VALUES:
+		case PG_QUERY__TOKEN__TABLE:
+		case PG_QUERY__TOKEN__COPY:
+		case PG_QUERY__TOKEN__EXPLAIN:
+		case PG_QUERY__TOKEN__SHOW:
+			return true;
+		default:
+			return false;
 	}
-	s->trees[s->ntrees++] = tree;
 }
 
-/* Parses the whole file at once; true when every statement got its tree. */
+/* Spaces over bytes [from, to), newlines kept so offsets and lines stay. */
+static void
+blank(char *text, size_t from, size_t to)
+{
+	size_t		j;
+
+	for (j = from; j < to; j++)
+		if (text[j] != '\n')
+			text[j] = ' ';
+}
+
+/*
+ * Parses the whole file at once; true when every statement got its tree
+ * (or, deferred, passed the parser).  COPY data is blanked out first.  With
+ * deferral, the data statements are blanked out of the protobuf parse and
+ * checked by a second, output-free parse (pg_query_split_with_parser) of
+ * the file with everything else blanked.
+ */
 static bool
 parse_whole(struct pgw_sql_script *s)
 {
 	const struct pgw_sql_file *f = s->file;
 	char	   *text = pgw_malloc(f->len + 1);
+	char	   *data = NULL;
 	PgQueryProtobufParseResult r;
 	PgQuery__ParseResult *tree;
-	size_t		i;
+	size_t		i,
+				k;
+	size_t		ntree = 0;
 	bool		ok = true;
 
 	memcpy(text, f->text, f->len + 1);
 	for (i = 0; i < s->nstmts; i++)
 	{
 		const struct pgw_sql_stmt *st = &s->stmts[i];
-		size_t		j;
 		size_t		stop;
 
 		if (!st->copy_stdin)
@@ -59,44 +86,89 @@ parse_whole(struct pgw_sql_script *s)
 		stop = st->copy_start + st->copy_len;
 		while (stop < f->len && text[stop] != '\n')
 			stop++;
-		for (j = st->copy_start; j < stop; j++)
-			if (text[j] != '\n')
-				text[j] = ' ';
+		blank(text, st->copy_start, stop);
+	}
+	if (s->defer_data)
+	{
+		bool		any = false;
+
+		data = pgw_malloc(f->len + 1);
+		memset(data, ' ', f->len);
+		data[f->len] = '\0';
+		for (i = 0; i < s->nstmts; i++)
+		{
+			struct pgw_sql_stmt *st = &s->stmts[i];
+
+			if (!is_data_stmt(st))
+				continue;
+			st->deferred = true;
+			any = true;
+			memcpy(data + st->start, text + st->start, st->end - st->start);
+			blank(text, st->start, st->end);
+		}
+		if (any)
+		{
+			PgQuerySplitResult sr = pg_query_split_with_parser(data);
+
+			if (sr.error)
+				ok = false;
+			pg_query_free_split_result(sr);
+		}
+		free(data);
+		if (!ok)
+		{
+			for (i = 0; i < s->nstmts; i++)
+				s->stmts[i].deferred = false;
+			free(text);
+			return false;
+		}
+	}
+	for (i = 0; i < s->nstmts; i++)
+		if (!s->stmts[i].deferred)
+			ntree++;
+	if (ntree == 0)
+	{
+		free(text);
+		return true;
 	}
 	r = pg_query_parse_protobuf(text);
 	free(text);
 	if (r.error)
 	{
 		pg_query_free_protobuf_parse_result(r);
-		return false;
+		goto fail;
 	}
-	tree = pg_query__parse_result__unpack(NULL, r.parse_tree.len,
+	tree = pg_query__parse_result__unpack(&s->pool.allocator, r.parse_tree.len,
 										  (const uint8_t *) r.parse_tree.data);
 	pg_query_free_protobuf_parse_result(r);
-	if (!tree)
-		return false;
-	if (tree->n_stmts != s->nstmts)
-		ok = false;
-	for (i = 0; ok && i < s->nstmts; i++)
+	if (!tree || tree->n_stmts != ntree)
+		goto fail;				/* the pool keeps the tree until release */
+	for (i = 0, k = 0; ok && i < s->nstmts; i++)
 	{
-		const PgQuery__RawStmt *raw = tree->stmts[i];
-		size_t		loc = (size_t) raw->stmt_location;
-		size_t		end = raw->stmt_len ? loc + (size_t) raw->stmt_len : f->len;
+		const PgQuery__RawStmt *raw;
+		size_t		loc,
+					end;
 
+		if (s->stmts[i].deferred)
+			continue;
+		raw = tree->stmts[k++];
+		loc = (size_t) raw->stmt_location;
+		end = raw->stmt_len ? loc + (size_t) raw->stmt_len : f->len;
 		/* the parser's statement starts after the previous ';' (so it
 		 * holds our leading comments) and must cover our first token */
 		if (loc > s->stmts[i].start || end < s->stmts[i].start || !raw->stmt)
 			ok = false;
 	}
 	if (!ok)
-	{
-		pg_query__parse_result__free_unpacked(tree, NULL);
-		return false;
-	}
-	for (i = 0; i < s->nstmts; i++)
-		s->stmts[i].node = tree->stmts[i]->stmt;
-	keep_tree(s, tree);
+		goto fail;
+	for (i = 0, k = 0; i < s->nstmts; i++)
+		if (!s->stmts[i].deferred)
+			s->stmts[i].node = tree->stmts[k++]->stmt;
 	return true;
+fail:
+	for (i = 0; i < s->nstmts; i++)
+		s->stmts[i].deferred = false;
+	return false;
 }
 
 /* "syntax error at or near "x"" → x (caller frees), or NULL. */
@@ -134,16 +206,11 @@ parse_one(struct pgw_sql_script *s, struct pgw_sql_stmt *st)
 	else
 	{
 		PgQuery__ParseResult *tree =
-			pg_query__parse_result__unpack(NULL, r.parse_tree.len,
+			pg_query__parse_result__unpack(&s->pool.allocator, r.parse_tree.len,
 										   (const uint8_t *) r.parse_tree.data);
 
 		if (tree && tree->n_stmts > 0 && tree->stmts[0]->stmt)
-		{
 			st->node = tree->stmts[0]->stmt;
-			keep_tree(s, tree);
-		}
-		else if (tree)
-			pg_query__parse_result__free_unpacked(tree, NULL);
 	}
 	pg_query_free_protobuf_parse_result(r);
 	free(text);
@@ -159,25 +226,25 @@ find_body(struct pgw_sql_script *s, const struct pgw_sql_stmt *st, bool is_do,
 	const struct pgw_sql_file *f = s->file;
 	char	   *text = pgw_strndup(f->text + st->start, st->end - st->start);
 	PgQueryScanResult r = pg_query_scan(text);
-	PgQuery__ScanResult *sr;
+	struct pgw_sql_token *tok = NULL;
+	size_t		ntok = 0;
 	bool		found = false;
 	size_t		i;
 
-	if (r.error)
+	if (r.error || sql_tokens_decode((const uint8_t *) r.pbuf.data, r.pbuf.len, &tok, &ntok) != 0)
 	{
 		pg_query_free_scan_result(r);
 		free(text);
 		return false;
 	}
-	sr = pg_query__scan_result__unpack(NULL, r.pbuf.len, (const uint8_t *) r.pbuf.data);
 	pg_query_free_scan_result(r);
-	for (i = 0; sr && i < sr->n_tokens && !found; i++)
+	for (i = 0; i < ntok && !found; i++)
 	{
-		const PgQuery__ScanToken *t = sr->tokens[i];
+		const struct pgw_sql_token *t = &tok[i];
 
 		if (t->token != PG_QUERY__TOKEN__SCONST)
 			continue;
-		if (!is_do && (i == 0 || sr->tokens[i - 1]->token != PG_QUERY__TOKEN__AS))
+		if (!is_do && (i == 0 || tok[i - 1].token != PG_QUERY__TOKEN__AS))
 			continue;
 		{
 			const char *p = text + t->start;
@@ -202,8 +269,7 @@ find_body(struct pgw_sql_script *s, const struct pgw_sql_stmt *st, bool is_do,
 			found = true;
 		}
 	}
-	if (sr)
-		pg_query__scan_result__free_unpacked(sr, NULL);
+	free(tok);
 	free(text);
 	return found;
 }
@@ -287,7 +353,11 @@ sql_script_parse(struct pgw_sql_script *s)
 		return;
 	if (s->ndiags > 0 || !parse_whole(s))
 		for (i = 0; i < s->nstmts; i++)
+		{
+			/* the slow path finds every error; deferral only on clean files */
+			s->stmts[i].deferred = false;
 			parse_one(s, &s->stmts[i]);
+		}
 	for (i = 0; i < s->nstmts; i++)
 	{
 		struct pgw_sql_stmt *st = &s->stmts[i];
@@ -313,4 +383,18 @@ sql_script_parse(struct pgw_sql_script *s)
 				check_plpgsql(s, st, true);
 		}
 	}
+}
+
+const PgQuery__Node *
+sql_script_tree(struct pgw_sql_script *s, size_t i)
+{
+	struct pgw_sql_stmt *st = &s->stmts[i];
+
+	if (st->deferred && !st->node)
+	{
+		st->deferred = false;
+		parse_one(s, st);
+		sql_script_classify_one(s, st);
+	}
+	return st->node;
 }

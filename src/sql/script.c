@@ -29,6 +29,7 @@ sql_script_init(struct pgw_sql_script *s, const struct pgw_sql_file *f)
 	memset(s, 0, sizeof(*s));
 	s->file = f;
 	arena_init(&s->arena);
+	sql_pool_init(&s->pool);
 }
 
 void
@@ -38,9 +39,7 @@ sql_script_release(struct pgw_sql_script *s)
 
 	for (i = 0; i < s->ndiags; i++)
 		sql_diag_release(&s->diags[i]);
-	for (i = 0; i < s->ntrees; i++)
-		pg_query__parse_result__free_unpacked(s->trees[i], NULL);
-	free(s->trees);
+	sql_pool_release(&s->pool);
 	free(s->diags);
 	free(s->stmts);
 	free(s->comments);
@@ -84,7 +83,14 @@ sql_script_diag(struct pgw_sql_script *s, size_t offset, const char *hint,
 size_t
 sql_script_load(struct pgw_sql_script *s, const struct pgw_sql_file *f)
 {
+	return sql_script_load_flags(s, f, 0);
+}
+
+size_t
+sql_script_load_flags(struct pgw_sql_script *s, const struct pgw_sql_file *f, unsigned flags)
+{
 	sql_script_init(s, f);
+	s->defer_data = (flags & PGW_SQL_DEFER_DATA) != 0;
 	if (f->bad)
 	{
 		sql_script_diag(s, f->diag.offset, f->diag.hint, "%s", f->diag.message);

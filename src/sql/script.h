@@ -49,6 +49,7 @@
 #include <pg_query/pg_query.pb-c.h>
 
 #include "sql/file.h"
+#include "sql/tokens.h"
 #include "util/mem.h"
 
 /* PostgreSQL's table lock modes, weakest first (the order matters: a
@@ -122,9 +123,16 @@ struct pgw_sql_stmt
 	size_t		copy_len;
 	int			copy_line;
 
+	/* what the scanner saw (filled by sql_script_split) */
+	int			first_token;	/* PgQuery__Token of the first token */
+	bool		has_into;		/* an INTO token (SELECT ... INTO) */
+	bool		has_conflict;	/* a CONFLICT token (ON CONFLICT) */
+
 	/* filled by sql_script_parse */
-	PgQuery__Node *node;		/* NULL when the statement did not parse */
+	PgQuery__Node *node;		/* NULL when the statement did not parse, or
+								 * its tree is deferred (use sql_script_tree) */
 	bool		syntax_error;
+	bool		deferred;		/* syntax checked; tree built on request */
 
 	/* filled by sql_script_classify */
 	struct pgw_sql_info info;
@@ -155,6 +163,8 @@ struct pgw_sql_script
 	struct pgw_sql_diag *diags;
 	size_t		ndiags;
 	bool		split_stopped;	/* the scanner stopped before the end */
+	bool		defer_data;		/* set before sql_script_parse: see
+								 * PGW_SQL_DEFER_DATA */
 	/* identifiers longer than 63 bytes: PostgreSQL's scanner truncates them,
 	 * so the parse tree never shows them; the splitter sees the tokens */
 	struct pgw_sql_span *long_idents;
@@ -165,9 +175,7 @@ struct pgw_sql_script
 	size_t		cap_comments;
 	size_t		cap_diags;
 	size_t		cap_long_idents;
-	PgQuery__ParseResult **trees;
-	size_t		ntrees;
-	size_t		cap_trees;
+	struct pgw_sql_pool pool;	/* the unpacked parse trees */
 	struct pgw_arena arena;
 };
 
@@ -177,6 +185,22 @@ void		sql_script_release(struct pgw_sql_script *s);
 /* Split + parse + classify.  Returns the number of diagnostics (0: clean).
  * A file whose bytes were refused (f->bad) gets that one diagnostic. */
 size_t		sql_script_load(struct pgw_sql_script *s, const struct pgw_sql_file *f);
+
+/*
+ * PGW_SQL_DEFER_DATA: statements that only move data (INSERT, SELECT, VALUES,
+ * TABLE, COPY, EXPLAIN, SHOW) are syntax-checked by the parser but get no
+ * parse tree until sql_script_tree() asks for one: serializing the tree of
+ * a big INSERT costs several times what parsing it does, and lint rarely
+ * needs it.  Their info then holds only the tag.  The runner wants every
+ * tree and loads without flags.
+ */
+#define PGW_SQL_DEFER_DATA	0x01
+size_t		sql_script_load_flags(struct pgw_sql_script *s, const struct pgw_sql_file *f,
+								  unsigned flags);
+
+/* The parse tree of statement i, building a deferred one now (and
+ * classifying it).  NULL when the statement does not parse. */
+const PgQuery__Node *sql_script_tree(struct pgw_sql_script *s, size_t i);
 
 /* Statement boundaries, COPY data, comments; scanner and psql-meta-command
  * diagnostics.  Call once after sql_script_init. */
@@ -188,6 +212,7 @@ void		sql_script_parse(struct pgw_sql_script *s);
 
 /* Fills every statement's info from its parse tree. */
 void		sql_script_classify(struct pgw_sql_script *s);
+void		sql_script_classify_one(struct pgw_sql_script *s, struct pgw_sql_stmt *st);
 
 /* The first statement that cannot run inside a transaction block, or NULL:
  * when NULL the whole file can run in one transaction. */

@@ -150,7 +150,20 @@ struct splitter
 	/* COPY detection: COPY ... FROM STDIN at depth 0 */
 	bool		saw_from;
 	bool		copy_stdin;
+	bool		has_into;
+	bool		has_conflict;
 };
+
+static struct pgw_sql_stmt *
+add_stmt_sp(struct pgw_sql_script *s, const struct splitter *sp, size_t end, bool terminated)
+{
+	struct pgw_sql_stmt *st = add_stmt(s, sp->start, end, terminated);
+
+	st->first_token = sp->first[0];
+	st->has_into = sp->has_into;
+	st->has_conflict = sp->has_conflict;
+	return st;
+}
 
 static void
 reset(struct splitter *sp)
@@ -171,7 +184,8 @@ scan_window(struct pgw_sql_script *s, size_t from, size_t to, bool window_is_cop
 	const char *text = s->file->text;
 	char	   *chunk;
 	PgQueryScanResult r;
-	PgQuery__ScanResult *sr = NULL;
+	struct pgw_sql_token *toks = NULL;
+	size_t		ntoks = 0;
 	struct splitter sp;
 	size_t		limit = to - from;
 	size_t		i;
@@ -212,19 +226,20 @@ scan_window(struct pgw_sql_script *s, size_t from, size_t to, bool window_is_cop
 			return (size_t) -1;
 		}
 	}
-	sr = pg_query__scan_result__unpack(NULL, r.pbuf.len, (const uint8_t *) r.pbuf.data);
-	pg_query_free_scan_result(r);
-	if (!sr)
+	if (sql_tokens_decode((const uint8_t *) r.pbuf.data, r.pbuf.len, &toks, &ntoks) != 0)
 	{
+		pg_query_free_scan_result(r);
+		free(err_msg);
 		free(chunk);
 		sql_script_diag(s, from, NULL, "cannot read the scanner's output for this file");
 		return (size_t) -1;
 	}
+	pg_query_free_scan_result(r);
 
 	reset(&sp);
-	for (i = 0; i < sr->n_tokens; i++)
+	for (i = 0; i < ntoks; i++)
 	{
-		const PgQuery__ScanToken *t = sr->tokens[i];
+		const struct pgw_sql_token *t = &toks[i];
 		size_t		ts = from + (size_t) t->start;
 		size_t		te = from + (size_t) t->end;
 		int			tok = (int) t->token;
@@ -258,14 +273,14 @@ scan_window(struct pgw_sql_script *s, size_t from, size_t to, bool window_is_cop
 				   text[word_end] != '\n' && text[word_end] != '\r' && text[word_end] != ';')
 				word_end++;
 			if (sp.in_stmt)
-				add_stmt(s, sp.start, sp.last_end, false);
+				add_stmt_sp(s, &sp, sp.last_end, false);
 			sql_script_diag(s, ts, "pgwarden reads plain SQL: replace the meta-command with SQL, or run this file with psql",
 							"psql meta-command '%.*s' is not SQL",
 							(int) (word_end - ts), text + ts);
 			reset(&sp);
 			meta_end = line_end;
 			/* skip the rest of the line: its tokens are the command's arguments */
-			while (i + 1 < sr->n_tokens && from + (size_t) sr->tokens[i + 1]->start < line_end)
+			while (i + 1 < ntoks && from + (size_t) toks[i + 1].start < line_end)
 				i++;
 			continue;
 		}
@@ -278,6 +293,10 @@ scan_window(struct pgw_sql_script *s, size_t from, size_t to, bool window_is_cop
 		}
 		if (sp.ntok < 4)
 			sp.first[sp.ntok] = tok;
+		if (tok == TOK(INTO))
+			sp.has_into = true;
+		else if (tok == TOK(CONFLICT))
+			sp.has_conflict = true;
 		sp.ntok++;
 		if (sp.ntok == 2 && sp.first[0] == TOK(CREATE) && tok == TOK(RULE))
 			sp.is_rule = true;
@@ -317,7 +336,7 @@ scan_window(struct pgw_sql_script *s, size_t from, size_t to, bool window_is_cop
 
 		if (ends)
 		{
-			struct pgw_sql_stmt *st = add_stmt(s, sp.start, te, true);
+			struct pgw_sql_stmt *st = add_stmt_sp(s, &sp, te, true);
 
 			if (sp.copy_stdin)
 			{
@@ -377,7 +396,7 @@ scan_window(struct pgw_sql_script *s, size_t from, size_t to, bool window_is_cop
 		goto done;
 	}
 	if (sp.in_stmt)
-		add_stmt(s, sp.start, sp.last_end, false);
+		add_stmt_sp(s, &sp, sp.last_end, false);
 	if (window_is_copy_end)
 	{
 		/* a "\." line with no COPY before it */
@@ -386,7 +405,7 @@ scan_window(struct pgw_sql_script *s, size_t from, size_t to, bool window_is_cop
 		resume = after_line(text, s->file->len, to);
 	}
 done:
-	pg_query__scan_result__free_unpacked(sr, NULL);
+	free(toks);
 	free(err_msg);
 	free(chunk);
 	return resume;
