@@ -27,7 +27,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t		i;
 
 	sqlfile_from_text("fuzz.sql", (const char *) data, size, &f);
-	sql_script_load(&s, &f);
+	/* both ways: every tree now, or data statements' trees on request */
+	sql_script_load_flags(&s, &f, (size & 1) ? PGW_SQL_DEFER_DATA : 0);
 	for (i = 0; i < s.nstmts; i++)
 	{
 		const struct pgw_sql_stmt *st = &s.stmts[i];

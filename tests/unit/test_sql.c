@@ -318,6 +318,44 @@ plpgsql_without_body(void **state)
 	unload(l);
 }
 
+static void
+deferred_data_trees(void **state)
+{
+	struct pgw_sql_file f;
+	struct pgw_sql_script s;
+	const char *sql = "CREATE TABLE app.t (a int);\nINSERT INTO app.t (a) VALUES (1), (2);\n"
+		"COPY app.t FROM stdin;\n3\n\\.\nSELECT a INTO app.u FROM app.t;\nALTER TABLE app.t ADD b int;";
+
+	(void) state;
+	sqlfile_from_text("d.sql", sql, strlen(sql), &f);
+	assert_int_equal(sql_script_load_flags(&s, &f, PGW_SQL_DEFER_DATA), 0);
+	assert_int_equal(s.nstmts, 5);
+	assert_non_null(s.stmts[0].node);
+	assert_true(s.stmts[1].deferred);
+	assert_null(s.stmts[1].node);
+	assert_string_equal(s.stmts[1].info.tag, "INSERT");
+	assert_true(s.stmts[2].deferred);
+	assert_true(s.stmts[3].has_into);
+	assert_non_null(s.stmts[4].node);
+	/* on request: the tree and the full classification */
+	assert_non_null(sql_script_tree(&s, 1));
+	assert_false(s.stmts[1].deferred);
+	assert_int_equal(s.stmts[1].info.lock, PGW_LOCK_ROW_EXCLUSIVE);
+	sql_script_release(&s);
+
+	/* a syntax error among data statements: every statement is parsed */
+	sqlfile_release(&f);
+	sql = "SELECT 1;\nINSERT INTO t VALUES (1;\nCREATE TABLE x (a int);";
+	sqlfile_from_text("d.sql", sql, strlen(sql), &f);
+	assert_int_equal(sql_script_load_flags(&s, &f, PGW_SQL_DEFER_DATA), 1);
+	assert_int_equal(s.diags[0].line, 2);
+	assert_false(s.stmts[0].deferred);
+	assert_non_null(s.stmts[0].node);
+	assert_non_null(s.stmts[2].node);
+	sql_script_release(&s);
+	sqlfile_release(&f);
+}
+
 static const struct pgw_sql_object *
 find_obj(const struct pgw_sql_stmt *st, const char *name)
 {
@@ -423,6 +461,7 @@ main(void)
 		cmocka_unit_test(multibyte_error_positions),
 		cmocka_unit_test(plpgsql_errors_mapped),
 		cmocka_unit_test(plpgsql_without_body),
+		cmocka_unit_test(deferred_data_trees),
 		cmocka_unit_test(classification),
 		cmocka_unit_test(large_file),
 	};
