@@ -80,6 +80,7 @@ struct lctx
 	bool		statement_timeout_reported;
 	bool		rls_enabled_any;
 	struct pgw_buf namebuf;		/* rvq() */
+	int			at;				/* a node location for the next emit, or -1 */
 };
 
 #define GROW(arr, n, cap) \
@@ -148,7 +149,18 @@ emit(struct lctx *c, const char *rule, const char *kind, const char *schema,
 					   (name && *name) ? name : NULL, column);
 	if (r)
 		finding_set_hint(c->out, f, r->hint);
-	finding_set_location(c->out, f, c->s->file->name, st->line, st->column);
+	if (c->at >= 0 && st->loc_base + (size_t) c->at >= st->start &&
+		st->loc_base + (size_t) c->at < st->end)
+	{
+		int			line,
+					col;
+
+		sqlfile_position(c->s->file, st->loc_base + (size_t) c->at, &line, &col);
+		finding_set_location(c->out, f, c->s->file->name, line, col);
+	}
+	else
+		finding_set_location(c->out, f, c->s->file->name, st->line, st->column);
+	c->at = -1;
 	GROW(c->fstmt, c->nf, c->capf);
 	c->fstmt[c->nf++] = c->idx;
 	return f;
@@ -189,29 +201,33 @@ check_column_type(struct lctx *c, const PgQuery__RangeVar *rel, const char *col,
 	const char *ty = node_type_last(t);
 	const char *schema = rel ? rel->schemaname : NULL;
 	const char *table = rel ? rel->relname : NULL;
+	int			loc = t ? t->location : -1;
 
 	if (!t || !col)
 		return;
+#define AT_TYPE() (c->at = loc)
+
 	if (strcmp(ty, "bpchar") == 0 || strcmp(ty, "char") == 0)
-		emit(c, "types.char", "column", schema, table, col,
+		AT_TYPE(), emit(c, "types.char", "column", schema, table, col,
 			 "column \"%s\" uses char(n)", col);
 	else if (strcmp(ty, "varchar") == 0 && t->n_typmods > 0)
-		emit(c, "types.varchar", "column", schema, table, col,
+		AT_TYPE(), emit(c, "types.varchar", "column", schema, table, col,
 			 "column \"%s\" uses varchar(n)", col);
 	else if (strcmp(ty, "timestamp") == 0)
-		emit(c, "types.timestamp_without_tz", "column", schema, table, col,
+		AT_TYPE(), emit(c, "types.timestamp_without_tz", "column", schema, table, col,
 			 "column \"%s\" uses timestamp without time zone", col);
 	if (!node_type_schema(t) &&
 		(strcmp(ty, "serial") == 0 || strcmp(ty, "serial2") == 0 ||
 		 strcmp(ty, "serial4") == 0 || strcmp(ty, "serial8") == 0 ||
 		 strcmp(ty, "smallserial") == 0 || strcmp(ty, "bigserial") == 0))
-		emit(c, "types.serial", "column", schema, table, col,
+		AT_TYPE(), emit(c, "types.serial", "column", schema, table, col,
 			 "column \"%s\" uses %s instead of an identity column", col, ty);
 	if ((strcmp(ty, "int4") == 0 || strcmp(ty, "integer") == 0 || strcmp(ty, "int") == 0 ||
 		 ((strcmp(ty, "serial") == 0 || strcmp(ty, "serial4") == 0) && !node_type_schema(t))) &&
 		t->n_array_bounds == 0 && (is_pk || is_id_column(col)))
-		emit(c, "types.int_primary_key", "column", schema, table, col,
+		AT_TYPE(), emit(c, "types.int_primary_key", "column", schema, table, col,
 			 "key column \"%s\" is a 32-bit integer", col);
+#undef AT_TYPE
 }
 
 static bool
@@ -778,6 +794,7 @@ check_alter_table(struct lctx *c, const PgQuery__AlterTableStmt *a)
 				}
 				if (is_new)
 					break;
+				c->at = con->location;
 				if ((con->contype == CT(FOREIGN) || con->contype == CT(CHECK)) && !con->skip_validation)
 					emit(c, "locking.constraint_not_valid", "constraint", rel->schemaname, rel->relname, NULL,
 						 "%s constraint%s%s%s is added to \"%s\" without NOT VALID",
@@ -793,6 +810,7 @@ check_alter_table(struct lctx *c, const PgQuery__AlterTableStmt *a)
 				else if (con->contype == CT(EXCLUSION))
 					emit(c, "locking.unique_without_index", "constraint", rel->schemaname, rel->relname, NULL,
 						 "EXCLUDE constraint is added to \"%s\": its index is built under the lock", qb.data);
+				c->at = -1;
 				break;
 			case AT(ValidateConstraint):
 			case AT(ValidateConstraintRecurse):
@@ -877,6 +895,7 @@ check_statement(struct lctx *c, const struct pgw_sql_stmt *st)
 			   *name;
 	size_t		i;
 
+	c->at = -1;
 	/* transaction state first: BEGIN/COMMIT change it */
 	switch (st->info.tx)
 	{
@@ -1522,6 +1541,7 @@ lint_script(struct pgw_sql_script *s, const struct pgw_lint_options *o,
 	}
 	c.wrapped = c.in_tx;
 	c.next_tx = 1;
+	c.at = -1;
 	buf_init(&c.namebuf);
 	for (i = 0; i < s->nstmts; i++)
 	{

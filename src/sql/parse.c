@@ -163,7 +163,10 @@ parse_whole(struct pgw_sql_script *s)
 		goto fail;
 	for (i = 0, k = 0; i < s->nstmts; i++)
 		if (!s->stmts[i].deferred)
+		{
 			s->stmts[i].node = tree->stmts[k++]->stmt;
+			s->stmts[i].loc_base = 0;	/* locations are file offsets */
+		}
 	return true;
 fail:
 	for (i = 0; i < s->nstmts; i++)
@@ -210,7 +213,10 @@ parse_one(struct pgw_sql_script *s, struct pgw_sql_stmt *st)
 										   (const uint8_t *) r.parse_tree.data);
 
 		if (tree && tree->n_stmts > 0 && tree->stmts[0]->stmt)
+		{
 			st->node = tree->stmts[0]->stmt;
+			st->loc_base = st->start;	/* locations count from the statement */
+		}
 	}
 	pg_query_free_protobuf_parse_result(r);
 	free(text);

@@ -133,6 +133,7 @@ struct pgw_sql_stmt
 								 * its tree is deferred (use sql_script_tree) */
 	bool		syntax_error;
 	bool		deferred;		/* syntax checked; tree built on request */
+	size_t		loc_base;		/* add to a node's location for a file offset */
 
 	/* filled by sql_script_classify */
 	struct pgw_sql_info info;
