@@ -101,7 +101,8 @@ add_dir(const char *dir, struct pgw_strlist *list)
 		names[n++] = path;
 	}
 	closedir(d);
-	qsort(names, n, sizeof(char *), cmp_str);
+	if (n > 1)
+		qsort(names, n, sizeof(char *), cmp_str);
 	for (i = 0; i < n; i++)
 	{
 		strlist_add(list, names[i]);
@@ -281,7 +282,9 @@ lint_one(struct lint_run *run, const char *path)
 		}
 	}
 	lint_script(&s, &run->opts, &run->findings);
-	qsort(run->findings.items + first, run->findings.n - first, sizeof(struct pgw_finding), cmp_finding);
+	if (run->findings.n > first)
+		qsort(run->findings.items + first, run->findings.n - first, sizeof(struct pgw_finding),
+			  cmp_finding);
 	if (run->format == FMT_TEXT)
 		for (i = first; i < run->findings.n; i++)
 		{
