@@ -20,6 +20,82 @@
 #include "sql/node.h"
 
 
+/*
+ * A hash index over an append-only array: name -> chain of item numbers.
+ * The bucket count is fixed from the file's statement count, so lookups stay
+ * short without rehashing; chains only grow on pathological files.
+ */
+#define NO_ITEM SIZE_MAX
+
+struct nameidx
+{
+	size_t	   *heads;
+	size_t		nbuckets;		/* a power of two */
+	size_t	   *next;
+	size_t		cap;
+};
+
+static size_t
+name_hash(const char *s)
+{
+	size_t		h = 1469598103934665603ULL;
+
+	for (; s && *s; s++)
+		h = (h ^ (unsigned char) *s) * 1099511628211ULL;
+	return h;
+}
+
+static void
+nameidx_init(struct nameidx *x, size_t expected)
+{
+	size_t		i;
+
+	x->nbuckets = 64;
+	while (x->nbuckets < expected * 2)
+		x->nbuckets *= 2;
+	x->heads = pgw_malloc(x->nbuckets * sizeof(size_t));
+	for (i = 0; i < x->nbuckets; i++)
+		x->heads[i] = NO_ITEM;
+	x->next = NULL;
+	x->cap = 0;
+}
+
+static void
+nameidx_release(struct nameidx *x)
+{
+	free(x->heads);
+	free(x->next);
+}
+
+/* Item numbers must be added in order 0, 1, 2, ... */
+static void
+nameidx_add(struct nameidx *x, const char *name, size_t item)
+{
+	size_t		b = name_hash(name) & (x->nbuckets - 1);
+
+	if (item >= x->cap)
+	{
+		x->cap = x->cap ? x->cap * 2 : 64;
+		while (x->cap <= item)
+			x->cap *= 2;
+		x->next = pgw_realloc(x->next, x->cap * sizeof(size_t));
+	}
+	x->next[item] = x->heads[b];
+	x->heads[b] = item;
+}
+
+static size_t
+nameidx_first(const struct nameidx *x, const char *name)
+{
+	return x->heads[name_hash(name) & (x->nbuckets - 1)];
+}
+
+static size_t
+nameidx_next(const struct nameidx *x, size_t item)
+{
+	return x->next[item];
+}
+
 struct relname
 {
 	const char *schema;
@@ -80,6 +156,13 @@ struct lctx
 	bool		statement_timeout_reported;
 	bool		rls_enabled_any;
 	struct pgw_buf namebuf;		/* rvq() */
+	struct nameidx tables_by_name;
+	struct nameidx indexes_by_name;
+	struct nameidx cons_by_name;
+	struct nameidx cons_by_table;
+	struct relname *rls;		/* tables with ENABLE ROW LEVEL SECURITY */
+	size_t		nrls;
+	struct nameidx rls_by_name;
 	int			at;				/* a node location for the next emit, or -1 */
 };
 
@@ -100,16 +183,23 @@ same_rel(const char *s1, const char *n1, const char *s2, const char *n2)
 }
 
 static bool
-table_is_new(struct lctx *c, const PgQuery__RangeVar *rv)
+table_is_new_name(struct lctx *c, const char *schema, const char *name)
 {
 	size_t		i;
 
-	if (!rv)
+	if (!name)
 		return false;
-	for (i = 0; i < c->ntables; i++)
-		if (same_rel(c->tables[i].schema, c->tables[i].name, rv->schemaname, rv->relname))
+	for (i = nameidx_first(&c->tables_by_name, name); i != NO_ITEM;
+		 i = nameidx_next(&c->tables_by_name, i))
+		if (same_rel(c->tables[i].schema, c->tables[i].name, schema, name))
 			return true;
 	return false;
+}
+
+static bool
+table_is_new(struct lctx *c, const PgQuery__RangeVar *rv)
+{
+	return rv && table_is_new_name(c, rv->schemaname, rv->relname);
 }
 
 static void
@@ -120,6 +210,7 @@ table_add(struct lctx *c, const char *schema, const char *name)
 	GROW(c->tables, c->ntables, c->captables);
 	c->tables[c->ntables].schema = schema;
 	c->tables[c->ntables].name = name;
+	nameidx_add(&c->tables_by_name, name, c->ntables);
 	c->ntables++;
 }
 
@@ -594,7 +685,7 @@ constraint_find(struct lctx *c, const PgQuery__RangeVar *rel, const char *name)
 
 	if (!name || !rel)
 		return NULL;
-	for (i = 0; i < c->ncons; i++)
+	for (i = nameidx_first(&c->cons_by_name, name); i != NO_ITEM; i = nameidx_next(&c->cons_by_name, i))
 		if (strcmp(c->cons[i].name, name) == 0 &&
 			same_rel(c->cons[i].table.schema, c->cons[i].table.name, rel->schemaname, rel->relname))
 			return &c->cons[i];
@@ -613,6 +704,8 @@ constraint_add(struct lctx *c, const PgQuery__RangeVar *rel, const char *name)
 	ci->table.name = rel->relname;
 	ci->name = name;
 	ci->not_valid_tx = -1;
+	nameidx_add(&c->cons_by_name, name, c->ncons - 1);
+	nameidx_add(&c->cons_by_table, rel->relname, c->ncons - 1);
 	return ci;
 }
 
@@ -621,7 +714,8 @@ notnull_is_proven(struct lctx *c, const PgQuery__RangeVar *rel, const char *col)
 {
 	size_t		i;
 
-	for (i = 0; i < c->ncons; i++)
+	for (i = nameidx_first(&c->cons_by_table, rel->relname); i != NO_ITEM;
+		 i = nameidx_next(&c->cons_by_table, i))
 	{
 		const struct constraint_info *ci = &c->cons[i];
 
@@ -1023,22 +1117,9 @@ check_statement(struct lctx *c, const struct pgw_sql_stmt *st)
 					bool		found = false;
 					size_t		k;
 
-					for (k = 0; k < c->s->nstmts && !found; k++)
-					{
-						const PgQuery__Node *m = c->s->stmts[k].node;
-						size_t		j;
-
-						if (!m || m->node_case != NK(ALTER_TABLE_STMT) ||
-							!m->alter_table_stmt->relation ||
-							!same_rel(m->alter_table_stmt->relation->schemaname,
-									  m->alter_table_stmt->relation->relname,
-									  rel->schemaname, rel->relname))
-							continue;
-						for (j = 0; j < m->alter_table_stmt->n_cmds; j++)
-							if (m->alter_table_stmt->cmds[j]->node_case == NK(ALTER_TABLE_CMD) &&
-								m->alter_table_stmt->cmds[j]->alter_table_cmd->subtype == AT(EnableRowSecurity))
-								found = true;
-					}
+					for (k = nameidx_first(&c->rls_by_name, rel->relname); k != NO_ITEM && !found;
+						 k = nameidx_next(&c->rls_by_name, k))
+						found = same_rel(c->rls[k].schema, c->rls[k].name, rel->schemaname, rel->relname);
 					if (!found)
 						emit(c, "rls.table_without_rls", "table", sch, rel->relname, NULL,
 							 "table \"%s.%s\" is created in exposed schema \"%s\" without ENABLE ROW LEVEL SECURITY",
@@ -1115,6 +1196,7 @@ check_statement(struct lctx *c, const struct pgw_sql_stmt *st)
 				if (x->idxname && *x->idxname)
 				{
 					GROW(c->indexes, c->nindexes, c->capindexes);
+					nameidx_add(&c->indexes_by_name, x->idxname, c->nindexes);
 					c->indexes[c->nindexes++] = x->idxname;
 				}
 				break;
@@ -1136,9 +1218,7 @@ check_statement(struct lctx *c, const struct pgw_sql_stmt *st)
 						name = node_str(o);
 					if (d->remove_type == OT(TABLE) && name)
 					{
-						for (k = 0; k < c->ntables; k++)
-							if (same_rel(c->tables[k].schema, c->tables[k].name, schema, name))
-								is_new = true;
+						is_new = table_is_new_name(c, schema, name);
 						if (!is_new)
 							emit(c, "destructive.drop_table", "table", schema, name, NULL,
 								 "table \"%s\" is dropped", qname(&c->namebuf, schema, name));
@@ -1148,9 +1228,9 @@ check_statement(struct lctx *c, const struct pgw_sql_stmt *st)
 					}
 					else if (d->remove_type == OT(INDEX) && name)
 					{
-						for (k = 0; k < c->nindexes; k++)
-							if (strcmp(c->indexes[k], name) == 0)
-								is_new = true;
+						for (k = nameidx_first(&c->indexes_by_name, name); k != NO_ITEM && !is_new;
+							 k = nameidx_next(&c->indexes_by_name, k))
+							is_new = strcmp(c->indexes[k], name) == 0;
 						if (!d->concurrent && !is_new)
 							emit(c, "locking.drop_index_not_concurrent", "index", schema, name, NULL,
 								 "index \"%s\" is dropped without CONCURRENTLY",
@@ -1452,6 +1532,33 @@ apply_suppression(struct lctx *c)
 	free(ig);
 }
 
+/* The tables the file enables row level security on, wherever it does. */
+static void
+collect_rls(struct lctx *c)
+{
+	size_t		i,
+				j,
+				cap = 0;
+
+	for (i = 0; i < c->s->nstmts; i++)
+	{
+		const PgQuery__Node *m = c->s->stmts[i].node;
+
+		if (!m || m->node_case != NK(ALTER_TABLE_STMT) || !m->alter_table_stmt->relation)
+			continue;
+		for (j = 0; j < m->alter_table_stmt->n_cmds; j++)
+			if (m->alter_table_stmt->cmds[j]->node_case == NK(ALTER_TABLE_CMD) &&
+				m->alter_table_stmt->cmds[j]->alter_table_cmd->subtype == AT(EnableRowSecurity))
+			{
+				GROW(c->rls, c->nrls, cap);
+				c->rls[c->nrls].schema = m->alter_table_stmt->relation->schemaname;
+				c->rls[c->nrls].name = m->alter_table_stmt->relation->relname;
+				nameidx_add(&c->rls_by_name, c->rls[c->nrls].name, c->nrls);
+				c->nrls++;
+			}
+	}
+}
+
 bool
 sql_script_can_wrap(const struct pgw_sql_script *s)
 {
@@ -1543,6 +1650,12 @@ lint_script(struct pgw_sql_script *s, const struct pgw_lint_options *o,
 	c.next_tx = 1;
 	c.at = -1;
 	buf_init(&c.namebuf);
+	nameidx_init(&c.tables_by_name, s->nstmts);
+	nameidx_init(&c.indexes_by_name, s->nstmts);
+	nameidx_init(&c.cons_by_name, s->nstmts);
+	nameidx_init(&c.cons_by_table, s->nstmts);
+	nameidx_init(&c.rls_by_name, s->nstmts);
+	collect_rls(&c);
 	for (i = 0; i < s->nstmts; i++)
 	{
 		if (s->stmts[i].deferred && needs_tree(&c, &s->stmts[i]))
@@ -1560,6 +1673,12 @@ lint_script(struct pgw_sql_script *s, const struct pgw_lint_options *o,
 	}
 	apply_suppression(&c);
 	buf_release(&c.namebuf);
+	nameidx_release(&c.tables_by_name);
+	nameidx_release(&c.indexes_by_name);
+	nameidx_release(&c.cons_by_name);
+	nameidx_release(&c.cons_by_table);
+	nameidx_release(&c.rls_by_name);
+	free(c.rls);
 	free(c.fstmt);
 	free(c.tables);
 	free(c.indexes);

@@ -42,6 +42,11 @@ __lsan_default_suppressions(void)
 }
 #endif
 
+#ifndef PGW_PARSE_CHUNK
+#define PGW_PARSE_CHUNK ((size_t) 4 * 1024 * 1024)
+#endif
+#define PARSE_CHUNK ((size_t) PGW_PARSE_CHUNK)
+
 /* Whether statement st only moves data (see PGW_SQL_DEFER_DATA). */
 static bool
 is_data_stmt(const struct pgw_sql_stmt *st)
@@ -73,17 +78,21 @@ blank(char *text, size_t from, size_t to)
 }
 
 /*
- * Parses the whole file at once; true when every statement got its tree
- * (or, deferred, passed the parser).  COPY data is blanked out first.  With
- * deferral, the data statements are blanked out of the protobuf parse and
- * checked by a second, output-free parse (pg_query_split_with_parser) of
- * the file with everything else blanked.
+ * Parses statements [i0, i1) in one call; true when every one got its tree
+ * (or, deferred, passed the parser).  The text handed over runs from the
+ * first statement's start to the last one's end, COPY data blanked out
+ * (spaces, newlines kept), so node locations plus that start are file
+ * offsets.  With deferral, the data statements are blanked out of the
+ * protobuf parse and checked by a second, output-free parse
+ * (pg_query_split_with_parser) of the text with everything else blanked.
  */
 static bool
-parse_whole(struct pgw_sql_script *s)
+parse_range(struct pgw_sql_script *s, size_t i0, size_t i1)
 {
 	const struct pgw_sql_file *f = s->file;
-	char	   *text = pgw_malloc(f->len + 1);
+	size_t		base = s->stmts[i0].start;
+	size_t		len = s->stmts[i1 - 1].end - base;
+	char	   *text = pgw_malloc(len + 1);
 	char	   *data = NULL;
 	PgQueryProtobufParseResult r;
 	PgQuery__ParseResult *tree;
@@ -92,28 +101,31 @@ parse_whole(struct pgw_sql_script *s)
 	size_t		ntree = 0;
 	bool		ok = true;
 
-	memcpy(text, f->text, f->len + 1);
-	for (i = 0; i < s->nstmts; i++)
+	memcpy(text, f->text + base, len);
+	text[len] = '\0';
+	for (i = i0; i < i1; i++)
 	{
 		const struct pgw_sql_stmt *st = &s->stmts[i];
 		size_t		stop;
 
-		if (!st->copy_stdin)
+		if (!st->copy_stdin || st->copy_start >= base + len)
 			continue;
 		/* the data and its "\." line */
 		stop = st->copy_start + st->copy_len;
-		while (stop < f->len && text[stop] != '\n')
+		while (stop < f->len && f->text[stop] != '\n')
 			stop++;
-		blank(text, st->copy_start, stop);
+		if (stop > base + len)
+			stop = base + len;
+		blank(text, st->copy_start - base, stop - base);
 	}
 	if (s->defer_data)
 	{
 		bool		any = false;
 
-		data = pgw_malloc(f->len + 1);
-		memset(data, ' ', f->len);
-		data[f->len] = '\0';
-		for (i = 0; i < s->nstmts; i++)
+		data = pgw_malloc(len + 1);
+		memset(data, ' ', len);
+		data[len] = '\0';
+		for (i = i0; i < i1; i++)
 		{
 			struct pgw_sql_stmt *st = &s->stmts[i];
 
@@ -121,8 +133,8 @@ parse_whole(struct pgw_sql_script *s)
 				continue;
 			st->deferred = true;
 			any = true;
-			memcpy(data + st->start, text + st->start, st->end - st->start);
-			blank(text, st->start, st->end);
+			memcpy(data + st->start - base, text + st->start - base, st->end - st->start);
+			blank(text, st->start - base, st->end - base);
 		}
 		if (any)
 		{
@@ -135,13 +147,11 @@ parse_whole(struct pgw_sql_script *s)
 		free(data);
 		if (!ok)
 		{
-			for (i = 0; i < s->nstmts; i++)
-				s->stmts[i].deferred = false;
 			free(text);
-			return false;
+			goto fail;
 		}
 	}
-	for (i = 0; i < s->nstmts; i++)
+	for (i = i0; i < i1; i++)
 		if (!s->stmts[i].deferred)
 			ntree++;
 	if (ntree == 0)
@@ -161,7 +171,7 @@ parse_whole(struct pgw_sql_script *s)
 	pg_query_free_protobuf_parse_result(r);
 	if (!tree || tree->n_stmts != ntree)
 		goto fail;				/* the pool keeps the tree until release */
-	for (i = 0, k = 0; ok && i < s->nstmts; i++)
+	for (i = i0, k = 0; ok && i < i1; i++)
 	{
 		const PgQuery__RawStmt *raw;
 		size_t		loc,
@@ -170,8 +180,8 @@ parse_whole(struct pgw_sql_script *s)
 		if (s->stmts[i].deferred)
 			continue;
 		raw = tree->stmts[k++];
-		loc = (size_t) raw->stmt_location;
-		end = raw->stmt_len ? loc + (size_t) raw->stmt_len : f->len;
+		loc = base + (size_t) raw->stmt_location;
+		end = raw->stmt_len ? loc + (size_t) raw->stmt_len : base + len;
 		/* the parser's statement starts after the previous ';' (so it
 		 * holds our leading comments) and must cover our first token */
 		if (loc > s->stmts[i].start || end < s->stmts[i].start || !raw->stmt)
@@ -179,15 +189,15 @@ parse_whole(struct pgw_sql_script *s)
 	}
 	if (!ok)
 		goto fail;
-	for (i = 0, k = 0; i < s->nstmts; i++)
+	for (i = i0, k = 0; i < i1; i++)
 		if (!s->stmts[i].deferred)
 		{
 			s->stmts[i].node = tree->stmts[k++]->stmt;
-			s->stmts[i].loc_base = 0;	/* locations are file offsets */
+			s->stmts[i].loc_base = base;	/* locations count from base */
 		}
 	return true;
 fail:
-	for (i = 0; i < s->nstmts; i++)
+	for (i = i0; i < i1; i++)
 		s->stmts[i].deferred = false;
 	return false;
 }
@@ -372,16 +382,30 @@ void
 sql_script_parse(struct pgw_sql_script *s)
 {
 	size_t		i;
+	bool		split_bad;
 
 	if (s->file->bad || s->nstmts == 0)
 		return;
-	if (s->ndiags > 0 || !parse_whole(s))
-		for (i = 0; i < s->nstmts; i++)
-		{
-			/* the slow path finds every error; deferral only on clean files */
-			s->stmts[i].deferred = false;
-			parse_one(s, &s->stmts[i]);
-		}
+	/*
+	 * Statements go to the parser in runs of about PARSE_CHUNK bytes: one
+	 * call per run is fast, and the library's output for a run is held at
+	 * once, so this bounds memory on huge files.  A run that fails (a
+	 * syntax error, or our split and the parser's disagree) is parsed again
+	 * statement by statement, which finds every error with its place.
+	 */
+	split_bad = s->ndiags > 0;
+	for (i = 0; i < s->nstmts;)
+	{
+		size_t		j = i + 1;
+		size_t		k;
+
+		while (j < s->nstmts && s->stmts[j].end - s->stmts[i].start < PARSE_CHUNK)
+			j++;
+		if (split_bad || !parse_range(s, i, j))
+			for (k = i; k < j; k++)
+				parse_one(s, &s->stmts[k]);
+		i = j;
+	}
 	for (i = 0; i < s->nstmts; i++)
 	{
 		struct pgw_sql_stmt *st = &s->stmts[i];

@@ -178,9 +178,10 @@ reset(struct splitter *sp)
  * FROM STDIN ended in this window, its data running to the window end.
  */
 static size_t
-scan_window(struct pgw_sql_script *s, size_t from, size_t to, bool window_is_copy_end,
+scan_window(struct pgw_sql_script *s, size_t from, size_t to, size_t copy_end, bool capped,
 			bool *copy_hit, bool *need_wider)
 {
+	bool		window_is_copy_end = !capped && to == copy_end && copy_end < s->file->len;
 	const char *text = s->file->text;
 	char	   *chunk;
 	PgQueryScanResult r;
@@ -195,7 +196,14 @@ scan_window(struct pgw_sql_script *s, size_t from, size_t to, bool window_is_cop
 	size_t		saved_stmts = s->nstmts;
 	size_t		saved_comments = s->ncomments;
 	size_t		saved_diags = s->ndiags;
+	size_t		saved_long = s->nlong_idents;
 	size_t		meta_end = 0;	/* end of the last meta-command's line */
+	/* a capped window keeps only what precedes its last statement end */
+	size_t		snap_at = (size_t) -1;
+	size_t		snap_stmts = 0,
+				snap_comments = 0,
+				snap_diags = 0,
+				snap_long = 0;
 
 	*copy_hit = false;
 	*need_wider = false;
@@ -340,33 +348,61 @@ scan_window(struct pgw_sql_script *s, size_t from, size_t to, bool window_is_cop
 
 			if (sp.copy_stdin)
 			{
-				/* data from the next line to the window end ("\." line) */
+				/* data from the next line to the "\." line */
 				size_t		data = after_line(text, s->file->len, te);
 
 				st->copy_stdin = true;
-				if (data > to)
-					data = to;
+				if (data > copy_end)
+					data = copy_end;
 				st->copy_start = data;
-				st->copy_len = to - data;
+				st->copy_len = copy_end - data;
 				{
 					int			col;
 
 					sqlfile_position(s->file, data, &st->copy_line, &col);
 				}
-				if (to >= s->file->len || !window_is_copy_end)
+				if (copy_end >= s->file->len)
 				{
 					sql_script_diag(s, te, "end the data with a line holding only \\.",
 									"COPY data after this statement has no end marker");
 					resume = (size_t) -1;
 				}
 				else
-					resume = after_line(text, s->file->len, to);
+					resume = after_line(text, s->file->len, copy_end);
 				*copy_hit = true;
 				reset(&sp);
 				goto done;
 			}
 			reset(&sp);
+			snap_at = te;
+			snap_stmts = s->nstmts;
+			snap_comments = s->ncomments;
+			snap_diags = s->ndiags;
+			snap_long = s->nlong_idents;
 		}
+	}
+	if (capped && !(err_msg && from + err_at < meta_end))
+	{
+		/* the cut may fall inside a token: keep what precedes the last
+		 * statement end, and go on from there; none: widen */
+		if (snap_at == (size_t) -1)
+		{
+			while (s->ndiags > saved_diags)
+				sql_diag_release(&s->diags[--s->ndiags]);
+			s->nstmts = saved_stmts;
+			s->ncomments = saved_comments;
+			s->nlong_idents = saved_long;
+			*need_wider = true;
+			resume = from;
+			goto done;
+		}
+		while (s->ndiags > snap_diags)
+			sql_diag_release(&s->diags[--s->ndiags]);
+		s->nstmts = snap_stmts;
+		s->ncomments = snap_comments;
+		s->nlong_idents = snap_long;
+		resume = snap_at;
+		goto done;
 	}
 	if (err_msg && from + err_at < meta_end)
 	{
@@ -385,6 +421,7 @@ scan_window(struct pgw_sql_script *s, size_t from, size_t to, bool window_is_cop
 				sql_diag_release(&s->diags[--s->ndiags]);
 			s->nstmts = saved_stmts;
 			s->ncomments = saved_comments;
+			s->nlong_idents = saved_long;
 			*need_wider = true;
 			resume = from;
 			goto done;
@@ -411,6 +448,13 @@ done:
 	return resume;
 }
 
+/* Scanner windows are at most this long: the scanner's output for a
+ * window is held at once, so this bounds its memory on huge files. */
+#ifndef PGW_SCAN_WINDOW
+#define PGW_SCAN_WINDOW ((size_t) 4 * 1024 * 1024)
+#endif
+#define SCAN_WINDOW ((size_t) PGW_SCAN_WINDOW)
+
 void
 sql_script_split(struct pgw_sql_script *s)
 {
@@ -421,17 +465,32 @@ sql_script_split(struct pgw_sql_script *s)
 		return;
 	while (pos < f->len)
 	{
-		size_t		to = next_copy_end(f->text, f->len, pos);
+		size_t		copy_end = next_copy_end(f->text, f->len, pos);
+		size_t		cap = SCAN_WINDOW;
 		size_t		next;
 		bool		copy_hit;
 		bool		need_wider;
 
-		next = scan_window(s, pos, to, to < f->len, &copy_hit, &need_wider);
-		while (need_wider)
+		for (;;)
 		{
-			/* a quote or comment spans the "\." line: take the next one too */
-			to = next_copy_end(f->text, f->len, after_line(f->text, f->len, to));
-			next = scan_window(s, pos, to, to < f->len, &copy_hit, &need_wider);
+			size_t		to = copy_end;
+			bool		capped = false;
+
+			if (to - pos > cap)
+			{
+				to = pos + cap;
+				capped = true;
+			}
+			next = scan_window(s, pos, to, copy_end, capped, &copy_hit, &need_wider);
+			if (!need_wider)
+				break;
+			if (capped)
+				cap *= 2;		/* one statement longer than the window */
+			else
+			{
+				/* a quote or comment spans the "\." line: take the next one too */
+				copy_end = next_copy_end(f->text, f->len, after_line(f->text, f->len, copy_end));
+			}
 		}
 		if (next == (size_t) -1)
 		{
