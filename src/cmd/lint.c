@@ -190,8 +190,8 @@ print_excerpt(const struct pgw_sql_file *f, const struct pgw_sql_diag *d)
 	int			col = 1;
 	char		gutter[16];
 
-	if (f->bad || le - ls > 400)
-		return;
+	if (f->bad || le == ls || le - ls > 400)
+		return;					/* binary, empty or very long lines */
 	snprintf(gutter, sizeof(gutter), "%5d", d->line);
 	buf_init(&b);
 	buf_printf(&b, "%s | ", gutter);

@@ -386,6 +386,7 @@ sql_script_parse(struct pgw_sql_script *s)
 
 	if (s->file->bad || s->nstmts == 0)
 		return;
+	sql_library_mark_used();
 	/*
 	 * Statements go to the parser in runs of about PARSE_CHUNK bytes: one
 	 * call per run is fast, and the library's output for a run is held at

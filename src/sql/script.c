@@ -23,9 +23,14 @@ sql_library_exit(void)
 }
 
 void
-sql_script_init(struct pgw_sql_script *s, const struct pgw_sql_file *f)
+sql_library_mark_used(void)
 {
 	library_used = true;
+}
+
+void
+sql_script_init(struct pgw_sql_script *s, const struct pgw_sql_file *f)
+{
 	memset(s, 0, sizeof(*s));
 	s->file = f;
 	arena_init(&s->arena);

@@ -226,6 +226,8 @@ void		sql_script_diag(struct pgw_sql_script *s, size_t offset, const char *hint,
 /* Frees libpg_query's memory (pg_query_exit) if any script was made: call
  * once at process end, on the main thread, never from a thread. */
 void		sql_library_exit(void);
+/* Called before every libpg_query call (internal to src/sql). */
+void		sql_library_mark_used(void);
 
 const char *sql_lockmode_name(enum pgw_lockmode m);
 const char *sql_objaction_name(enum pgw_objaction a);

@@ -463,6 +463,8 @@ sql_script_split(struct pgw_sql_script *s)
 
 	if (f->bad)
 		return;
+	if (f->len > 0)
+		sql_library_mark_used();
 	while (pos < f->len)
 	{
 		size_t		copy_end = next_copy_end(f->text, f->len, pos);
