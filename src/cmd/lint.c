@@ -32,7 +32,7 @@
 #include "util/mem.h"
 #include "util/text.h"
 
-#define LINT_USAGE "pgwarden lint [FILE|DIR|-]... [--format text|json|sarif] [--fail-on LEVEL] [--pending]"
+#define LINT_USAGE "pgwarden lint [FILE|DIR|-]... [--format text|json|sarif] [--fail-on LEVEL] [--pending] [--statements]"
 
 enum
 {
@@ -41,7 +41,8 @@ enum
 	OPT_PENDING,
 	OPT_PG_VERSION,
 	OPT_TRANSACTION,
-	OPT_RULES
+	OPT_RULES,
+	OPT_STATEMENTS
 };
 
 enum lint_format
@@ -60,6 +61,8 @@ struct lint_run
 	size_t		nfiles;
 	size_t		nstmts;
 	size_t		bytes;
+	bool		statements;		/* --statements: what each statement does */
+	json_t	   *jstatements;
 };
 
 static int
@@ -242,6 +245,105 @@ record_error(struct lint_run *run, const char *file, int line, int column,
 		finding_set_location(&run->errors, f, file, line, column);
 }
 
+static const char *
+tx_name(enum pgw_txcontrol tx)
+{
+	switch (tx)
+	{
+		case PGW_TX_BEGIN:
+			return "begin";
+		case PGW_TX_COMMIT:
+			return "commit";
+		case PGW_TX_ROLLBACK:
+			return "rollback";
+		case PGW_TX_SAVEPOINT:
+			return "savepoint";
+		case PGW_TX_PREPARED:
+			return "prepared";
+		case PGW_TX_NONE:
+			break;
+	}
+	return NULL;
+}
+
+/* --statements: one line (or JSON object) per statement saying what it
+ * does — the classification the migration runner works from. */
+static void
+describe_statements(struct lint_run *run, const struct pgw_sql_script *s)
+{
+	const struct pgw_sql_file *f = s->file;
+	size_t		i,
+				k;
+
+	for (i = 0; i < s->nstmts; i++)
+	{
+		const struct pgw_sql_stmt *st = &s->stmts[i];
+		const struct pgw_sql_info *in = &st->info;
+
+		if (run->format == FMT_JSON)
+		{
+			json_t	   *j = json_object();
+			json_t	   *objs = json_array();
+
+			json_object_set_new(j, "file", json_string(f->name));
+			json_object_set_new(j, "line", json_integer(st->line));
+			json_object_set_new(j, "column", json_integer(st->column));
+			json_object_set_new(j, "tag", json_string(in->tag));
+			json_object_set_new(j, "in_transaction", json_boolean(!in->no_transaction));
+			if (in->no_transaction)
+				json_object_set_new(j, "not_in_transaction_because", json_string(in->no_transaction_why));
+			if (tx_name(in->tx))
+				json_object_set_new(j, "transaction_control", json_string(tx_name(in->tx)));
+			json_object_set_new(j, "lock", json_string(sql_lockmode_name(in->lock)));
+			json_object_set_new(j, "rewrites", json_boolean(in->rewrites));
+			json_object_set_new(j, "scans", json_boolean(in->scans));
+			for (k = 0; k < in->nobjects; k++)
+			{
+				const struct pgw_sql_object *o = &in->objects[k];
+
+				json_array_append_new(objs, json_pack("{s:s,s:s,s:o,s:s,s:s}",
+													  "action", sql_objaction_name(o->action),
+													  "kind", o->kind,
+													  "schema", o->schema ? json_string(o->schema) : json_null(),
+													  "name", o->name,
+													  "lock", sql_lockmode_name(o->lock)));
+			}
+			json_object_set_new(j, "objects", objs);
+			if (st->copy_stdin)
+				json_object_set_new(j, "copy_data_bytes", json_integer((json_int_t) st->copy_len));
+			json_array_append_new(run->jstatements, j);
+			continue;
+		}
+		{
+			struct pgw_buf b;
+
+			buf_init(&b);
+			buf_printf(&b, "%s:%d:%d: %s", f->name, st->line, st->column, in->tag);
+			if (in->no_transaction)
+				buf_printf(&b, " · not in a transaction (%s)", in->no_transaction_why);
+			if (tx_name(in->tx))
+				buf_printf(&b, " · transaction control");
+			if (in->rewrites)
+				buf_append(&b, " · may rewrite");
+			if (in->scans)
+				buf_append(&b, " · scans");
+			for (k = 0; k < in->nobjects; k++)
+			{
+				const struct pgw_sql_object *o = &in->objects[k];
+
+				buf_printf(&b, "%s %s %s %s%s%s", k == 0 ? " ·" : ",", sql_objaction_name(o->action),
+						   o->kind, o->schema ? o->schema : "", o->schema ? "." : "", o->name);
+				if (o->lock != PGW_LOCK_NONE)
+					buf_printf(&b, " (%s)", sql_lockmode_name(o->lock));
+			}
+			if (st->copy_stdin)
+				buf_printf(&b, " · %zu bytes of COPY data", st->copy_len);
+			out_printf("%s\n", b.data);
+			buf_release(&b);
+		}
+	}
+}
+
 /* Lints one file; its findings go to run->findings. */
 static void
 lint_one(struct lint_run *run, const char *path)
@@ -265,7 +367,8 @@ lint_one(struct lint_run *run, const char *path)
 	}
 	run->nfiles++;
 	run->bytes += f.len;
-	sql_script_load_flags(&s, &f, PGW_SQL_DEFER_DATA);
+	/* --statements wants every tree; lint alone builds data trees on need */
+	sql_script_load_flags(&s, &f, run->statements ? 0 : PGW_SQL_DEFER_DATA);
 	run->nstmts += s.nstmts;
 	for (i = 0; i < s.ndiags; i++)
 	{
@@ -280,6 +383,13 @@ lint_one(struct lint_run *run, const char *path)
 			if (d->hint)
 				out_printf("hint: %s\n", d->hint);
 		}
+	}
+	if (run->statements)
+	{
+		describe_statements(run, &s);
+		sql_script_release(&s);
+		sqlfile_release(&f);
+		return;
 	}
 	lint_script(&s, &run->opts, &run->findings);
 	if (run->findings.n > first)
@@ -373,6 +483,7 @@ cmd_lint(struct pgw_ctx *ctx, int argc, char **argv)
 		{"pending", 0, false, OPT_PENDING},
 		{"pg-version", 0, true, OPT_PG_VERSION},
 		{"rules", 0, false, OPT_RULES},
+		{"statements", 0, false, OPT_STATEMENTS},
 		{"transaction", 0, true, OPT_TRANSACTION},
 		{NULL, 0, false, 0}
 	};
@@ -454,6 +565,9 @@ cmd_lint(struct pgw_ctx *ctx, int argc, char **argv)
 			case OPT_RULES:
 				strlist_release(&paths);
 				return list_rules();
+			case OPT_STATEMENTS:
+				run.statements = true;
+				break;
 			case OPT_POSITIONAL:
 				if (strcmp(arg, "-") == 0)
 				{
@@ -469,6 +583,11 @@ cmd_lint(struct pgw_ctx *ctx, int argc, char **argv)
 			default:
 				break;
 		}
+	}
+	if (run.statements && run.format == FMT_SARIF)
+	{
+		strlist_release(&paths);
+		return opt_usage_error(&p, NULL, "--statements prints text or JSON, not SARIF");
 	}
 	if (out_is_json() && run.format == FMT_SARIF)
 	{
@@ -530,6 +649,7 @@ cmd_lint(struct pgw_ctx *ctx, int argc, char **argv)
 
 	findings_init(&run.findings);
 	findings_init(&run.errors);
+	run.jstatements = json_array();
 	for (i = 0; i < files.n; i++)
 		lint_one(&run, files.items[i]);
 
@@ -548,13 +668,19 @@ cmd_lint(struct pgw_ctx *ctx, int argc, char **argv)
 		json_object_set_new(summary, "sql_errors", json_integer((json_int_t) run.errors.n));
 		json_object_set_new(summary, "fail_on", json_string(severity_name(fail_on)));
 		json_object_set_new(doc, "summary", summary);
-		json_object_set_new(doc, "findings", findings_to_json(&run.findings));
+		if (run.statements)
+		{
+			json_object_set_new(doc, "statements", run.jstatements);
+			run.jstatements = NULL;
+		}
+		else
+			json_object_set_new(doc, "findings", findings_to_json(&run.findings));
 		json_object_set_new(doc, "errors", findings_to_json(&run.errors));
 		out_json_emit(doc);
 	}
 	else if (run.format == FMT_SARIF)
 		print_sarif(&run);
-	else if (!out_is_quiet())
+	else if (!out_is_quiet() && !run.statements)
 	{
 		size_t		ne = findings_count_at_least(&run.findings, PGW_SEV_ERROR);
 		size_t		nw = findings_count_at_least(&run.findings, PGW_SEV_WARNING) - ne;
@@ -578,6 +704,7 @@ cmd_lint(struct pgw_ctx *ctx, int argc, char **argv)
 		out_note("%s", b.data);
 		buf_release(&b);
 	}
+	json_decref(run.jstatements);
 	findings_release(&run.findings);
 	findings_release(&run.errors);
 done:

@@ -33,4 +33,49 @@ contains "both linted" "$OUT" "20250101000000_first.sql"
 expect_rc 3 "--pending, unreachable --db" "$PGW" lint --pending --db postgresql://nobody@127.0.0.1:1/x
 contains "cannot connect" "$ERR" "error: cannot connect"
 
+# the classification agrees with the server: a statement pgwarden says
+# cannot run in a transaction is exactly one PostgreSQL refuses in BEGIN
+sql "$db" "CREATE TABLE t (a int); CREATE INDEX t_a ON t (a);
+           CREATE TABLE p (a int) PARTITION BY RANGE (a);
+           CREATE TABLE p1 PARTITION OF p FOR VALUES FROM (0) TO (10);
+           CREATE TYPE mood AS ENUM ('ok')" >/dev/null
+while IFS= read -r stmt; do
+    printf '%s;\n' "$stmt" > one.sql
+    said=$("$PGW" --no-color lint --statements one.sql 2>&1)
+    server=$(psql "$db" -X -q -v ON_ERROR_STOP=1 -c "BEGIN" -c "$stmt" -c "ROLLBACK" 2>&1 >/dev/null)
+    case "$server" in
+        *"inside a transaction block"*) want="not in a transaction" ;;
+        *) want="" ;;
+    esac
+    CHECKS=$((CHECKS + 1))
+    if [ -n "$want" ] && [[ "$said" != *"$want"* ]]; then
+        fail "server refuses '$stmt' in a transaction, pgwarden says: $said"
+    elif [ -z "$want" ] && [[ "$said" == *"not in a transaction"* ]]; then
+        fail "server runs '$stmt' in a transaction ($server), pgwarden says: $said"
+    fi
+done <<'STATEMENTS'
+CREATE INDEX CONCURRENTLY t_a2 ON t (a)
+CREATE INDEX t_a3 ON t (a)
+DROP INDEX CONCURRENTLY IF EXISTS t_nope
+DROP INDEX IF EXISTS t_nope
+REINDEX TABLE CONCURRENTLY t
+REINDEX TABLE t
+REINDEX (CONCURRENTLY) INDEX t_a
+REINDEX SCHEMA public
+VACUUM t
+VACUUM (FULL) t
+ANALYZE t
+CLUSTER
+CLUSTER t USING t_a
+CREATE DATABASE t_lint_never_made
+DROP DATABASE IF EXISTS t_lint_never_made
+ALTER SYSTEM SET work_mem = '4MB'
+ALTER TABLE p DETACH PARTITION p1 CONCURRENTLY
+ALTER TABLE p DETACH PARTITION p1
+ALTER TYPE mood ADD VALUE 'meh'
+ALTER TABLE t ADD COLUMN b int DEFAULT 0
+TRUNCATE t
+COMMENT ON TABLE t IS 'x'
+STATEMENTS
+
 finish
