@@ -78,4 +78,50 @@ TRUNCATE t
 COMMENT ON TABLE t IS 'x'
 STATEMENTS
 
+# the lock pgwarden names for table t is the strongest one the server takes
+# on t (pg_locks, inside the statement's transaction)
+sql "$db" "CREATE TABLE u (id int PRIMARY KEY); ALTER TABLE t ADD COLUMN uid int;
+           ALTER TABLE t ADD CONSTRAINT t_pos CHECK (a > 0) NOT VALID;
+           CREATE FUNCTION trg() RETURNS trigger LANGUAGE plpgsql AS \$\$BEGIN RETURN NEW; END\$\$" >/dev/null
+toid=$(sql "$db" "SELECT 'public.t'::regclass::oid")
+while IFS='|' read -r want stmt; do
+    printf '%s;\n' "$stmt" > one.sql
+    said=$("$PGW" --no-color lint --statements one.sql 2>&1)
+    got=$(psql "$db" -X -At -v ON_ERROR_STOP=1 -c "BEGIN" -c "$stmt" \
+        -c "SELECT mode FROM pg_catalog.pg_locks WHERE relation = $toid AND pid = pg_backend_pid()
+            ORDER BY array_position(ARRAY['AccessShareLock','RowShareLock','RowExclusiveLock','ShareUpdateExclusiveLock',
+              'ShareLock','ShareRowExclusiveLock','ExclusiveLock','AccessExclusiveLock'], mode) DESC LIMIT 1" \
+        -c "ROLLBACK" 2>&1 | grep -v '^BEGIN$\|^ROLLBACK$' | tail -1)
+    equals "server lock for '$stmt'" "$got" "$want"
+    CHECKS=$((CHECKS + 1))
+    case "$want" in
+        AccessExclusiveLock) name="ACCESS EXCLUSIVE" ;;
+        ShareRowExclusiveLock) name="SHARE ROW EXCLUSIVE" ;;
+        ShareUpdateExclusiveLock) name="SHARE UPDATE EXCLUSIVE" ;;
+        ShareLock) name="SHARE" ;;
+        RowExclusiveLock) name="ROW EXCLUSIVE" ;;
+        *) name="$want" ;;
+    esac
+    [[ "$said" == *" t ($name)"* ]] || fail "'$stmt': server takes $want on t, pgwarden says: $said"
+done <<'STATEMENTS'
+AccessExclusiveLock|ALTER TABLE t ADD COLUMN c int
+ShareLock|CREATE INDEX t_c ON t (a)
+ShareUpdateExclusiveLock|ALTER TABLE t VALIDATE CONSTRAINT t_pos
+ShareRowExclusiveLock|ALTER TABLE t ADD CONSTRAINT t_u FOREIGN KEY (uid) REFERENCES u (id) NOT VALID
+ShareRowExclusiveLock|CREATE TRIGGER t_trg BEFORE INSERT ON t FOR EACH ROW EXECUTE FUNCTION trg()
+ShareUpdateExclusiveLock|COMMENT ON TABLE t IS 'x'
+ShareLock|LOCK TABLE t IN SHARE MODE
+AccessExclusiveLock|TRUNCATE t
+RowExclusiveLock|INSERT INTO t (a) VALUES (1)
+ShareUpdateExclusiveLock|ALTER TABLE t ALTER COLUMN a SET STATISTICS 100
+ShareRowExclusiveLock|ALTER TABLE t DISABLE TRIGGER ALL
+AccessExclusiveLock|CREATE POLICY t_p ON t USING (true)
+ShareLock|REINDEX TABLE t
+AccessExclusiveLock|ALTER TABLE t ALTER COLUMN a TYPE bigint
+AccessExclusiveLock|ALTER TABLE t RENAME COLUMN a TO aa
+AccessExclusiveLock|DROP TABLE t
+ShareUpdateExclusiveLock|ALTER TABLE t SET (fillfactor = 90)
+AccessExclusiveLock|ALTER TABLE t ALTER COLUMN a SET NOT NULL
+STATEMENTS
+
 finish
