@@ -1559,16 +1559,6 @@ collect_rls(struct lctx *c)
 	}
 }
 
-bool
-sql_script_can_wrap(const struct pgw_sql_script *s)
-{
-	size_t		i;
-
-	for (i = 0; i < s->nstmts; i++)
-		if (s->stmts[i].info.no_transaction || s->stmts[i].info.tx != PGW_TX_NONE)
-			return false;
-	return true;
-}
 
 /* Whether the rules need the tree of a deferred data statement: only for
  * what they look at in INSERT and SELECT, and only when it can matter. */

@@ -9,9 +9,10 @@
  * decides several rules (CONCURRENTLY inside one fails; VALIDATE in the
  * same transaction as its ADD ... NOT VALID gains nothing; a file that is
  * not one transaction should be safe to re-run).  PGW_LINT_TX_AUTO is how
- * pgwarden's own runner executes a file (sql_script_can_wrap): one
+ * pgwarden's own runner executes a file: one
  * transaction unless the file contains a statement that cannot run in one
- * or manages transactions itself.  ALWAYS and NEVER model other tools.
+ * or manages transactions itself (sql_script_can_wrap).  ALWAYS and NEVER
+ * model other tools.
  *
  * Suppression: "-- pgwarden:ignore RULE[, RULE]" silences those rules on
  * the next statement (or on the statement the comment ends the line of);
@@ -66,9 +67,5 @@ const struct pgw_lint_rule *lint_rule_find(const char *id);
  */
 size_t		lint_script(struct pgw_sql_script *s, const struct pgw_lint_options *o,
 						struct pgw_findings *out);
-
-/* Whether pgwarden's runner would run the whole file in one transaction:
- * no statement that cannot, and no BEGIN/COMMIT/ROLLBACK of its own. */
-bool		sql_script_can_wrap(const struct pgw_sql_script *s);
 
 #endif

@@ -121,6 +121,17 @@ sql_script_needs_no_transaction(const struct pgw_sql_script *s)
 	return NULL;
 }
 
+bool
+sql_script_can_wrap(const struct pgw_sql_script *s)
+{
+	size_t		i;
+
+	for (i = 0; i < s->nstmts; i++)
+		if (s->stmts[i].info.no_transaction || s->stmts[i].info.tx != PGW_TX_NONE)
+			return false;
+	return true;
+}
+
 const char *
 sql_lockmode_name(enum pgw_lockmode m)
 {

@@ -21,8 +21,13 @@
  *         locks   stmt.info.objects[]: kind, schema, name, action
  *                 (created, altered, dropped, referenced) and lock mode
  *     sql_script_release(&s); sqlfile_release(&f);
- * sql_script_needs_no_transaction() answers "can this whole file run in
- * one transaction" for the migration runner.
+ * For the migration runner: sql_script_needs_no_transaction() names the
+ * first statement that cannot run inside a transaction block, and
+ * sql_script_can_wrap() says whether the whole file can run as one
+ * transaction (no such statement and no BEGIN/COMMIT of its own) — the rule
+ * `pgwarden lint --transaction auto` assumes the runner follows.  COPY data
+ * is kept byte for byte (CRLF included: COPY's text format accepts it).
+ * Call sql_library_exit() once at process end (main does).
  *
  * Stages, usable separately: sql_script_split (tokens from pg_query_scan,
  * our own boundaries), sql_script_parse (pg_query_parse_protobuf, syntax
@@ -39,6 +44,11 @@
  * crash or a silently shortened file: splitting stops at the first thing the
  * scanner cannot tokenise (an unterminated quote, comment or dollar quote)
  * and says so; syntax errors are collected per statement.
+ *
+ * Big files: the scanner runs over windows of at most 4 MB and the parser
+ * over runs of statements of about 4 MB, so the library's temporary output
+ * stays bounded; the trees kept are the script's.  A 100 MB file of
+ * migrations lints in about 15 s with 1.5 GB of memory here.
  */
 #ifndef PGW_SQL_SCRIPT_H
 #define PGW_SQL_SCRIPT_H
@@ -222,6 +232,10 @@ const struct pgw_sql_stmt *sql_script_needs_no_transaction(const struct pgw_sql_
 /* Adds a diagnostic at a byte offset (kept ordered by offset). */
 void		sql_script_diag(struct pgw_sql_script *s, size_t offset, const char *hint,
 							const char *fmt,...) __attribute__((format(printf, 4, 5)));
+
+/* Whether the whole file can run as one transaction: no statement that
+ * cannot, and no transaction control (BEGIN, COMMIT, ...) of its own. */
+bool		sql_script_can_wrap(const struct pgw_sql_script *s);
 
 /* Frees libpg_query's memory (pg_query_exit) if any script was made: call
  * once at process end, on the main thread, never from a thread. */

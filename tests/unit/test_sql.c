@@ -413,10 +413,18 @@ classification(void **state)
 	assert_int_equal(find_obj(&st[11], "u")->lock, PGW_LOCK_SHARE_ROW_EXCLUSIVE);
 	assert_int_equal(st[12].info.lock, PGW_LOCK_NONE);
 	assert_ptr_equal(sql_script_needs_no_transaction(&l->s), &st[0]);
+	assert_false(sql_script_can_wrap(&l->s));
 	unload(l);
 
 	l = load("CREATE TABLE a (id bigint);\nINSERT INTO a VALUES (1);");
 	assert_null(sql_script_needs_no_transaction(&l->s));
+	assert_true(sql_script_can_wrap(&l->s));
+	unload(l);
+
+	/* its own transaction control: the runner must not wrap it */
+	l = load("BEGIN;\nCREATE TABLE a (id bigint);\nCOMMIT;");
+	assert_null(sql_script_needs_no_transaction(&l->s));
+	assert_false(sql_script_can_wrap(&l->s));
 	unload(l);
 }
 
