@@ -1401,24 +1401,27 @@ struct ignore
 static size_t
 comment_target(const struct pgw_sql_script *s, const struct pgw_sql_comment *cm)
 {
-	size_t		i;
+	size_t		lo = 0,
+				hi = s->nstmts;
 
-	for (i = 0; i < s->nstmts; i++)
+	/* the first statement that starts after the comment (binary search:
+	 * statements are in file order) */
+	while (lo < hi)
 	{
-		const struct pgw_sql_stmt *st = &s->stmts[i];
+		size_t		mid = lo + (hi - lo) / 2;
 
-		if (st->start > cm->start)
-		{
-			/* a trailing comment on the line where the previous one ends */
-			if (i > 0 && !cm->own_line && s->stmts[i - 1].end <= cm->start)
-				return i - 1;
-			return i;
-		}
-		if (cm->start >= st->start && cm->start < st->end)
-			return i;			/* inside the statement */
+		if (s->stmts[mid].start > cm->start)
+			hi = mid;
+		else
+			lo = mid + 1;
 	}
-	if (s->nstmts > 0 && !cm->own_line)
-		return s->nstmts - 1;
+	if (lo > 0 && cm->start < s->stmts[lo - 1].end)
+		return lo - 1;			/* inside that statement */
+	/* a trailing comment on the line where the previous one ends */
+	if (lo > 0 && !cm->own_line)
+		return lo - 1;
+	if (lo < s->nstmts)
+		return lo;
 	return SIZE_MAX;
 }
 
