@@ -24,7 +24,7 @@
 
 #define INSPECT_USAGE \
 	"pgwarden inspect [--out FILE|-] [--stable] [--exact] [--schema PATTERN]... " \
-	"[--exclude-schema PATTERN]... [--print-queries]"
+	"[--exclude-schema PATTERN]... [--from SNAPSHOT] [--print-queries]"
 
 #define DEFAULT_SNAPSHOT "docs/database-schema.json"
 
@@ -35,7 +35,8 @@ enum
 	OPT_EXACT,
 	OPT_SCHEMA,
 	OPT_EXCLUDE,
-	OPT_PRINT_QUERIES
+	OPT_PRINT_QUERIES,
+	OPT_FROM
 };
 
 /* "95.5% (21/22)", or a reason there is no figure. */
@@ -240,6 +241,7 @@ cmd_inspect(struct pgw_ctx *ctx, int argc, char **argv)
 	static const struct pgw_opt opts[] = {
 		{"exact", 0, false, OPT_EXACT},
 		{"exclude-schema", 'N', true, OPT_EXCLUDE},
+		{"from", 0, true, OPT_FROM},
 		{"out", 'o', true, OPT_OUT},
 		{"print-queries", 0, false, OPT_PRINT_QUERIES},
 		{"schema", 'n', true, OPT_SCHEMA},
@@ -249,6 +251,7 @@ cmd_inspect(struct pgw_ctx *ctx, int argc, char **argv)
 	struct pgw_optparser p;
 	const char *arg;
 	const char *out = NULL;
+	const char *from = NULL;
 	bool		print_queries = false;
 	struct pgw_strlist include = {0};
 	struct pgw_strlist exclude = {0};
@@ -289,6 +292,9 @@ cmd_inspect(struct pgw_ctx *ctx, int argc, char **argv)
 			case OPT_PRINT_QUERIES:
 				print_queries = true;
 				break;
+			case OPT_FROM:
+				from = arg;
+				break;
 			default:
 				strlist_release(&include);
 				strlist_release(&exclude);
@@ -319,25 +325,43 @@ cmd_inspect(struct pgw_ctx *ctx, int argc, char **argv)
 	copts.managed = &ctx->cfg.schemas;
 
 	t0 = pgw_now_ms();
-	conn = ctx_connect(ctx, &rc);
-	if (!conn)
-		goto out_lists;
-
 	model_init(&model);
 	buf_init(&doc);
+	if (from)
+	{
+		bool		was_stable;
+
+		if (include.n || exclude.n || copts.exact)
+		{
+			rc = opt_usage_error(&p, "a snapshot is re-written as it is",
+								 "--from cannot be combined with --schema, --exclude-schema or --exact");
+			goto out_model;
+		}
+		if (snapshot_read_file(from, &model, &was_stable) != 0)
+		{
+			rc = out_fail();
+			goto out_model;
+		}
+		/* a stable snapshot has nothing more to give */
+		copts.stable = copts.stable || was_stable;
+	}
+	else
 	{
 		struct pgw_progress prog;
 
+		conn = ctx_connect(ctx, &rc);
+		if (!conn)
+			goto out_model;
 		progress_start(&prog, "reading the catalog", 0);
 		r = catalog_read(conn, &copts, &model, &stats);
 		progress_finish(&prog);
-	}
-	PQfinish(conn);
-	if (r != 0)
-	{
-		pgw_error_prefix("cannot inspect %s", ctx->target.display);
-		rc = out_fail();
-		goto out_model;
+		PQfinish(conn);
+		if (r != 0)
+		{
+			pgw_error_prefix("cannot inspect %s", ctx->target.display);
+			rc = out_fail();
+			goto out_model;
+		}
 	}
 
 	for (size_t i = 0; i < stats.unmatched.n; i++)
@@ -376,23 +400,28 @@ cmd_inspect(struct pgw_ctx *ctx, int argc, char **argv)
 		double		ms = (double) (pgw_now_ms() - t0);
 		char	   *size = out_bytes(doc.len);
 
-		out_printf("inspected %s%s%s (PostgreSQL %s, database %s) in %.0f ms, %d queries\n",
-				   out_style(PGW_STYLE_BOLD), ctx->target.display, out_style_end(),
-				   model.source.server_version, model.source.database, ms, stats.queries);
+		if (from)
+			out_printf("read %s%s%s%s%s\n", out_style(PGW_STYLE_BOLD), from, out_style_end(),
+					   model.source.captured_at ? ", captured " : "",
+					   model.source.captured_at ? model.source.captured_at : "");
+		else
+			out_printf("inspected %s%s%s (PostgreSQL %s, database %s) in %.0f ms, %d queries\n",
+					   out_style(PGW_STYLE_BOLD), ctx->target.display, out_style_end(),
+					   model.source.server_version, model.source.database, ms, stats.queries);
 		out_printf("wrote %s (%s%s)\n", path, size, copts.stable ? ", stable" : "");
 		free(size);
 		print_counts(&model);
 		print_tables(&model);
 	}
-	out_verbose("catalog read in %.0f ms%s", stats.catalog_ms,
-				copts.exact ? "; row counts in a separate pass" : "");
+	if (!from)
+		out_verbose("catalog read in %.0f ms%s", stats.catalog_ms,
+					copts.exact ? "; row counts in a separate pass" : "");
 
 out_model:
 	free(path);
 	buf_release(&doc);
 	model_release(&model);
 	catalog_stats_release(&stats);
-out_lists:
 	strlist_release(&include);
 	strlist_release(&exclude);
 	return rc;
