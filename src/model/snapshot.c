@@ -741,7 +741,7 @@ static int
 r_fail(struct reader *r, const char *key, const char *what)
 {
 	return pgw_error(PGW_ERR_INPUT, "'%s' is not a valid snapshot: %s%s%s %s",
-					 r->name, r->path, key ? "." : "", key ? key : "", what);
+					 r->name, r->path, key && r->path[0] ? "." : "", key ? key : "", what);
 }
 
 static int
