@@ -12,7 +12,10 @@
  * Fault hooks: PGWARDEN_FAULT=catalog:KIND makes that query fail on the
  * server (a division by zero), to prove the error path.
  */
+#include <assert.h>
+#include <errno.h>
 #include <fnmatch.h>
+#include <sys/select.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -157,11 +160,8 @@ DESCRIPTION_JOIN("pg_class", "a.attrelid", "a.attnum")
 static const char q_constraints[] =
 "SELECT co.oid, co.conrelid, co.contypid, co.conname, co.contype, "
 "pg_catalog.pg_get_constraintdef(co.oid) AS definition, "
-"pg_catalog.to_json(ARRAY(SELECT a.attname FROM pg_catalog.unnest(co.conkey) WITH ORDINALITY k(num, ord) "
-"  JOIN pg_catalog.pg_attribute a ON a.attrelid = co.conrelid AND a.attnum = k.num ORDER BY k.ord)) AS columns, "
-"fn.nspname AS ref_schema, fc.relname AS ref_table, "
-"pg_catalog.to_json(ARRAY(SELECT a.attname FROM pg_catalog.unnest(co.confkey) WITH ORDINALITY k(num, ord) "
-"  JOIN pg_catalog.pg_attribute a ON a.attrelid = co.confrelid AND a.attnum = k.num ORDER BY k.ord)) AS ref_columns, "
+"pg_catalog.to_json(co.conkey) AS attnums, co.confrelid, "
+"fn.nspname AS ref_schema, fc.relname AS ref_table, pg_catalog.to_json(co.confkey) AS ref_attnums, "
 "co.confupdtype, co.confdeltype, co.confmatchtype, co.condeferrable, co.condeferred, co.convalidated, "
 "co.coninhcount > 0 OR co.conparentid <> 0 AS inherited, "
 "ic.relname AS index_name, d.description "
@@ -645,6 +645,22 @@ load_columns(struct pgw_model *m, PGresult *res, const struct pgw_catalog_opts *
 	}
 }
 
+/* Column names for attnums of a relation read earlier (columns come first). */
+static void
+attnum_names(struct pgw_model *m, struct pgw_vec *out, struct pgw_relation *rel, const char *json)
+{
+	int		   *attnums;
+	size_t		n = json_ints(json, &attnums);
+
+	for (size_t k = 0; k < n && rel; k++)
+	{
+		const char *col = column_name_at(rel, attnums[k]);
+
+		model_push(m, out, (void *) (col ? col : "?"));
+	}
+	free(attnums);
+}
+
 static void
 load_constraints(struct pgw_model *m, PGresult *res, const struct pgw_catalog_opts *opts)
 {
@@ -664,22 +680,22 @@ load_constraints(struct pgw_model *m, PGresult *res, const struct pgw_catalog_op
 		c->obj.oid = oidval(res, r, 0);
 		c->type = chr(res, r, 4);
 		c->definition = str(m, res, r, 5);
-		json_strings(m, &c->columns, val(res, r, 6));
+		attnum_names(m, &c->columns, rel, val(res, r, 6));
 		if (c->type == PGW_CON_FOREIGN)
 		{
-			c->ref_schema = str(m, res, r, 7);
-			c->ref_table = str(m, res, r, 8);
-			json_strings(m, &c->ref_columns, val(res, r, 9));
-			c->on_update = chr(res, r, 10);
-			c->on_delete = chr(res, r, 11);
-			c->match = chr(res, r, 12);
+			c->ref_schema = str(m, res, r, 8);
+			c->ref_table = str(m, res, r, 9);
+			attnum_names(m, &c->ref_columns, relation_of(m, oidval(res, r, 7)), val(res, r, 10));
+			c->on_update = chr(res, r, 11);
+			c->on_delete = chr(res, r, 12);
+			c->match = chr(res, r, 13);
 		}
-		c->deferrable = flag(res, r, 13);
-		c->deferred = flag(res, r, 14);
-		c->validated = flag(res, r, 15);
-		c->inherited = flag(res, r, 16);
-		c->index = str(m, res, r, 17);
-		c->comment = str(m, res, r, 18);
+		c->deferrable = flag(res, r, 14);
+		c->deferred = flag(res, r, 15);
+		c->validated = flag(res, r, 16);
+		c->inherited = flag(res, r, 17);
+		c->index = str(m, res, r, 18);
+		c->comment = str(m, res, r, 19);
 		model_push(m, rel ? &rel->constraints : &dom->constraints, c);
 	}
 }
@@ -1241,18 +1257,245 @@ count_rows(PGconn *conn, struct pgw_model *m, const struct pgw_catalog_opts *opt
 	return rc;
 }
 
+/*
+ * Which reader to send first when several connections are free: the most
+ * expensive first (longest-processing-time scheduling), from timings at
+ * 5,000 tables (bench/inspect --per-query).  Indexes into readers[].
+ */
+static const int cost_order[] = {7, 5, 6, 12, 11, 8, 4, 3, 2, 9, 10, 0, 1};
+
+#define NREADERS (sizeof(readers) / sizeof(readers[0]))
+
+static void
+record_query_error(PGconn *conn, PGresult *res, const char *what)
+{
+	const char *msg = res ? PQresultErrorMessage(res) : "";
+
+	pgw_error(PGW_ERR_CONNECT, "cannot read %s from the catalog", what);
+	pgw_error_detail("%s", msg[0] ? msg : PQerrorMessage(conn));
+	if (res && PQresultErrorField(res, PG_DIAG_SQLSTATE))
+		pgw_error_sqlstate(PQresultErrorField(res, PG_DIAG_SQLSTATE));
+}
+
+/*
+ * Runs every reader's query, spread over the connections (all in the same
+ * snapshot), and loads the results in readers[] order as they arrive — the
+ * loaders depend on each other (columns before indexes, relations before
+ * everything on them), the queries do not.  On any failure, stops sending,
+ * drains what is in flight, and returns -1 with the first error recorded.
+ */
+static int
+fetch_all(PGconn **conns, int nconns, const struct pgw_catalog_opts *opts,
+		  struct pgw_model *m, struct pgw_catalog_stats *stats)
+{
+	PGresult   *results[NREADERS] = {0};
+	bool		arrived[NREADERS] = {0};
+	int			busy[PGW_CATALOG_MAX_JOBS];
+	size_t		next_send = 0;
+	size_t		next_load = 0;
+	int			inflight = 0;
+	int			rc = 0;
+
+	for (int c = 0; c < nconns; c++)
+		busy[c] = -1;
+	while (next_load < NREADERS)
+	{
+		fd_set		fds;
+		int			maxfd = -1;
+
+		for (int c = 0; c < nconns && rc == 0; c++)
+		{
+			int			k;
+			char		hook[64];
+			const char *sql;
+
+			if (busy[c] >= 0 || next_send >= NREADERS)
+				continue;
+			k = nconns > 1 ? cost_order[next_send] : (int) next_send;
+			next_send++;
+			snprintf(hook, sizeof(hook), "catalog:%s", readers[k].what);
+			sql = fault_active(hook) ? "SELECT 1 / 0" : reader_sql(&readers[k], opts->stable);
+			if (stats)
+				stats->queries++;
+			if (!PQsendQuery(conns[c], sql))
+			{
+				record_query_error(conns[c], NULL, readers[k].what);
+				rc = -1;
+				break;
+			}
+			busy[c] = k;
+			inflight++;
+		}
+		if (inflight == 0)
+			break;				/* after a failure: nothing left to drain */
+
+		FD_ZERO(&fds);
+		for (int c = 0; c < nconns; c++)
+			if (busy[c] >= 0)
+			{
+				FD_SET(PQsocket(conns[c]), &fds);
+				if (PQsocket(conns[c]) > maxfd)
+					maxfd = PQsocket(conns[c]);
+			}
+		if (select(maxfd + 1, &fds, NULL, NULL, NULL) < 0 && errno != EINTR)
+		{
+			pgw_error(PGW_ERR_CONNECT, "cannot wait for the catalog queries: %s", strerror(errno));
+			rc = -1;
+			break;
+		}
+		for (int c = 0; c < nconns; c++)
+		{
+			int			k = busy[c];
+
+			if (k < 0 || !FD_ISSET(PQsocket(conns[c]), &fds))
+				continue;
+			if (!PQconsumeInput(conns[c]))
+			{
+				if (rc == 0)
+					record_query_error(conns[c], NULL, readers[k].what);
+				rc = -1;
+				busy[c] = -1;
+				inflight--;
+				continue;
+			}
+			while (!PQisBusy(conns[c]))
+			{
+				PGresult   *res = PQgetResult(conns[c]);
+
+				if (!res)
+				{
+					arrived[k] = true;
+					busy[c] = -1;
+					inflight--;
+					break;
+				}
+				if (PQresultStatus(res) == PGRES_TUPLES_OK && !results[k])
+					results[k] = res;
+				else
+				{
+					if (rc == 0)
+						record_query_error(conns[c], res, readers[k].what);
+					rc = -1;
+					PQclear(res);
+				}
+			}
+		}
+		while (rc == 0 && next_load < NREADERS && arrived[next_load])
+		{
+			if (!results[next_load])
+			{
+				record_query_error(conns[0], NULL, readers[next_load].what);
+				rc = -1;
+				break;
+			}
+			readers[next_load].load(m, results[next_load], opts);
+			PQclear(results[next_load]);
+			results[next_load] = NULL;
+			next_load++;
+		}
+		if (rc != 0 && inflight == 0)
+			break;
+	}
+	for (size_t k = 0; k < NREADERS; k++)
+		PQclear(results[k]);
+	return rc;
+}
+
+/* Ends the transaction of every connection used. */
+static void
+end_all(PGconn **conns, int nconns, bool commit, struct pgw_catalog_stats *stats)
+{
+	for (int c = 0; c < nconns; c++)
+	{
+		PGresult   *res = PQexec(conns[c], commit ? "COMMIT" : "ROLLBACK");
+
+		if (stats)
+			stats->queries++;
+		PQclear(res);
+	}
+}
+
+/*
+ * Puts conns[1..] into the snapshot of conns[0] (pg_export_snapshot / SET
+ * TRANSACTION SNAPSHOT, as pg_dump -j does).  A connection that cannot join
+ * is left out; returns how many connections are usable, or -1 when conns[0]
+ * could not export (its transaction is then aborted: the caller restarts
+ * it and goes on alone).
+ */
+static int
+share_snapshot(PGconn **conns, int nconns, struct pgw_catalog_stats *stats)
+{
+	PGresult   *res;
+	char	   *lit;
+	char	   *sql;
+	int			used = 1;
+
+	if (nconns < 2)
+		return 1;
+	/* first statement of conns[0]'s transaction (see catalog_read) */
+	res = PQexec(conns[0], "SELECT pg_catalog.pg_export_snapshot()");
+	if (stats)
+		stats->queries++;
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+	{
+		PQclear(res);
+		return -1;
+	}
+	lit = PQescapeLiteral(conns[0], PQgetvalue(res, 0, 0), strlen(PQgetvalue(res, 0, 0)));
+	PQclear(res);
+	sql = pgw_asprintf("%s; SET TRANSACTION SNAPSHOT %s", q_begin, lit ? lit : "''");
+	PQfreemem(lit);
+	for (int c = 1; c < nconns; c++)
+	{
+		res = PQexec(conns[c], sql);
+		if (stats)
+			stats->queries += 2;
+		if (PQresultStatus(res) == PGRES_COMMAND_OK)
+		{
+			PGconn	   *t = conns[used];
+
+			conns[used] = conns[c];
+			conns[c] = t;
+			used++;
+		}
+		else
+		{
+			PGresult   *rb = PQexec(conns[c], "ROLLBACK");
+
+			PQclear(rb);
+		}
+		PQclear(res);
+	}
+	free(sql);
+	return used;
+}
+
 int
-catalog_read(PGconn *conn, const struct pgw_catalog_opts *opts,
+catalog_read(PGconn **conns, int nconns, const struct pgw_catalog_opts *opts,
 			 struct pgw_model *m, struct pgw_catalog_stats *stats)
 {
+	PGconn	   *conn = conns[0];
 	PGresult   *res;
 	int64_t		t0 = pgw_now_ms();
 	int			rc = -1;
+	int			used = 1;
 
+	assert(nconns >= 1 && nconns <= PGW_CATALOG_MAX_JOBS);
 	res = run(conn, "a consistent snapshot", q_begin, PGRES_COMMAND_OK, stats);
 	if (!res)
 		return -1;
 	PQclear(res);
+	used = share_snapshot(conns, nconns, stats);
+	if (used < 0)
+	{
+		/* cannot share (e.g. some poolers): one connection does it all */
+		end_all(conns, 1, false, stats);
+		used = 1;
+		res = run(conn, "a consistent snapshot", q_begin, PGRES_COMMAND_OK, stats);
+		if (!res)
+			return -1;
+		PQclear(res);
+	}
 
 	res = run(conn, "the server version", q_server, PGRES_TUPLES_OK, stats);
 	if (!res)
@@ -1271,15 +1514,10 @@ catalog_read(PGconn *conn, const struct pgw_catalog_opts *opts,
 		goto done;
 	}
 
-	for (size_t i = 0; i < sizeof(readers) / sizeof(readers[0]); i++)
-	{
-		res = run(conn, readers[i].what, reader_sql(&readers[i], opts->stable),
-				  PGRES_TUPLES_OK, stats);
-		if (!res)
-			goto done;
-		readers[i].load(m, res, opts);
-		PQclear(res);
-	}
+	if (stats)
+		stats->connections = used;
+	if (fetch_all(conns, used, opts, m, stats) != 0)
+		goto done;
 	if (stats)
 		stats->catalog_ms = (double) (pgw_now_ms() - t0);
 
@@ -1311,10 +1549,7 @@ catalog_read(PGconn *conn, const struct pgw_catalog_opts *opts,
 	rc = 0;
 
 done:
-	res = PQexec(conn, rc == 0 ? "COMMIT" : "ROLLBACK");
-	if (stats)
-		stats->queries++;
-	PQclear(res);
+	end_all(conns, used, rc == 0, stats);
 	return rc;
 }
 

@@ -43,20 +43,29 @@ struct pgw_catalog_opts
 struct pgw_catalog_stats
 {
 	int			queries;		/* statements sent, BEGIN/COMMIT included */
+	int			connections;	/* how many shared the work */
 	double		catalog_ms;
 	double		count_ms;		/* --exact data pass */
 	struct pgw_strlist unmatched;	/* patterns that matched no schema */
 	struct pgw_strlist unreadable;	/* "schema.table" the role cannot SELECT */
 };
 
+#define PGW_CATALOG_MAX_JOBS 8
+
 /*
- * Reads the whole schema into m (initialised by the caller, empty).  Returns
- * 0, or -1 with an error recorded (PGW_ERR_CONNECT for a lost connection or a
- * failed catalog query, which names the object kind and carries the server's
- * message).  The connection is left outside any transaction either way.
- * stats may be NULL; when given, the caller releases its lists.
+ * Reads the whole schema into m (initialised by the caller, empty), over
+ * nconns open connections to the same database (1 to PGW_CATALOG_MAX_JOBS):
+ * the first exports its snapshot and the others import it (as pg_dump -j
+ * does), so every query sees the same state; the queries are spread over
+ * them, the most expensive first.  A connection that cannot join the
+ * snapshot (a pooler, an old standby) is simply not used.  Returns 0, or -1
+ * with an error recorded (PGW_ERR_CONNECT for a lost connection or a failed
+ * catalog query, which names the object kind and carries the server's
+ * message).  The connections are left outside any transaction either way;
+ * the caller closes them.  stats may be NULL; when given, the caller
+ * releases its lists.
  */
-int			catalog_read(PGconn *conn, const struct pgw_catalog_opts *opts,
+int			catalog_read(PGconn **conns, int nconns, const struct pgw_catalog_opts *opts,
 						 struct pgw_model *m, struct pgw_catalog_stats *stats);
 
 void		catalog_stats_release(struct pgw_catalog_stats *stats);

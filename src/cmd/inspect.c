@@ -24,7 +24,7 @@
 
 #define INSPECT_USAGE \
 	"pgwarden inspect [--out FILE|-] [--stable] [--exact] [--schema PATTERN]... " \
-	"[--exclude-schema PATTERN]... [--from SNAPSHOT] [--print-queries]"
+	"[--exclude-schema PATTERN]... [--from SNAPSHOT] [--jobs N] [--print-queries]"
 
 #define DEFAULT_SNAPSHOT "docs/database-schema.json"
 
@@ -36,7 +36,8 @@ enum
 	OPT_SCHEMA,
 	OPT_EXCLUDE,
 	OPT_PRINT_QUERIES,
-	OPT_FROM
+	OPT_FROM,
+	OPT_JOBS
 };
 
 /* "95.5% (21/22)", or a reason there is no figure. */
@@ -242,6 +243,7 @@ cmd_inspect(struct pgw_ctx *ctx, int argc, char **argv)
 		{"exact", 0, false, OPT_EXACT},
 		{"exclude-schema", 'N', true, OPT_EXCLUDE},
 		{"from", 0, true, OPT_FROM},
+		{"jobs", 'j', true, OPT_JOBS},
 		{"out", 'o', true, OPT_OUT},
 		{"print-queries", 0, false, OPT_PRINT_QUERIES},
 		{"schema", 'n', true, OPT_SCHEMA},
@@ -252,6 +254,9 @@ cmd_inspect(struct pgw_ctx *ctx, int argc, char **argv)
 	const char *arg;
 	const char *out = NULL;
 	const char *from = NULL;
+	long		jobs = 2;
+	PGconn	   *conns[PGW_CATALOG_MAX_JOBS];
+	int			nconns = 0;
 	bool		print_queries = false;
 	struct pgw_strlist include = {0};
 	struct pgw_strlist exclude = {0};
@@ -259,7 +264,6 @@ cmd_inspect(struct pgw_ctx *ctx, int argc, char **argv)
 	struct pgw_catalog_stats stats = {0};
 	struct pgw_model model;
 	struct pgw_buf doc;
-	PGconn	   *conn;
 	char	   *path = NULL;
 	int64_t		t0;
 	int			rc = PGW_EXIT_OK;
@@ -294,6 +298,14 @@ cmd_inspect(struct pgw_ctx *ctx, int argc, char **argv)
 				break;
 			case OPT_FROM:
 				from = arg;
+				break;
+			case OPT_JOBS:
+				if (!opt_int(&p, "jobs", arg, 1, PGW_CATALOG_MAX_JOBS, &jobs))
+				{
+					strlist_release(&include);
+					strlist_release(&exclude);
+					return PGW_EXIT_USAGE;
+				}
 				break;
 			default:
 				strlist_release(&include);
@@ -349,13 +361,23 @@ cmd_inspect(struct pgw_ctx *ctx, int argc, char **argv)
 	{
 		struct pgw_progress prog;
 
-		conn = ctx_connect(ctx, &rc);
-		if (!conn)
+		conns[0] = ctx_connect(ctx, &rc);
+		if (!conns[0])
 			goto out_model;
+		/* helpers: best effort, the first connection can do it all */
+		for (nconns = 1; nconns < jobs; nconns++)
+			if (db_connect(&ctx->target, &conns[nconns]) != 0)
+			{
+				out_verbose("reading with %d connection%s: %s", nconns,
+							nconns == 1 ? "" : "s", pgw_error_last()->message);
+				pgw_error_clear();
+				break;
+			}
 		progress_start(&prog, "reading the catalog", 0);
-		r = catalog_read(conn, &copts, &model, &stats);
+		r = catalog_read(conns, nconns, &copts, &model, &stats);
 		progress_finish(&prog);
-		PQfinish(conn);
+		for (int c = 0; c < nconns; c++)
+			PQfinish(conns[c]);
 		if (r != 0)
 		{
 			pgw_error_prefix("cannot inspect %s", ctx->target.display);
@@ -405,9 +427,10 @@ cmd_inspect(struct pgw_ctx *ctx, int argc, char **argv)
 					   model.source.captured_at ? ", captured " : "",
 					   model.source.captured_at ? model.source.captured_at : "");
 		else
-			out_printf("inspected %s%s%s (PostgreSQL %s, database %s) in %.0f ms, %d queries\n",
+			out_printf("inspected %s%s%s (PostgreSQL %s, database %s) in %.0f ms, %d queries on %d connection%s\n",
 					   out_style(PGW_STYLE_BOLD), ctx->target.display, out_style_end(),
-					   model.source.server_version, model.source.database, ms, stats.queries);
+					   model.source.server_version, model.source.database, ms, stats.queries,
+					   stats.connections, stats.connections == 1 ? "" : "s");
 		out_printf("wrote %s (%s%s)\n", path, size, copts.stable ? ", stable" : "");
 		free(size);
 		print_counts(&model);
