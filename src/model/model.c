@@ -113,14 +113,14 @@ oidmap_insert(struct pgw_oidmap *map, uint64_t key, void *obj)
 	map->slots[i].obj = obj;
 }
 
-void
-model_map_put(struct pgw_model *m, enum pgw_oidclass cls, uint32_t oid, void *obj)
+static void
+oidmap_put(struct pgw_oidmap **mapp, uint64_t key, void *obj)
 {
-	struct pgw_oidmap *map = m->byoid;
+	struct pgw_oidmap *map = *mapp;
 
 	if (!map)
 	{
-		map = m->byoid = pgw_calloc(1, sizeof(*map));
+		map = *mapp = pgw_calloc(1, sizeof(*map));
 		map->cap = 1024;
 		map->slots = pgw_calloc(map->cap, sizeof(struct oidslot));
 	}
@@ -137,17 +137,15 @@ model_map_put(struct pgw_model *m, enum pgw_oidclass cls, uint32_t oid, void *ob
 				oidmap_insert(map, old[i].key, old[i].obj);
 		free(old);
 	}
-	oidmap_insert(map, oidkey(cls, oid), obj);
+	oidmap_insert(map, key, obj);
 }
 
-void *
-model_map_get(const struct pgw_model *m, enum pgw_oidclass cls, uint32_t oid)
+static void *
+oidmap_get(const struct pgw_oidmap *map, uint64_t key)
 {
-	const struct pgw_oidmap *map = m->byoid;
-	uint64_t	key = oidkey(cls, oid);
 	size_t		i;
 
-	if (!map || oid == 0)
+	if (!map || key == 0)
 		return NULL;
 	i = oidhash(key, map->cap);
 	while (map->slots[i].key != 0)
@@ -157,6 +155,46 @@ model_map_get(const struct pgw_model *m, enum pgw_oidclass cls, uint32_t oid)
 		i = (i + 1) & (map->cap - 1);
 	}
 	return NULL;
+}
+
+static void
+oidmap_free(struct pgw_oidmap *map)
+{
+	if (map)
+	{
+		free(map->slots);
+		free(map);
+	}
+}
+
+void
+model_map_put(struct pgw_model *m, enum pgw_oidclass cls, uint32_t oid, void *obj)
+{
+	oidmap_put(&m->byoid, oidkey(cls, oid), obj);
+}
+
+void *
+model_map_get(const struct pgw_model *m, enum pgw_oidclass cls, uint32_t oid)
+{
+	return oid ? oidmap_get(m->byoid, oidkey(cls, oid)) : NULL;
+}
+
+static uint64_t
+typmodkey(uint32_t typid, int32_t typmod)
+{
+	return ((uint64_t) typid << 32) | (uint32_t) typmod;
+}
+
+void
+model_type_name_put(struct pgw_model *m, uint32_t typid, int32_t typmod, const char *name)
+{
+	oidmap_put(&m->bytypmod, typmodkey(typid, typmod), (void *) model_strdup(m, name));
+}
+
+const char *
+model_type_name_get(const struct pgw_model *m, uint32_t typid, int32_t typmod)
+{
+	return typid ? oidmap_get(m->bytypmod, typmodkey(typid, typmod)) : NULL;
 }
 
 /* ---- lifecycle ---- */
@@ -171,11 +209,8 @@ model_init(struct pgw_model *m)
 void
 model_release(struct pgw_model *m)
 {
-	if (m->byoid)
-	{
-		free(m->byoid->slots);
-		free(m->byoid);
-	}
+	oidmap_free(m->byoid);
+	oidmap_free(m->bytypmod);
 	arena_release(&m->arena);
 	memset(m, 0, sizeof(*m));
 }

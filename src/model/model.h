@@ -322,8 +322,9 @@ struct pgw_model
 	struct pgw_vec sequences;
 	struct pgw_vec relations;	/* tables and views */
 	struct pgw_vec functions;
-	/* oid lookup, built by model_index() (catalog reader only) */
-	struct pgw_oidmap *byoid;
+	/* lookups for the catalog reader */
+	struct pgw_oidmap *byoid;	/* (catalog, oid) → object */
+	struct pgw_oidmap *bytypmod;	/* (type oid, typmod) → format_type() */
 };
 
 void		model_init(struct pgw_model *m);
@@ -362,6 +363,9 @@ enum pgw_oidclass
 };
 void		model_map_put(struct pgw_model *m, enum pgw_oidclass cls, uint32_t oid, void *obj);
 void	   *model_map_get(const struct pgw_model *m, enum pgw_oidclass cls, uint32_t oid);
+/* format_type(typid, typmod), read once per distinct pair (catalog reader). */
+void		model_type_name_put(struct pgw_model *m, uint32_t typid, int32_t typmod, const char *name);
+const char *model_type_name_get(const struct pgw_model *m, uint32_t typid, int32_t typmod);
 
 /* Counts by kind, sub-objects included (for summaries). */
 void		model_count(const struct pgw_model *m, size_t counts[PGW_KIND__COUNT]);
