@@ -36,19 +36,8 @@ step "the database pgwarden works on"
 run target || exit 1
 run local status || exit 1
 
-step "what the next pgwarden commands will find (planted on purpose; see examples/fleet/README.md)"
-"$bin" local psql -- -X -q -P footer=off -c "
-SELECT c.relname AS \"table\",
-       CASE WHEN c.relrowsecurity THEN 'on' ELSE 'OFF' END AS rls,
-       (SELECT count(*) FROM pg_policy p WHERE p.polrelid = c.oid) AS policies,
-       (SELECT count(*) FROM pg_policy p WHERE p.polrelid = c.oid
-          AND pg_get_expr(p.polqual, p.polrelid) = 'true') AS \"USING (true)\",
-       EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid
-                 AND a.attname = 'tenant_id' AND NOT a.attisdropped) AS has_tenant_id,
-       c.reltuples::bigint AS est_rows
-FROM pg_class c
-WHERE c.relnamespace = 'public'::regnamespace AND c.relkind = 'r'
-ORDER BY 1" || exit 1
+step "the whole schema as a snapshot, with the planted problems as data (see examples/fleet/README.md)"
+run inspect --exact || exit 1
 
 step "done: stopping the example's database (its data stays)"
 run local stop || exit 1

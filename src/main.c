@@ -93,7 +93,8 @@ run(int argc, char **argv)
 		const char *a = argv[i];
 		bool		missing = false;
 
-		if (dashdash || (a[0] != '-' && cmdname))
+		/* after the command word, "-" (stdin/stdout) is an argument too */
+		if (dashdash || (cmdname && (a[0] != '-' || a[1] == '\0')))
 		{
 			cargv[cargc++] = argv[i];
 			continue;

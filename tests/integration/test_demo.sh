@@ -12,8 +12,10 @@ for run in first second; do
     expect_rc 0 "demo, $run run" "$SRC/scripts/demo.sh" "$PGW" "$proj"
     contains "$run: example loaded" "$OUT" "seeding supabase/seed.sql"
     contains "$run: target reached" "$OUT" "flavour: Supabase (auth and storage schemas present)"
-    contains "$run: RLS off shown" "$OUT" " vehicle_events            | OFF |"
-    contains "$run: 22 vehicles" "$OUT" " vehicles                  | on  |        1 |            0 | t             |       22"
+    contains "$run: snapshot written" "$OUT" "wrote $proj/docs/database-schema.json"
+    contains "$run: RLS off shown" "$OUT" "public.vehicle_events             OFF"
+    contains "$run: 22 vehicles, all with a tenant" "$OUT" "100.0% (22/22)"
+    contains "$run: NULL tenants shown" "$OUT" "75.0% (9/12)"
     contains "$run: stopped at the end" "$OUT" "stopped the local database"
     real=$(readlink -f "$proj/.pgwarden/local")
     equals "$run: no server left" "$(server_pids "$real/data" | wc -l)" 0

@@ -1,0 +1,83 @@
+/*
+ * catalog.h — reads a live database's schema into the model.
+ *
+ * Shape (like pg_dump's getTables & co.): one query per object kind for the
+ * whole database — never one per table — each pg_catalog-qualified, with a
+ * deterministic ORDER BY and no parameters, all inside one REPEATABLE READ
+ * READ ONLY transaction, so the snapshot is consistent and the number of
+ * round trips does not depend on the size of the schema.  Rows are copied
+ * into the model and each PGresult is freed at once.
+ *
+ * Which schemas: every schema except the system ones (pg_catalog,
+ * information_schema, pg_toast, pg_temp_*) and those matching an exclude
+ * pattern.  A schema is *managed* when it matches one of the include
+ * patterns (--schema), or, without patterns, when the config lists it
+ * (`schemas`, default public).  Everything else — Supabase's auth, storage,
+ * extensions, realtime, …, pgwarden's own history schema — is read as
+ * context: in the model, marked managed = false.  Objects that belong to an
+ * extension are left out, as pg_dump does.
+ *
+ * Supported servers: PostgreSQL 13 and later (pg_trigger.tgparentid).
+ */
+#ifndef PGW_CATALOG_H
+#define PGW_CATALOG_H
+
+#include <stdbool.h>
+
+#include <libpq-fe.h>
+
+#include "model/model.h"
+#include "util/config.h"
+
+struct pgw_catalog_opts
+{
+	bool		stable;			/* skip statistics (sizes, estimates) */
+	bool		exact;			/* count rows and tenant coverage */
+	const char *tenant_column;
+	const struct pgw_strlist *include;	/* --schema patterns (may be empty) */
+	const struct pgw_strlist *exclude;	/* --exclude-schema patterns */
+	const struct pgw_strlist *managed;	/* config `schemas`, used without include */
+};
+
+/* Progress/diagnostics of one read, for the caller to show. */
+struct pgw_catalog_stats
+{
+	int			queries;		/* statements sent, BEGIN/COMMIT included */
+	int			connections;	/* how many shared the work */
+	double		catalog_ms;
+	double		count_ms;		/* --exact data pass */
+	struct pgw_strlist unmatched;	/* patterns that matched no schema */
+	struct pgw_strlist unreadable;	/* "schema.table" the role cannot SELECT */
+};
+
+#define PGW_CATALOG_MAX_JOBS 8
+
+/*
+ * Reads the whole schema into m (initialised by the caller, empty), over
+ * nconns open connections to the same database (1 to PGW_CATALOG_MAX_JOBS):
+ * the first exports its snapshot and the others import it (as pg_dump -j
+ * does), so every query sees the same state; the queries are spread over
+ * them, the most expensive first.  A connection that cannot join the
+ * snapshot (a pooler, an old standby) is simply not used.  Returns 0, or -1
+ * with an error recorded (PGW_ERR_CONNECT for a lost connection or a failed
+ * catalog query, which names the object kind and carries the server's
+ * message).  The connections are left outside any transaction either way;
+ * the caller closes them.  stats may be NULL; when given, the caller
+ * releases its lists.
+ */
+int			catalog_read(PGconn **conns, int nconns, const struct pgw_catalog_opts *opts,
+						 struct pgw_model *m, struct pgw_catalog_stats *stats);
+
+void		catalog_stats_release(struct pgw_catalog_stats *stats);
+
+/*
+ * The catalog queries catalog_read sends for these options, in order, as one
+ * SQL script: each query ends with ";\n".  For benchmarks (the floor: the
+ * same queries through psql) and for review.  Caller frees.
+ */
+char	   *catalog_script(bool stable);
+
+/* True when name matches the shell-style pattern (*, ?, [..]). */
+bool		catalog_pattern_match(const char *pattern, const char *name);
+
+#endif
