@@ -7,19 +7,11 @@
 #include "out/sarif.h"
 #include "util/mem.h"
 
+/* SARIF's levels are ours, except that it calls info "note". */
 static const char *
 level(enum pgw_severity s)
 {
-	switch (s)
-	{
-		case PGW_SEV_ERROR:
-			return "error";
-		case PGW_SEV_WARNING:
-			return "warning";
-		case PGW_SEV_INFO:
-			break;
-	}
-	return "note";
+	return s == PGW_SEV_INFO ? "note" : severity_name(s);
 }
 
 static json_t *
