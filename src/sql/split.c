@@ -177,6 +177,34 @@ reset(struct splitter *sp)
  * stop (a diagnostic was added).  *copy_hit tells the caller that a COPY
  * FROM STDIN ended in this window, its data running to the window end.
  */
+/* How much of a script a window has added so far, to undo back to. */
+struct script_mark
+{
+	size_t		nstmts;
+	size_t		ncomments;
+	size_t		ndiags;
+	size_t		nlong_idents;
+};
+
+static struct script_mark
+script_mark_take(const struct pgw_sql_script *s)
+{
+	struct script_mark m = {s->nstmts, s->ncomments, s->ndiags, s->nlong_idents};
+
+	return m;
+}
+
+/* Drops what was added after the mark (diagnostics own memory). */
+static void
+script_mark_restore(struct pgw_sql_script *s, const struct script_mark *m)
+{
+	while (s->ndiags > m->ndiags)
+		sql_diag_release(&s->diags[--s->ndiags]);
+	s->nstmts = m->nstmts;
+	s->ncomments = m->ncomments;
+	s->nlong_idents = m->nlong_idents;
+}
+
 static size_t
 scan_window(struct pgw_sql_script *s, size_t from, size_t to, size_t copy_end, bool capped,
 			bool *copy_hit, bool *need_wider)
@@ -193,17 +221,11 @@ scan_window(struct pgw_sql_script *s, size_t from, size_t to, size_t copy_end, b
 	size_t		resume = to;
 	size_t		err_at = 0;
 	char	   *err_msg = NULL;
-	size_t		saved_stmts = s->nstmts;
-	size_t		saved_comments = s->ncomments;
-	size_t		saved_diags = s->ndiags;
-	size_t		saved_long = s->nlong_idents;
+	struct script_mark saved = script_mark_take(s);
 	size_t		meta_end = 0;	/* end of the last meta-command's line */
 	/* a capped window keeps only what precedes its last statement end */
 	size_t		snap_at = (size_t) -1;
-	size_t		snap_stmts = 0,
-				snap_comments = 0,
-				snap_diags = 0,
-				snap_long = 0;
+	struct script_mark snap = saved;
 
 	*copy_hit = false;
 	*need_wider = false;
@@ -375,10 +397,7 @@ scan_window(struct pgw_sql_script *s, size_t from, size_t to, size_t copy_end, b
 			}
 			reset(&sp);
 			snap_at = te;
-			snap_stmts = s->nstmts;
-			snap_comments = s->ncomments;
-			snap_diags = s->ndiags;
-			snap_long = s->nlong_idents;
+			snap = script_mark_take(s);
 		}
 	}
 	if (capped && !(err_msg && from + err_at < meta_end))
@@ -387,20 +406,12 @@ scan_window(struct pgw_sql_script *s, size_t from, size_t to, size_t copy_end, b
 		 * statement end, and go on from there; none: widen */
 		if (snap_at == (size_t) -1)
 		{
-			while (s->ndiags > saved_diags)
-				sql_diag_release(&s->diags[--s->ndiags]);
-			s->nstmts = saved_stmts;
-			s->ncomments = saved_comments;
-			s->nlong_idents = saved_long;
+			script_mark_restore(s, &saved);
 			*need_wider = true;
 			resume = from;
 			goto done;
 		}
-		while (s->ndiags > snap_diags)
-			sql_diag_release(&s->diags[--s->ndiags]);
-		s->nstmts = snap_stmts;
-		s->ncomments = snap_comments;
-		s->nlong_idents = snap_long;
+		script_mark_restore(s, &snap);
 		resume = snap_at;
 		goto done;
 	}
@@ -417,11 +428,7 @@ scan_window(struct pgw_sql_script *s, size_t from, size_t to, size_t copy_end, b
 		{
 			/* a quote or comment may run over the "\." line: undo this
 			 * window and let the caller widen it */
-			while (s->ndiags > saved_diags)
-				sql_diag_release(&s->diags[--s->ndiags]);
-			s->nstmts = saved_stmts;
-			s->ncomments = saved_comments;
-			s->nlong_idents = saved_long;
+			script_mark_restore(s, &saved);
 			*need_wider = true;
 			resume = from;
 			goto done;
