@@ -327,7 +327,7 @@ struct reader
 {
 	const char *what;			/* for messages and fault hooks */
 	const char *sql;
-	void		(*load) (struct pgw_model *m, PGresult *res, const struct pgw_catalog_opts *opts);
+	void		(*load) (struct pgw_model *m, PGresult *res);
 };
 
 /* ---- row access ---- */
@@ -452,9 +452,8 @@ add_grant(struct pgw_model *m, struct pgw_vec *v, const char *grantee,
 /* ---- loaders, one per query ---- */
 
 static void
-load_schemas(struct pgw_model *m, PGresult *res, const struct pgw_catalog_opts *opts)
+load_schemas(struct pgw_model *m, PGresult *res)
 {
-	(void) opts;
 	for (int r = 0; r < PQntuples(res); r++)
 	{
 		struct pgw_schema *s = model_new_object(m, sizeof(*s), PGW_KIND_SCHEMA,
@@ -470,9 +469,8 @@ load_schemas(struct pgw_model *m, PGresult *res, const struct pgw_catalog_opts *
 }
 
 static void
-load_extensions(struct pgw_model *m, PGresult *res, const struct pgw_catalog_opts *opts)
+load_extensions(struct pgw_model *m, PGresult *res)
 {
-	(void) opts;
 	for (int r = 0; r < PQntuples(res); r++)
 	{
 		struct pgw_extension *e = model_new_object(m, sizeof(*e), PGW_KIND_EXTENSION,
@@ -484,9 +482,8 @@ load_extensions(struct pgw_model *m, PGresult *res, const struct pgw_catalog_opt
 }
 
 static void
-load_types(struct pgw_model *m, PGresult *res, const struct pgw_catalog_opts *opts)
+load_types(struct pgw_model *m, PGresult *res)
 {
-	(void) opts;
 	for (int r = 0; r < PQntuples(res); r++)
 	{
 		char		tt = chr(res, r, 3);
@@ -510,9 +507,8 @@ load_types(struct pgw_model *m, PGresult *res, const struct pgw_catalog_opts *op
 }
 
 static void
-load_sequences(struct pgw_model *m, PGresult *res, const struct pgw_catalog_opts *opts)
+load_sequences(struct pgw_model *m, PGresult *res)
 {
-	(void) opts;
 	for (int r = 0; r < PQntuples(res); r++)
 	{
 		struct pgw_sequence *s = model_new_object(m, sizeof(*s), PGW_KIND_SEQUENCE,
@@ -562,14 +558,13 @@ relation_options(struct pgw_model *m, struct pgw_relation *rel, const char *json
 }
 
 static void
-load_relations(struct pgw_model *m, PGresult *res, const struct pgw_catalog_opts *opts)
+load_relations(struct pgw_model *m, PGresult *res)
 {
 	int			c_est = COL(res, "estimated_rows");
 	int			c_tsize = COL(res, "table_size");
 	int			c_isize = COL(res, "index_size");
 	int			c_toast = COL(res, "toast_size");
 
-	(void) opts;
 	for (int r = 0; r < PQntuples(res); r++)
 	{
 		char		relkind = chr(res, r, 3);
@@ -626,9 +621,8 @@ relation_of(struct pgw_model *m, uint32_t oid)
 }
 
 static void
-load_columns(struct pgw_model *m, PGresult *res, const struct pgw_catalog_opts *opts)
+load_columns(struct pgw_model *m, PGresult *res)
 {
-	(void) opts;
 	for (int r = 0; r < PQntuples(res); r++)
 	{
 		struct pgw_object *owner = model_map_get(m, PGW_OC_RELATION, oidval(res, r, 0));
@@ -678,17 +672,15 @@ attnum_names(struct pgw_model *m, struct pgw_vec *out, struct pgw_relation *rel,
 }
 
 static void
-load_column_types(struct pgw_model *m, PGresult *res, const struct pgw_catalog_opts *opts)
+load_column_types(struct pgw_model *m, PGresult *res)
 {
-	(void) opts;
 	for (int r = 0; r < PQntuples(res); r++)
 		model_type_name_put(m, oidval(res, r, 0), (int32_t) num(res, r, 1), val(res, r, 2));
 }
 
 static void
-load_constraints(struct pgw_model *m, PGresult *res, const struct pgw_catalog_opts *opts)
+load_constraints(struct pgw_model *m, PGresult *res)
 {
-	(void) opts;
 	for (int r = 0; r < PQntuples(res); r++)
 	{
 		uint32_t	relid = oidval(res, r, 1);
@@ -725,9 +717,8 @@ load_constraints(struct pgw_model *m, PGresult *res, const struct pgw_catalog_op
 }
 
 static void
-load_indexes(struct pgw_model *m, PGresult *res, const struct pgw_catalog_opts *opts)
+load_indexes(struct pgw_model *m, PGresult *res)
 {
-	(void) opts;
 	for (int r = 0; r < PQntuples(res); r++)
 	{
 		struct pgw_relation *rel = relation_of(m, oidval(res, r, 1));
@@ -773,9 +764,8 @@ load_indexes(struct pgw_model *m, PGresult *res, const struct pgw_catalog_opts *
 }
 
 static void
-load_policies(struct pgw_model *m, PGresult *res, const struct pgw_catalog_opts *opts)
+load_policies(struct pgw_model *m, PGresult *res)
 {
-	(void) opts;
 	for (int r = 0; r < PQntuples(res); r++)
 	{
 		struct pgw_relation *rel = relation_of(m, oidval(res, r, 0));
@@ -829,9 +819,8 @@ trigger_when(struct pgw_model *m, const char *def)
 }
 
 static void
-load_triggers(struct pgw_model *m, PGresult *res, const struct pgw_catalog_opts *opts)
+load_triggers(struct pgw_model *m, PGresult *res)
 {
-	(void) opts;
 	for (int r = 0; r < PQntuples(res); r++)
 	{
 		struct pgw_relation *rel = relation_of(m, oidval(res, r, 0));
@@ -876,9 +865,8 @@ load_triggers(struct pgw_model *m, PGresult *res, const struct pgw_catalog_opts 
 }
 
 static void
-load_functions(struct pgw_model *m, PGresult *res, const struct pgw_catalog_opts *opts)
+load_functions(struct pgw_model *m, PGresult *res)
 {
-	(void) opts;
 	for (int r = 0; r < PQntuples(res); r++)
 	{
 		struct pgw_function *f = model_new_object(m, sizeof(*f), PGW_KIND_FUNCTION,
@@ -904,9 +892,8 @@ load_functions(struct pgw_model *m, PGresult *res, const struct pgw_catalog_opts
 }
 
 static void
-load_privileges(struct pgw_model *m, PGresult *res, const struct pgw_catalog_opts *opts)
+load_privileges(struct pgw_model *m, PGresult *res)
 {
-	(void) opts;
 	for (int r = 0; r < PQntuples(res); r++)
 	{
 		char		kind = chr(res, r, 0);
@@ -983,9 +970,8 @@ depend_target(struct pgw_model *m, char cls, uint32_t oid, uint32_t typelem, uin
 }
 
 static void
-load_depends(struct pgw_model *m, PGresult *res, const struct pgw_catalog_opts *opts)
+load_depends(struct pgw_model *m, PGresult *res)
 {
-	(void) opts;
 	for (int r = 0; r < PQntuples(res); r++)
 	{
 		struct pgw_object *obj = depend_target(m, chr(res, r, 0), oidval(res, r, 1), 0, 0);
@@ -1050,25 +1036,41 @@ catalog_pattern_match(const char *pattern, const char *name)
 
 /* ---- running ---- */
 
+/*
+ * The SQL to send for a catalog step: its own, or — when PGWARDEN_FAULT
+ * names "catalog:WHAT" — one that fails on the server.
+ */
+static const char *
+step_sql(const char *what, const char *sql)
+{
+	char		hook[64];
+
+	snprintf(hook, sizeof(hook), "catalog:%s", what);
+	return fault_active(hook) ? "SELECT 1 / 0" : sql;
+}
+
+static void
+record_query_error(PGconn *conn, PGresult *res, const char *what)
+{
+	const char *msg = res ? PQresultErrorMessage(res) : "";
+
+	pgw_error(PGW_ERR_CONNECT, "cannot read %s from the catalog", what);
+	pgw_error_detail("%s", msg[0] ? msg : PQerrorMessage(conn));
+	if (res && PQresultErrorField(res, PG_DIAG_SQLSTATE))
+		pgw_error_sqlstate(PQresultErrorField(res, PG_DIAG_SQLSTATE));
+}
+
 static PGresult *
 run(PGconn *conn, const char *what, const char *sql, ExecStatusType want,
 	struct pgw_catalog_stats *stats)
 {
-	char		hook[64];
-	PGresult   *res;
+	PGresult   *res = PQexec(conn, step_sql(what, sql));
 
-	snprintf(hook, sizeof(hook), "catalog:%s", what);
-	if (fault_active(hook))
-		sql = "SELECT 1 / 0";
-	res = PQexec(conn, sql);
 	if (stats)
 		stats->queries++;
 	if (PQresultStatus(res) != want)
 	{
-		pgw_error(PGW_ERR_CONNECT, "cannot read %s from the catalog", what);
-		pgw_error_detail("%s", PQerrorMessage(conn)[0] ? PQerrorMessage(conn) : PQresultErrorMessage(res));
-		if (PQresultErrorField(res, PG_DIAG_SQLSTATE))
-			pgw_error_sqlstate(PQresultErrorField(res, PG_DIAG_SQLSTATE));
+		record_query_error(conn, res, what);
 		PQclear(res);
 		return NULL;
 	}
@@ -1293,17 +1295,6 @@ static const int cost_order[] = {8, 6, 7, 13, 12, 9, 4, 5, 3, 2, 10, 11, 0, 1};
 _Static_assert(sizeof(cost_order) / sizeof(cost_order[0]) == NREADERS,
 			   "cost_order must list every reader once");
 
-static void
-record_query_error(PGconn *conn, PGresult *res, const char *what)
-{
-	const char *msg = res ? PQresultErrorMessage(res) : "";
-
-	pgw_error(PGW_ERR_CONNECT, "cannot read %s from the catalog", what);
-	pgw_error_detail("%s", msg[0] ? msg : PQerrorMessage(conn));
-	if (res && PQresultErrorField(res, PG_DIAG_SQLSTATE))
-		pgw_error_sqlstate(PQresultErrorField(res, PG_DIAG_SQLSTATE));
-}
-
 /*
  * Runs every reader's query, spread over the connections (all in the same
  * snapshot), and loads the results in readers[] order as they arrive — the
@@ -1333,18 +1324,14 @@ fetch_all(PGconn **conns, int nconns, const struct pgw_catalog_opts *opts,
 		for (int c = 0; c < nconns && rc == 0; c++)
 		{
 			int			k;
-			char		hook[64];
-			const char *sql;
 
 			if (busy[c] >= 0 || next_send >= NREADERS)
 				continue;
 			k = nconns > 1 ? cost_order[next_send] : (int) next_send;
 			next_send++;
-			snprintf(hook, sizeof(hook), "catalog:%s", readers[k].what);
-			sql = fault_active(hook) ? "SELECT 1 / 0" : reader_sql(&readers[k], opts->stable);
 			if (stats)
 				stats->queries++;
-			if (!PQsendQuery(conns[c], sql))
+			if (!PQsendQuery(conns[c], step_sql(readers[k].what, reader_sql(&readers[k], opts->stable))))
 			{
 				record_query_error(conns[c], NULL, readers[k].what);
 				rc = -1;
@@ -1415,7 +1402,7 @@ fetch_all(PGconn **conns, int nconns, const struct pgw_catalog_opts *opts,
 				rc = -1;
 				break;
 			}
-			readers[next_load].load(m, results[next_load], opts);
+			readers[next_load].load(m, results[next_load]);
 			PQclear(results[next_load]);
 			results[next_load] = NULL;
 			next_load++;

@@ -84,40 +84,13 @@ print_counts(const struct pgw_model *m)
 		{PGW_KIND_DOMAIN, "domains"}, {PGW_KIND_COMPOSITE, "composite types"},
 		{PGW_KIND_EXTENSION, "extensions"},
 	};
-	size_t		managed[PGW_KIND__COUNT] = {0};
+	size_t		managed[PGW_KIND__COUNT];
 	size_t		all[PGW_KIND__COUNT];
 	struct pgw_buf line;
 	struct pgw_buf ctxnames;
 
-	model_count(m, all);
-	/* the managed share: count again over managed objects only */
-	for (size_t i = 0; i < m->schemas.n; i++)
-		managed[PGW_KIND_SCHEMA] += ((struct pgw_object *) m->schemas.items[i])->managed;
-	for (size_t i = 0; i < m->extensions.n; i++)
-		managed[PGW_KIND_EXTENSION]++;
-	for (size_t i = 0; i < m->types.n; i++)
-	{
-		struct pgw_object *o = m->types.items[i];
-
-		managed[o->kind] += o->managed;
-	}
-	for (size_t i = 0; i < m->sequences.n; i++)
-		managed[PGW_KIND_SEQUENCE] += ((struct pgw_object *) m->sequences.items[i])->managed;
-	for (size_t i = 0; i < m->functions.n; i++)
-		managed[PGW_KIND_FUNCTION] += ((struct pgw_object *) m->functions.items[i])->managed;
-	for (size_t i = 0; i < m->relations.n; i++)
-	{
-		struct pgw_relation *r = m->relations.items[i];
-
-		if (!r->obj.managed)
-			continue;
-		managed[r->obj.kind]++;
-		managed[PGW_KIND_COLUMN] += r->columns.n;
-		managed[PGW_KIND_CONSTRAINT] += r->constraints.n;
-		managed[PGW_KIND_INDEX] += r->indexes.n;
-		managed[PGW_KIND_POLICY] += r->policies.n;
-		managed[PGW_KIND_TRIGGER] += r->triggers.n;
-	}
+	model_count(m, all, false);
+	model_count(m, managed, true);
 
 	buf_init(&line);
 	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++)

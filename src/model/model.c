@@ -390,19 +390,6 @@ model_sort(struct pgw_model *m)
 
 /* ---- lookups ---- */
 
-struct pgw_relation *
-model_find_relation(const struct pgw_model *m, const char *schema, const char *name)
-{
-	for (size_t i = 0; i < m->relations.n; i++)
-	{
-		struct pgw_relation *r = m->relations.items[i];
-
-		if (strcmp(r->obj.schema, schema) == 0 && strcmp(r->obj.name, name) == 0)
-			return r;
-	}
-	return NULL;
-}
-
 struct pgw_column *
 model_find_column(const struct pgw_relation *rel, const char *name)
 {
@@ -416,44 +403,39 @@ model_find_column(const struct pgw_relation *rel, const char *name)
 	return NULL;
 }
 
+/* 1 when o counts: everything, or only what is managed */
+static size_t
+counted(const void *o, bool managed_only)
+{
+	return !managed_only || ((const struct pgw_object *) o)->managed;
+}
+
 void
-model_count(const struct pgw_model *m, size_t counts[PGW_KIND__COUNT])
+model_count(const struct pgw_model *m, size_t counts[PGW_KIND__COUNT], bool managed_only)
 {
 	memset(counts, 0, sizeof(size_t) * PGW_KIND__COUNT);
-	counts[PGW_KIND_SCHEMA] = m->schemas.n;
+	for (size_t i = 0; i < m->schemas.n; i++)
+		counts[PGW_KIND_SCHEMA] += counted(m->schemas.items[i], managed_only);
+	/* extensions belong to the database, not to a schema: always counted */
 	counts[PGW_KIND_EXTENSION] = m->extensions.n;
-	counts[PGW_KIND_SEQUENCE] = m->sequences.n;
-	counts[PGW_KIND_FUNCTION] = m->functions.n;
+	for (size_t i = 0; i < m->sequences.n; i++)
+		counts[PGW_KIND_SEQUENCE] += counted(m->sequences.items[i], managed_only);
+	for (size_t i = 0; i < m->functions.n; i++)
+		counts[PGW_KIND_FUNCTION] += counted(m->functions.items[i], managed_only);
 	for (size_t i = 0; i < m->types.n; i++)
-		counts[((struct pgw_object *) m->types.items[i])->kind]++;
+		counts[((struct pgw_object *) m->types.items[i])->kind] += counted(m->types.items[i], managed_only);
 	for (size_t i = 0; i < m->relations.n; i++)
 	{
 		struct pgw_relation *r = m->relations.items[i];
 
+		if (!counted(r, managed_only))
+			continue;
 		counts[r->obj.kind]++;
 		counts[PGW_KIND_COLUMN] += r->columns.n;
 		counts[PGW_KIND_CONSTRAINT] += r->constraints.n;
 		counts[PGW_KIND_INDEX] += r->indexes.n;
 		counts[PGW_KIND_POLICY] += r->policies.n;
 		counts[PGW_KIND_TRIGGER] += r->triggers.n;
-	}
-}
-
-const char *
-model_policy_command(char cmd)
-{
-	switch (cmd)
-	{
-		case 'r':
-			return "SELECT";
-		case 'a':
-			return "INSERT";
-		case 'w':
-			return "UPDATE";
-		case 'd':
-			return "DELETE";
-		default:
-			return "ALL";
 	}
 }
 

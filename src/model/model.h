@@ -345,9 +345,7 @@ void		model_sort(struct pgw_model *m);
 void		model_add_dep(struct pgw_model *m, struct pgw_object *obj,
 						  enum pgw_kind kind, const char *schema, const char *name);
 
-/* Lookups by name (linear in the kind's count; NULL when absent). */
-struct pgw_relation *model_find_relation(const struct pgw_model *m,
-										 const char *schema, const char *name);
+/* A relation's column by name (linear; NULL when absent). */
 struct pgw_column *model_find_column(const struct pgw_relation *rel, const char *name);
 
 /*
@@ -367,11 +365,10 @@ void	   *model_map_get(const struct pgw_model *m, enum pgw_oidclass cls, uint32_
 void		model_type_name_put(struct pgw_model *m, uint32_t typid, int32_t typmod, const char *name);
 const char *model_type_name_get(const struct pgw_model *m, uint32_t typid, int32_t typmod);
 
-/* Counts by kind, sub-objects included (for summaries). */
-void		model_count(const struct pgw_model *m, size_t counts[PGW_KIND__COUNT]);
+/* Counts by kind, sub-objects included (for summaries); managed_only
+ * leaves out context objects (extensions are always counted). */
+void		model_count(const struct pgw_model *m, size_t counts[PGW_KIND__COUNT], bool managed_only);
 
-/* "SELECT", "INSERT", ... for a policy command letter. */
-const char *model_policy_command(char cmd);
 /* The display name of a function: name(identity args) (arena string). */
 const char *model_function_signature(struct pgw_model *m, const struct pgw_function *f);
 
