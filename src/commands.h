@@ -39,6 +39,7 @@
 	X(inspect, "read the whole schema into a canonical JSON snapshot and summarise it", PGW_CMD_NEEDS_DB | PGW_CMD_WRITES) \
 	X(lint,   "check SQL files offline: syntax, locking, destructive changes, RLS and security", PGW_CMD_OPTIONAL_DB) \
 	X(local,  "run the embedded PostgreSQL: start, stop, status, reset, url, psql, sandbox", PGW_CMD_WRITES) \
+	X(migrate, "apply, roll back and track versioned migrations: status, up, down, create, ...", PGW_CMD_NEEDS_DB | PGW_CMD_WRITES) \
 	X(target, "show which database pgwarden would use, why, and whether it answers", PGW_CMD_NEEDS_DB)
 
 #define PGW_DECLARE_CMD(name, summary, flags) \

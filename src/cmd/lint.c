@@ -22,6 +22,8 @@
 
 #include "cmd/opt.h"
 #include "commands.h"
+#include "migrate/files.h"
+#include "migrate/history.h"
 #include "out/out.h"
 #include "out/sarif.h"
 #include "sql/lint.h"
@@ -115,26 +117,14 @@ add_dir(const char *dir, struct pgw_strlist *list)
 	return 0;
 }
 
-/* The version of a migration file name: its leading digits before '_'. */
-static char *
-migration_version(const char *path)
-{
-	const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
-	size_t		n = strspn(base, "0123456789");
-
-	if (n == 0 || base[n] != '_')
-		return NULL;
-	return pgw_strndup(base, n);
-}
-
-/* Versions recorded in pgwarden.schema_migrations (none when the table does
- * not exist). */
+/* Versions applied on the target (pgwarden.schema_migrations, status
+ * applied; none when the table does not exist). */
 static int
 applied_versions(struct pgw_ctx *ctx, struct pgw_strlist *applied, int *rc)
 {
 	PGconn	   *conn;
-	PGresult   *res;
-	int			i;
+	struct pgw_history h;
+	size_t		i;
 
 	if (target_resolve(&ctx->cfg, ctx->db, ctx->env, &ctx->target) != 0)
 	{
@@ -151,33 +141,19 @@ applied_versions(struct pgw_ctx *ctx, struct pgw_strlist *applied, int *rc)
 	conn = ctx_connect(ctx, rc);
 	if (!conn)
 		return -1;
-	res = PQexecParams(conn,
-					   "SELECT m.version::text FROM pgwarden.schema_migrations m "
-					   "WHERE pg_catalog.to_regclass('pgwarden.schema_migrations') IS NOT NULL "
-					   "ORDER BY 1",
-					   0, NULL, NULL, NULL, NULL, 0);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+	if (history_read(conn, &h) != 0)
 	{
-		const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-
-		if (state && strcmp(state, "42P01") == 0)
-		{
-			/* no history table: nothing has been applied */
-			out_verbose("pgwarden.schema_migrations does not exist: every migration is pending");
-			PQclear(res);
-			PQfinish(conn);
-			return 0;
-		}
-		pgw_error(PGW_ERR_CONNECT, "cannot read the migration history of %s", ctx->target.display);
-		pgw_error_detail("%s", PQresultErrorMessage(res));
-		PQclear(res);
+		pgw_error_prefix("%s", ctx->target.display);
 		PQfinish(conn);
 		*rc = out_fail();
 		return -1;
 	}
-	for (i = 0; i < PQntuples(res); i++)
-		strlist_add(applied, PQgetvalue(res, i, 0));
-	PQclear(res);
+	if (!h.exists)
+		out_verbose("pgwarden.schema_migrations does not exist: every migration is pending");
+	for (i = 0; i < h.n; i++)
+		if (!h.rows[i].failed)
+			strlist_add(applied, h.rows[i].version);
+	history_release(&h);
 	PQfinish(conn);
 	return 0;
 }
@@ -637,11 +613,19 @@ cmd_lint(struct pgw_ctx *ctx, int argc, char **argv)
 			goto done;
 		for (i = 0; i < files.n; i++)
 		{
-			char	   *ver = migration_version(files.items[i]);
+			const char *base = strrchr(files.items[i], '/') ? strrchr(files.items[i], '/') + 1 : files.items[i];
+			char	   *ver = NULL,
+					   *name = NULL;
+			bool		done = false;
+			size_t		k;
 
-			if (!ver || !strlist_contains(&applied, ver))
+			if (migration_parse_name(base, &ver, &name) == 0)
+				for (k = 0; k < applied.n && !done; k++)
+					done = migration_version_cmp(applied.items[k], ver) == 0;
+			if (!done)
 				strlist_add(&keep, files.items[i]);
 			free(ver);
+			free(name);
 		}
 		strlist_release(&files);
 		files = keep;

@@ -329,7 +329,7 @@ json_str_or_null(const char *s)
 }
 
 int
-out_fail(void)
+out_fail_with(json_t *doc)
 {
 	const struct pgw_err *e = pgw_error_last();
 	int			code = pgw_exit_for_kind(e->kind);
@@ -337,9 +337,12 @@ out_fail(void)
 	print_error_text(e);
 	if (st.json && !st.emitted)
 	{
-		json_t	   *doc = out_json_envelope(false);
 		json_t	   *err = json_object();
 
+		if (!doc)
+			doc = out_json_envelope(false);
+		else
+			json_object_set_new(doc, "ok", json_false());
 		json_object_set_new(err, "message", json_str_or_null(e->message));
 		json_object_set_new(err, "detail", json_str_or_null(e->detail));
 		json_object_set_new(err, "hint", json_str_or_null(e->hint));
@@ -350,7 +353,15 @@ out_fail(void)
 		json_object_set_new(doc, "error", err);
 		out_json_emit(doc);
 	}
+	else
+		json_decref(doc);
 	return code;
+}
+
+int
+out_fail(void)
+{
+	return out_fail_with(NULL);
 }
 
 int

@@ -67,6 +67,10 @@ void		out_verbose(const char *fmt,...) __attribute__((format(printf, 1, 2)));
  */
 int			out_fail(void);
 
+/* out_fail() that puts the error into doc (an envelope the command filled
+ * with what it did before failing; stolen, may be NULL). */
+int			out_fail_with(json_t *doc);
+
 /*
  * A usage error: "pgwarden CMD: error: MESSAGE", the usage line, and a hint
  * if given.  Returns PGW_EXIT_USAGE.

@@ -56,6 +56,23 @@ set_str(char **field, const char *value)
 	*field = value ? pgw_strdup(value) : NULL;
 }
 
+/* seed.sql and seeds/ beside the migrations folder, unless the file names
+ * its own (recomputed after parsing: migrations_dir may have moved). */
+static void
+default_seeds(struct pgw_config *cfg)
+{
+	char	   *parent = fs_dirname(cfg->migrations_dir);
+	char	   *f = fs_join(parent, "seed.sql");
+	char	   *d = fs_join(parent, "seeds");
+
+	strlist_release(&cfg->seeds);
+	strlist_add(&cfg->seeds, f);
+	strlist_add(&cfg->seeds, d);
+	free(f);
+	free(d);
+	free(parent);
+}
+
 void
 config_defaults(struct pgw_config *cfg, const char *root)
 {
@@ -68,6 +85,7 @@ config_defaults(struct pgw_config *cfg, const char *root)
 	free(supa);
 	strlist_add(&cfg->schemas, "public");
 	strlist_add(&cfg->exposed_schemas, "public");
+	default_seeds(cfg);
 	cfg->tenant_column = pgw_strdup("tenant_id");
 	cfg->tenant_setting = pgw_strdup("app.current_tenant_id");
 	cfg->app_role = pgw_strdup("authenticated");
@@ -104,6 +122,7 @@ config_release(struct pgw_config *cfg)
 	free(cfg->tenant_setting);
 	free(cfg->app_role);
 	strlist_release(&cfg->ignore);
+	strlist_release(&cfg->seeds);
 	free(cfg->local_dir);
 	free(cfg->local_user);
 	free(cfg->local_bindir);
@@ -243,7 +262,7 @@ parse_list(struct pgw_strlist *l, const char *v)
 
 static const char *const project_keys[] = {
 	"app_role", "exposed_schemas", "ignore", "lock_retries", "lock_timeout",
-	"migrations_dir", "schemas", "statement_timeout", "tenant_column",
+	"migrations_dir", "schemas", "seeds", "statement_timeout", "tenant_column",
 	"tenant_setting"
 };
 static const char *const local_keys[] = {"bindir", "dir", "port", "supabase", "user"};
@@ -300,6 +319,28 @@ handle_project(struct parse_ctx *ctx, const char *name, const char *value)
 		if (first_time(ctx, "project", name))
 			strlist_release(l);
 		parse_list(l, value);
+		return 1;
+	}
+	if (!strcmp(name, "seeds"))
+	{
+		struct pgw_strlist l = {NULL, 0};
+		size_t		i;
+
+		/* relative to the project root, like every path in the file */
+		if (first_time(ctx, "project", name))
+		{
+			strlist_release(&cfg->seeds);
+			cfg->seeds_set = true;
+		}
+		parse_list(&l, value);
+		for (i = 0; i < l.n; i++)
+		{
+			char	   *path = l.items[i][0] == '/' ? pgw_strdup(l.items[i]) : fs_join(cfg->root, l.items[i]);
+
+			strlist_add(&cfg->seeds, path);
+			free(path);
+		}
+		strlist_release(&l);
 		return 1;
 	}
 	if (!first_time(ctx, "project", name))
@@ -492,6 +533,8 @@ config_parse_text(struct pgw_config *cfg, const char *name, const char *text)
 						 name, rc);
 	if (rc < 0)
 		return pgw_error(PGW_ERR_INTERNAL, "%s: the INI parser failed (%d)", name, rc);
+	if (!cfg->seeds_set)
+		default_seeds(cfg);
 	return 0;
 }
 
@@ -688,6 +731,9 @@ config_template(const char *migrations_dir, bool supabase)
 		"[project]\n"
 		"# Where migration files live (relative to this file).\n"
 		"migrations_dir = %s\n"
+		"# Seed files or folders run by `migrate seed` and `migrate reset`\n"
+		"# (default: seed.sql and seeds/ beside the migrations folder).\n"
+		"#seeds = seed.sql\n"
 		"# The schemas pgwarden manages (comma separated).\n"
 		"schemas = public\n"
 		"# Schemas the API exposes to clients; tables there need row-level security.\n"

@@ -8,7 +8,7 @@
  * the current folder.
  *
  * Sections and keys (docs/config.md is the reference):
- *   [project] migrations_dir, schemas, exposed_schemas, tenant_column,
+ *   [project] migrations_dir, seeds, schemas, exposed_schemas, tenant_column,
  *             tenant_setting, app_role, ignore, lock_timeout,
  *             statement_timeout, lock_retries
  *   [local]   dir, port, user, bindir, supabase
@@ -58,6 +58,8 @@ struct pgw_config
 	char	   *tenant_setting;
 	char	   *app_role;
 	struct pgw_strlist ignore;
+	struct pgw_strlist seeds;	/* absolute paths of files or folders */
+	bool		seeds_set;		/* from the file: missing ones are errors */
 	int			lock_timeout_ms;
 	int			statement_timeout_ms;	/* 0: off */
 	int			lock_retries;

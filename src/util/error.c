@@ -3,6 +3,7 @@
  */
 #include <stdarg.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "util/error.h"
 #include "util/mem.h"
@@ -97,6 +98,21 @@ pgw_error_prefix(const char *fmt,...)
 	last.message = joined;
 	if (last.kind == PGW_ERR_NONE)
 		last.kind = PGW_ERR_INTERNAL;
+}
+
+void
+pgw_error_save(struct pgw_err *saved)
+{
+	*saved = last;
+	memset(&last, 0, sizeof(last));
+}
+
+void
+pgw_error_restore(struct pgw_err *saved)
+{
+	pgw_error_clear();
+	last = *saved;
+	memset(saved, 0, sizeof(*saved));
 }
 
 const struct pgw_err *

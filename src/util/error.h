@@ -50,6 +50,11 @@ void		pgw_error_set_kind(enum pgw_errkind kind);
 void		pgw_error_prefix(const char *fmt,...) __attribute__((format(printf, 1, 2)));
 
 const struct pgw_err *pgw_error_last(void);
+/* Moves the recorded error out (nothing is recorded afterwards), and back:
+ * for clean-up work that may record errors of its own which must not
+ * replace the one being reported. */
+void		pgw_error_save(struct pgw_err *saved);
+void		pgw_error_restore(struct pgw_err *saved);
 void		pgw_error_clear(void);
 enum pgw_exit pgw_exit_for_kind(enum pgw_errkind kind);
 

@@ -17,13 +17,12 @@ expect_rc 1 "pending, no history table" "$PGW" --json lint --pending --fail-on w
 contains "both files" "$OUT" '"files": 2'
 contains "target shown" "$OUT" '"kind": "url"'
 
-sql "$db" "CREATE SCHEMA pgwarden; CREATE TABLE pgwarden.schema_migrations (version text PRIMARY KEY, name text);
-           INSERT INTO pgwarden.schema_migrations VALUES ('20250101000000', 'first')" >/dev/null
+check "record first as applied" "$PGW" -q migrate repair 20250101000000 --applied --db "$db"
 expect_rc 1 "pending, first applied" "$PGW" --no-color lint --pending --fail-on warning --db "$db"
 contains "second linted" "$OUT" "20250102000000_second.sql:3:1: warning: table \"app.b\" is dropped"
 lacks "first skipped" "$OUT" "20250101000000_first.sql"
 
-sql "$db" "INSERT INTO pgwarden.schema_migrations VALUES ('20250102000000', 'second')" >/dev/null
+check "record second as applied" "$PGW" -q migrate repair 20250102000000 --applied --db "$db"
 expect_rc 0 "pending, all applied" "$PGW" --json lint --pending --db "$db"
 contains "no files" "$OUT" '"files": 0'
 

@@ -1,0 +1,34 @@
+/*
+ * query.h — running a statement and turning a server error into the
+ * recorded error (util/error.h).
+ *
+ * db_exec() runs one statement with text parameters (never pasted into the
+ * SQL) and checks that its status is the one expected; on failure it
+ * records kind with "what" as the primary message and the server's
+ * message, DETAIL, HINT and SQLSTATE, and returns NULL.  db_error_from()
+ * does the same for a result the caller already holds.
+ */
+#ifndef PGW_DB_QUERY_H
+#define PGW_DB_QUERY_H
+
+#include <libpq-fe.h>
+
+#include "util/error.h"
+
+/* NULL (error recorded) unless the result has status want; the caller
+ * PQclear()s what it gets. */
+PGresult   *db_exec(PGconn *conn, enum pgw_errkind kind, const char *what, const char *sql,
+					int nparams, const char *const *params, ExecStatusType want);
+
+/* db_exec for statements without rows: 0 or -1. */
+int			db_command(PGconn *conn, enum pgw_errkind kind, const char *what, const char *sql,
+					   int nparams, const char *const *params);
+
+/* Records res's error (or the connection's, when res is NULL). */
+int			db_error_from(PGconn *conn, const PGresult *res, enum pgw_errkind kind,
+						  const char *what);
+
+/* The server's SQLSTATE of res ("" when none, e.g. a lost connection). */
+const char *db_sqlstate(const PGresult *res);
+
+#endif

@@ -1,0 +1,592 @@
+/*
+ * files.c — reads the migrations folder into a sorted, checked set
+ * (migrate/files.h), creates new migration pairs and lists seed files.
+ */
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "migrate/files.h"
+#include "util/config.h"
+#include "util/error.h"
+#include "util/fs.h"
+#include "util/mem.h"
+#include "util/text.h"
+
+#define ROLLBACK_SUFFIX "_rollback.sql"
+
+bool
+migration_version_valid(const char *s)
+{
+	size_t		n = strspn(s, "0123456789");
+
+	return n > 0 && n <= 32 && s[n] == '\0';
+}
+
+int
+migration_version_cmp(const char *a, const char *b)
+{
+	size_t		la,
+				lb;
+	int			c;
+
+	while (*a == '0' && a[1])
+		a++;
+	while (*b == '0' && b[1])
+		b++;
+	la = strlen(a);
+	lb = strlen(b);
+	if (la != lb)
+		return la < lb ? -1 : 1;
+	c = strcmp(a, b);
+	return c < 0 ? -1 : c > 0;
+}
+
+int
+migration_parse_name(const char *base, char **version, char **name)
+{
+	size_t		n = strspn(base, "0123456789");
+	size_t		len = strlen(base);
+
+	if (n == 0 || n > 32 || base[n] != '_' || len < 4 || strcmp(base + len - 4, ".sql") != 0)
+		return -1;
+	if (len - 4 <= n + 1)
+		return -1;				/* no name */
+	*version = pgw_strndup(base, n);
+	*name = pgw_strndup(base + n + 1, len - 4 - n - 1);
+	return 0;
+}
+
+static int
+cmp_migration(const void *a, const void *b)
+{
+	const struct pgw_migration *x = a,
+			   *y = b;
+
+	return migration_version_cmp(x->version, y->version);
+}
+
+/* The down marker: a line "-- pgwarden:down" (spacing and case free).
+ * Sets *line_start and *next_line; false when there is none. */
+static bool
+find_down_marker(const struct pgw_sql_file *f, size_t *line_start, size_t *next_line)
+{
+	size_t		i;
+
+	for (i = 0; i < f->nlines; i++)
+	{
+		const char *p = f->text + f->lines[i];
+		const char *end = f->text + (i + 1 < f->nlines ? f->lines[i + 1] : f->len);
+
+		while (p < end && (*p == ' ' || *p == '\t'))
+			p++;
+		if (end - p < 2 || p[0] != '-' || p[1] != '-')
+			continue;
+		p += 2;
+		while (p < end && (*p == ' ' || *p == '\t'))
+			p++;
+		if ((size_t) (end - p) < strlen("pgwarden:down") ||
+			strncasecmp(p, "pgwarden:down", strlen("pgwarden:down")) != 0)
+			continue;
+		p += strlen("pgwarden:down");
+		while (p < end && isspace((unsigned char) *p))
+			p++;
+		if (p != end)
+			continue;
+		*line_start = f->lines[i];
+		*next_line = (size_t) (end - f->text);
+		return true;
+	}
+	return false;
+}
+
+static void
+migration_release(struct pgw_migration *m)
+{
+	free(m->version);
+	free(m->name);
+	free(m->file);
+	free(m->path);
+	free(m->rollback_path);
+	sqlfile_release(&m->up);
+	if (m->has_down_file)
+		sqlfile_release(&m->down);
+}
+
+void
+migrations_release(struct pgw_migration_set *set)
+{
+	size_t		i;
+
+	for (i = 0; i < set->n; i++)
+		migration_release(&set->items[i]);
+	free(set->items);
+	free(set->dir);
+	memset(set, 0, sizeof(*set));
+}
+
+/* Reads one SQL file; content problems (binary, not UTF-8) are problems of
+ * the folder, listed in b. */
+static bool
+read_sql(const char *path, const char *base, struct pgw_sql_file *f, struct pgw_buf *problems)
+{
+	if (sqlfile_read(path, f) != 0)
+	{
+		buf_printf(problems, "\n  %s: %s", base, pgw_error_last()->message);
+		memset(f, 0, sizeof(*f));
+		return false;
+	}
+	if (f->bad)
+	{
+		buf_printf(problems, "\n  %s:%d:%d: %s", base, f->diag.line, f->diag.column, f->diag.message);
+		sqlfile_release(f);
+		memset(f, 0, sizeof(*f));
+		return false;
+	}
+	return true;
+}
+
+int
+migrations_load(const char *dir, struct pgw_migration_set *set, bool *missing)
+{
+	DIR		   *d;
+	struct dirent *de;
+	struct pgw_strlist rollbacks = {NULL, 0};
+	struct pgw_buf problems;
+	size_t		cap = 0,
+				i,
+				nproblems = 0;
+	int			rc = 0;
+
+	memset(set, 0, sizeof(*set));
+	set->dir = pgw_strdup(dir);
+	if (missing)
+		*missing = false;
+	d = opendir(dir);
+	if (!d)
+	{
+		if (errno == ENOENT)
+		{
+			if (missing)
+				*missing = true;
+			return 0;
+		}
+		return pgw_error(PGW_ERR_INPUT, "cannot read the migrations folder '%s': %s", dir,
+						 strerror(errno));
+	}
+	buf_init(&problems);
+	while ((de = readdir(d)) != NULL)
+	{
+		const char *base = de->d_name;
+		char	   *version,
+				   *name;
+		struct pgw_migration *m;
+
+		if (base[0] == '.' || !text_ends_with(base, ".sql"))
+			continue;
+		if (migration_parse_name(base, &version, &name) != 0)
+		{
+			buf_printf(&problems, "\n  %s: not a migration name (expected VERSION_NAME.sql, "
+					   "VERSION being digits such as 20250101120000)", base);
+			nproblems++;
+			continue;
+		}
+		if (strlen(base) > strlen(ROLLBACK_SUFFIX) &&
+			strcmp(base + strlen(base) - strlen(ROLLBACK_SUFFIX), ROLLBACK_SUFFIX) == 0)
+		{
+			strlist_add(&rollbacks, base);
+			free(version);
+			free(name);
+			continue;
+		}
+		if (set->n == cap)
+		{
+			cap = cap ? cap * 2 : 64;
+			set->items = pgw_realloc(set->items, cap * sizeof(*set->items));
+		}
+		m = &set->items[set->n++];
+		memset(m, 0, sizeof(*m));
+		m->version = version;
+		m->name = name;
+		m->file = pgw_strdup(base);
+		m->path = fs_join(dir, base);
+	}
+	closedir(d);
+	if (set->n > 1)
+		qsort(set->items, set->n, sizeof(*set->items), cmp_migration);
+
+	/* one version, one migration */
+	for (i = 1; i < set->n; i++)
+		if (migration_version_cmp(set->items[i - 1].version, set->items[i].version) == 0)
+		{
+			buf_printf(&problems, "\n  %s and %s have the same version %s",
+					   set->items[i - 1].file, set->items[i].file, set->items[i].version);
+			nproblems++;
+		}
+
+	/* pair rollback files with their migrations */
+	for (i = 0; i < rollbacks.n; i++)
+	{
+		const char *rb = rollbacks.items[i];
+		size_t		stem = strlen(rb) - strlen(ROLLBACK_SUFFIX);
+		size_t		j;
+		bool		found = false;
+
+		for (j = 0; j < set->n; j++)
+		{
+			struct pgw_migration *m = &set->items[j];
+
+			if (strlen(m->file) == stem + 4 && strncmp(m->file, rb, stem) == 0)
+			{
+				m->rollback_path = fs_join(dir, rb);
+				found = true;
+				break;
+			}
+		}
+		if (!found)
+		{
+			buf_printf(&problems, "\n  %s: a rollback without its migration (expected %.*s.sql)",
+					   rb, (int) stem, rb);
+			nproblems++;
+		}
+	}
+	strlist_release(&rollbacks);
+
+	/* read, split off down sections, checksum */
+	for (i = 0; i < set->n; i++)
+	{
+		struct pgw_migration *m = &set->items[i];
+		size_t		ls,
+					next;
+
+		if (!read_sql(m->path, m->file, &m->up, &problems))
+		{
+			nproblems++;
+			continue;
+		}
+		m->up_end = m->up.len;
+		if (find_down_marker(&m->up, &ls, &next))
+		{
+			m->inline_down = true;
+			m->up_end = ls;
+			m->down_start = next;
+		}
+		if (m->rollback_path)
+		{
+			const char *rbase = strrchr(m->rollback_path, '/') + 1;
+
+			if (m->inline_down)
+			{
+				buf_printf(&problems, "\n  %s has a '%s' section and a rollback file %s: keep one",
+						   m->file, PGW_DOWN_MARKER, rbase);
+				nproblems++;
+				continue;
+			}
+			if (!read_sql(m->rollback_path, rbase, &m->down, &problems))
+			{
+				nproblems++;
+				continue;
+			}
+			m->has_down_file = true;
+		}
+		if (sha256_hex_normalized(m->up.text, m->up_end, m->checksum) != 0)
+		{
+			rc = -1;
+			break;
+		}
+		if (m->inline_down)
+			rc = sha256_hex_normalized(m->up.text + m->down_start, m->up.len - m->down_start,
+									   m->rollback_checksum);
+		else if (m->has_down_file)
+			rc = sha256_hex_normalized(m->down.text, m->down.len, m->rollback_checksum);
+		if (rc != 0)
+			break;
+	}
+	if (rc == 0 && nproblems > 0)
+	{
+		pgw_error(PGW_ERR_INPUT, "the migrations folder '%s' has %zu problem%s", dir, nproblems,
+				  nproblems == 1 ? "" : "s");
+		pgw_error_detail("%s", problems.data + 1);
+		pgw_error_hint("rename or fix the files named; nothing was run");
+		rc = -1;
+	}
+	buf_release(&problems);
+	if (rc != 0)
+		migrations_release(set);
+	return rc;
+}
+
+struct pgw_migration *
+migrations_find(const struct pgw_migration_set *set, const char *version)
+{
+	size_t		lo = 0,
+				hi = set->n;
+
+	if (!migration_version_valid(version))
+		return NULL;
+	while (lo < hi)
+	{
+		size_t		mid = (lo + hi) / 2;
+		int			c = migration_version_cmp(set->items[mid].version, version);
+
+		if (c == 0)
+			return &set->items[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+void
+migration_rollback_text(const struct pgw_migration *m, const struct pgw_sql_file **f,
+						size_t *start, size_t *end)
+{
+	if (m->inline_down)
+	{
+		*f = &m->up;
+		*start = m->down_start;
+		*end = m->up.len;
+	}
+	else if (m->has_down_file)
+	{
+		*f = &m->down;
+		*start = 0;
+		*end = m->down.len;
+	}
+	else
+	{
+		*f = NULL;
+		*start = *end = 0;
+	}
+}
+
+bool
+migration_has_rollback(const struct pgw_migration *m)
+{
+	return m->inline_down || m->has_down_file;
+}
+
+/* Letters, digits, '_' and '-'; spaces become '_'.  NULL when nothing is
+ * left or a character is refused. */
+static char *
+clean_name(const char *name)
+{
+	char	   *s = pgw_strdup(name);
+	char	   *p;
+
+	for (p = s; *p; p++)
+	{
+		if (*p == ' ')
+			*p = '_';
+		else if (!isalnum((unsigned char) *p) && *p != '_' && *p != '-')
+		{
+			free(s);
+			return NULL;
+		}
+	}
+	if (!*s)
+	{
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+/* Writes path with O_EXCL: -1 and errno EEXIST when it is there. */
+static int
+write_new(const char *path, const char *text)
+{
+	int			fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0644);
+	size_t		len = strlen(text),
+				off = 0;
+
+	if (fd < 0)
+		return -1;
+	while (off < len)
+	{
+		ssize_t		w = write(fd, text + off, len - off);
+
+		if (w < 0)
+		{
+			int			e = errno;
+
+			close(fd);
+			unlink(path);
+			errno = e;
+			return -1;
+		}
+		off += (size_t) w;
+	}
+	return close(fd);
+}
+
+int
+migrations_create(const char *dir, const char *name, char **up_path, char **down_path)
+{
+	char	   *clean = clean_name(name);
+	struct pgw_migration_set set;
+	time_t		now = time(NULL);
+	int			tries;
+
+	*up_path = *down_path = NULL;
+	if (!clean)
+	{
+		pgw_error(PGW_ERR_USAGE, "'%s' cannot be a migration name", name);
+		pgw_error_hint("use letters, digits, '_' and '-', e.g. add_vehicle_notes");
+		return -1;
+	}
+	if (strlen(clean) > 200)
+	{
+		free(clean);
+		return pgw_error(PGW_ERR_USAGE, "the migration name is longer than 200 characters");
+	}
+	if (fs_mkdir_p(dir, 0755) != 0)
+	{
+		free(clean);
+		return -1;
+	}
+	if (migrations_load(dir, &set, NULL) != 0)
+	{
+		free(clean);
+		return -1;
+	}
+	for (tries = 0; tries < 600; tries++, now++)
+	{
+		struct tm	tm;
+		char		version[32];
+		char	   *up,
+				   *down,
+				   *up_text,
+				   *down_text;
+
+		gmtime_r(&now, &tm);
+		strftime(version, sizeof(version), "%Y%m%d%H%M%S", &tm);
+		if (migrations_find(&set, version))
+			continue;
+		up = pgw_asprintf("%s/%s_%s.sql", dir, version, clean);
+		down = pgw_asprintf("%s/%s_%s_rollback.sql", dir, version, clean);
+		up_text = pgw_asprintf(
+			"-- %s_%s.sql\n"
+			"-- Migration %s: %s.\n"
+			"-- Runs in one transaction with its history row (pgwarden migrate up);\n"
+			"-- a statement that cannot (CREATE INDEX CONCURRENTLY, ...) makes the\n"
+			"-- whole file run statement by statement.  The rollback is\n"
+			"-- %s_%s_rollback.sql.\n"
+			"\n", version, clean, version, name, version, clean);
+		down_text = pgw_asprintf(
+			"-- %s_%s_rollback.sql\n"
+			"-- Undoes migration %s (pgwarden migrate down): write the statements that\n"
+			"-- restore the schema exactly as it was before it.\n"
+			"\n", version, clean, version);
+		if (write_new(up, up_text) != 0)
+		{
+			int			e = errno;
+
+			free(up_text);
+			free(down_text);
+			free(down);
+			free(up);
+			if (e == EEXIST)
+				continue;
+			pgw_error(PGW_ERR_INPUT, "cannot write '%s/%s_%s.sql': %s", dir, version, clean,
+					  strerror(e));
+			migrations_release(&set);
+			free(clean);
+			return -1;
+		}
+		if (write_new(down, down_text) != 0)
+		{
+			int			e = errno;
+
+			unlink(up);
+			free(up_text);
+			free(down_text);
+			free(down);
+			free(up);
+			pgw_error(PGW_ERR_INPUT, "cannot write the rollback of %s_%s.sql: %s",
+					  version, clean, strerror(e));
+			migrations_release(&set);
+			free(clean);
+			return -1;
+		}
+		free(up_text);
+		free(down_text);
+		*up_path = up;
+		*down_path = down;
+		migrations_release(&set);
+		free(clean);
+		return 0;
+	}
+	migrations_release(&set);
+	free(clean);
+	return pgw_error(PGW_ERR_INPUT, "no free version for a new migration in '%s'", dir);
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+int
+migrations_seed_files(const struct pgw_strlist *seeds, bool required, struct pgw_strlist *files)
+{
+	size_t		i;
+
+	for (i = 0; i < seeds->n; i++)
+	{
+		const char *path = seeds->items[i];
+
+		if (fs_is_dir(path))
+		{
+			DIR		   *d = opendir(path);
+			struct dirent *de;
+			char	  **names = NULL;
+			size_t		n = 0,
+						cap = 0,
+						j;
+
+			if (!d)
+				return pgw_error(PGW_ERR_INPUT, "cannot read the seeds folder '%s': %s", path,
+								 strerror(errno));
+			while ((de = readdir(d)) != NULL)
+			{
+				if (de->d_name[0] == '.' || !text_ends_with(de->d_name, ".sql"))
+					continue;
+				if (n == cap)
+				{
+					cap = cap ? cap * 2 : 16;
+					names = pgw_realloc(names, cap * sizeof(char *));
+				}
+				names[n++] = fs_join(path, de->d_name);
+			}
+			closedir(d);
+			if (n > 1)
+				qsort(names, n, sizeof(char *), cmp_str);
+			for (j = 0; j < n; j++)
+			{
+				strlist_add(files, names[j]);
+				free(names[j]);
+			}
+			free(names);
+		}
+		else if (fs_exists(path))
+			strlist_add(files, path);
+		else if (required)
+		{
+			pgw_error(PGW_ERR_INPUT, "the seed file '%s' named in the config does not exist", path);
+			pgw_error_hint("fix 'seeds' in [project], or create the file");
+			return -1;
+		}
+	}
+	return 0;
+}
