@@ -423,17 +423,23 @@ session_open(struct session *s, struct pgw_ctx *ctx, struct margs *a, bool db, b
 	s->r.ev.waiting = ev_waiting;
 	s->r.ev.retry = ev_retry;
 	s->r.ev.note = ev_note;
-	if (writes)
-	{
-		if (runner_lock(&s->r) != 0)
-			return out_fail();
-		if (history_ensure(s->conn, s->supabase) != 0)
-			return out_fail();
-	}
+	if (writes && runner_lock(&s->r) != 0)
+		return out_fail();
 	if (history_read(s->conn, &s->h) != 0)
 		return out_fail();
 	build_entries(s);
 	return PGW_EXIT_OK;
+}
+
+/* Creates the history table(s) when missing: only once something is about
+ * to be written, so a run refused by its checks changes nothing. */
+static int
+session_ensure(struct session *s)
+{
+	if (history_ensure(s->conn, s->supabase) != 0)
+		return -1;
+	s->h.exists = true;
+	return 0;
 }
 
 /* Re-reads the history after changing it. */
@@ -686,6 +692,12 @@ apply_entries(struct session *s, struct entry **todo, size_t n, json_t *list)
 			s->doc = NULL;
 			goto done;
 		}
+	if (n > 0 && session_ensure(s) != 0)
+	{
+		rc = out_fail_with(s->doc);
+		s->doc = NULL;
+		goto done;
+	}
 	for (i = 0; i < s->ne; i++)
 		if (s->e[i].state == ST_APPLIED)
 			newest_applied = s->e[i].version;
@@ -1143,6 +1155,9 @@ reset_schemas(struct session *s, size_t *dropped)
 	p[0] = jnames;
 	res = PQexec(s->conn, "BEGIN");
 	PQclear(res);
+	/* the cascades are the point: no NOTICE per dropped dependant */
+	res = PQexec(s->conn, "SET LOCAL client_min_messages = warning");
+	PQclear(res);
 	res = db_exec(s->conn, PGW_ERR_APPLY, "cannot list the objects to drop",
 				  "WITH s AS (SELECT n.oid, n.nspname FROM pg_catalog.pg_namespace n"
 				  "   WHERE n.nspname IN (SELECT pg_catalog.jsonb_array_elements_text($1::jsonb))),"
@@ -1200,10 +1215,11 @@ reset_schemas(struct session *s, size_t *dropped)
 		(*dropped)++;
 	}
 	PQclear(res);
-	if (db_command(s->conn, PGW_ERR_APPLY, "cannot clear the migration history",
+	if (s->h.exists &&
+		db_command(s->conn, PGW_ERR_APPLY, "cannot clear the migration history",
 				   "DELETE FROM pgwarden.schema_migrations", 0, NULL) != 0)
 		goto fail;
-	if (s->supabase &&
+	if (s->supabase && s->h.exists &&
 		db_command(s->conn, PGW_ERR_APPLY, "cannot clear Supabase's migration history",
 				   "DELETE FROM supabase_migrations.schema_migrations", 0, NULL) != 0)
 		goto fail;
@@ -1278,6 +1294,8 @@ do_repair(struct session *s)
 		pgw_error_hint("--applied and --checksum read the file; --reverted works without it");
 		return out_fail_with(s->doc);
 	}
+	if (s->a->repair == OPT_APPLIED && session_ensure(s) != 0)
+		return out_fail_with(s->doc);
 	if (s->a->repair == OPT_APPLIED)
 	{
 		if (row && !row->failed && strcmp(row->checksum, m->checksum) == 0)
@@ -1343,6 +1361,8 @@ do_baseline(struct session *s)
 		pgw_error_hint("baseline marks the migrations up to an existing version as applied");
 		return out_fail_with(s->doc);
 	}
+	if (session_ensure(s) != 0)
+		return out_fail_with(s->doc);
 	if (db_command(s->conn, PGW_ERR_APPLY, "cannot start a transaction", "BEGIN", 0, NULL) != 0)
 		return out_fail_with(s->doc);
 	for (i = 0; i < s->ne; i++)

@@ -94,6 +94,24 @@ apply_settings(struct pgw_runner *r)
 	return 0;
 }
 
+/* Server notices (RAISE NOTICE in a migration, ...) go through the events,
+ * so the command shows them its way (and through the secret filter). */
+static void
+notice_processor(void *arg, const char *message)
+{
+	struct pgw_runner *r = arg;
+	size_t		len = strlen(message);
+	char	   *msg;
+
+	if (!r->ev.note)
+		return;
+	while (len > 0 && message[len - 1] == '\n')
+		len--;
+	msg = pgw_strndup(message, len);
+	r->ev.note(r->ev.arg, "server", msg);
+	free(msg);
+}
+
 int
 runner_open(struct pgw_runner *r, PGconn *conn, const struct pgw_config *cfg,
 			int lock_wait_s, bool supabase)
@@ -105,6 +123,7 @@ runner_open(struct pgw_runner *r, PGconn *conn, const struct pgw_config *cfg,
 	r->retries = cfg->lock_retries;
 	r->lock_wait_s = lock_wait_s;
 	r->supabase = supabase;
+	PQsetNoticeProcessor(conn, notice_processor, r);
 	return apply_settings(r);
 }
 

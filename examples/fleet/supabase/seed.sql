@@ -9,7 +9,8 @@ INSERT INTO public.tenants (id, name, slug, plan) VALUES
 INSERT INTO auth.users (id, aud, role, email, created_at) VALUES
   ('0a000000-0000-4000-8000-0000000000a1', 'authenticated', 'authenticated', 'alice@acme.test', '2025-01-01'),
   ('0a000000-0000-4000-8000-0000000000a2', 'authenticated', 'authenticated', 'arno@acme.test', '2025-01-02'),
-  ('0b000000-0000-4000-8000-0000000000b1', 'authenticated', 'authenticated', 'bea@beta.test', '2025-01-03');
+  ('0b000000-0000-4000-8000-0000000000b1', 'authenticated', 'authenticated', 'bea@beta.test', '2025-01-03')
+ON CONFLICT (id) DO NOTHING;  -- auth.users outlives `pgwarden migrate reset`
 
 INSERT INTO public.profiles (id, full_name) VALUES
   ('0a000000-0000-4000-8000-0000000000a1', 'Alice Archer'),
@@ -117,4 +118,5 @@ SELECT 'vehicle-photos',
        'a0000000-0000-4000-8000-000000000001/' || i || '.jpg',
        '0a000000-0000-4000-8000-0000000000a1',
        jsonb_build_object('size', 200000 + i, 'mimetype', 'image/jpeg')
-FROM generate_series(1, 6) AS i;
+FROM generate_series(1, 6) AS i
+ON CONFLICT (bucket_id, name) DO NOTHING;

@@ -5,9 +5,16 @@ INSERT INTO storage.buckets (id, name, public, file_size_limit, allowed_mime_typ
   -- planted: no size limit and no MIME restriction on a bucket users upload to
   ('vehicle-photos', 'vehicle-photos', false, NULL, NULL),
   -- planted: a public bucket whose name says it is private
-  ('private-documents', 'private-documents', true, 10485760, ARRAY['application/pdf']);
+  ('private-documents', 'private-documents', true, 10485760, ARRAY['application/pdf'])
+-- rows outside the managed schemas survive `migrate reset`: keep this re-runnable
+ON CONFLICT (id) DO NOTHING;
 
--- Objects live under <tenant_id>/... in vehicle-photos.
+-- Objects live under <tenant_id>/... in vehicle-photos.  storage.objects is
+-- outside the managed schemas too, so its policies are dropped first.
+DROP POLICY IF EXISTS vehicle_photos_tenant_read ON storage.objects;
+DROP POLICY IF EXISTS vehicle_photos_tenant_write ON storage.objects;
+DROP POLICY IF EXISTS avatars_public_read ON storage.objects;
+
 CREATE POLICY vehicle_photos_tenant_read ON storage.objects
   FOR SELECT TO authenticated
   USING (bucket_id = 'vehicle-photos'
