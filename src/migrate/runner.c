@@ -201,8 +201,7 @@ runner_lock(struct pgw_runner *r)
 	PGresult   *res;
 	struct pgw_buf who;
 	int			holder;
-	char		wait[32];
-	const char *p[1] = {wait};
+	char		wait[32] = "";
 
 	res = PQexec(r->conn, "SELECT pg_catalog.pg_try_advisory_lock(" LOCK_KEY ")");
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
@@ -216,29 +215,36 @@ runner_lock(struct pgw_runner *r)
 	buf_init(&who);
 	if (!r->locked && r->lock_wait_s > 0)
 	{
+		long long	deadline = now_ms() + (long long) r->lock_wait_s * 1000;
+		int			pause = 50;
+
 		holder = lock_holder(r, &who);
 		if (r->ev.waiting)
 			r->ev.waiting(r->ev.arg, holder, r->lock_wait_s);
-		/* wait in the server: lock_timeout bounds pg_advisory_lock */
-		snprintf(wait, sizeof(wait), "%ds", r->lock_wait_s);
-		res = PQexecParams(r->conn, "SELECT pg_catalog.set_config('lock_timeout', $1, false)",
-						   1, NULL, p, NULL, NULL, 0);
-		PQclear(res);
-		res = PQexec(r->conn, "SELECT pg_catalog.pg_advisory_lock(" LOCK_KEY ")");
-		r->locked = PQresultStatus(res) == PGRES_TUPLES_OK;
-		if (!r->locked && strcmp(db_sqlstate(res), "55P03") != 0)
+
+		/*
+		 * Poll instead of pg_advisory_lock(): a backend waiting inside a
+		 * statement holds a snapshot, and CREATE INDEX CONCURRENTLY in the
+		 * holder's migration waits for every such snapshot to go — the two
+		 * would wait for each other until the deadlock detector kills one.
+		 */
+		while (!r->locked && now_ms() < deadline)
 		{
-			db_error_from(r->conn, res, PGW_ERR_CONNECT, "cannot take the migration lock");
+			sleep_ms(pause);
+			if (pause < 500)
+				pause *= 2;
+			res = PQexec(r->conn, "SELECT pg_catalog.pg_try_advisory_lock(" LOCK_KEY ")");
+			if (PQresultStatus(res) != PGRES_TUPLES_OK)
+			{
+				db_error_from(r->conn, res, PGW_ERR_CONNECT, "cannot take the migration lock");
+				PQclear(res);
+				buf_release(&who);
+				return -1;
+			}
+			r->locked = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
 			PQclear(res);
-			buf_release(&who);
-			return -1;
 		}
-		PQclear(res);
-		if (apply_settings(r) != 0)
-		{
-			buf_release(&who);
-			return -1;
-		}
+		snprintf(wait, sizeof(wait), "%ds", r->lock_wait_s);
 	}
 	if (!r->locked)
 	{
