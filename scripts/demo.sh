@@ -1,7 +1,7 @@
 #!/bin/bash
 # demo.sh PGWARDEN [PROJECT] — the main job on the example project: start the embedded
-# database with the Supabase flavour, load examples/fleet (its migrations and
-# seed), and run pgwarden's commands on it.  Run again, it starts from a fresh
+# database with the Supabase flavour, apply examples/fleet's migrations and
+# seed with pgwarden migrate, and run pgwarden's commands on it.  Run again, it starts from a fresh
 # copy of the example.  The database is stopped at the end (no server is left
 # running); its data stays: `cd examples/fleet && pgwarden local start` brings
 # it back to look around.
@@ -22,15 +22,13 @@ else
     run local start --supabase || exit 1
 fi
 
-step "loading the example project (examples/fleet)"
-for f in supabase/migrations/*.sql; do
-    case "$f" in *_rollback.sql) continue ;; esac
-    echo "  applying $(basename "$f")"
-    "$bin" local psql -- -X -q -v ON_ERROR_STOP=1 -f "$f" || exit 1
-done
-echo "  seeding supabase/seed.sql"
-"$bin" local psql -- -X -q -v ON_ERROR_STOP=1 -f supabase/seed.sql || exit 1
+step "the example's migrations (examples/fleet/supabase/migrations)"
+run migrate status || exit 1
+run migrate up --dry-run
+run migrate up || exit 1
+run migrate seed || exit 1
 "$bin" local psql -- -X -q -c ANALYZE || exit 1
+run migrate status --exit-code || exit 1
 
 step "the database pgwarden works on"
 run target || exit 1

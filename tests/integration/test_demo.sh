@@ -10,7 +10,8 @@ rm -rf "$proj/.pgwarden"
 CLUSTERS+=("$proj/.pgwarden/local")
 for run in first second; do
     expect_rc 0 "demo, $run run" "$SRC/scripts/demo.sh" "$PGW" "$proj"
-    contains "$run: example loaded" "$OUT" "seeding supabase/seed.sql"
+    contains "$run: migrations applied" "$OUT" "applied 5 migrations in"
+    contains "$run: example seeded" "$OUT" "seeded supabase/seed.sql"
     contains "$run: target reached" "$OUT" "flavour: Supabase (auth and storage schemas present)"
     contains "$run: snapshot written" "$OUT" "wrote $proj/docs/database-schema.json"
     contains "$run: RLS off shown" "$OUT" "public.vehicle_events             OFF"
