@@ -350,7 +350,13 @@ ev_note(void *arg, const char *file, const char *message)
 	struct session *s = arg;
 
 	progress_finish(&s->progress);
-	out_note("%s: %s", file, message);
+	if (strcmp(file, "server") != 0)
+		out_note("%s: %s", file, message);
+	else if (strncmp(message, "WARNING:", 8) == 0)
+		out_warning("server: %s", message + 9 + strspn(message + 9, " "));
+	else
+		/* NOTICE (DROP ... IF EXISTS skipping, RAISE NOTICE): with -v */
+		out_verbose("server: %s", message);
 }
 
 /* --- setting up ------------------------------------------------------------ */

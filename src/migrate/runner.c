@@ -995,7 +995,8 @@ run_statements(struct pgw_runner *r, struct pgw_plan *p, enum op op,
 			if (PQstatus(r->conn) == CONNECTION_OK && PQtransactionStatus(r->conn) != PQTRANS_IDLE)
 				exec_quiet(r->conn, "ROLLBACK");
 			if (i == 0)
-				note = pgw_asprintf("no statement of it was applied");
+				note = pgw_asprintf("no statement of it was applied%s",
+									op == OP_UP && !failed ? "; it stays pending" : "");
 			else
 				note = pgw_asprintf("statements 1 to %zu of %zu were applied and stay (it cannot run in "
 									"one transaction: %s at line %d)%s", i, p->n,
@@ -1014,11 +1015,29 @@ run_statements(struct pgw_runner *r, struct pgw_plan *p, enum op op,
 				struct pgw_err saved;
 
 				/* keep the statement's error: recording must not replace it */
+				char	   *brief;
+
 				pgw_error_save(&saved);
-				if (op == OP_UP)
-					history_record_progress(r->conn, p->m->version, (int) chained, chain, saved.detail);
+				/* the history keeps the place and the server's message */
+				brief = pgw_strndup(saved.detail, strcspn(saved.detail, "\n"));
+				if (strchr(saved.detail, '\n'))
+				{
+					const char *l2 = strchr(saved.detail, '\n') + 1;
+					char	   *both = pgw_asprintf("%s — %.*s%s%s", brief, (int) strcspn(l2, "\n"), l2,
+													saved.sqlstate ? " SQLSTATE " : "",
+													saved.sqlstate ? saved.sqlstate : "");
+
+					free(brief);
+					brief = both;
+				}
+				if (op == OP_UP && chained == 0 && st->done == 0 && !failed)
+					/* nothing of it was applied: as if it never ran */
+					history_delete(r->conn, p->m->version, false, NULL);
+				else if (op == OP_UP)
+					history_record_progress(r->conn, p->m->version, (int) chained, chain, brief);
 				else if (op == OP_DOWN)
-					history_mark_failed(r->conn, p->m->version, saved.detail);
+					history_mark_failed(r->conn, p->m->version, brief);
+				free(brief);
 				settle_session(r);
 				pgw_error_restore(&saved);
 			}
