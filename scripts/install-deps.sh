@@ -11,10 +11,12 @@ set -u
 verbose=0
 [ "${1:-}" = "-v" ] && verbose=1
 
-# Build: compiler driver glue and libraries.  Test: cmocka.  Run: the PostgreSQL
+# Build: compiler driver glue and libraries.  Test: cmocka, pgbouncer (the
+# transaction-pooler test of migrate).  Run: the PostgreSQL
 # client tools (psql, pg_dump) next to the server binaries that must already be here.
 packages="pkg-config libpq-dev libpg-query-dev libprotobuf-c-dev libjansson-dev
-libssl-dev libcmocka-dev libinih-dev libmicrohttpd-dev postgresql-client-15 procps"
+libssl-dev libcmocka-dev libinih-dev libmicrohttpd-dev postgresql-client-15 procps
+pgbouncer"
 
 missing=""
 for p in $packages; do

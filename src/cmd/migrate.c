@@ -422,7 +422,7 @@ session_open(struct session *s, struct pgw_ctx *ctx, struct margs *a, bool db, b
 		pgw_error_hint("reset is for development databases; add --force-remote if you mean it");
 		return out_fail();
 	}
-	if (runner_open(&s->r, s->conn, &ctx->cfg, a->lock_wait, s->supabase) != 0)
+	if (runner_open(&s->r, s->conn, ctx->target.conninfo, &ctx->cfg, a->lock_wait, s->supabase) != 0)
 		return out_fail();
 	s->runner_open = true;
 	s->r.ev.arg = s;

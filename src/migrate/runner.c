@@ -113,11 +113,12 @@ notice_processor(void *arg, const char *message)
 }
 
 int
-runner_open(struct pgw_runner *r, PGconn *conn, const struct pgw_config *cfg,
-			int lock_wait_s, bool supabase)
+runner_open(struct pgw_runner *r, PGconn *conn, const char *conninfo,
+			const struct pgw_config *cfg, int lock_wait_s, bool supabase)
 {
 	memset(r, 0, sizeof(*r));
 	r->conn = conn;
+	r->conninfo = conninfo;
 	r->lock_timeout_ms = cfg->lock_timeout_ms;
 	r->statement_timeout_ms = cfg->statement_timeout_ms;
 	r->retries = cfg->lock_retries;
@@ -160,10 +161,14 @@ lock_holder(struct pgw_runner *r, struct pgw_buf *who)
 }
 
 /*
- * After taking the lock: a later statement must run in the same backend
- * and see the lock.  Behind a transaction pooler (PgBouncer pool_mode =
- * transaction, Supabase's port 6543) each transaction may get another
- * server connection, so a session lock protects nothing.
+ * After taking the lock, make sure it means something.  Behind a
+ * transaction pooler (PgBouncer pool_mode = transaction, Supabase's port
+ * 6543) the server backend is handed to other clients between
+ * transactions, so a session lock protects nothing.  Two signs, either
+ * enough: a later statement runs in another backend or does not see the
+ * lock; or a second connection made the same way lands in our backend
+ * (impossible with a direct or session-pooled connection, where a backend
+ * serves one client; a transaction pooler hands the idle backend out).
  */
 static int
 check_session(struct pgw_runner *r)
@@ -183,11 +188,25 @@ check_session(struct pgw_runner *r)
 	}
 	same = atoi(PQgetvalue(res, 0, 0)) == r->pid && strcmp(PQgetvalue(res, 0, 1), "t") == 0;
 	PQclear(res);
+	if (same && r->conninfo)
+	{
+		PGconn	   *other = PQconnectdb(r->conninfo);
+
+		if (PQstatus(other) == CONNECTION_OK)
+		{
+			res = PQexec(other, "SELECT pg_catalog.pg_backend_pid()");
+			if (PQresultStatus(res) == PGRES_TUPLES_OK && atoi(PQgetvalue(res, 0, 0)) == r->pid)
+				same = false;
+			PQclear(res);
+		}
+		PQfinish(other);
+	}
 	if (!same)
 	{
-		pgw_error(PGW_ERR_CONNECT, "the connection does not keep a session: it looks like a transaction pooler");
-		pgw_error_detail("the migration lock taken by one statement was not held by the next "
-						 "(another server backend answered); PgBouncer in transaction mode does this");
+		pgw_error(PGW_ERR_CONNECT, "the connection goes through a transaction pooler: the migration lock would not hold");
+		pgw_error_detail("server backend %d, which holds the migration lock, also answered another "
+						 "connection (or the next statement ran elsewhere): the pooler hands it out "
+						 "between transactions, as PgBouncer does in pool_mode = transaction", r->pid);
 		pgw_error_hint("connect directly to PostgreSQL (port 5432) or through a session-mode pooler; "
 					   "on Supabase use the direct connection string, not port 6543");
 		return -1;

@@ -72,6 +72,7 @@ struct pgw_runner_events
 struct pgw_runner
 {
 	PGconn	   *conn;
+	const char *conninfo;
 	int			lock_timeout_ms;
 	int			statement_timeout_ms;
 	int			retries;
@@ -109,8 +110,10 @@ struct pgw_step
 	bool		ok;
 };
 
-int			runner_open(struct pgw_runner *r, PGconn *conn, const struct pgw_config *cfg,
-						int lock_wait_s, bool supabase);
+/* conninfo: how conn was made (for the pooler check; may be NULL); it
+ * must outlive the runner. */
+int			runner_open(struct pgw_runner *r, PGconn *conn, const char *conninfo,
+						const struct pgw_config *cfg, int lock_wait_s, bool supabase);
 /* Takes the migration lock.  -1 (PGW_ERR_CONNECT) when another run holds it
  * past lock_wait, or when the connection is a transaction pooler. */
 int			runner_lock(struct pgw_runner *r);
