@@ -67,56 +67,6 @@ struct lint_run
 	json_t	   *jstatements;
 };
 
-static int
-cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *) a, *(const char *const *) b);
-}
-
-/* Adds the .sql files of dir, sorted by name, to list. */
-static int
-add_dir(const char *dir, struct pgw_strlist *list)
-{
-	DIR		   *d = opendir(dir);
-	struct dirent *e;
-	char	  **names = NULL;
-	size_t		n = 0,
-				cap = 0,
-				i;
-
-	if (!d)
-		return pgw_error(PGW_ERR_INPUT, "cannot open folder '%s': %s", dir, strerror(errno));
-	while ((e = readdir(d)) != NULL)
-	{
-		char	   *path;
-
-		if (e->d_name[0] == '.' || !text_ends_with(e->d_name, ".sql"))
-			continue;
-		path = fs_join(dir, e->d_name);
-		if (fs_is_dir(path))
-		{
-			free(path);
-			continue;
-		}
-		if (n == cap)
-		{
-			cap = cap ? cap * 2 : 32;
-			names = pgw_realloc(names, cap * sizeof(char *));
-		}
-		names[n++] = path;
-	}
-	closedir(d);
-	if (n > 1)
-		qsort(names, n, sizeof(char *), cmp_str);
-	for (i = 0; i < n; i++)
-	{
-		strlist_add(list, names[i]);
-		free(names[i]);
-	}
-	free(names);
-	return 0;
-}
-
 /* Versions applied on the target (pgwarden.schema_migrations, status
  * applied; none when the table does not exist). */
 static int
@@ -590,7 +540,7 @@ cmd_lint(struct pgw_ctx *ctx, int argc, char **argv)
 			strlist_add(&files, path);
 		else if (fs_is_dir(path))
 		{
-			if (add_dir(path, &files) != 0)
+			if (fs_list_files(path, ".sql", &files) != 0)
 			{
 				rc = out_fail();
 				goto done;

@@ -531,12 +531,6 @@ migrations_create(const char *dir, const char *name, char **up_path, char **down
 	return pgw_error(PGW_ERR_INPUT, "no free version for a new migration in '%s'", dir);
 }
 
-static int
-cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *) a, *(char *const *) b);
-}
-
 int
 migrations_seed_files(const struct pgw_strlist *seeds, bool required, struct pgw_strlist *files)
 {
@@ -548,36 +542,8 @@ migrations_seed_files(const struct pgw_strlist *seeds, bool required, struct pgw
 
 		if (fs_is_dir(path))
 		{
-			DIR		   *d = opendir(path);
-			struct dirent *de;
-			char	  **names = NULL;
-			size_t		n = 0,
-						cap = 0,
-						j;
-
-			if (!d)
-				return pgw_error(PGW_ERR_INPUT, "cannot read the seeds folder '%s': %s", path,
-								 strerror(errno));
-			while ((de = readdir(d)) != NULL)
-			{
-				if (de->d_name[0] == '.' || !text_ends_with(de->d_name, ".sql"))
-					continue;
-				if (n == cap)
-				{
-					cap = cap ? cap * 2 : 16;
-					names = pgw_realloc(names, cap * sizeof(char *));
-				}
-				names[n++] = fs_join(path, de->d_name);
-			}
-			closedir(d);
-			if (n > 1)
-				qsort(names, n, sizeof(char *), cmp_str);
-			for (j = 0; j < n; j++)
-			{
-				strlist_add(files, names[j]);
-				free(names[j]);
-			}
-			free(names);
+			if (fs_list_files(path, ".sql", files) != 0)
+				return -1;
 		}
 		else if (fs_exists(path))
 			strlist_add(files, path);

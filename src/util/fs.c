@@ -10,9 +10,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "util/config.h"
 #include "util/error.h"
 #include "util/fs.h"
 #include "util/mem.h"
+#include "util/text.h"
 
 int
 fs_read_file(const char *path, char **data, size_t *len)
@@ -279,4 +281,53 @@ fs_dirname(const char *path)
 	if (slash == path)
 		return pgw_strdup("/");
 	return pgw_strndup(path, (size_t) (slash - path));
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *) a, *(const char *const *) b);
+}
+
+int
+fs_list_files(const char *dir, const char *suffix, struct pgw_strlist *list)
+{
+	DIR		   *d = opendir(dir);
+	struct dirent *e;
+	char	  **names = NULL;
+	size_t		n = 0,
+				cap = 0,
+				i;
+
+	if (!d)
+		return pgw_error(PGW_ERR_INPUT, "cannot read the folder '%s': %s", dir, strerror(errno));
+	while ((e = readdir(d)) != NULL)
+	{
+		char	   *path;
+
+		if (e->d_name[0] == '.' || !text_ends_with(e->d_name, suffix))
+			continue;
+		path = fs_join(dir, e->d_name);
+		if (fs_is_dir(path))
+		{
+			free(path);
+			continue;
+		}
+		if (n == cap)
+		{
+			cap = cap ? cap * 2 : 32;
+			names = pgw_realloc(names, cap * sizeof(char *));
+		}
+		names[n++] = path;
+	}
+	closedir(d);
+	if (n > 1)
+		qsort(names, n, sizeof(char *), cmp_str);
+	for (i = 0; i < n; i++)
+	{
+		strlist_add(list, names[i]);
+		free(names[i]);
+	}
+	free(names);
+	return 0;
 }

@@ -11,6 +11,13 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+struct pgw_strlist;
+
+/* Appends the paths of the regular files in dir whose names end in suffix
+ * (hidden ones left out), sorted by name.  -1 (PGW_ERR_INPUT) when the
+ * folder cannot be read. */
+int			fs_list_files(const char *dir, const char *suffix, struct pgw_strlist *list);
+
 /* Reads a whole file (NUL-terminated; *len excludes the NUL). Caller frees. */
 int			fs_read_file(const char *path, char **data, size_t *len);
 
