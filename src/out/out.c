@@ -322,6 +322,20 @@ out_json_emit(json_t *doc)
 	fflush(stdout);
 }
 
+void
+out_json_line(json_t *doc)
+{
+	char	   *text = json_dumps(doc, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(17));
+
+	json_decref(doc);
+	if (!text)
+		return;
+	write_redacted(stdout, text);
+	fputc('\n', stdout);
+	free(text);
+	fflush(stdout);
+}
+
 static json_t *
 json_str_or_null(const char *s)
 {

@@ -85,6 +85,10 @@ json_t	   *out_json_envelope(bool ok);
 /* Prints doc (steals the reference) as the one JSON document on stdout. */
 void		out_json_emit(json_t *doc);
 
+/* For commands that stream (health --watch --json): one compact document
+ * per line (JSON Lines), as many as there are rounds; steals doc. */
+void		out_json_line(json_t *doc);
+
 /* Writes raw bytes to stdout, redacted (for generated text such as SQL). */
 void		out_write(const char *text);
 
