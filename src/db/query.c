@@ -72,3 +72,14 @@ db_command(PGconn *conn, enum pgw_errkind kind, const char *what, const char *sq
 	PQclear(res);
 	return 0;
 }
+
+int
+db_command_or_send(PGconn *conn, enum pgw_errkind kind, const char *what, const char *sql,
+				   int nparams, const char *const *params)
+{
+	if (PQpipelineStatus(conn) == PQ_PIPELINE_OFF)
+		return db_command(conn, kind, what, sql, nparams, params);
+	if (!PQsendQueryParams(conn, sql, nparams, NULL, params, NULL, NULL, 0))
+		return db_error_from(conn, NULL, kind, what);
+	return 0;
+}

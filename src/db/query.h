@@ -24,6 +24,11 @@ PGresult   *db_exec(PGconn *conn, enum pgw_errkind kind, const char *what, const
 int			db_command(PGconn *conn, enum pgw_errkind kind, const char *what, const char *sql,
 					   int nparams, const char *const *params);
 
+/* db_command, or — when conn is in pipeline mode — only sends it: the
+ * caller collects the result after PQpipelineSync (errors then). */
+int			db_command_or_send(PGconn *conn, enum pgw_errkind kind, const char *what,
+							   const char *sql, int nparams, const char *const *params);
+
 /* Records res's error (or the connection's, when res is NULL). */
 int			db_error_from(PGconn *conn, const PGresult *res, enum pgw_errkind kind,
 						  const char *what);

@@ -221,7 +221,7 @@ history_record(PGconn *conn, const struct pgw_history_entry *e, bool supabase)
 	p[9] = e->failed ? total : NULL;
 	p[10] = e->failed ? e->prefix_checksum : NULL;
 	p[11] = e->failed ? e->error : NULL;
-	rc = db_command(conn, PGW_ERR_APPLY, "cannot record the migration in pgwarden.schema_migrations",
+	rc = db_command_or_send(conn, PGW_ERR_APPLY, "cannot record the migration in pgwarden.schema_migrations",
 					"INSERT INTO pgwarden.schema_migrations AS m (version, name, checksum,"
 					" checksum_algorithm, rollback_checksum, duration_ms, transaction_mode, status,"
 					" statements_applied, statements_total, applied_prefix_checksum, error)"
@@ -241,7 +241,7 @@ history_record(PGconn *conn, const struct pgw_history_entry *e, bool supabase)
 	p[0] = e->version;
 	p[1] = e->name;
 	p[2] = stmts ? stmts : "[]";
-	rc = db_command(conn, PGW_ERR_APPLY,
+	rc = db_command_or_send(conn, PGW_ERR_APPLY,
 					"cannot record the migration in supabase_migrations.schema_migrations",
 					"INSERT INTO supabase_migrations.schema_migrations (version, name, statements)"
 					" VALUES ($1, $2, ARRAY(SELECT pg_catalog.jsonb_array_elements_text($3::jsonb)))"
@@ -288,20 +288,27 @@ history_delete(PGconn *conn, const char *version, bool supabase, bool *deleted)
 {
 	PGresult   *res;
 	const char *p[1] = {version};
+	static const char sql[] = "DELETE FROM pgwarden.schema_migrations WHERE version = $1";
+	static const char what[] = "cannot remove the migration from pgwarden.schema_migrations";
 
-	res = db_exec(conn, PGW_ERR_APPLY, "cannot remove the migration from pgwarden.schema_migrations",
-				  "DELETE FROM pgwarden.schema_migrations WHERE version = $1", 1, p,
-				  PGRES_COMMAND_OK);
-	if (!res)
-		return -1;
-	if (deleted)
+	if (!deleted)
+	{
+		if (db_command_or_send(conn, PGW_ERR_APPLY, what, sql, 1, p) != 0)
+			return -1;
+	}
+	else
+	{
+		res = db_exec(conn, PGW_ERR_APPLY, what, sql, 1, p, PGRES_COMMAND_OK);
+		if (!res)
+			return -1;
 		*deleted = strcmp(PQcmdTuples(res), "0") != 0;
-	PQclear(res);
+		PQclear(res);
+	}
 	if (!supabase)
 		return 0;
-	return db_command(conn, PGW_ERR_APPLY,
-					  "cannot remove the migration from supabase_migrations.schema_migrations",
-					  "DELETE FROM supabase_migrations.schema_migrations WHERE version = $1", 1, p);
+	return db_command_or_send(conn, PGW_ERR_APPLY,
+							  "cannot remove the migration from supabase_migrations.schema_migrations",
+							  "DELETE FROM supabase_migrations.schema_migrations WHERE version = $1", 1, p);
 }
 
 int

@@ -86,7 +86,9 @@ struct pgw_history_entry
 };
 
 /* Inserts or replaces the row for e->version (and Supabase's, when
- * supabase and the entry is not failed). */
+ * supabase and the entry is not failed).  In pipeline mode the statements
+ * are only sent (history_record and history_delete without deleted): the
+ * caller reads their results after the sync. */
 int			history_record(PGconn *conn, const struct pgw_history_entry *e, bool supabase);
 
 /* Updates a failed row's progress (statement-by-statement runs). */

@@ -445,14 +445,23 @@ copy_out(PGconn *conn)
 	return last;
 }
 
-/* Runs one statement of the plan (the simple protocol, as psql does).
+/* Runs one statement of the plan (the simple protocol, as psql does),
+ * after prefix when given ("BEGIN;": the transaction starts in the same
+ * round trip; error positions are shifted back by r->pos_shift).
  * Returns the final result; NULL only when the connection failed. */
 static PGresult *
-exec_stmt(struct pgw_runner *r, const struct pgw_plan *p, const struct pgw_sql_stmt *st)
+exec_stmt(struct pgw_runner *r, const struct pgw_plan *p, const struct pgw_sql_stmt *st,
+		  const char *prefix)
 {
-	char	   *sql = pgw_strndup(p->f->text + st->start, st->end - st->start);
-	PGresult   *res = PQexec(r->conn, sql);
+	size_t		plen = prefix ? strlen(prefix) : 0;
+	char	   *sql = pgw_malloc(plen + st->end - st->start + 1);
+	PGresult   *res;
 
+	memcpy(sql, prefix ? prefix : "", plen);
+	memcpy(sql + plen, p->f->text + st->start, st->end - st->start);
+	sql[plen + st->end - st->start] = '\0';
+	r->pos_shift = (int) plen;
+	res = PQexec(r->conn, sql);
 	free(sql);
 	if (res && PQresultStatus(res) == PGRES_COPY_IN)
 	{
@@ -535,9 +544,10 @@ stmt_error(struct pgw_runner *r, const struct pgw_plan *p, const struct pgw_sql_
 	char	   *excerpt = stmt_excerpt(p, st);
 	struct pgw_buf b;
 
-	if (pos && atoi(pos) > 0)
+	if (pos && atoi(pos) - r->pos_shift > 0)
 	{
-		size_t		off = sqlfile_advance_chars(p->f->text, st->end, st->start, (size_t) atoi(pos) - 1);
+		size_t		off = sqlfile_advance_chars(p->f->text, st->end, st->start,
+												(size_t) (atoi(pos) - r->pos_shift) - 1);
 
 		sqlfile_position(p->f, off, &line, &col);
 	}
@@ -645,6 +655,47 @@ op_verb(enum op op)
 }
 
 /*
+ * Syncs a pipeline, reads every result and leaves pipeline mode.  Returns
+ * NULL when all succeeded, else the first error (caller clears) — or a
+ * made-up fatal result when the connection broke.
+ */
+static PGresult *
+pipeline_finish(PGconn *conn)
+{
+	PGresult   *err = NULL,
+			   *res;
+	int			idle = 0;
+
+	PQpipelineSync(conn);
+	for (;;)
+	{
+		res = PQgetResult(conn);
+		if (!res)
+		{
+			/* NULL ends each command's results; a broken connection
+			 * gives nothing else */
+			if (PQstatus(conn) != CONNECTION_OK || ++idle > 64)
+				break;
+			continue;
+		}
+		idle = 0;
+		if (PQresultStatus(res) == PGRES_PIPELINE_SYNC)
+		{
+			PQclear(res);
+			break;
+		}
+		if (PQresultStatus(res) == PGRES_FATAL_ERROR && !err)
+			err = res;
+		else
+			PQclear(res);
+	}
+	PQexitPipelineMode(conn);
+	if (!err && PQstatus(conn) != CONNECTION_OK)
+		err = PQmakeEmptyPGresult(conn, PGRES_FATAL_ERROR);
+	return err;
+}
+
+/*
  * Transaction mode: BEGIN, the statements of every plan, their history
  * rows, COMMIT; retried as a whole on a lock timeout.
  */
@@ -655,33 +706,47 @@ run_transaction(struct pgw_runner *r, struct pgw_plan *plans, size_t nplans, enu
 	int			attempt;
 	int			attempts = r->retries + 1;
 
+	long long  *took = pgw_calloc(nplans, sizeof(long long));
+
 	for (attempt = 1; attempt <= attempts; attempt++)
 	{
 		long long	t0 = now_ms();
-		PGresult   *res = PQexec(r->conn, "BEGIN");
+		PGresult   *res = NULL;
 		const struct pgw_plan *fp = NULL;
 		const struct pgw_sql_stmt *fst = NULL;
 		size_t		k,
-					i;
+					i,
+					nstmts = 0;
 		bool		failed = false;
+		const char *begin = "BEGIN;";
 
-		if (!res_ok(res))
+		for (k = 0; k < nplans; k++)
+			nstmts += plans[k].n;
+		if (nstmts == 0)
 		{
-			db_error_from(r->conn, res, PGW_ERR_APPLY, "cannot start a transaction");
+			/* nothing to carry the BEGIN: send it alone */
+			res = PQexec(r->conn, "BEGIN");
+			if (!res_ok(res))
+			{
+				db_error_from(r->conn, res, PGW_ERR_APPLY, "cannot start a transaction");
+				PQclear(res);
+				free(took);
+				return -1;
+			}
 			PQclear(res);
-			return -1;
+			res = NULL;
 		}
-		PQclear(res);
-		res = NULL;
 		for (k = 0; k < nplans && !failed; k++)
 		{
 			struct pgw_plan *p = &plans[k];
+			long long	tp = now_ms();
 
 			for (i = 0; i < p->n; i++)
 			{
 				const struct pgw_sql_stmt *s = &p->s.stmts[p->stmts[i]];
 
-				res = exec_stmt(r, p, s);
+				res = exec_stmt(r, p, s, nstmts ? begin : NULL);
+				begin = NULL;
 				if (!res_ok(res))
 				{
 					fp = p;
@@ -700,44 +765,52 @@ run_transaction(struct pgw_runner *r, struct pgw_plan *plans, size_t nplans, enu
 					break;
 				}
 			}
-			if (failed)
-				break;
-			if (fault_active("migrate:slow"))
-				exec_quiet(r->conn, "SELECT pg_catalog.pg_sleep(0.02)");
-			if (op == OP_UP)
-			{
-				struct pgw_history_entry e;
-				int			rc;
-
-				history_entry_for(&e, p, mode, now_ms() - t0);
-				e.statements = r->supabase ? plan_statements_json(p) : NULL;
-				rc = history_record(r->conn, &e, r->supabase);
-				json_decref(e.statements);
-				if (rc != 0)
-				{
-					exec_quiet(r->conn, "ROLLBACK");
-					return -1;
-				}
-			}
-			else if (op == OP_DOWN)
-			{
-				if (history_delete(r->conn, p->m->version, r->supabase, NULL) != 0)
-				{
-					exec_quiet(r->conn, "ROLLBACK");
-					return -1;
-				}
-			}
+			took[k] = now_ms() - tp;
 		}
+		if (!failed && fault_active("migrate:slow"))
+			exec_quiet(r->conn, "SELECT pg_catalog.pg_sleep(0.02)");
 		if (!failed)
 		{
-			res = PQexec(r->conn, "COMMIT");
-			if (res_ok(res) && PQtransactionStatus(r->conn) == PQTRANS_IDLE)
+			/*
+			 * The history rows and COMMIT in one pipeline: one round trip
+			 * for the lot, so the bookkeeping costs no more round trips
+			 * than psql's own COMMIT.
+			 */
+			if (!PQenterPipelineMode(r->conn))
 			{
-				PQclear(res);
+				db_error_from(r->conn, NULL, PGW_ERR_APPLY, "cannot record the migration");
+				exec_quiet(r->conn, "ROLLBACK");
+				free(took);
+				return -1;
+			}
+			for (k = 0; k < nplans; k++)
+			{
+				struct pgw_plan *p = &plans[k];
+				int			rc = 0;
+
+				if (op == OP_UP)
+				{
+					struct pgw_history_entry e;
+
+					history_entry_for(&e, p, mode, took[k]);
+					e.statements = r->supabase ? plan_statements_json(p) : NULL;
+					rc = history_record(r->conn, &e, r->supabase);
+					json_decref(e.statements);
+				}
+				else if (op == OP_DOWN)
+					rc = history_delete(r->conn, p->m->version, r->supabase, NULL);
+				if (rc != 0)
+					break;
+			}
+			PQsendQueryParams(r->conn, "COMMIT", 0, NULL, NULL, NULL, NULL, 0);
+			res = pipeline_finish(r->conn);
+			if (!res && PQtransactionStatus(r->conn) == PQTRANS_IDLE)
+			{
 				st->mode = mode;
 				st->attempts = attempt;
 				st->duration_ms = now_ms() - t0;
 				st->ok = true;
+				free(took);
 				return settle_session(r);
 			}
 			/* a deferred constraint fails at COMMIT: blame the last plan */
@@ -762,6 +835,7 @@ run_transaction(struct pgw_runner *r, struct pgw_plan *plans, size_t nplans, enu
 			sleep_ms(delay);
 			continue;
 		}
+		free(took);
 		if (fst)
 			stmt_error(r, fp, fst, res, op_verb(op),
 					   nplans > 1 ? "the transaction was rolled back: none of these migrations was applied"
@@ -775,6 +849,7 @@ run_transaction(struct pgw_runner *r, struct pgw_plan *plans, size_t nplans, enu
 		st->attempts = attempt;
 		return -1;
 	}
+	free(took);
 	return -1;
 }
 
@@ -967,7 +1042,7 @@ run_statements(struct pgw_runner *r, struct pgw_plan *p, enum op op,
 		}
 		for (attempt = 1;; attempt++)
 		{
-			res = exec_stmt(r, p, s);
+			res = exec_stmt(r, p, s, NULL);
 			if (res_ok(res) && !(i == start && fault_active("migrate:after-statement")))
 				break;
 			if (res_ok(res))

@@ -81,6 +81,7 @@ struct pgw_runner
 	bool		locked;
 	int			pid;			/* our backend */
 	bool		reset_settings; /* a migration ran SET: RESET ALL after it */
+	int			pos_shift;		/* characters sent before the statement */
 	struct pgw_runner_events ev;
 };
 
