@@ -91,7 +91,7 @@ applied_versions(struct pgw_ctx *ctx, struct pgw_strlist *applied, int *rc)
 	conn = ctx_connect(ctx, rc);
 	if (!conn)
 		return -1;
-	if (history_read(conn, &h) != 0)
+	if (history_read(conn, &h, migrations_supabase_layout(ctx->cfg.migrations_dir)) != 0)
 	{
 		pgw_error_prefix("%s", ctx->target.display);
 		PQfinish(conn);

@@ -316,12 +316,6 @@ build_entries(struct session *s)
 	qsort(s->e, s->ne, sizeof(*s->e), cmp_entry);
 }
 
-static bool
-supabase_layout(const char *dir)
-{
-	return text_ends_with(dir, "/supabase/migrations") || text_ends_with(dir, "/supabase/migrations/");
-}
-
 /* --- runner events: progress and notes on stderr ------------------------- */
 
 static void
@@ -402,7 +396,7 @@ session_open(struct session *s, struct pgw_ctx *ctx, struct margs *a, bool db, b
 	memset(s, 0, sizeof(*s));
 	s->ctx = ctx;
 	s->a = a;
-	s->supabase = supabase_layout(dir);
+	s->supabase = migrations_supabase_layout(dir);
 	if (strncmp(dir, root, strlen(root)) == 0 && dir[strlen(root)] == '/')
 		s->dir_display = pgw_strdup(dir + strlen(root) + 1);
 	else
@@ -431,7 +425,7 @@ session_open(struct session *s, struct pgw_ctx *ctx, struct margs *a, bool db, b
 	s->r.ev.note = ev_note;
 	if (writes && runner_lock(&s->r) != 0)
 		return out_fail();
-	if (history_read(s->conn, &s->h) != 0)
+	if (history_read(s->conn, &s->h, s->supabase) != 0)
 		return out_fail();
 	build_entries(s);
 	return PGW_EXIT_OK;
@@ -453,7 +447,7 @@ static int
 session_reload(struct session *s)
 {
 	history_release(&s->h);
-	if (history_read(s->conn, &s->h) != 0)
+	if (history_read(s->conn, &s->h, s->supabase) != 0)
 		return -1;
 	build_entries(s);
 	return 0;
@@ -592,10 +586,11 @@ do_status(struct session *s)
 
 			out_printf("  %-16s %s%-8s%s %-40s", e->version, out_style(style), state_name(e->state),
 					   out_style_end(), e->m ? e->m->name : e->row->name);
-			if (e->row)
-				out_printf(" %s %lld ms%s", e->row->applied_at, e->row->duration_ms,
-						   strcmp(e->row->tx_mode, "transaction") ? "" : "");
-			if (e->row && strcmp(e->row->tx_mode, "transaction") != 0)
+			if (e->row && *e->row->applied_at)
+				out_printf(" %s %lld ms", e->row->applied_at, e->row->duration_ms);
+			if (e->row && strcmp(e->row->algorithm, PGW_SUPABASE_ALGORITHM) == 0)
+				out_printf(" (applied by the Supabase CLI)");
+			else if (e->row && strcmp(e->row->tx_mode, "transaction") != 0)
 				out_printf(" (%s)", e->row->tx_mode);
 			out_printf("\n");
 			if (e->state == ST_FAILED && e->row->statements_total >= 0)
@@ -1251,7 +1246,8 @@ do_reset(struct session *s)
 
 	json_object_set_new(s->doc, "migrations", list);
 	json_object_set_new(s->doc, "seeds", seeds);
-	if (reset_schemas(s, &dropped) != 0 || session_reload(s) != 0)
+	/* the tables first (adopting Supabase's history), so both are cleared */
+	if (session_ensure(s) != 0 || reset_schemas(s, &dropped) != 0 || session_reload(s) != 0)
 	{
 		rc = out_fail_with(s->doc);
 		s->doc = NULL;

@@ -323,6 +323,12 @@ migrations_load(const char *dir, struct pgw_migration_set *set, bool *missing)
 	return rc;
 }
 
+bool
+migrations_supabase_layout(const char *dir)
+{
+	return text_ends_with(dir, "/supabase/migrations") || text_ends_with(dir, "/supabase/migrations/");
+}
+
 struct pgw_migration *
 migrations_find(const struct pgw_migration_set *set, const char *version)
 {

@@ -66,6 +66,9 @@ struct pgw_migration_set
 int			migrations_load(const char *dir, struct pgw_migration_set *set, bool *missing);
 void		migrations_release(struct pgw_migration_set *set);
 
+/* Whether dir is a Supabase layout (…/supabase/migrations). */
+bool		migrations_supabase_layout(const char *dir);
+
 /* The migration with this version (numeric comparison), or NULL. */
 struct pgw_migration *migrations_find(const struct pgw_migration_set *set, const char *version);
 

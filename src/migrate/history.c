@@ -56,22 +56,58 @@ cmp_row(const void *a, const void *b)
 								 ((const struct pgw_history_row *) b)->version);
 }
 
+/* Supabase's history as rows (no checksum: the Supabase CLI keeps none). */
+static int
+read_supabase(PGconn *conn, struct pgw_history *h)
+{
+	PGresult   *res = db_exec(conn, PGW_ERR_CONNECT, "cannot read supabase_migrations.schema_migrations",
+							  "SELECT version, coalesce(name, '') FROM supabase_migrations.schema_migrations",
+							  0, NULL, PGRES_TUPLES_OK);
+	int			i;
+
+	if (!res)
+		return -1;
+	h->n = (size_t) PQntuples(res);
+	h->rows = pgw_calloc(h->n ? h->n : 1, sizeof(*h->rows));
+	for (i = 0; i < PQntuples(res); i++)
+	{
+		struct pgw_history_row *r = &h->rows[i];
+
+		r->version = pgw_strdup(PQgetvalue(res, i, 0));
+		r->name = pgw_strdup(PQgetvalue(res, i, 1));
+		r->checksum = pgw_strdup("");
+		r->algorithm = pgw_strdup(PGW_SUPABASE_ALGORITHM);
+		r->applied_at = pgw_strdup("");
+		r->applied_by = pgw_strdup("supabase");
+		r->tx_mode = pgw_strdup("recorded");
+		r->statements_applied = r->statements_total = -1;
+	}
+	PQclear(res);
+	h->imported = h->n;
+	if (h->n > 1)
+		qsort(h->rows, h->n, sizeof(*h->rows), cmp_row);
+	return 0;
+}
+
 int
-history_read(PGconn *conn, struct pgw_history *h)
+history_read(PGconn *conn, struct pgw_history *h, bool supabase)
 {
 	PGresult   *res;
 	int			i;
+	bool		theirs;
 
 	memset(h, 0, sizeof(*h));
 	res = db_exec(conn, PGW_ERR_CONNECT, "cannot read the migration history",
-				  "SELECT pg_catalog.to_regclass('pgwarden.schema_migrations') IS NOT NULL",
+				  "SELECT pg_catalog.to_regclass('pgwarden.schema_migrations') IS NOT NULL,"
+				  " pg_catalog.to_regclass('supabase_migrations.schema_migrations') IS NOT NULL",
 				  0, NULL, PGRES_TUPLES_OK);
 	if (!res)
 		return -1;
 	h->exists = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	theirs = strcmp(PQgetvalue(res, 0, 1), "t") == 0;
 	PQclear(res);
 	if (!h->exists)
-		return 0;
+		return supabase && theirs ? read_supabase(conn, h) : 0;
 	res = db_exec(conn, PGW_ERR_CONNECT, "cannot read the migration history",
 				  "SELECT version, name, checksum, checksum_algorithm, rollback_checksum,"
 				  " to_char(applied_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
@@ -177,6 +213,17 @@ history_ensure(PGconn *conn, bool supabase)
 	if (supabase && !have_supabase)
 	{
 		res = PQexec(conn, supabase_ddl);
+		if (PQresultStatus(res) != PGRES_COMMAND_OK)
+			goto fail;
+		PQclear(res);
+	}
+	if (supabase && !have_ours)
+	{
+		/* adopt what the Supabase CLI applied before pgwarden came */
+		res = PQexec(conn, "INSERT INTO pgwarden.schema_migrations (version, name, checksum,"
+					 " checksum_algorithm, transaction_mode, applied_by)"
+					 " SELECT version, coalesce(name, ''), '', '" PGW_SUPABASE_ALGORITHM "', 'recorded', 'supabase'"
+					 " FROM supabase_migrations.schema_migrations ON CONFLICT (version) DO NOTHING");
 		if (PQresultStatus(res) != PGRES_COMMAND_OK)
 			goto fail;
 		PQclear(res);

@@ -20,7 +20,8 @@
  *
  * In a Supabase layout supabase_migrations.schema_migrations (version, name,
  * statements) is kept in step in the same transaction, so `supabase
- * migration list` sees what pgwarden applied.
+ * migration list` sees what pgwarden applied; on first use, what it lists
+ * is adopted as applied (the Supabase CLI applied it before pgwarden came).
  *
  * Every value is a parameter; the DDL here is fixed text.  Errors are
  * PGW_ERR_APPLY with the server's message (the caller may change the kind).
@@ -51,15 +52,22 @@ struct pgw_history_row
 	char	   *error;
 };
 
+/* The "algorithm" of rows adopted from Supabase's history (no checksum). */
+#define PGW_SUPABASE_ALGORITHM "supabase-cli"
+
 struct pgw_history
 {
 	bool		exists;			/* the table is there */
+	size_t		imported;		/* rows read from Supabase's table instead */
 	struct pgw_history_row *rows;	/* sorted by version (numeric) */
 	size_t		n;
 };
 
-/* Reads the history; a missing table is an empty history (exists false). */
-int			history_read(PGconn *conn, struct pgw_history *h);
+/* Reads the history; a missing table is an empty history (exists false) —
+ * unless supabase (a Supabase layout) and supabase_migrations has rows:
+ * those versions, applied by the Supabase CLI, count as applied (no
+ * checksum to compare), and history_ensure() adopts them. */
+int			history_read(PGconn *conn, struct pgw_history *h, bool supabase);
 void		history_release(struct pgw_history *h);
 struct pgw_history_row *history_find(const struct pgw_history *h, const char *version);
 

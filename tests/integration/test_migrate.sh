@@ -234,4 +234,24 @@ equals "stray objects gone, seeds back" "$(sql "$db" "SELECT to_regclass('public
 check "inspect after reset" snap "$SCRATCH/reset.json"
 check "reset gives the same schema" cmp -s "$SCRATCH/up1.json" "$SCRATCH/reset.json"
 
+# --- adopting the Supabase CLI's history ---------------------------------------------
+db=$(fresh_db adopt) || { fail "cannot make a database"; finish; }
+rm -rf "$SCRATCH/adopt" && cp -r "$SRC/examples/fleet" "$SCRATCH/adopt" && rm -rf "$SCRATCH/adopt/docs"
+cd "$SCRATCH/adopt" || exit 1
+for f in supabase/migrations/20250101090000_tenants_and_profiles.sql supabase/migrations/20250102090000_garages_and_vehicles.sql; do
+    psql "$db" -X -q -v ON_ERROR_STOP=1 -f "$f" >/dev/null || fail "cannot load $f"
+done
+sql "$db" "CREATE SCHEMA supabase_migrations;
+           CREATE TABLE supabase_migrations.schema_migrations (version text PRIMARY KEY, statements text[], name text);
+           INSERT INTO supabase_migrations.schema_migrations VALUES
+             ('20250101090000', NULL, 'tenants_and_profiles'), ('20250102090000', NULL, 'garages_and_vehicles')" >/dev/null
+expect_rc 1 "status sees what the Supabase CLI applied" "$PGW" migrate status --exit-code --db "$db"
+contains "adopted" "$OUT" "20250101090000   applied  tenants_and_profiles"
+contains "says by whom" "$OUT" "(applied by the Supabase CLI)"
+contains "rest pending" "$OUT" "5 migrations: 2 applied, 3 pending"
+expect_rc 0 "up applies only the rest" "$PGW" migrate up --db "$db"
+contains "three" "$OUT" "applied 3 migrations"
+equals "history adopted" "$(sql "$db" "SELECT count(*), count(*) FILTER (WHERE checksum_algorithm = 'supabase-cli') FROM pgwarden.schema_migrations")" "5|2"
+equals "supabase's in step" "$(sql "$db" "SELECT count(*) FROM supabase_migrations.schema_migrations")" "5"
+
 finish
