@@ -1043,6 +1043,11 @@ do_redo(struct session *s)
 		if (migration_version_cmp(s->e[i].version, version) == 0)
 			again = &s->e[i];
 	free(version);
+	if (!again)
+	{
+		pgw_error(PGW_ERR_INTERNAL, "the rolled-back migration is gone from the folder");
+		return out_fail_with(s->doc);
+	}
 	rc = apply_entries(s, &again, 1, list);
 	if (rc == PGW_EXIT_OK)
 	{

@@ -1439,21 +1439,11 @@ sandbox_start(struct pgw_sandbox *sb, const char *bindir, const char *user, bool
 fail:
 	{
 		/* keep the error across the cleanup */
-		const struct pgw_err *e = pgw_error_last();
-		enum pgw_errkind kind = e->kind;
-		char	   *msg = e->message ? pgw_strdup(e->message) : NULL;
-		char	   *detail = e->detail ? pgw_strdup(e->detail) : NULL;
-		char	   *hint = e->hint ? pgw_strdup(e->hint) : NULL;
+		struct pgw_err saved;
 
+		pgw_error_save(&saved);
 		sandbox_stop(sb);
-		pgw_error(kind, "%s", msg ? msg : "cannot start a sandbox");
-		if (detail)
-			pgw_error_detail("%s", detail);
-		if (hint)
-			pgw_error_hint("%s", hint);
-		free(msg);
-		free(detail);
-		free(hint);
+		pgw_error_restore(&saved);
 	}
 	return -1;
 }
