@@ -34,6 +34,7 @@
 #define PGW_CMD_OPTIONAL_DB	0x04
 
 #define PGW_COMMAND_TABLE(X) \
+	X(doctor, "diagnose performance and security problems in one report, with the SQL that fixes them", PGW_CMD_NEEDS_DB) \
 	X(health, "the live database in one report: connections, locks, slow queries, cache, vacuum", PGW_CMD_NEEDS_DB) \
 	X(help,   "show help for pgwarden or one of its commands", 0) \
 	X(init,   "write pgwarden.conf and create the migrations folder", PGW_CMD_WRITES) \

@@ -92,6 +92,7 @@ config_defaults(struct pgw_config *cfg, const char *root)
 	cfg->lock_timeout_ms = 5000;
 	cfg->statement_timeout_ms = 0;
 	cfg->lock_retries = 5;
+	cfg->large_table_bytes = 10LL * 1024 * 1024 * 1024;
 	cfg->local_dir = fs_join(cfg->root, ".pgwarden/local");
 	cfg->local_user = pgw_strdup("postgres");
 }
@@ -130,6 +131,37 @@ config_release(struct pgw_config *cfg)
 		env_release(&cfg->envs[i]);
 	free(cfg->envs);
 	memset(cfg, 0, sizeof(*cfg));
+}
+
+bool
+config_parse_size(const char *s, long long *bytes)
+{
+	static const struct
+	{
+		const char *unit;
+		long long	mult;
+	}			units[] = {
+		{"", 1}, {"B", 1}, {"kB", 1024}, {"KB", 1024}, {"MB", 1024 * 1024},
+		{"GB", 1024LL * 1024 * 1024}, {"TB", 1024LL * 1024 * 1024 * 1024}
+	};
+	char	   *end;
+	long long	n;
+	size_t		i;
+
+	if (!s || !*s || *s == '-')
+		return false;
+	n = strtoll(s, &end, 10);
+	while (*end == ' ')
+		end++;
+	for (i = 0; i < sizeof(units) / sizeof(*units); i++)
+		if (strcmp(end, units[i].unit) == 0)
+		{
+			if (n > (long long) (9e18 / units[i].mult))
+				return false;
+			*bytes = n * units[i].mult;
+			return true;
+		}
+	return false;
 }
 
 bool
@@ -261,7 +293,7 @@ parse_list(struct pgw_strlist *l, const char *v)
 }
 
 static const char *const project_keys[] = {
-	"app_role", "exposed_schemas", "ignore", "lock_retries", "lock_timeout",
+	"app_role", "exposed_schemas", "ignore", "large_table", "lock_retries", "lock_timeout",
 	"migrations_dir", "schemas", "seeds", "statement_timeout", "tenant_column",
 	"tenant_setting"
 };
@@ -367,6 +399,12 @@ handle_project(struct parse_ctx *ctx, const char *name, const char *value)
 			cfg->lock_timeout_ms = ms;
 		else
 			cfg->statement_timeout_ms = ms;
+	}
+	else if (!strcmp(name, "large_table"))
+	{
+		if (!config_parse_size(value, &cfg->large_table_bytes))
+			return fail_at(ctx, "'%s' is not a size for %s (expected e.g. 10GB, 500MB, or 0 for off)",
+						   value, name);
 	}
 	else if (!strcmp(name, "lock_retries"))
 	{

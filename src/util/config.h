@@ -10,7 +10,7 @@
  * Sections and keys (docs/config.md is the reference):
  *   [project] migrations_dir, seeds, schemas, exposed_schemas, tenant_column,
  *             tenant_setting, app_role, ignore, lock_timeout,
- *             statement_timeout, lock_retries
+ *             statement_timeout, lock_retries, large_table
  *   [local]   dir, port, user, bindir, supabase
  *   [env NAME] url, host, port, dbname, user, sslmode
  *
@@ -63,6 +63,7 @@ struct pgw_config
 	int			lock_timeout_ms;
 	int			statement_timeout_ms;	/* 0: off */
 	int			lock_retries;
+	long long	large_table_bytes;	/* doctor's table.large; 0: off */
 
 	char	   *local_dir;		/* absolute */
 	bool		local_dir_set;	/* an absolute dir in the file: never relocated */
@@ -95,6 +96,9 @@ const struct pgw_env *config_find_env(const struct pgw_config *cfg, const char *
 /* The libpq conninfo string for an env section, ${VAR}s expanded (caller
  * frees).  -1 with an error when a variable is unset or nothing is set. */
 int			config_env_conninfo(const struct pgw_config *cfg, const struct pgw_env *env, char **out);
+
+/* Parses a size ("10GB", "500MB", "64kB", plain number = bytes). */
+bool		config_parse_size(const char *s, long long *bytes);
 
 /* Parses a duration ("5s", "500ms", "2min", "0", plain number = ms). */
 bool		config_parse_duration(const char *s, int *ms);

@@ -1,0 +1,114 @@
+#!/bin/bash
+# pgwarden doctor on a fixture with one of each problem planted: exactly
+# those findings (rule and object), ranks, fixes that PostgreSQL accepts,
+# --rule / --category / --fail-on, and a clean database with none.
+. "$(dirname "$0")/../lib.sh"
+
+db=$(fresh_db main) || { fail "cannot make a database"; finish; }
+cd "$SCRATCH" || exit 1
+printf '[project]\nschemas = public\nexposed_schemas = public\nlarge_table = 1MB\n' > pgwarden.conf
+
+sql "$db" "
+CREATE TABLE parent (id bigint PRIMARY KEY);
+CREATE TABLE child (id bigint PRIMARY KEY, parent_id bigint REFERENCES parent (id), note text);
+CREATE INDEX child_note_a ON child (note);
+CREATE INDEX child_note_b ON child (note);
+CREATE TABLE no_pk (a int, b text);
+CREATE TABLE emails (id bigint PRIMARY KEY, email text);
+INSERT INTO emails VALUES (1, 'x'), (2, 'x');
+CREATE TABLE counters (id serial PRIMARY KEY);
+SELECT setval('counters_id_seq', 2000000000);
+CREATE TABLE big (id bigint PRIMARY KEY, pad text) WITH (autovacuum_enabled = false);
+INSERT INTO big SELECT g, repeat('x', 40) FROM generate_series(1, 40000) g;
+CREATE FUNCTION definer_no_path() RETURNS int LANGUAGE sql SECURITY DEFINER AS 'SELECT 1';
+CREATE FUNCTION exec_sql(query text) RETURNS void LANGUAGE plpgsql AS \$\$ BEGIN EXECUTE query; END \$\$;
+GRANT EXECUTE ON FUNCTION exec_sql(text) TO anon;
+CREATE VIEW child_view AS SELECT id, note FROM child;
+CREATE VIEW user_emails WITH (security_invoker = true) AS SELECT id, email FROM auth.users;
+CREATE TABLE owned (id bigint PRIMARY KEY, user_id uuid NOT NULL);
+ALTER TABLE owned ENABLE ROW LEVEL SECURITY;
+CREATE POLICY owned_read ON owned FOR SELECT USING (user_id = auth.uid());
+CREATE POLICY owned_write ON owned FOR INSERT WITH CHECK (user_id = (SELECT auth.uid()));
+CREATE EXTENSION citext SCHEMA public;
+" >/dev/null || fail "fixture"
+# an INVALID index, as a failed CREATE INDEX CONCURRENTLY leaves it
+sql "$db" "CREATE UNIQUE INDEX CONCURRENTLY emails_email_key ON emails (email)" >/dev/null 2>&1
+# 100 sequential scans of a 40,000-row table, and a third of it deleted;
+# statistics flushed at the end of each session
+for i in $(seq 1 101); do echo "SELECT count(*) FROM big;"; done | psql "$db" -X -q >/dev/null
+sql "$db" "DELETE FROM big WHERE id % 3 = 0" >/dev/null
+
+rules() { python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+for f in d["findings"]:
+    o = f["object"]
+    print(f["rank"], f["rule"], (o.get("schema") or "") + "." + (o.get("name") or ""))
+' | sort; }
+
+expect_rc 1 "doctor finds the planted problems" "$PGW" --json doctor --db "$db"
+got=$(echo "$OUT" | rules)
+want=$(sort <<'LIST'
+critical security.exec_sql public.exec_sql(query text)
+critical security.exposed_auth_users public.user_emails
+high index.invalid public.emails_email_key
+high security.definer_search_path public.definer_no_path()
+high sequence.exhaustion public.counters_id_seq
+medium index.duplicate public.child_note_b
+medium index.unindexed_fk public.child_parent_id_fkey
+medium security.definer_view public.child_view
+medium security.extension_in_public .citext
+medium security.public_execute public.definer_no_path()
+medium security.rls_policy_initplan public.owned_read
+medium table.bloat public.big
+medium table.no_primary_key public.no_pk
+medium table.seq_scan_heavy public.big
+recommendation index.unused public.child_note_a
+recommendation index.unused public.child_note_b
+recommendation table.large public.big
+LIST
+)
+equals "exactly the planted findings" "$got" "$want"
+[ "$got" = "$want" ] || diff <(echo "$want") <(echo "$got") >&2
+
+# the fixes PostgreSQL accepts, and a second run without those findings
+fixes=$(echo "$OUT" | python3 -c '
+import json, sys
+for f in json.load(sys.stdin)["findings"]:
+    if f.get("fix", {}).get("sql") and f["rule"] != "index.unused":
+        print(f["fix"]["sql"])')
+contains "index fix" "$fixes" 'CREATE INDEX CONCURRENTLY IF NOT EXISTS child_parent_id_idx ON public.child (parent_id);'
+contains "search_path fix" "$fixes" 'ALTER FUNCTION public.definer_no_path() SET search_path = pg_catalog, public;'
+contains "view fix" "$fixes" 'ALTER VIEW public.child_view SET (security_invoker = true);'
+while IFS= read -r stmt; do
+    check "fix runs: $stmt" sql "$db" "$stmt"
+done <<< "$fixes"
+expect_rc 1 "after the fixes" "$PGW" --json doctor --db "$db"
+after=$(echo "$OUT" | rules)
+for r in index.unindexed_fk index.duplicate index.invalid security.definer_search_path security.exec_sql security.definer_view security.public_execute; do
+    lacks "$r fixed" "$after" " $r "
+done
+contains "no fix for auth.users exposure" "$after" "security.exposed_auth_users"
+
+# text output: ranks, summary
+expect_rc 1 "text" "$PGW" --no-color doctor --db "$db"
+contains "rank heading" "$OUT" "critical (1)"
+contains "summary" "$OUT" "diagnosis: critical: 1 · high: 1 ·"
+# filters
+expect_rc 0 "--rule prefix" "$PGW" --json doctor --rule index. --db "$db"
+lacks "only index rules" "$(echo "$OUT" | rules)" "security."
+expect_rc 1 "--category security" "$PGW" --json doctor --category security --db "$db"
+lacks "no performance rules" "$(echo "$OUT" | rules)" "table."
+expect_rc 1 "--fail-on warning" "$PGW" --json doctor --rule table. --fail-on warning --db "$db"
+expect_rc 0 "--no-stats leaves the statistics rules out" "$PGW" --json doctor --no-stats --rule table. --rule index.unused --db "$db"
+lacks "no stats findings" "$(echo "$OUT" | rules)" "seq_scan_heavy"
+contains "model rules still run" "$(echo "$OUT" | rules)" "table.no_primary_key"
+expect_rc 2 "bad category" "$PGW" doctor --category speed --db "$db"
+
+# a clean database
+clean=$(fresh_db clean) || { fail "cannot make a database"; finish; }
+sql "$clean" "CREATE TABLE t (id bigint PRIMARY KEY, v text)" >/dev/null
+expect_rc 0 "clean database" "$PGW" --no-color doctor --db "$clean"
+contains "nothing" "$OUT" "no problems found"
+
+finish
