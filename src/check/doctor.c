@@ -78,7 +78,7 @@ join_quoted(struct pgw_buf *b, const struct pgw_vec *v)
 	{
 		if (i)
 			buf_append(b, ", ");
-		sql_quote_ident(b, v->items[i]);
+		sql_ident(b, v->items[i]);
 	}
 }
 
@@ -135,11 +135,11 @@ check_unindexed_fk(const struct pgw_relation *r, struct pgw_findings *out)
 		{
 			char	   *name = pgw_asprintf("%s_%s_idx", r->obj.name, (const char *) c->columns.items[0]);
 
-			sql_quote_ident(&sql, name);
+			sql_ident(&sql, name);
 			free(name);
 		}
 		buf_append(&sql, " ON ");
-		sql_quote_qualified(&sql, r->obj.schema, r->obj.name);
+		sql_qname(&sql, r->obj.schema, r->obj.name);
 		buf_append(&sql, " (");
 		join_quoted(&sql, &c->columns);
 		buf_append(&sql, ");");
@@ -190,7 +190,7 @@ check_indexes(const struct pgw_relation *r, struct pgw_findings *out)
 
 			buf_init(&sql);
 			buf_append(&sql, "DROP INDEX CONCURRENTLY IF EXISTS ");
-			sql_quote_qualified(&sql, ix->obj.schema, ix->obj.name);
+			sql_qname(&sql, ix->obj.schema, ix->obj.name);
 			buf_append(&sql, ";");
 			f = add(out, "index.invalid", PGW_SEV_ERROR, "performance", "index", ix->obj.schema,
 					ix->obj.name,
@@ -232,7 +232,7 @@ check_indexes(const struct pgw_relation *r, struct pgw_findings *out)
 				continue;
 			buf_init(&sql);
 			buf_append(&sql, "DROP INDEX CONCURRENTLY IF EXISTS ");
-			sql_quote_qualified(&sql, drop->obj.schema, drop->obj.name);
+			sql_qname(&sql, drop->obj.schema, drop->obj.name);
 			buf_append(&sql, ";");
 			f = add(out, "index.duplicate", PGW_SEV_WARNING, "performance", "index", drop->obj.schema,
 					drop->obj.name, "drop the duplicate: every write maintains both",
@@ -297,7 +297,7 @@ granted_to(const struct pgw_vec *grants, const char *priv, const char *const *ro
 static void
 function_sql(struct pgw_buf *b, const struct pgw_function *fn)
 {
-	sql_quote_qualified(b, fn->obj.schema, fn->obj.name);
+	sql_qname(b, fn->obj.schema, fn->obj.name);
 	buf_printf(b, "(%s)", fn->identity_args ? fn->identity_args : "");
 }
 
@@ -387,7 +387,7 @@ check_functions(const struct pgw_model *m, const struct pgw_config *cfg, struct 
 			buf_append(&sql, "ALTER FUNCTION ");
 			function_sql(&sql, fn);
 			buf_append(&sql, " SET search_path = pg_catalog, ");
-			sql_quote_ident(&sql, fn->obj.schema);
+			sql_ident(&sql, fn->obj.schema);
 			buf_append(&sql, ";");
 			f = add(out, "security.definer_search_path", PGW_SEV_ERROR, "security", "function",
 					fn->obj.schema, name.data,
@@ -463,7 +463,7 @@ check_views(const struct pgw_relation *r, const struct pgw_config *cfg, struct p
 	if (r->relkind == 'v' && !r->security_invoker)
 	{
 		buf_append(&sql, "ALTER VIEW ");
-		sql_quote_qualified(&sql, r->obj.schema, r->obj.name);
+		sql_qname(&sql, r->obj.schema, r->obj.name);
 		buf_append(&sql, " SET (security_invoker = true);");
 		f = add(out, "security.definer_view", PGW_SEV_WARNING, "security", "view", r->obj.schema,
 				r->obj.name,
@@ -707,7 +707,7 @@ doctor_check_stats(PGconn *conn, const struct pgw_config *cfg, struct pgw_findin
 
 		buf_init(&sql);
 		buf_append(&sql, "DROP INDEX CONCURRENTLY IF EXISTS ");
-		sql_quote_qualified(&sql, PQgetvalue(res, i, 0), PQgetvalue(res, i, 2));
+		sql_qname(&sql, PQgetvalue(res, i, 0), PQgetvalue(res, i, 2));
 		buf_append(&sql, ";");
 		f = add(out, "index.unused", PGW_SEV_INFO, "performance", "index", PQgetvalue(res, i, 0),
 				PQgetvalue(res, i, 2),

@@ -1,23 +1,27 @@
 /*
- * quote.h — the one way pgwarden writes an identifier or a literal into
- * generated SQL.
+ * quote.h — the one way pgwarden spells identifiers and literals in the SQL
+ * it generates.
  *
- * sql_quote_ident() follows PostgreSQL's quote_ident(): a name of lowercase
- * letters, digits, '_' and '$' that does not start with a digit or '$' and
- * is not a reserved (or type/function-name) keyword is written bare;
- * anything else is double-quoted with '"' doubled.  sql_quote_qualified()
- * writes schema.name (schema may be NULL).  sql_quote_literal() writes a
- * standard string literal ('' doubled; E'' with doubled backslashes when
- * the text holds a backslash), for generated files only — statements that
- * pgwarden runs itself pass values as parameters.
+ * sql_ident follows PostgreSQL's quote_ident(): a name stays bare when it is
+ * all lowercase letters, digits, underscores and dollars, does not start with
+ * a digit or dollar, and is not a keyword that needs quoting (reserved,
+ * type/function-name or column-name keywords); otherwise it is put in double
+ * quotes with embedded quotes doubled.  sql_literal writes a standard string
+ * literal (E'' form when a backslash is present).  Both append to a buffer.
  */
-#ifndef PGW_SQL_QUOTE_H
-#define PGW_SQL_QUOTE_H
+#ifndef PGW_QUOTE_H
+#define PGW_QUOTE_H
+
+#include <stdbool.h>
 
 #include "util/mem.h"
 
-void		sql_quote_ident(struct pgw_buf *b, const char *name);
-void		sql_quote_qualified(struct pgw_buf *b, const char *schema, const char *name);
-void		sql_quote_literal(struct pgw_buf *b, const char *text);
+/* Whether name needs double quotes to survive as written. */
+bool		sql_ident_needs_quotes(const char *name);
+
+void		sql_ident(struct pgw_buf *b, const char *name);
+/* schema.name; schema may be NULL */
+void		sql_qname(struct pgw_buf *b, const char *schema, const char *name);
+void		sql_literal(struct pgw_buf *b, const char *value);
 
 #endif

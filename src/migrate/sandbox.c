@@ -1,0 +1,507 @@
+/*
+ * sandbox.c — where migrations are tried (migrate/sandbox.h): a cached
+ * copy of the target's schema in a private cluster, or a transaction on
+ * the target that is always rolled back.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "db/query.h"
+#include "migrate/sandbox.h"
+#include "sql/quote.h"
+#include "util/error.h"
+#include "util/fs.h"
+#include "util/mem.h"
+#include "util/proc.h"
+#include "util/text.h"
+
+
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Temporary tables (anyone's) are not part of the schema: their
+ * namespaces and everything in them are left out. */
+static const char fingerprint_sql[] =
+	"WITH tmp AS (SELECT oid FROM pg_catalog.pg_namespace WHERE nspname ~ '^pg_(toast_)?temp_'),"
+	" rel AS (SELECT oid, xmin FROM pg_catalog.pg_class WHERE relnamespace NOT IN (SELECT oid FROM tmp))"
+	" SELECT pg_catalog.md5(string_agg(t, ',' ORDER BY t)) FROM ("
+	" SELECT 'n' || oid || ':' || xmin FROM pg_catalog.pg_namespace WHERE oid NOT IN (SELECT oid FROM tmp)"
+	" UNION ALL SELECT 'c' || oid || ':' || xmin FROM rel"
+	" UNION ALL SELECT 'a' || attrelid || '.' || attnum || ':' || xmin FROM pg_catalog.pg_attribute"
+	"   WHERE attnum > 0 AND attrelid IN (SELECT oid FROM rel)"
+	" UNION ALL SELECT 'd' || oid || ':' || xmin FROM pg_catalog.pg_attrdef WHERE adrelid IN (SELECT oid FROM rel)"
+	" UNION ALL SELECT 'k' || oid || ':' || xmin FROM pg_catalog.pg_constraint"
+	"   WHERE connamespace NOT IN (SELECT oid FROM tmp)"
+	" UNION ALL SELECT 'i' || indexrelid || ':' || xmin FROM pg_catalog.pg_index WHERE indrelid IN (SELECT oid FROM rel)"
+	" UNION ALL SELECT 't' || oid || ':' || xmin FROM pg_catalog.pg_type WHERE typnamespace NOT IN (SELECT oid FROM tmp)"
+	" UNION ALL SELECT 'p' || oid || ':' || xmin FROM pg_catalog.pg_proc WHERE pronamespace NOT IN (SELECT oid FROM tmp)"
+	" UNION ALL SELECT 'r' || oid || ':' || xmin FROM pg_catalog.pg_rewrite WHERE ev_class IN (SELECT oid FROM rel)"
+	" UNION ALL SELECT 'g' || oid || ':' || xmin FROM pg_catalog.pg_trigger WHERE tgrelid IN (SELECT oid FROM rel)"
+	" UNION ALL SELECT 'o' || oid || ':' || xmin FROM pg_catalog.pg_policy"
+	" UNION ALL SELECT 'e' || oid || ':' || xmin FROM pg_catalog.pg_extension"
+	" UNION ALL SELECT 'l' || oid || ':' || xmin FROM pg_catalog.pg_enum"
+	" UNION ALL SELECT 'm' || objoid || '.' || classoid || '.' || objsubid || ':' || xmin"
+	"   FROM pg_catalog.pg_description"
+	" UNION ALL SELECT 'v' || oid || ':' || xmin FROM pg_catalog.pg_default_acl"
+	" UNION ALL SELECT 'h' || inhrelid || '.' || inhparent || ':' || xmin FROM pg_catalog.pg_inherits"
+	" UNION ALL SELECT 'u' || oid || ':' || rolname FROM pg_catalog.pg_roles"
+	") s(t)";
+
+bool
+sandbox_local_available(const struct pgw_config *cfg)
+{
+	struct pgw_pgbin bin;
+	bool		ok = local_find_binaries(cfg->local_bindir, &bin) == 0;
+
+	pgw_error_clear();
+	return ok;
+}
+
+static int
+use_lock(struct pgw_sandbox_db *sb)
+{
+	char	   *path = pgw_asprintf("%s.use", sb->cluster.real_dir);
+
+	sb->use_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	free(path);
+	if (sb->use_fd < 0)
+		return pgw_error(PGW_ERR_CONNECT, "cannot lock the sandbox cluster: %s", strerror(errno));
+	while (flock(sb->use_fd, LOCK_SH) != 0)
+		if (errno != EINTR)
+			return pgw_error(PGW_ERR_CONNECT, "cannot lock the sandbox cluster: %s", strerror(errno));
+	return 0;
+}
+
+/* conninfo for database name on the sandbox cluster (caller frees) */
+static char *
+db_conninfo(const struct pgw_sandbox_db *sb, const char *name)
+{
+	char	   *base = local_conninfo(&sb->cluster);
+	char	   *ci;
+	struct pgw_buf b;
+
+	buf_init(&b);
+	buf_append(&b, base);
+	buf_append(&b, " ");
+	text_conninfo_append(&b, "dbname", name);
+	ci = buf_steal(&b);
+	free(base);
+	return ci;
+}
+
+static PGconn *
+connect_to(const char *conninfo, const char *what)
+{
+	PGconn	   *c = PQconnectdb(conninfo);
+
+	if (PQstatus(c) != CONNECTION_OK)
+	{
+		pgw_error(PGW_ERR_CONNECT, "cannot connect to the sandbox %s", what);
+		pgw_error_detail("%s", PQerrorMessage(c));
+		PQfinish(c);
+		return NULL;
+	}
+	PQclear(PQexec(c, "SET client_min_messages = warning"));
+	return c;
+}
+
+/* The target's roles, created NOLOGIN where missing (cluster-wide). */
+static int
+copy_roles(PGconn *target, PGconn *admin)
+{
+	PGresult   *res = db_exec(target, PGW_ERR_CONNECT, "cannot list the target's roles",
+							  "SELECT rolname FROM pg_catalog.pg_roles WHERE rolname !~ '^pg_' ORDER BY 1",
+							  0, NULL, PGRES_TUPLES_OK);
+	int			i;
+
+	if (!res)
+		return -1;
+	for (i = 0; i < PQntuples(res); i++)
+	{
+		const char *p[1] = {PQgetvalue(res, i, 0)};
+		PGresult   *have = PQexecParams(admin, "SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = $1",
+										1, NULL, p, NULL, NULL, 0);
+		bool		exists = PQresultStatus(have) == PGRES_TUPLES_OK && PQntuples(have) > 0;
+
+		PQclear(have);
+		if (!exists)
+		{
+			struct pgw_buf sql;
+
+			buf_init(&sql);
+			buf_append(&sql, "CREATE ROLE ");
+			sql_ident(&sql, p[0]);
+			buf_append(&sql, " NOLOGIN");
+			/* a concurrent run may have made it: not an error */
+			PQclear(PQexec(admin, sql.data));
+			buf_release(&sql);
+		}
+	}
+	PQclear(res);
+	return 0;
+}
+
+/*
+ * pg_dump --schema-only of the target into a file, then the file into a
+ * new database: a template, renamed into place only when complete.
+ */
+static int
+build_template(struct pgw_sandbox_db *sb, PGconn *target, const char *conninfo, PGconn *admin)
+{
+	char	   *dump = pgw_asprintf("%s/dump-%d.sql", sb->cluster.real_dir, (int) getpid());
+	char	   *pg_dump = fs_join(sb->bindir, "pg_dump");
+	char	   *loading = pgw_asprintf("%s_loading_%d", sb->template_name, (int) getpid());
+	char	   *argv[] = {pg_dump, "--schema-only", "--no-publications", "--no-subscriptions",
+		"--file", dump, "--dbname", (char *) conninfo, NULL};
+	struct pgw_runas me = {0};
+	struct pgw_buf out,
+				sql;
+	int			status = 0,
+				rc = -1;
+	char	   *text = NULL;
+	size_t		len;
+	PGconn	   *c = NULL;
+	PGresult   *res;
+
+	buf_init(&out);
+	buf_init(&sql);
+	if (copy_roles(target, admin) != 0)
+		goto done;
+	if (proc_run(argv, &me, NULL, &out, &status) != 0)
+		goto done;
+	if (status != 0)
+	{
+		pgw_error(PGW_ERR_CONNECT, "pg_dump could not dump the target's schema for the sandbox");
+		pgw_error_detail("%s", out.data);
+		goto done;
+	}
+	if (fs_read_file(dump, &text, &len) != 0)
+		goto done;
+	buf_append(&sql, "CREATE DATABASE ");
+	sql_ident(&sql, loading);
+	buf_append(&sql, " TEMPLATE template0");
+	if (db_command(admin, PGW_ERR_CONNECT, "cannot create the sandbox template", sql.data, 0, NULL) != 0)
+		goto done;
+	{
+		char	   *ci = db_conninfo(sb, loading);
+
+		c = connect_to(ci, "template");
+		free(ci);
+	}
+	if (!c)
+		goto drop;
+	res = PQexec(c, text);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK)
+	{
+		db_error_from(c, res, PGW_ERR_INPUT, "the target's schema does not load into the sandbox");
+		pgw_error_hint("it may use extensions or settings this machine lacks; try --sandbox tx");
+		PQclear(res);
+		goto drop;
+	}
+	PQclear(res);
+	PQfinish(c);
+	c = NULL;
+	buf_reset(&sql);
+	buf_append(&sql, "ALTER DATABASE ");
+	sql_ident(&sql, loading);
+	buf_append(&sql, " RENAME TO ");
+	sql_ident(&sql, sb->template_name);
+	res = PQexec(admin, sql.data);
+	/* another run finished the same template first: use theirs */
+	if (PQresultStatus(res) != PGRES_COMMAND_OK && strcmp(db_sqlstate(res), "42P04") != 0)
+	{
+		db_error_from(admin, res, PGW_ERR_CONNECT, "cannot install the sandbox template");
+		PQclear(res);
+		goto drop;
+	}
+	rc = PQresultStatus(res) == PGRES_COMMAND_OK ? 0 : 1;
+	PQclear(res);
+	if (rc == 0)
+		goto done;
+	rc = 0;
+drop:
+	{
+		struct pgw_err saved;
+
+		pgw_error_save(&saved);
+		if (c)
+			PQfinish(c);
+		c = NULL;
+		buf_reset(&sql);
+		buf_append(&sql, "DROP DATABASE IF EXISTS ");
+		sql_ident(&sql, loading);
+		PQclear(PQexec(admin, sql.data));
+		pgw_error_restore(&saved);
+	}
+done:
+	if (c)
+		PQfinish(c);
+	unlink(dump);
+	free(text);
+	free(dump);
+	free(pg_dump);
+	free(loading);
+	buf_release(&out);
+	buf_release(&sql);
+	return rc;
+}
+
+/* Drops templates beyond the three newest (by oid). */
+static void
+prune_templates(PGconn *admin)
+{
+	PGresult   *res = PQexec(admin, "SELECT datname FROM pg_catalog.pg_database"
+							 " WHERE datname ~ '^tmpl_[0-9a-f]{16}$' ORDER BY oid DESC OFFSET 3");
+	int			i;
+
+	if (PQresultStatus(res) == PGRES_TUPLES_OK)
+		for (i = 0; i < PQntuples(res); i++)
+		{
+			struct pgw_buf sql;
+
+			buf_init(&sql);
+			buf_append(&sql, "DROP DATABASE IF EXISTS ");
+			sql_ident(&sql, PQgetvalue(res, i, 0));
+			PQclear(PQexec(admin, sql.data));
+			buf_release(&sql);
+		}
+	PQclear(res);
+}
+
+static int
+create_from_template(struct pgw_sandbox_db *sb, PGconn *admin, const char *name)
+{
+	struct pgw_buf sql;
+	int			rc;
+
+	buf_init(&sql);
+	buf_append(&sql, "CREATE DATABASE ");
+	sql_ident(&sql, name);
+	buf_append(&sql, " TEMPLATE ");
+	sql_ident(&sql, sb->template_name);
+	rc = db_command(admin, PGW_ERR_CONNECT, "cannot create the sandbox database", sql.data, 0, NULL);
+	buf_release(&sql);
+	return rc;
+}
+
+static int
+open_local(struct pgw_sandbox_db *sb, const struct pgw_config *cfg, PGconn *target,
+		   const char *conninfo)
+{
+	char	   *dir = fs_join(cfg->root, ".pgwarden/sandbox");
+	struct pgw_start_opts so = {0};
+	bool		already = false;
+	PGconn	   *admin = NULL;
+	PGresult   *res;
+	const char *p[1];
+	int			rc = -1;
+
+	local_open(cfg, dir, &sb->cluster);
+	free(dir);
+	sb->cluster.dir_explicit = false;	/* relocate like .pgwarden/local */
+	sb->cluster_open = true;
+	so.bindir = cfg->local_bindir;
+	so.user = cfg->local_user;
+	if (local_start(&sb->cluster, &so, &already) != 0)
+		return -1;
+	sb->started = !already;
+	sb->bindir = pgw_strdup(sb->cluster.bin.dir);
+	if (use_lock(sb) != 0)
+		return -1;
+	{
+		char	   *ci = db_conninfo(sb, "postgres");
+
+		admin = connect_to(ci, "cluster");
+		free(ci);
+	}
+	if (!admin)
+		return -1;
+	sb->template_name = pgw_asprintf("tmpl_%.16s", sb->fingerprint);
+	p[0] = sb->template_name;
+	res = PQexecParams(admin, "SELECT 1 FROM pg_catalog.pg_database WHERE datname = $1", 1, NULL, p,
+					   NULL, NULL, 0);
+	sb->cached = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1;
+	PQclear(res);
+	if (!sb->cached)
+	{
+		if (build_template(sb, target, conninfo, admin) != 0)
+			goto done;
+		prune_templates(admin);
+	}
+	sb->dbname = pgw_asprintf("sandbox_%d_%lld", (int) getpid(), now_ms() % 100000);
+	if (create_from_template(sb, admin, sb->dbname) != 0)
+		goto done;
+	sb->conninfo = db_conninfo(sb, sb->dbname);
+	sb->conn = connect_to(sb->conninfo, "database");
+	if (!sb->conn)
+		goto done;
+	rc = 0;
+done:
+	PQfinish(admin);
+	return rc;
+}
+
+int
+sandbox_open(struct pgw_sandbox_db *sb, enum pgw_sandbox_kind kind, const struct pgw_config *cfg,
+			 PGconn *target, const char *conninfo, int lock_timeout_ms)
+{
+	long long	t0 = now_ms();
+	PGresult   *res;
+	int			rc;
+
+	memset(sb, 0, sizeof(*sb));
+	sb->kind = kind;
+	sb->use_fd = -1;
+	res = db_exec(target, PGW_ERR_CONNECT, "cannot read the target's schema fingerprint",
+				  fingerprint_sql, 0, NULL, PGRES_TUPLES_OK);
+	if (!res)
+		return -1;
+	snprintf(sb->fingerprint, sizeof(sb->fingerprint), "%s", PQgetvalue(res, 0, 0));
+	PQclear(res);
+	if (kind == PGW_SANDBOX_TX)
+	{
+		char		lt[32];
+		const char *p[1] = {lt};
+
+		snprintf(lt, sizeof(lt), "%dms", lock_timeout_ms);
+		if (db_command(target, PGW_ERR_CONNECT, "cannot start the sandbox transaction", "BEGIN", 0, NULL) != 0)
+			return -1;
+		res = db_exec(target, PGW_ERR_CONNECT, "cannot start the sandbox transaction",
+					  "SELECT pg_catalog.set_config('lock_timeout', $1, true)", 1, p, PGRES_TUPLES_OK);
+		if (!res)
+		{
+			PQclear(PQexec(target, "ROLLBACK"));
+			return -1;
+		}
+		PQclear(res);
+		sb->conn = target;
+		sb->open_ms = now_ms() - t0;
+		return 0;
+	}
+	rc = open_local(sb, cfg, target, conninfo);
+	sb->open_ms = now_ms() - t0;
+	if (rc != 0)
+	{
+		struct pgw_err saved;
+
+		pgw_error_save(&saved);
+		sandbox_close(sb);
+		pgw_error_restore(&saved);
+	}
+	return rc;
+}
+
+int
+sandbox_clone(struct pgw_sandbox_db *sb, const char *suffix, PGconn **conn, char **conninfo)
+{
+	char	   *ci = db_conninfo(sb, "postgres");
+	PGconn	   *admin = connect_to(ci, "cluster");
+	char	   *name;
+	int			rc;
+
+	free(ci);
+	*conn = NULL;
+	*conninfo = NULL;
+	if (!admin)
+		return -1;
+	name = pgw_asprintf("%s_%s", sb->dbname, suffix);
+	rc = create_from_template(sb, admin, name);
+	PQfinish(admin);
+	if (rc == 0)
+	{
+		*conninfo = db_conninfo(sb, name);
+		*conn = connect_to(*conninfo, "database");
+		if (!*conn)
+			rc = -1;
+	}
+	free(name);
+	return rc;
+}
+
+void
+sandbox_close(struct pgw_sandbox_db *sb)
+{
+	if (sb->kind == PGW_SANDBOX_TX)
+	{
+		if (sb->conn && PQtransactionStatus(sb->conn) != PQTRANS_IDLE)
+			PQclear(PQexec(sb->conn, "ROLLBACK"));
+		sb->conn = NULL;			/* the target: the caller's */
+		return;
+	}
+	if (sb->conn)
+		PQfinish(sb->conn);
+	sb->conn = NULL;
+	if (sb->dbname && sb->cluster_open)
+	{
+		char	   *ci = db_conninfo(sb, "postgres");
+		PGconn	   *admin = PQconnectdb(ci);
+
+		free(ci);
+		if (PQstatus(admin) == CONNECTION_OK)
+		{
+			/* this run's databases: the work one and its clones */
+			const char *p[1] = {sb->dbname};
+			PGresult   *res = PQexecParams(admin,
+										   "SELECT datname FROM pg_catalog.pg_database"
+										   " WHERE datname = $1 OR datname LIKE $1 || '\\_%'",
+										   1, NULL, p, NULL, NULL, 0);
+			int			i;
+
+			if (PQresultStatus(res) == PGRES_TUPLES_OK)
+				for (i = 0; i < PQntuples(res); i++)
+				{
+					struct pgw_buf sql;
+
+					buf_init(&sql);
+					buf_append(&sql, "DROP DATABASE IF EXISTS ");
+					sql_ident(&sql, PQgetvalue(res, i, 0));
+					buf_append(&sql, " WITH (FORCE)");
+					PQclear(PQexec(admin, sql.data));
+					buf_release(&sql);
+				}
+			PQclear(res);
+		}
+		PQfinish(admin);
+	}
+	/* the last run out stops the server */
+	if (sb->use_fd >= 0)
+	{
+		if (flock(sb->use_fd, LOCK_EX | LOCK_NB) == 0)
+		{
+			bool		was;
+
+			local_stop(&sb->cluster, &was);
+			pgw_error_clear();
+		}
+		close(sb->use_fd);
+		sb->use_fd = -1;
+	}
+	else if (sb->started && sb->cluster_open)
+	{
+		bool		was;
+
+		local_stop(&sb->cluster, &was);
+		pgw_error_clear();
+	}
+	if (sb->cluster_open)
+		local_close(&sb->cluster);
+	sb->cluster_open = false;
+	free(sb->conninfo);
+	free(sb->dbname);
+	free(sb->template_name);
+	free(sb->template_conninfo);
+	free(sb->bindir);
+	sb->conninfo = sb->dbname = sb->template_name = sb->template_conninfo = sb->bindir = NULL;
+}

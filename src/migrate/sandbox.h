@@ -1,0 +1,87 @@
+/*
+ * sandbox.h — a place to try a migration before it touches the target.
+ *
+ * Two kinds:
+ *   local  a database in a private cluster kept under .pgwarden/sandbox
+ *          (a pgwarden local cluster, relocated like .pgwarden/local when
+ *          PostgreSQL cannot use the project folder), holding the target's
+ *          schema: `pg_dump --schema-only` of the target plus the roles it
+ *          names (NOLOGIN), loaded once into a template database named after
+ *          the target schema's fingerprint; every sandbox is then a
+ *          CREATE DATABASE ... TEMPLATE of it, which takes a fraction of a
+ *          second.  The target is only read.  Templates of older
+ *          fingerprints are dropped (the three newest stay).
+ *   tx     the target itself, inside one transaction that is always rolled
+ *          back, with lock_timeout set; statements that cannot run in a
+ *          transaction cannot be tried this way.
+ *
+ * The fingerprint is one catalog query on the target: an md5 over the
+ * identity and row version (xmin) of every row of the catalogs that make
+ * up a schema (namespaces, relations, attributes, defaults, constraints,
+ * indexes, types, functions, rules, triggers, policies, extensions, enum
+ * labels, comments, default privileges, roles), so any DDL changes it and
+ * nothing else does.
+ *
+ * Concurrent runs share the cached cluster: each holds a shared lock on it
+ * while in use and the last one out stops the server.  Names of work
+ * databases carry the pid.  Errors: PGW_ERR_CONNECT (the cluster, pg_dump)
+ * or PGW_ERR_INPUT (the target's schema does not load: the message says
+ * why and suggests --sandbox tx).
+ */
+#ifndef PGW_MIGRATE_SANDBOX_H
+#define PGW_MIGRATE_SANDBOX_H
+
+#include <stdbool.h>
+
+#include <libpq-fe.h>
+
+#include "db/local.h"
+#include "util/config.h"
+
+enum pgw_sandbox_kind
+{
+	PGW_SANDBOX_LOCAL,
+	PGW_SANDBOX_TX
+};
+
+struct pgw_sandbox_db
+{
+	enum pgw_sandbox_kind kind;
+	PGconn	   *conn;			/* the work database (local), or the target
+								 * inside its transaction (tx) */
+	char	   *conninfo;		/* local: to the work database */
+	char	   *dbname;			/* local: the work database */
+	char		fingerprint[33];
+	bool		cached;			/* local: the template was there already */
+	long long	open_ms;		/* how long opening took */
+	/* private */
+	struct pgw_cluster cluster;
+	bool		cluster_open;
+	bool		started;		/* this run started the server */
+	int			use_fd;			/* shared lock while in use */
+	char	   *template_conninfo;
+	char	   *template_name;
+	char	   *bindir;
+};
+
+/* Whether PostgreSQL's binaries are here (the default kind is local then). */
+bool		sandbox_local_available(const struct pgw_config *cfg);
+
+/*
+ * Opens a sandbox of the target (target: an open connection; conninfo: how
+ * it was made, for pg_dump).  lock_timeout_ms applies to the tx kind.
+ */
+int			sandbox_open(struct pgw_sandbox_db *sb, enum pgw_sandbox_kind kind,
+						 const struct pgw_config *cfg, PGconn *target, const char *conninfo,
+						 int lock_timeout_ms);
+
+/* local only: another database from the same template (for comparing a
+ * fresh copy with one a migration went through).  Caller PQfinish()es. */
+int			sandbox_clone(struct pgw_sandbox_db *sb, const char *suffix, PGconn **conn,
+						  char **conninfo);
+
+/* Rolls back (tx) or drops the work databases and stops the cached server
+ * when no other run uses it (local).  Safe to call twice. */
+void		sandbox_close(struct pgw_sandbox_db *sb);
+
+#endif
