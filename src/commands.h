@@ -3,7 +3,9 @@
  *
  * Adding a command:
  *   1. add a line to PGW_COMMAND_TABLE below (kept in alphabetical order):
- *      name, one-line summary (shown by `pgwarden --help`), flags;
+ *      name, one-line summary (shown by `pgwarden --help`), flags; a name
+ *      with '_' is spelled with '-' on the command line and in docs/
+ *      (dump_schema is `pgwarden dump-schema`, docs/dump-schema.md);
  *   2. write src/cmd/NAME.c with `int cmd_NAME(struct pgw_ctx *ctx, int argc,
  *      char **argv)` — parse options with cmd/opt.h, call the layers, render
  *      through out/, return an exit code (util/exitcode.h);
@@ -34,6 +36,8 @@
 #define PGW_CMD_OPTIONAL_DB	0x04
 
 #define PGW_COMMAND_TABLE(X) \
+	X(diff,   "the migration that turns one schema into another; drift capture and compare", PGW_CMD_OPTIONAL_DB | PGW_CMD_WRITES) \
+	X(dump_schema, "the managed schema as one ordered SQL file", PGW_CMD_NEEDS_DB | PGW_CMD_WRITES) \
 	X(help,   "show help for pgwarden or one of its commands", 0) \
 	X(init,   "write pgwarden.conf and create the migrations folder", PGW_CMD_WRITES) \
 	X(inspect, "read the whole schema into a canonical JSON snapshot and summarise it", PGW_CMD_NEEDS_DB | PGW_CMD_WRITES) \

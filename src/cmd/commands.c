@@ -20,13 +20,25 @@ const struct pgw_command pgw_commands[] = {
 #undef PGW_COMMAND_ROW
 const size_t pgw_ncommands = sizeof(pgw_commands) / sizeof(pgw_commands[0]);
 
+/* Command names are C identifiers in the table; the user spells '_' as '-'. */
+static bool
+name_matches(const char *table_name, const char *word)
+{
+	for (; *table_name && *word; table_name++, word++)
+		if (*table_name != *word && !(*table_name == '_' && *word == '-'))
+			return false;
+	return *table_name == *word;
+}
+
 const struct pgw_command *
 command_find(const char *name)
 {
 	size_t		i;
 
+	if (strchr(name, '_'))
+		return NULL;
 	for (i = 0; i < pgw_ncommands; i++)
-		if (strcmp(pgw_commands[i].name, name) == 0)
+		if (name_matches(pgw_commands[i].name, name))
 			return &pgw_commands[i];
 	return NULL;
 }
@@ -49,7 +61,12 @@ int
 command_print_help(const char *name)
 {
 	char	   *page = pgw_asprintf("docs/%s.md", name ? name : "pgwarden");
-	char	   *text = embedded_help_text(page);
+	char	   *text;
+
+	for (char *p = page; *p; p++)
+		if (*p == '_')
+			*p = '-';
+	text = embedded_help_text(page);
 
 	free(page);
 	if (!text)
