@@ -1017,9 +1017,10 @@ diff_types(struct dctx *c)
 
 		if (!o->obj.managed || new_of(c, &o->obj))
 			continue;
+		/* at the end: columns may still be converted away from it */
 		bf(c, "DROP %s %s;\n", o->obj.kind == PGW_KIND_DOMAIN ? "DOMAIN" : "TYPE",
 		   qn(c, o->obj.schema, o->obj.name));
-		ch = emit(c, o->obj.kind, &o->obj, NULL, NULL, "drop", PH_DROP, PA_TYPE, 0);
+		ch = emit(c, o->obj.kind, &o->obj, NULL, NULL, "drop", PH_FINAL, PA_TYPE, 0);
 		ch->is_drop_of_owner = true;
 	}
 }
@@ -1071,6 +1072,12 @@ diff_sequences(struct dctx *c)
 		if (!o || !streq(o->owned_by_table, n->owned_by_table) || !streq(o->owned_by_column, n->owned_by_column) ||
 			!streq(o->owned_by_schema, n->owned_by_schema))
 		{
+			if (o && o->owned_by_table)
+			{
+				/* before its old column or table is dropped, which would take it along */
+				bf(c, "ALTER SEQUENCE %s OWNED BY NONE;\n", qn(c, o->obj.schema, o->obj.name));
+				emit(c, PGW_KIND_SEQUENCE, &o->obj, NULL, NULL, "owned by none", PH_DROP, PA_RENAME + 1, 0);
+			}
 			if (n->owned_by_table)
 			{
 				bf(c, "ALTER SEQUENCE %s OWNED BY %s.%s;\n", q, qn(c, n->owned_by_schema, n->owned_by_table),
@@ -1078,11 +1085,6 @@ diff_sequences(struct dctx *c)
 				/* charged to the table, so it runs after the table exists */
 				emit(c, PGW_KIND_SEQUENCE, NULL, table ? table : &n->obj, n->obj.name, "owned by",
 					 PH_CREATE, PB_SEQ_OWNED, 0);
-			}
-			else if (o)
-			{
-				bf(c, "ALTER SEQUENCE %s OWNED BY NONE;\n", q);
-				emit(c, PGW_KIND_SEQUENCE, NULL, &n->obj, NULL, "owned by", PH_CREATE, PB_SEQ_OWNED, 0);
 			}
 		}
 		emit_comment(c, &n->obj, PGW_KIND_SEQUENCE, aprintf(c, "SEQUENCE %s", q), NULL,
@@ -1280,7 +1282,7 @@ column_def(struct dctx *c, const struct pgw_column *col)
 static bool
 index_is_separate(const struct pgw_index *ix)
 {
-	return !ix->constraint && !ix->parent;
+	return !ix->constraint;
 }
 
 /* "CREATE [UNIQUE] INDEX [CONCURRENTLY] [IF NOT EXISTS] name ON ..." from
@@ -1298,9 +1300,9 @@ index_sql(struct dctx *c, const struct pgw_index *ix, bool concurrently, const c
 		bf(c, "%s;\n", def);	/* unexpected shape: as it is */
 		return;
 	}
+	rest += strlen(q);
 	bf(c, "CREATE %sINDEX %s%s%s%s;\n", uniq ? "UNIQUE " : "", concurrently ? "CONCURRENTLY " : "",
-	   c->opts->if_not_exists && !as_name ? "IF NOT EXISTS " : "", as_name ? qi(c, as_name) : q,
-	   rest + strlen(q));
+	   c->opts->if_not_exists && !as_name ? "IF NOT EXISTS " : "", as_name ? qi(c, as_name) : q, rest);
 }
 
 static bool
@@ -1350,7 +1352,7 @@ emit_constraint_add(struct dctx *c, const struct pgw_relation *n, const struct p
 	unsigned	hz = 0;
 	struct pgw_change *ch;
 
-	if ((k->type == PGW_CON_CHECK || fk) && (existing || !k->validated))
+	if ((k->type == PGW_CON_CHECK || fk) && (existing || !k->validated) && !(fk && n->relkind == 'p'))
 	{
 		bf(c, "ALTER TABLE %s ADD CONSTRAINT %s %s NOT VALID;\n", qt, qk, k->definition);
 		ch = emit(c, PGW_KIND_CONSTRAINT, NULL, &n->obj, k->obj.name, "add", PH_CREATE,
@@ -1535,6 +1537,17 @@ table_create(struct dctx *c, const struct pgw_relation *n)
 	bs(c, ";\n");
 	ch = emit(c, PGW_KIND_TABLE, NULL, &n->obj, NULL, "create", PH_CREATE, PB_TABLE, 0);
 	ch->is_drop_of_owner = true;
+	if (n->parent_name)
+	{
+		const struct pgw_object *parent = smap_get(&c->newobj, make_key(c, PGW_KIND_TABLE, n->parent_schema,
+																			n->parent_name));
+
+		if (parent)
+		{
+			vec_push(&c->d->arena, &ch->before, (void *) parent);
+			ch->before_create_only = true;
+		}
+	}
 }
 
 static void
@@ -1543,11 +1556,46 @@ rel_drop(struct dctx *c, const struct pgw_relation *o, bool recreate)
 	struct pgw_change *ch;
 	bool		table = o->obj.kind == PGW_KIND_TABLE;
 
+	if (table && o->parent_name)
+	{
+		const struct pgw_object *parent = smap_get(&c->oldobj, make_key(c, PGW_KIND_TABLE, o->parent_schema,
+																			o->parent_name));
+
+		/* dropped with its parent */
+		if (parent && (is_recreated(c, parent) || !new_of(c, parent)))
+			return;
+	}
+	if (table)
+		for (size_t i = 0; i < o->constraints.n; i++)
+		{
+			const struct pgw_constraint *k = o->constraints.items[i];
+
+			if (k->type != PGW_CON_FOREIGN || k->inherited)
+				continue;
+			bf(c, "ALTER TABLE %s DROP CONSTRAINT IF EXISTS %s;\n", qn(c, o->obj.schema, cur_name(c, &o->obj)),
+			   qi(c, k->obj.name));
+			emit(c, PGW_KIND_CONSTRAINT, &o->obj, NULL, k->obj.name, "drop", PH_DROP, PA_FK, 0);
+		}
+
 	bf(c, "DROP %s %s;\n", rel_word(o), qn(c, o->obj.schema, cur_name(c, &o->obj)));
 	ch = emit(c, o->obj.kind, &o->obj, NULL, NULL, recreate ? "drop (recreate)" : "drop", PH_DROP,
 			  table ? PA_TABLE : PA_VIEW,
 			  table ? PGW_HAZARD_DELETES_DATA | PGW_HAZARD_ACCESS_EXCLUSIVE_LOCK : PGW_HAZARD_ACCESS_EXCLUSIVE_LOCK);
 	ch->is_drop_of_owner = true;
+}
+
+/* Whether a column type is an enum of the model (casts go through text). */
+static bool
+is_enum(struct dctx *c, const struct pgw_model *m, const char *type)
+{
+	for (size_t i = 0; i < m->types.n; i++)
+	{
+		const struct pgw_type *t = m->types.items[i];
+
+		if (t->obj.kind == PGW_KIND_ENUM && type_matches(c, type, t->obj.schema, t->obj.name))
+			return true;
+	}
+	return false;
 }
 
 /* Columns of an existing table: add, drop, alter. */
@@ -1557,7 +1605,31 @@ diff_columns(struct dctx *c, const struct pgw_relation *o, const struct pgw_rela
 	const char *qt = qn(c, n->obj.schema, n->obj.name);
 
 	if (n->parent_name)
-		return;					/* a partition's columns are its parent's */
+	{
+		/* a partition's columns are its parent's; NOT NULL and defaults can differ */
+		for (size_t i = 0; i < n->columns.n; i++)
+		{
+			const struct pgw_column *nc = n->columns.items[i];
+			const struct pgw_column *oc = find_column(&o->columns, nc->obj.name);
+			const char *qc = qi(c, nc->obj.name);
+
+			if (!oc || !streq(oc->type, nc->type))
+				continue;
+			if (oc->not_null != nc->not_null)
+				bf(c, "ALTER TABLE %s ALTER COLUMN %s %s NOT NULL;\n", qt, qc, nc->not_null ? "SET" : "DROP");
+			if (!nc->generated && !oc->generated && !streq(oc->default_expr, nc->default_expr))
+			{
+				if (nc->default_expr)
+					bf(c, "ALTER TABLE %s ALTER COLUMN %s SET DEFAULT %s;\n", qt, qc, nc->default_expr);
+				else
+					bf(c, "ALTER TABLE %s ALTER COLUMN %s DROP DEFAULT;\n", qt, qc);
+			}
+			if (c->b.len)
+				emit(c, PGW_KIND_COLUMN, NULL, &n->obj, nc->obj.name, "alter", PH_CREATE, PB_COLUMN + 2,
+					 nc->not_null && !oc->not_null ? PGW_HAZARD_MAY_FAIL_ON_DATA : 0);
+		}
+		return;
+	}
 	for (size_t i = 0; i < o->columns.n; i++)
 	{
 		const struct pgw_column *oc = o->columns.items[i];
@@ -1642,7 +1714,10 @@ diff_columns(struct dctx *c, const struct pgw_relation *o, const struct pgw_rela
 				bf(c, "ALTER TABLE %s ALTER COLUMN %s TYPE %s", qt, qc, nc->type);
 				if (nc->collation)
 					bf(c, " COLLATE %s", nc->collation);
-				bf(c, " USING %s::%s;\n", qc, nc->type);
+				if (is_enum(c, c->from, oc->type) || is_enum(c, c->to, nc->type))
+					bf(c, " USING %s::text%s::%s;\n", qc, strstr(nc->type, "[]") ? "[]" : "", nc->type);
+				else
+					bf(c, " USING %s::%s;\n", qc, nc->type);
 				hz |= PGW_HAZARD_ACCESS_EXCLUSIVE_LOCK | PGW_HAZARD_TABLE_REWRITE | PGW_HAZARD_MAY_FAIL_ON_DATA;
 			}
 			if (default_changed && nc->default_expr)
@@ -1727,7 +1802,8 @@ rel_body(struct dctx *c, const struct pgw_relation *o, const struct pgw_relation
 			!(k->type == PGW_CON_FOREIGN && smap_get(&c->recreate, aprintf(c, "fk\x1f%s.%s.%s", o->obj.schema,
 																	   o->obj.name, k->obj.name))))
 			continue;
-		bf(c, "ALTER TABLE %s DROP CONSTRAINT %s;\n", qn(c, o->obj.schema, cur_name(c, &o->obj)), qi(c, k->obj.name));
+		bf(c, "ALTER TABLE %s DROP CONSTRAINT IF EXISTS %s;\n", qn(c, o->obj.schema, cur_name(c, &o->obj)),
+		   qi(c, k->obj.name));
 		ch = emit(c, PGW_KIND_CONSTRAINT, &o->obj, NULL, k->obj.name, "drop", PH_DROP,
 				  k->type == PGW_CON_FOREIGN ? PA_FK : PA_CONSTRAINT,
 				  PGW_HAZARD_ACCESS_EXCLUSIVE_LOCK |
@@ -1774,11 +1850,13 @@ rel_body(struct dctx *c, const struct pgw_relation *o, const struct pgw_relation
 
 		if (!index_is_separate(ix))
 			continue;
+		if (ix->parent && (!nx || !streq(ix->parent, nx->parent)))
+			continue;			/* goes with the parent's index */
 		if (nx && index_is_separate(nx) && index_eq(ix, nx) && !mentions_recreated(c, o, ix->definition))
 			continue;
 		if (nx && index_is_separate(nx) && conc && index_eq(ix, nx) == false)
 			continue;			/* rebuilt under a temporary name below */
-		bf(c, "DROP INDEX %s%s;\n", conc ? "CONCURRENTLY " : "", qn(c, o->obj.schema, ix->obj.name));
+		bf(c, "DROP INDEX %sIF EXISTS %s;\n", conc ? "CONCURRENTLY " : "", qn(c, o->obj.schema, ix->obj.name));
 		{
 			struct pgw_change *ch = emit(c, PGW_KIND_INDEX, &o->obj, NULL, ix->obj.name, "drop", PH_DROP, PA_INDEX,
 										 PGW_HAZARD_INDEX_DROPPED | (conc ? 0 : PGW_HAZARD_ACCESS_EXCLUSIVE_LOCK));
@@ -1794,6 +1872,16 @@ rel_body(struct dctx *c, const struct pgw_relation *o, const struct pgw_relation
 
 		if (!index_is_separate(nx))
 			continue;
+		if (nx->parent && ix && index_is_separate(ix) && index_eq(ix, nx) && !streq(ix->parent, nx->parent))
+		{
+			/* an existing index, attached now */
+			bf(c, "ALTER INDEX %s ATTACH PARTITION %s;\n", qn(c, n->parent_schema, nx->parent),
+			   qn(c, n->obj.schema, nx->obj.name));
+			ch = emit(c, PGW_KIND_INDEX, NULL, &n->obj, nx->obj.name, "attach", PH_CREATE, PB_INDEX + 1, 0);
+			vec_push(&c->d->arena, &ch->before, (void *) smap_get(&c->newobj, make_key(c, PGW_KIND_TABLE,
+																					  n->parent_schema, n->parent_name)));
+			continue;
+		}
 		if (ix && index_is_separate(ix) && index_eq(ix, nx) && !mentions_recreated(c, o, ix->definition))
 		{
 			emit_comment(c, &n->obj, PGW_KIND_INDEX, aprintf(c, "INDEX %s", qn(c, n->obj.schema, nx->obj.name)),
@@ -1815,9 +1903,21 @@ rel_body(struct dctx *c, const struct pgw_relation *o, const struct pgw_relation
 		else
 		{
 			index_sql(c, nx, concurrently, NULL);
-			ch = emit(c, PGW_KIND_INDEX, NULL, &n->obj, nx->obj.name, "create", PH_CREATE, PB_INDEX,
+			if (nx->parent)
+				bf(c, "ALTER INDEX %s ATTACH PARTITION %s;\n", qn(c, n->parent_schema, nx->parent),
+				   qn(c, n->obj.schema, nx->obj.name));
+			ch = emit(c, PGW_KIND_INDEX, NULL, &n->obj, nx->obj.name, "create", PH_CREATE,
+					  nx->parent ? PB_INDEX + 1 : PB_INDEX,
 					  existing ? PGW_HAZARD_INDEX_BUILD | (concurrently ? 0 : PGW_HAZARD_ACCESS_EXCLUSIVE_LOCK) : 0);
 			ch->no_transaction = concurrently;
+			if (nx->parent)
+			{
+				const struct pgw_object *pt = smap_get(&c->newobj, make_key(c, PGW_KIND_TABLE, n->parent_schema,
+																				n->parent_name));
+
+				if (pt)
+					vec_push(&c->d->arena, &ch->before, (void *) pt);
+			}
 		}
 		emit_comment(c, &n->obj, PGW_KIND_INDEX, aprintf(c, "INDEX %s", qn(c, n->obj.schema, nx->obj.name)),
 					 nx->obj.name, NULL, nx->comment, true);
@@ -2375,11 +2475,17 @@ order_phase(struct dctx *c, int phase, struct pgw_vec *out)
 				if (d->is_drop_of_owner && d != ch && !ch->is_drop_of_owner)
 					add_edge(c, &succ, d, ch);
 			}
-			/* then what it depends on */
+			/* then what it depends on (a table's non-late changes do not
+			 * wait for other tables: those edges come from foreign keys,
+			 * which are late changes themselves) */
 			for (size_t k = 0; k < o->deps.n; k++)
 			{
 				const struct pgw_ref *r = o->deps.items[k];
-				struct pgw_vec *dv = smap_get(&byowner, make_key(c, r->kind, r->schema, r->name));
+				struct pgw_vec *dv;
+
+				if (o->kind == PGW_KIND_TABLE && r->kind == PGW_KIND_TABLE && !ch->late)
+					continue;
+				dv = smap_get(&byowner, make_key(c, r->kind, r->schema, r->name));
 
 				for (size_t m = 0; dv && m < dv->n; m++)
 				{
@@ -2396,11 +2502,15 @@ order_phase(struct dctx *c, int phase, struct pgw_vec *out)
 				struct pgw_vec *dv = smap_get(&byowner, obj_key(c, dep));
 
 				for (size_t m = 0; dv && m < dv->n; m++)
-					if (!((struct pgw_change *) dv->items[m])->late)
-						add_edge(c, &succ, dv->items[m], ch);
+				{
+					struct pgw_change *d = dv->items[m];
+
+					if (!d->late && (!ch->before_create_only || d->is_drop_of_owner))
+						add_edge(c, &succ, d, ch);
+				}
 			}
 		}
-		else if (phase == PH_DROP)
+		else
 		{
 			/* the object's own drop last */
 			if (ch->is_drop_of_owner)
@@ -2411,11 +2521,16 @@ order_phase(struct dctx *c, int phase, struct pgw_vec *out)
 					if (d != ch && !d->is_drop_of_owner)
 						add_edge(c, &succ, d, ch);
 				}
-			/* before the drops of what it depends on */
+			/* before the drops of what it depends on (tables: foreign keys
+			 * are dropped first, explicitly) */
 			for (size_t k = 0; k < o->deps.n; k++)
 			{
 				const struct pgw_ref *r = o->deps.items[k];
-				struct pgw_vec *dv = smap_get(&byowner, make_key(c, r->kind, r->schema, r->name));
+				struct pgw_vec *dv;
+
+				if (o->kind == PGW_KIND_TABLE && r->kind == PGW_KIND_TABLE)
+					continue;
+				dv = smap_get(&byowner, make_key(c, r->kind, r->schema, r->name));
 
 				for (size_t m = 0; dv && m < dv->n; m++)
 				{

@@ -63,7 +63,8 @@ struct pgw_change
 	int			phase;
 	int			priority;
 	bool		late;			/* others never wait for it */
-	bool		is_drop_of_owner;	/* drops the owner object itself */
+	bool		is_drop_of_owner;	/* drops (or creates) the owner object itself */
+	bool		before_create_only; /* "before" objects: wait for their creation only */
 	const struct pgw_object *owner_old;	/* the object whose deps order it */
 	const struct pgw_object *owner_new;
 	struct pgw_vec before;		/* struct pgw_change *: must come first */
