@@ -1556,15 +1556,6 @@ rel_drop(struct dctx *c, const struct pgw_relation *o, bool recreate)
 	struct pgw_change *ch;
 	bool		table = o->obj.kind == PGW_KIND_TABLE;
 
-	if (table && o->parent_name)
-	{
-		const struct pgw_object *parent = smap_get(&c->oldobj, make_key(c, PGW_KIND_TABLE, o->parent_schema,
-																			o->parent_name));
-
-		/* dropped with its parent */
-		if (parent && (is_recreated(c, parent) || !new_of(c, parent)))
-			return;
-	}
 	if (table)
 		for (size_t i = 0; i < o->constraints.n; i++)
 		{
@@ -1576,6 +1567,15 @@ rel_drop(struct dctx *c, const struct pgw_relation *o, bool recreate)
 			   qi(c, k->obj.name));
 			emit(c, PGW_KIND_CONSTRAINT, &o->obj, NULL, k->obj.name, "drop", PH_DROP, PA_FK, 0);
 		}
+	if (table && o->parent_name)
+	{
+		const struct pgw_object *parent = smap_get(&c->oldobj, make_key(c, PGW_KIND_TABLE, o->parent_schema,
+																			o->parent_name));
+
+		/* dropped with its parent */
+		if (parent && (is_recreated(c, parent) || !new_of(c, parent)))
+			return;
+	}
 
 	bf(c, "DROP %s %s;\n", rel_word(o), qn(c, o->obj.schema, cur_name(c, &o->obj)));
 	ch = emit(c, o->obj.kind, &o->obj, NULL, NULL, recreate ? "drop (recreate)" : "drop", PH_DROP,
@@ -1771,6 +1771,27 @@ policy_eq(const struct pgw_policy *a, const struct pgw_policy *b)
 		streq(a->using_expr, b->using_expr) && streq(a->check_expr, b->check_expr);
 }
 
+/* Whether an expression mentions a column of o that is dropped or changes
+ * type (PostgreSQL refuses both while a policy uses the column). */
+static bool
+touches_changed_column(struct dctx *c, const struct pgw_relation *o, const struct pgw_relation *n, const char *text)
+{
+	if (!o || !n || !text)
+		return false;
+	for (size_t i = 0; i < o->columns.n; i++)
+	{
+		const struct pgw_column *oc = o->columns.items[i];
+		const struct pgw_column *nc = find_column(&n->columns, oc->obj.name);
+
+		if (nc && streq(oc->type, nc->type) && streq(oc->collation, nc->collation) &&
+			oc->generated == nc->generated)
+			continue;
+		if (str_mentions(text, qi(c, oc->obj.name)))
+			return true;
+	}
+	return false;
+}
+
 /*
  * The parts of a relation every table and view has: constraints, indexes,
  * RLS, policies, triggers, grants, comments, owner.  o is NULL when n is
@@ -1858,7 +1879,10 @@ rel_body(struct dctx *c, const struct pgw_relation *o, const struct pgw_relation
 			continue;			/* rebuilt under a temporary name below */
 		bf(c, "DROP INDEX %sIF EXISTS %s;\n", conc ? "CONCURRENTLY " : "", qn(c, o->obj.schema, ix->obj.name));
 		{
-			struct pgw_change *ch = emit(c, PGW_KIND_INDEX, &o->obj, NULL, ix->obj.name, "drop", PH_DROP, PA_INDEX,
+			/* a partitioned table's index goes first: it takes the
+			 * partitions' attached indexes (and their constraints) along */
+			struct pgw_change *ch = emit(c, PGW_KIND_INDEX, &o->obj, NULL, ix->obj.name, "drop", PH_DROP,
+										 o->relkind == 'p' ? PA_CONSTRAINT - 1 : PA_INDEX,
 										 PGW_HAZARD_INDEX_DROPPED | (conc ? 0 : PGW_HAZARD_ACCESS_EXCLUSIVE_LOCK));
 
 			ch->no_transaction = conc;
@@ -1894,7 +1918,7 @@ rel_body(struct dctx *c, const struct pgw_relation *o, const struct pgw_relation
 			const char *tmp = aprintf(c, "%.50s_pgw_new", nx->obj.name);
 
 			index_sql(c, nx, true, tmp);
-			bf(c, "DROP INDEX CONCURRENTLY %s;\n", qn(c, n->obj.schema, ix->obj.name));
+			bf(c, "DROP INDEX CONCURRENTLY IF EXISTS %s;\n", qn(c, n->obj.schema, ix->obj.name));
 			bf(c, "ALTER INDEX %s RENAME TO %s;\n", qn(c, n->obj.schema, tmp), qi(c, nx->obj.name));
 			ch = emit(c, PGW_KIND_INDEX, NULL, &n->obj, nx->obj.name, "rebuild", PH_CREATE, PB_INDEX,
 					  PGW_HAZARD_INDEX_BUILD | PGW_HAZARD_INDEX_DROPPED);
@@ -1953,7 +1977,8 @@ rel_body(struct dctx *c, const struct pgw_relation *o, const struct pgw_relation
 
 		if (np && p->command == np->command && p->permissive == np->permissive &&
 			!(p->using_expr && !np->using_expr) && !(p->check_expr && !np->check_expr) &&
-			!mentions_recreated(c, o, p->using_expr) && !mentions_recreated(c, o, p->check_expr))
+			!mentions_recreated(c, o, p->using_expr) && !mentions_recreated(c, o, p->check_expr) &&
+			!touches_changed_column(c, o, n, p->using_expr) && !touches_changed_column(c, o, n, p->check_expr))
 			continue;
 		bf(c, "DROP POLICY %s ON %s;\n", qi(c, p->obj.name), qn(c, o->obj.schema, cur_name(c, &o->obj)));
 		emit(c, PGW_KIND_POLICY, &o->obj, NULL, p->obj.name, "drop", PH_DROP, PA_POLICY, PGW_HAZARD_AUTHZ_CHANGE);
@@ -1963,10 +1988,13 @@ rel_body(struct dctx *c, const struct pgw_relation *o, const struct pgw_relation
 		const struct pgw_policy *np = n->policies.items[i];
 		const struct pgw_policy *p = find_policy(opol, np->obj.name);
 
+		bool		touched = p && (touches_changed_column(c, o, n, p->using_expr) ||
+									touches_changed_column(c, o, n, p->check_expr));
+
 		if (p && policy_eq(p, np) && !mentions_recreated(c, o, p->using_expr) &&
-			!mentions_recreated(c, o, p->check_expr))
+			!mentions_recreated(c, o, p->check_expr) && !touched)
 			continue;
-		if (p && p->command == np->command && p->permissive == np->permissive &&
+		if (p && p->command == np->command && p->permissive == np->permissive && !touched &&
 			!(p->using_expr && !np->using_expr) && !(p->check_expr && !np->check_expr) &&
 			!mentions_recreated(c, o, p->using_expr) && !mentions_recreated(c, o, p->check_expr))
 		{
