@@ -1539,6 +1539,34 @@ table_create(struct dctx *c, const struct pgw_relation *n)
 	ch->is_drop_of_owner = true;
 	if (n->parent_name)
 	{
+		const struct pgw_relation *pr = (const struct pgw_relation *)
+			smap_get(&c->newobj, make_key(c, PGW_KIND_TABLE, n->parent_schema, n->parent_name));
+		const char *qt = qn(c, n->obj.schema, n->obj.name);
+
+		/* what a partition may have of its own: NOT NULL, defaults */
+		for (size_t i = 0; pr && i < n->columns.n; i++)
+		{
+			const struct pgw_column *col = n->columns.items[i];
+			const struct pgw_column *pc = find_column(&pr->columns, col->obj.name);
+
+			if (!pc || col->generated)
+				continue;
+			if (col->not_null && !pc->not_null)
+				bf(c, "ALTER TABLE %s ALTER COLUMN %s SET NOT NULL;\n", qt, qi(c, col->obj.name));
+			if (!streq(col->default_expr, pc->default_expr))
+			{
+				if (col->default_expr)
+					bf(c, "ALTER TABLE %s ALTER COLUMN %s SET DEFAULT %s;\n", qt, qi(c, col->obj.name),
+					   col->default_expr);
+				else
+					bf(c, "ALTER TABLE %s ALTER COLUMN %s DROP DEFAULT;\n", qt, qi(c, col->obj.name));
+			}
+		}
+		if (c->b.len)
+			emit(c, PGW_KIND_TABLE, NULL, &n->obj, NULL, "alter", PH_CREATE, PB_COLUMN + 2, 0);
+	}
+	if (n->parent_name)
+	{
 		const struct pgw_object *parent = smap_get(&c->newobj, make_key(c, PGW_KIND_TABLE, n->parent_schema,
 																			n->parent_name));
 
@@ -1792,6 +1820,19 @@ touches_changed_column(struct dctx *c, const struct pgw_relation *o, const struc
 	return false;
 }
 
+/* Whether a partition's parent table is created (or recreated) by this diff:
+ * its indexes are new, and the partition's must be attached again. */
+static bool
+parent_table_new(struct dctx *c, const struct pgw_relation *n)
+{
+	const struct pgw_object *op;
+
+	if (!n->parent_name)
+		return false;
+	op = smap_get(&c->oldobj, make_key(c, PGW_KIND_TABLE, n->parent_schema, n->parent_name));
+	return !op || is_recreated(c, op);
+}
+
 /*
  * The parts of a relation every table and view has: constraints, indexes,
  * RLS, policies, triggers, grants, comments, owner.  o is NULL when n is
@@ -1896,7 +1937,8 @@ rel_body(struct dctx *c, const struct pgw_relation *o, const struct pgw_relation
 
 		if (!index_is_separate(nx))
 			continue;
-		if (nx->parent && ix && index_is_separate(ix) && index_eq(ix, nx) && !streq(ix->parent, nx->parent))
+		if (nx->parent && ix && index_is_separate(ix) && index_eq(ix, nx) &&
+			(!streq(ix->parent, nx->parent) || parent_table_new(c, n)))
 		{
 			/* an existing index, attached now */
 			bf(c, "ALTER INDEX %s ATTACH PARTITION %s;\n", qn(c, n->parent_schema, nx->parent),
@@ -1920,9 +1962,20 @@ rel_body(struct dctx *c, const struct pgw_relation *o, const struct pgw_relation
 			index_sql(c, nx, true, tmp);
 			bf(c, "DROP INDEX CONCURRENTLY IF EXISTS %s;\n", qn(c, n->obj.schema, ix->obj.name));
 			bf(c, "ALTER INDEX %s RENAME TO %s;\n", qn(c, n->obj.schema, tmp), qi(c, nx->obj.name));
-			ch = emit(c, PGW_KIND_INDEX, NULL, &n->obj, nx->obj.name, "rebuild", PH_CREATE, PB_INDEX,
-					  PGW_HAZARD_INDEX_BUILD | PGW_HAZARD_INDEX_DROPPED);
+			if (nx->parent)
+				bf(c, "ALTER INDEX %s ATTACH PARTITION %s;\n", qn(c, n->parent_schema, nx->parent),
+				   qn(c, n->obj.schema, nx->obj.name));
+			ch = emit(c, PGW_KIND_INDEX, NULL, &n->obj, nx->obj.name, "rebuild", PH_CREATE,
+					  nx->parent ? PB_INDEX + 1 : PB_INDEX, PGW_HAZARD_INDEX_BUILD | PGW_HAZARD_INDEX_DROPPED);
 			ch->no_transaction = true;
+			if (nx->parent)
+			{
+				const struct pgw_object *pt = smap_get(&c->newobj, make_key(c, PGW_KIND_TABLE, n->parent_schema,
+																				n->parent_name));
+
+				if (pt)
+					vec_push(&c->d->arena, &ch->before, (void *) pt);
+			}
 		}
 		else
 		{
@@ -1946,6 +1999,26 @@ rel_body(struct dctx *c, const struct pgw_relation *o, const struct pgw_relation
 		emit_comment(c, &n->obj, PGW_KIND_INDEX, aprintf(c, "INDEX %s", qn(c, n->obj.schema, nx->obj.name)),
 					 nx->obj.name, NULL, nx->comment, true);
 	}
+	/* a partition's own constraint index attached to the parent's index */
+	for (size_t i = 0; n->parent_name && i < n->indexes.n; i++)
+	{
+		const struct pgw_index *nx = n->indexes.items[i];
+		const struct pgw_index *ix = find_index(oidx, nx->obj.name);
+		const struct pgw_constraint *k = nx->constraint ? find_constraint(&n->constraints, nx->constraint) : NULL;
+		const struct pgw_object *pt;
+		struct pgw_change *ch;
+
+		if (!nx->constraint || !nx->parent || (k && k->inherited) ||
+			(ix && streq(ix->parent, nx->parent) && !parent_table_new(c, n)))
+			continue;
+		bf(c, "ALTER INDEX %s ATTACH PARTITION %s;\n", qn(c, n->parent_schema, nx->parent),
+		   qn(c, n->obj.schema, nx->obj.name));
+		ch = emit(c, PGW_KIND_INDEX, NULL, &n->obj, nx->obj.name, "attach", PH_CREATE, PB_INDEX + 1, 0);
+		pt = smap_get(&c->newobj, make_key(c, PGW_KIND_TABLE, n->parent_schema, n->parent_name));
+		if (pt)
+			vec_push(&c->d->arena, &ch->before, (void *) pt);
+	}
+
 	/* comments of indexes behind constraints */
 	for (size_t i = 0; i < n->indexes.n; i++)
 	{
