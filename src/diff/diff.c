@@ -612,7 +612,7 @@ diff_schemas(struct dctx *c)
 		if (!o->obj.managed || new_of(c, &o->obj))
 			continue;
 		bf(c, "DROP SCHEMA %s;\n", qi(c, o->obj.name));
-		ch = emit(c, PGW_KIND_SCHEMA, &o->obj, NULL, NULL, "drop", PH_DROP, PA_SCHEMA, 0);
+		ch = emit(c, PGW_KIND_SCHEMA, &o->obj, NULL, NULL, "drop", PH_FINAL, PA_SCHEMA, 0);
 		ch->is_drop_of_owner = true;
 	}
 }
@@ -661,7 +661,7 @@ diff_extensions(struct dctx *c)
 		if (!o->obj.managed || new_of(c, &o->obj))
 			continue;
 		bf(c, "DROP EXTENSION %s;\n", qi(c, o->obj.name));
-		ch = emit(c, PGW_KIND_EXTENSION, &o->obj, NULL, NULL, "drop", PH_DROP, PA_EXTENSION,
+		ch = emit(c, PGW_KIND_EXTENSION, &o->obj, NULL, NULL, "drop", PH_FINAL, PA_EXTENSION,
 				  PGW_HAZARD_DELETES_DATA);
 		ch->is_drop_of_owner = true;
 	}
@@ -1091,7 +1091,10 @@ diff_sequences(struct dctx *c)
 					 o ? o->comment : NULL, n->comment, !o);
 		emit_grants(c, &n->obj, PGW_KIND_SEQUENCE, aprintf(c, "SEQUENCE %s", q), NULL,
 					o ? &o->grants : NULL, &n->grants);
-		emit_owner(c, &n->obj, PGW_KIND_SEQUENCE, aprintf(c, "SEQUENCE %s", q), o ? o->owner : NULL, n->owner);
+		/* an owned sequence follows its table's owner (ALTER TABLE OWNER
+		 * moves it; ALTER SEQUENCE OWNER is refused) */
+		if (!n->owned_by_table)
+			emit_owner(c, &n->obj, PGW_KIND_SEQUENCE, aprintf(c, "SEQUENCE %s", q), o ? o->owner : NULL, n->owner);
 	}
 	for (size_t i = 0; i < c->from->sequences.n; i++)
 	{

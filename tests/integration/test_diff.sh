@@ -70,9 +70,9 @@ done
 expect_rc 0 "dump-schema of the example" "$PGW" --db "$fleet" dump-schema -n public --out fleet-dump.sql
 fleet2=$(fresh_db fleet2)
 check "the example's dump loads" load "$fleet2" fleet-dump.sql
-snap "$fleet" fleet.json -n public
-snap "$fleet2" fleet2.json -n public
-same_snap "example: dump round trip" fleet.json fleet2.json
+# policies on storage.objects live in a context schema: compare the
+# managed schema (the diff finds nothing = identical managed objects)
+expect_rc 0 "example: dump round trip" "$PGW" diff "$fleet" "$fleet2" -n public --owners
 fleet3=$(fresh_db fleet3)
 expect_rc 1 "example: diff from a fresh database" "$PGW" diff "$fleet3" "$fleet" -n public --out f-up.sql --rollback f-down.sql
 check "example: the migration applies" load "$fleet3" f-up.sql
