@@ -1309,9 +1309,31 @@ index_sql(struct dctx *c, const struct pgw_index *ix, bool concurrently, const c
 }
 
 static bool
+is_word_char(char ch)
+{
+	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '_' ||
+		ch == '$' || (unsigned char) ch >= 0x80;
+}
+
+/* Whether text mentions name as a whole word (an identifier, not a piece
+ * of a longer one). */
+static bool
 str_mentions(const char *text, const char *name)
 {
-	return text && name && strstr(text, name) != NULL;
+	size_t		len;
+
+	if (!text || !name || !*name)
+		return false;
+	len = strlen(name);
+	for (const char *p = strstr(text, name); p; p = strstr(p + 1, name))
+	{
+		bool		left = p == text || !is_word_char(p[-1]) || name[0] == '"';
+		bool		right = !is_word_char(p[len]) || name[len - 1] == '"';
+
+		if (left && right)
+			return true;
+	}
+	return false;
 }
 
 /* Whether a table sub-object's text mentions an object being recreated. */
@@ -1333,7 +1355,7 @@ mentions_recreated(struct dctx *c, const struct pgw_relation *o, const char *tex
 		paren = strchr(bare, '(');
 		if (paren)
 			bare = aprintf(c, "%.*s", (int) (paren - bare), bare);
-		if (str_mentions(text, bare))
+		if (str_mentions(text, qi(c, bare)))
 			return true;
 	}
 	return false;

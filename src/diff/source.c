@@ -178,7 +178,9 @@ sql_files(const char *path, struct pgw_strlist *out)
 	{
 		char	   *full;
 
-		if (e->d_name[0] == '.' || !text_ends_with(e->d_name, ".sql"))
+		/* a migrations folder: the way back is not part of the schema */
+		if (e->d_name[0] == '.' || !text_ends_with(e->d_name, ".sql") ||
+			text_ends_with(e->d_name, "_rollback.sql"))
 			continue;
 		full = fs_join(path, e->d_name);
 		if (!fs_is_dir(full))
@@ -396,12 +398,36 @@ diff_sources_read(struct pgw_diff_source **sides, int n, const struct pgw_config
 		free(rj[i].detail);
 		free(rj[i].hint);
 	}
-	/* the sandboxes are done with */
-	for (int i = 0; i < n; i++)
-		if (sides[i]->has_sandbox)
+	/* the sandboxes are done with (stopping one clears the recorded error:
+	 * keep it) */
+	{
+		const struct pgw_err *e = pgw_error_last();
+		enum pgw_errkind kind = e->kind;
+		char	   *message = e->message ? pgw_strdup(e->message) : NULL;
+		char	   *detail = e->detail ? pgw_strdup(e->detail) : NULL;
+		char	   *hint = e->hint ? pgw_strdup(e->hint) : NULL;
+		char	   *sqlstate = e->sqlstate ? pgw_strdup(e->sqlstate) : NULL;
+
+		for (int i = 0; i < n; i++)
+			if (sides[i]->has_sandbox)
+			{
+				sandbox_stop(&sides[i]->sandbox);
+				sides[i]->has_sandbox = false;
+			}
+		if (rc != 0)
 		{
-			sandbox_stop(&sides[i]->sandbox);
-			sides[i]->has_sandbox = false;
+			pgw_error(kind, "%s", message ? message : "cannot read the schema");
+			if (detail)
+				pgw_error_detail("%s", detail);
+			if (hint)
+				pgw_error_hint("%s", hint);
+			if (sqlstate)
+				pgw_error_sqlstate(sqlstate);
 		}
+		free(message);
+		free(detail);
+		free(hint);
+		free(sqlstate);
+	}
 	return rc;
 }

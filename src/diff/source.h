@@ -7,6 +7,7 @@
  *   local                                                 the local cluster
  *   sql:PATH                                              a .sql file, or a folder of them
  *                                                         applied in name order to a sandbox
+ *                                                         (a folder's *_rollback.sql are skipped)
  *   anything else                                         a snapshot file (pgwarden.snapshot/1)
  *
  * diff_sources_read reads every side: snapshot files are parsed, sql: sides

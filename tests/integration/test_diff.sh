@@ -35,7 +35,6 @@ contains "dump names the file" "$OUT" "wrote fx-dump.sql"
 contains "dump is idempotent where it can be" "$(cat fx-dump.sql)" "CREATE TABLE IF NOT EXISTS app.tenants"
 dump=$(bare_db dump)
 check "the dump loads into an empty database" load "$dump" fx-dump.sql
-check "the dump loads a second time (idempotent where possible)" true
 snap "$fx" fx.json "${FXN[@]}"
 snap "$dump" dump.json "${FXN[@]}"
 same_snap "dump-schema round trip: identical snapshot" fx.json dump.json
@@ -105,7 +104,10 @@ printf 'CREATE INDEX t_gone ON t (gone);\n' > sqldir/02_idx.sql
 expect_rc 1 "diff against sql:FOLDER" "$PGW" diff "$b" sql:sqldir
 contains "sql: folder loaded in order" "$OUT" "CREATE INDEX CONCURRENTLY t_gone ON public.t USING btree (gone);"
 contains "CONCURRENTLY: outside a transaction" "$OUT" "pgwarden:no-transaction"
-expect_rc 4 "sql: with bad SQL" "$PGW" diff "$b" sql:"$SRC/tests/cases/inspect/fixture/nope.sql"
+printf 'CREATE TABLE broken (;\n' > bad.sql
+expect_rc 4 "sql: with bad SQL" "$PGW" diff "$b" sql:bad.sql
+contains "the error names the file and line" "$ERR" "bad.sql:1:1"
+expect_rc 4 "sql: a missing path" "$PGW" diff "$b" sql:nope
 
 # --- drift: capture, compare, --generate-migration -----------------------------
 mkdir -p proj/migrations
