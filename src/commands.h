@@ -61,7 +61,11 @@ struct pgw_command
 extern const struct pgw_command pgw_commands[];
 extern const size_t pgw_ncommands;
 
-/* The command named name, or NULL. */
+/* The name as typed and documented: the table's identifier with '_'
+ * spelled '-' ("dump-schema"). */
+const char *command_name(const struct pgw_command *cmd);
+
+/* The command named name (as typed), or NULL. */
 const struct pgw_command *command_find(const char *name);
 
 /* The hint for an unknown command word: "did you mean 'local'?" when one is

@@ -20,6 +20,20 @@ const struct pgw_command pgw_commands[] = {
 #undef PGW_COMMAND_ROW
 const size_t pgw_ncommands = sizeof(pgw_commands) / sizeof(pgw_commands[0]);
 
+const char *
+command_name(const struct pgw_command *cmd)
+{
+	static char spelled[64][32];
+	size_t		i = (size_t) (cmd - pgw_commands);
+
+	if (i >= 64 || strlen(cmd->name) >= sizeof(spelled[0]))
+		return cmd->name;
+	if (!spelled[i][0])
+		for (size_t k = 0; cmd->name[k]; k++)
+			spelled[i][k] = cmd->name[k] == '_' ? '-' : cmd->name[k];
+	return spelled[i];
+}
+
 /* Command names are C identifiers in the table; the user spells '_' as '-'. */
 static bool
 name_matches(const char *table_name, const char *word)
@@ -51,7 +65,7 @@ command_suggestion(const char *word)
 	const char *close;
 
 	for (n = 0; n < pgw_ncommands && n < 64; n++)
-		names[n] = pgw_commands[n].name;
+		names[n] = command_name(&pgw_commands[n]);
 	close = text_closest(word, names, n);
 	return close ? pgw_asprintf("did you mean '%s'?", close)
 		: pgw_strdup("run 'pgwarden --help' for the list of commands");
