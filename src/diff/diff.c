@@ -1035,6 +1035,40 @@ sequence_params(struct dctx *c, const struct pgw_sequence *s)
 	   (long long) s->start, (long long) s->cache, s->cycle ? "CYCLE" : "NO CYCLE");
 }
 
+static const struct pgw_column *
+find_column(const struct pgw_vec *cols, const char *name)
+{
+	for (size_t i = 0; i < cols->n; i++)
+		if (streq(((struct pgw_column *) cols->items[i])->obj.name, name))
+			return cols->items[i];
+	return NULL;
+}
+
+/*
+ * Whether an owned sequence would go with its table or column: the table
+ * is dropped or recreated, or the column dropped.  The sequence is then
+ * released first (OWNED BY NONE) and owned again afterwards.
+ */
+static bool
+owner_goes(struct dctx *c, const struct pgw_sequence *o)
+{
+	const struct pgw_relation *ot;
+	const struct pgw_relation *nt;
+	const struct pgw_column *nc;
+
+	if (!o->owned_by_table)
+		return false;
+	ot = smap_get(&c->oldobj, make_key(c, PGW_KIND_TABLE, o->owned_by_schema, o->owned_by_table));
+	if (!ot)
+		return false;
+	nt = (const struct pgw_relation *) new_of(c, &ot->obj);
+	if (!nt || is_recreated(c, &ot->obj) || nt->obj.kind != PGW_KIND_TABLE || ot->relkind != nt->relkind ||
+		!streq(ot->partition_key, nt->partition_key))
+		return true;
+	nc = find_column(&nt->columns, o->owned_by_column);
+	return !nc || nc->generated;
+}
+
 static void
 diff_sequences(struct dctx *c)
 {
@@ -1070,7 +1104,7 @@ diff_sequences(struct dctx *c)
 			emit(c, PGW_KIND_SEQUENCE, NULL, &n->obj, NULL, "alter", PH_CREATE, PB_SEQUENCE, 0);
 		}
 		if (!o || !streq(o->owned_by_table, n->owned_by_table) || !streq(o->owned_by_column, n->owned_by_column) ||
-			!streq(o->owned_by_schema, n->owned_by_schema))
+			!streq(o->owned_by_schema, n->owned_by_schema) || owner_goes(c, o))
 		{
 			if (o && o->owned_by_table)
 			{
@@ -1220,14 +1254,6 @@ diff_functions(struct dctx *c)
 
 /* ---- relations ---- */
 
-static const struct pgw_column *
-find_column(const struct pgw_vec *cols, const char *name)
-{
-	for (size_t i = 0; i < cols->n; i++)
-		if (streq(((struct pgw_column *) cols->items[i])->obj.name, name))
-			return cols->items[i];
-	return NULL;
-}
 
 static const struct pgw_constraint *
 find_constraint(const struct pgw_vec *v, const char *name)
@@ -1668,15 +1694,22 @@ diff_columns(struct dctx *c, const struct pgw_relation *o, const struct pgw_rela
 
 			if (!oc || !streq(oc->type, nc->type))
 				continue;
-			if (oc->not_null != nc->not_null)
-				bf(c, "ALTER TABLE %s ALTER COLUMN %s %s NOT NULL;\n", qt, qc, nc->not_null ? "SET" : "DROP");
-			if (!nc->generated && !oc->generated && !streq(oc->default_expr, nc->default_expr))
+			if (oc->default_expr && !oc->generated && mentions_recreated(c, o, oc->default_expr))
+			{
+				bf(c, "ALTER TABLE %s ALTER COLUMN %s DROP DEFAULT;\n", qn(c, o->obj.schema, cur_name(c, &o->obj)), qc);
+				emit(c, PGW_KIND_COLUMN, &o->obj, NULL, nc->obj.name, "drop default", PH_DROP, PA_CONSTRAINT, 0);
+				if (nc->default_expr)
+					bf(c, "ALTER TABLE %s ALTER COLUMN %s SET DEFAULT %s;\n", qt, qc, nc->default_expr);
+			}
+			else if (!nc->generated && !oc->generated && !streq(oc->default_expr, nc->default_expr))
 			{
 				if (nc->default_expr)
 					bf(c, "ALTER TABLE %s ALTER COLUMN %s SET DEFAULT %s;\n", qt, qc, nc->default_expr);
 				else
 					bf(c, "ALTER TABLE %s ALTER COLUMN %s DROP DEFAULT;\n", qt, qc);
 			}
+			if (oc->not_null != nc->not_null)
+				bf(c, "ALTER TABLE %s ALTER COLUMN %s %s NOT NULL;\n", qt, qc, nc->not_null ? "SET" : "DROP");
 			if (c->b.len)
 				emit(c, PGW_KIND_COLUMN, NULL, &n->obj, nc->obj.name, "alter", PH_CREATE, PB_COLUMN + 2,
 					 nc->not_null && !oc->not_null ? PGW_HAZARD_MAY_FAIL_ON_DATA : 0);
@@ -1875,6 +1908,9 @@ rel_body(struct dctx *c, const struct pgw_relation *o, const struct pgw_relation
 	const struct pgw_vec *otrg = o ? &o->triggers : &empty;
 	bool		table = n->obj.kind == PGW_KIND_TABLE;
 	bool		concurrently = existing && !c->opts->no_concurrently && n->relkind != 'p';
+	/* a partition leaving its parent keeps the inherited constraints as its own */
+	bool		detached = o && o->parent_name &&
+		(!n->parent_name || !streq(o->parent_name, n->parent_name) || !streq(o->parent_schema, n->parent_schema));
 
 	/* constraints */
 	for (size_t i = 0; i < ocons->n; i++)
@@ -1883,7 +1919,7 @@ rel_body(struct dctx *c, const struct pgw_relation *o, const struct pgw_relation
 		const struct pgw_constraint *nk = find_constraint(&n->constraints, k->obj.name);
 		struct pgw_change *ch;
 
-		if (k->inherited)
+		if (k->inherited && !detached)
 			continue;
 		if (nk && !nk->inherited && constraint_eq(k, nk) && !mentions_recreated(c, o, k->definition) &&
 			!(k->type == PGW_CON_FOREIGN && smap_get(&c->recreate, aprintf(c, "fk\x1f%s.%s.%s", o->obj.schema,
@@ -1891,8 +1927,9 @@ rel_body(struct dctx *c, const struct pgw_relation *o, const struct pgw_relation
 			continue;
 		bf(c, "ALTER TABLE %s DROP CONSTRAINT IF EXISTS %s;\n", qn(c, o->obj.schema, cur_name(c, &o->obj)),
 		   qi(c, k->obj.name));
+		/* an inherited one only after the partition is detached */
 		ch = emit(c, PGW_KIND_CONSTRAINT, &o->obj, NULL, k->obj.name, "drop", PH_DROP,
-				  k->type == PGW_CON_FOREIGN ? PA_FK : PA_CONSTRAINT,
+				  k->inherited ? PA_CONSTRAINT + 1 : k->type == PGW_CON_FOREIGN ? PA_FK : PA_CONSTRAINT,
 				  PGW_HAZARD_ACCESS_EXCLUSIVE_LOCK |
 				  (k->type == PGW_CON_PRIMARY || k->type == PGW_CON_UNIQUE || k->type == PGW_CON_EXCLUSION ?
 				   PGW_HAZARD_INDEX_DROPPED : 0));
@@ -1906,7 +1943,7 @@ rel_body(struct dctx *c, const struct pgw_relation *o, const struct pgw_relation
 
 		if (k->inherited)
 			continue;
-		same = ok && !ok->inherited && constraint_eq(ok, k) && !mentions_recreated(c, o, ok->definition) &&
+		same = ok && (!ok->inherited || detached) && constraint_eq(ok, k) && !mentions_recreated(c, o, ok->definition) &&
 			!(k->type == PGW_CON_FOREIGN && smap_get(&c->recreate, aprintf(c, "fk\x1f%s.%s.%s", o->obj.schema,
 																	   o->obj.name, k->obj.name)));
 		if (!same)
@@ -1937,7 +1974,7 @@ rel_body(struct dctx *c, const struct pgw_relation *o, const struct pgw_relation
 
 		if (!index_is_separate(ix))
 			continue;
-		if (ix->parent && (!nx || !streq(ix->parent, nx->parent)))
+		if (ix->parent && !detached && (!nx || !streq(ix->parent, nx->parent)))
 			continue;			/* goes with the parent's index */
 		if (nx && index_is_separate(nx) && index_eq(ix, nx) && !mentions_recreated(c, o, ix->definition))
 			continue;
@@ -2380,6 +2417,14 @@ compute_recreate(struct dctx *c)
 			continue;
 		if (!n || type_needs_swap(o, n))
 			mark_recreate(c, &o->obj);
+	}
+	for (size_t i = 0; i < c->from->sequences.n; i++)
+	{
+		const struct pgw_object *o = c->from->sequences.items[i];
+
+		/* dropped: defaults that call it are taken off first */
+		if (o->managed && !new_of(c, o))
+			mark_recreate(c, o);
 	}
 
 	while (grew)
