@@ -1394,8 +1394,26 @@ struct reltask
 	bool		created;		/* n is new or recreated: everything is added */
 };
 
+/* An index of o that the new constraint k of n can take over as it is: same
+ * name and definition, not behind a constraint in o. */
+static const struct pgw_index *
+reusable_index(const struct pgw_relation *o, const struct pgw_relation *n, const struct pgw_constraint *k)
+{
+	const struct pgw_index *nx;
+	const struct pgw_index *ox;
+
+	if (!o || !k->index || (k->type != PGW_CON_PRIMARY && k->type != PGW_CON_UNIQUE))
+		return NULL;
+	nx = find_index(&n->indexes, k->index);
+	ox = find_index(&o->indexes, k->index);
+	if (!nx || !ox || ox->constraint || !streq(nx->definition, ox->definition))
+		return NULL;
+	return ox;
+}
+
 static void
-emit_constraint_add(struct dctx *c, const struct pgw_relation *n, const struct pgw_constraint *k, bool existing)
+emit_constraint_add(struct dctx *c, const struct pgw_relation *n, const struct pgw_constraint *k, bool existing,
+					bool reuse)
 {
 	const char *qt = qn(c, n->obj.schema, n->obj.name);
 	const char *qk = qi(c, k->obj.name);
@@ -1416,6 +1434,14 @@ emit_constraint_add(struct dctx *c, const struct pgw_relation *n, const struct p
 					  PGW_HAZARD_MAY_FAIL_ON_DATA);
 			ch->late = true;
 		}
+		return;
+	}
+	if (existing && reuse)
+	{
+		bf(c, "ALTER TABLE %s ADD CONSTRAINT %s %s USING INDEX %s;\n", qt, qk,
+		   k->type == PGW_CON_PRIMARY ? "PRIMARY KEY" : "UNIQUE", qi(c, k->index));
+		emit(c, PGW_KIND_CONSTRAINT, NULL, &n->obj, k->obj.name, "add", PH_CREATE, PB_CONSTRAINT + 1,
+			 PGW_HAZARD_ACCESS_EXCLUSIVE_LOCK | (k->type == PGW_CON_PRIMARY ? PGW_HAZARD_MAY_FAIL_ON_DATA : 0));
 		return;
 	}
 	if (existing && (k->type == PGW_CON_PRIMARY || k->type == PGW_CON_UNIQUE))
@@ -1941,13 +1967,32 @@ rel_body(struct dctx *c, const struct pgw_relation *o, const struct pgw_relation
 		const struct pgw_constraint *ok = find_constraint(ocons, k->obj.name);
 		bool		same;
 
+		if (k->inherited && !ok && n->parent_name && reusable_index(o, n, k))
+		{
+			/* a partition's index becomes its part of the parent's key */
+			const struct pgw_index *nx = find_index(&n->indexes, k->index);
+			const struct pgw_object *pt = smap_get(&c->newobj, make_key(c, PGW_KIND_TABLE, n->parent_schema,
+																		   n->parent_name));
+			struct pgw_change *ch;
+
+			bf(c, "ALTER TABLE %s ADD CONSTRAINT %s %s USING INDEX %s;\n", qt, qi(c, k->obj.name),
+			   k->type == PGW_CON_PRIMARY ? "PRIMARY KEY" : "UNIQUE", qi(c, k->index));
+			if (nx && nx->parent)
+				bf(c, "ALTER INDEX %s ATTACH PARTITION %s;\n", qn(c, n->parent_schema, nx->parent),
+				   qn(c, n->obj.schema, nx->obj.name));
+			ch = emit(c, PGW_KIND_CONSTRAINT, NULL, &n->obj, k->obj.name, "add", PH_CREATE, PB_INDEX + 1,
+					  PGW_HAZARD_ACCESS_EXCLUSIVE_LOCK);
+			if (pt)
+				vec_push(&c->d->arena, &ch->before, (void *) pt);
+			continue;
+		}
 		if (k->inherited)
 			continue;
 		same = ok && (!ok->inherited || detached) && constraint_eq(ok, k) && !mentions_recreated(c, o, ok->definition) &&
 			!(k->type == PGW_CON_FOREIGN && smap_get(&c->recreate, aprintf(c, "fk\x1f%s.%s.%s", o->obj.schema,
 																	   o->obj.name, k->obj.name)));
 		if (!same)
-			emit_constraint_add(c, n, k, existing);
+			emit_constraint_add(c, n, k, existing, reusable_index(o, n, k) != NULL);
 		else if (!ok->validated && k->validated)
 		{
 			bf(c, "ALTER TABLE %s VALIDATE CONSTRAINT %s;\n", qt, qi(c, k->obj.name));
@@ -1980,6 +2025,9 @@ rel_body(struct dctx *c, const struct pgw_relation *o, const struct pgw_relation
 			continue;
 		if (nx && index_is_separate(nx) && conc && index_eq(ix, nx) == false)
 			continue;			/* rebuilt under a temporary name below */
+		if (nx && nx->constraint && index_eq(ix, nx) && find_constraint(&n->constraints, nx->constraint) &&
+			!find_constraint(&o->constraints, nx->constraint))
+			continue;			/* a new constraint takes it over */
 		bf(c, "DROP INDEX %sIF EXISTS %s;\n", conc ? "CONCURRENTLY " : "", qn(c, o->obj.schema, ix->obj.name));
 		{
 			/* a partitioned table's index goes first: it takes the
