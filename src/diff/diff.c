@@ -1402,11 +1402,12 @@ reusable_index(const struct pgw_relation *o, const struct pgw_relation *n, const
 	const struct pgw_index *nx;
 	const struct pgw_index *ox;
 
-	if (!o || !k->index || (k->type != PGW_CON_PRIMARY && k->type != PGW_CON_UNIQUE))
+	/* USING INDEX: not on partitioned tables, and only a valid index */
+	if (!o || !k->index || n->relkind == 'p' || (k->type != PGW_CON_PRIMARY && k->type != PGW_CON_UNIQUE))
 		return NULL;
 	nx = find_index(&n->indexes, k->index);
 	ox = find_index(&o->indexes, k->index);
-	if (!nx || !ox || ox->constraint || !streq(nx->definition, ox->definition))
+	if (!nx || !ox || ox->constraint || !ox->valid || !streq(nx->definition, ox->definition))
 		return NULL;
 	return ox;
 }
@@ -2025,8 +2026,9 @@ rel_body(struct dctx *c, const struct pgw_relation *o, const struct pgw_relation
 			continue;
 		if (nx && index_is_separate(nx) && conc && index_eq(ix, nx) == false)
 			continue;			/* rebuilt under a temporary name below */
-		if (nx && nx->constraint && index_eq(ix, nx) && find_constraint(&n->constraints, nx->constraint) &&
-			!find_constraint(&o->constraints, nx->constraint))
+		if (nx && nx->constraint && find_constraint(&n->constraints, nx->constraint) &&
+			!find_constraint(&o->constraints, nx->constraint) &&
+			reusable_index(o, n, find_constraint(&n->constraints, nx->constraint)))
 			continue;			/* a new constraint takes it over */
 		bf(c, "DROP INDEX %sIF EXISTS %s;\n", conc ? "CONCURRENTLY " : "", qn(c, o->obj.schema, ix->obj.name));
 		{
