@@ -3,7 +3,9 @@
  *
  * Adding a command:
  *   1. add a line to PGW_COMMAND_TABLE below (kept in alphabetical order):
- *      name, one-line summary (shown by `pgwarden --help`), flags;
+ *      name, one-line summary (shown by `pgwarden --help`), flags; a name
+ *      with '_' is spelled with '-' on the command line and in docs/
+ *      (dump_schema is `pgwarden dump-schema`, docs/dump-schema.md);
  *   2. write src/cmd/NAME.c with `int cmd_NAME(struct pgw_ctx *ctx, int argc,
  *      char **argv)` — parse options with cmd/opt.h, call the layers, render
  *      through out/, return an exit code (util/exitcode.h);
@@ -34,7 +36,9 @@
 #define PGW_CMD_OPTIONAL_DB	0x04
 
 #define PGW_COMMAND_TABLE(X) \
+	X(diff,   "the migration that turns one schema into another; drift capture and compare", PGW_CMD_OPTIONAL_DB | PGW_CMD_WRITES) \
 	X(doctor, "diagnose performance and security problems in one report, with the SQL that fixes them", PGW_CMD_NEEDS_DB) \
+	X(dump_schema, "the managed schema as one ordered SQL file", PGW_CMD_NEEDS_DB | PGW_CMD_WRITES) \
 	X(health, "the live database in one report: connections, locks, slow queries, cache, vacuum", PGW_CMD_NEEDS_DB) \
 	X(help,   "show help for pgwarden or one of its commands", 0) \
 	X(init,   "write pgwarden.conf and create the migrations folder", PGW_CMD_WRITES) \
@@ -60,7 +64,11 @@ struct pgw_command
 extern const struct pgw_command pgw_commands[];
 extern const size_t pgw_ncommands;
 
-/* The command named name, or NULL. */
+/* The name as typed and documented: the table's identifier with '_'
+ * spelled '-' ("dump-schema"). */
+const char *command_name(const struct pgw_command *cmd);
+
+/* The command named name (as typed), or NULL. */
 const struct pgw_command *command_find(const char *name);
 
 /* The hint for an unknown command word: "did you mean 'local'?" when one is

@@ -199,7 +199,7 @@ static const char q_indexes[] =
 "  FROM pg_catalog.generate_series(1, i.indnatts) k)) END AS exprs, "
 "pg_catalog.pg_get_expr(i.indpred, i.indrelid, true) AS predicate, "
 "pg_catalog.pg_get_indexdef(i.indexrelid) AS definition, "
-"co.conname, d.description "
+"co.conname, d.description, pi.relname AS attached_to "
 "FROM pg_catalog.pg_index i "
 "JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid "
 "JOIN pg_catalog.pg_namespace n ON n.oid = ic.relnamespace "
@@ -207,6 +207,8 @@ static const char q_indexes[] =
 "LEFT JOIN pg_catalog.pg_constraint co ON co.conindid = i.indexrelid "
 "  AND co.conrelid = i.indrelid AND co.contype IN ('p', 'u', 'x') "
 DESCRIPTION_JOIN("pg_class", "i.indexrelid", "0")
+"LEFT JOIN pg_catalog.pg_inherits ih ON ih.inhrelid = i.indexrelid "
+"LEFT JOIN pg_catalog.pg_class pi ON pi.oid = ih.inhparent "
 "WHERE " NSP_FILTER("n") " "
 "ORDER BY i.indrelid, ic.relname";
 
@@ -244,7 +246,15 @@ static const char q_functions[] =
 "CASE WHEN p.prokind <> 'p' THEN pg_catalog.pg_get_function_result(p.oid) END AS result, "
 "p.prokind, l.lanname, p.provolatile, p.proisstrict, p.prosecdef, p.proleakproof, p.proparallel, "
 "pg_catalog.to_json(p.proconfig) AS config, "
-"CASE WHEN p.prokind <> 'a' THEN pg_catalog.pg_get_functiondef(p.oid) END AS definition, "
+"CASE WHEN p.prokind <> 'a' THEN pg_catalog.pg_get_functiondef(p.oid) "
+/* aggregates: pg_get_functiondef refuses them; the common (normal-kind) shape */
+"  ELSE (SELECT 'CREATE OR REPLACE AGGREGATE ' || pg_catalog.quote_ident(n.nspname) || '.' || "
+"    pg_catalog.quote_ident(p.proname) || '(' || pg_catalog.pg_get_function_arguments(p.oid) || ') (SFUNC = ' || "
+"    a.aggtransfn::pg_catalog.regproc::pg_catalog.text || ', STYPE = ' || pg_catalog.format_type(a.aggtranstype, NULL) || "
+"    CASE WHEN a.aggfinalfn <> 0 THEN ', FINALFUNC = ' || a.aggfinalfn::pg_catalog.regproc::pg_catalog.text ELSE '' END || "
+"    CASE WHEN a.aggcombinefn <> 0 THEN ', COMBINEFUNC = ' || a.aggcombinefn::pg_catalog.regproc::pg_catalog.text ELSE '' END || "
+"    CASE WHEN a.agginitval IS NOT NULL THEN ', INITCOND = ' || pg_catalog.quote_literal(a.agginitval) ELSE '' END || ')' "
+"    FROM pg_catalog.pg_aggregate a WHERE a.aggfnoid = p.oid AND a.aggkind = 'n') END AS definition, "
 "pg_catalog.pg_get_userbyid(p.proowner) AS owner, d.description "
 "FROM pg_catalog.pg_proc p "
 "JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace "
@@ -758,6 +768,7 @@ load_indexes(struct pgw_model *m, PGresult *res)
 		ix->definition = str(m, res, r, 13);
 		ix->constraint = str(m, res, r, 14);
 		ix->comment = str(m, res, r, 15);
+		ix->parent = str(m, res, r, 16);
 		model_push(m, &rel->indexes, ix);
 		model_map_put(m, PGW_OC_RELATION, ix->obj.oid, ix);
 	}

@@ -20,13 +20,39 @@ const struct pgw_command pgw_commands[] = {
 #undef PGW_COMMAND_ROW
 const size_t pgw_ncommands = sizeof(pgw_commands) / sizeof(pgw_commands[0]);
 
+const char *
+command_name(const struct pgw_command *cmd)
+{
+	static char spelled[64][32];
+	size_t		i = (size_t) (cmd - pgw_commands);
+
+	if (i >= 64 || strlen(cmd->name) >= sizeof(spelled[0]))
+		return cmd->name;
+	if (!spelled[i][0])
+		for (size_t k = 0; cmd->name[k]; k++)
+			spelled[i][k] = cmd->name[k] == '_' ? '-' : cmd->name[k];
+	return spelled[i];
+}
+
+/* Command names are C identifiers in the table; the user spells '_' as '-'. */
+static bool
+name_matches(const char *table_name, const char *word)
+{
+	for (; *table_name && *word; table_name++, word++)
+		if (*table_name != *word && !(*table_name == '_' && *word == '-'))
+			return false;
+	return *table_name == *word;
+}
+
 const struct pgw_command *
 command_find(const char *name)
 {
 	size_t		i;
 
+	if (strchr(name, '_'))
+		return NULL;
 	for (i = 0; i < pgw_ncommands; i++)
-		if (strcmp(pgw_commands[i].name, name) == 0)
+		if (name_matches(pgw_commands[i].name, name))
 			return &pgw_commands[i];
 	return NULL;
 }
@@ -39,7 +65,7 @@ command_suggestion(const char *word)
 	const char *close;
 
 	for (n = 0; n < pgw_ncommands && n < 64; n++)
-		names[n] = pgw_commands[n].name;
+		names[n] = command_name(&pgw_commands[n]);
 	close = text_closest(word, names, n);
 	return close ? pgw_asprintf("did you mean '%s'?", close)
 		: pgw_strdup("run 'pgwarden --help' for the list of commands");
@@ -49,7 +75,12 @@ int
 command_print_help(const char *name)
 {
 	char	   *page = pgw_asprintf("docs/%s.md", name ? name : "pgwarden");
-	char	   *text = embedded_help_text(page);
+	char	   *text;
+
+	for (char *p = page; *p; p++)
+		if (*p == '_')
+			*p = '-';
+	text = embedded_help_text(page);
 
 	free(page);
 	if (!text)

@@ -205,6 +205,8 @@ struct pgw_index
 	bool		valid;
 	bool		ready;
 	const char *constraint;		/* the constraint it backs, or NULL */
+	const char *parent;			/* partitions: the parent table's index it is
+								 * attached to (created with it), or NULL */
 	const char *definition;		/* pg_get_indexdef() */
 	const char *comment;
 };
@@ -294,7 +296,9 @@ struct pgw_function
 	bool		leakproof;
 	char		parallel;		/* s r u */
 	struct pgw_vec config;		/* char *: proconfig, "search_path=..." */
-	const char *definition;		/* pg_get_functiondef(); NULL: aggregates */
+	const char *definition;		/* pg_get_functiondef(); aggregates: a CREATE
+								 * AGGREGATE built from pg_aggregate (plain
+								 * aggregates only, else NULL) */
 	const char *owner;
 	const char *comment;
 	struct pgw_vec grants;

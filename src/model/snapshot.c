@@ -148,6 +148,7 @@ static const struct field index_fields[] = {
 	FLD("valid", F_BOOL, S, valid, 0),
 	FLD("ready", F_BOOL, S, ready, 0),
 	FLD("constraint", F_STR, S, constraint, OPT),
+	FLD("attached_to", F_STR, S, parent, OPT),
 	FLD("comment", F_STR, S, comment, OPT),
 	FLD("definition", F_STR, S, definition, 0),
 	END

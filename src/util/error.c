@@ -8,7 +8,7 @@
 #include "util/error.h"
 #include "util/mem.h"
 
-static struct pgw_err last;
+static _Thread_local struct pgw_err last;	/* per thread: diff reads two catalogs at once */
 
 static char *
 vformat(const char *fmt, va_list ap)

@@ -10,8 +10,9 @@
  * Messages follow PostgreSQL's style: primary lowercase, no trailing period,
  * subject in single quotes; detail is the evidence (server message, SQLSTATE,
  * file:line); hint says what to do.  Only one error is kept: a new pgw_error()
- * replaces the previous one.  Not thread-safe (pgwarden's commands are single
- * threaded; threads, where used, report through their own structs).
+ * replaces the previous one.  The recorded error is per thread; a worker
+ * thread hands its error to the main thread through its own struct (see
+ * diff/source.c), since only the main thread reports.
  */
 #ifndef PGW_ERROR_H
 #define PGW_ERROR_H

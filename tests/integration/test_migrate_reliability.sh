@@ -34,17 +34,21 @@ project() {
 
 # consistent DB COUNT — every migration is applied and recorded, or neither
 consistent() {
-    local db=$1 n=$2
+    local db=$1 n=$2 h m
+    # killed before the first commit: neither table exists yet
+    h="SELECT NULL::bigint AS v, NULL::text AS status WHERE false"
+    m="SELECT NULL::int AS n WHERE false"
+    [ "$(sql "$db" "SELECT to_regclass('pgwarden.schema_migrations') IS NOT NULL")" = t ] &&
+        h="SELECT version::bigint AS v, status FROM pgwarden.schema_migrations"
+    [ "$(sql "$db" "SELECT to_regclass('marks') IS NOT NULL")" = t ] && m="SELECT n FROM marks"
     sql "$db" "
-        WITH h AS (SELECT version::bigint AS v, status FROM pgwarden.schema_migrations
-                   WHERE to_regclass('pgwarden.schema_migrations') IS NOT NULL),
-             m AS (SELECT n FROM marks WHERE to_regclass('marks') IS NOT NULL)
+        WITH h AS ($h), m AS ($m)
         SELECT count(*) FROM generate_series(1, $n) AS g(i)
         WHERE g.i <> 16 AND (
               (EXISTS (SELECT FROM h WHERE h.v = g.i AND status = 'applied'))
           <> (to_regclass('k_' || g.i) IS NOT NULL)
            OR (EXISTS (SELECT FROM h WHERE h.v = g.i AND status = 'applied'))
-          <> (EXISTS (SELECT FROM m WHERE m.n = g.i)))" 2>/dev/null
+          <> (EXISTS (SELECT FROM m WHERE m.n = g.i)))"
 }
 
 # no_runner DB — no pgwarden session left on the database (a killed

@@ -22,7 +22,7 @@ table_sorted_and_unique(void **state)
 		assert_true(strcmp(pgw_commands[i - 1].name, pgw_commands[i].name) < 0);
 	for (i = 0; i < pgw_ncommands; i++)
 	{
-		assert_ptr_equal(command_find(pgw_commands[i].name), &pgw_commands[i]);
+		assert_ptr_equal(command_find(command_name(&pgw_commands[i])), &pgw_commands[i]);
 		assert_non_null(pgw_commands[i].fn);
 		assert_true(strlen(pgw_commands[i].summary) > 10);
 	}
@@ -37,9 +37,9 @@ every_command_has_help(void **state)
 	(void) state;
 	for (i = 0; i < pgw_ncommands; i++)
 	{
-		char	   *page = pgw_asprintf("docs/%s.md", pgw_commands[i].name);
+		char	   *page = pgw_asprintf("docs/%s.md", command_name(&pgw_commands[i]));
 		char	   *help = embedded_help_text(page);
-		char	   *usage = pgw_asprintf("usage: pgwarden %s", pgw_commands[i].name);
+		char	   *usage = pgw_asprintf("usage: pgwarden %s", command_name(&pgw_commands[i]));
 
 		assert_non_null(help);
 		assert_non_null(strstr(help, usage));
@@ -59,10 +59,10 @@ main_help_lists_every_command_with_its_summary(void **state)
 	assert_non_null(help);
 	for (i = 0; i < pgw_ncommands; i++)
 	{
-		char	   *line = pgw_asprintf("  %-9s %s\n", pgw_commands[i].name, pgw_commands[i].summary);
+		char	   *line = pgw_asprintf("  %-9s %s\n", command_name(&pgw_commands[i]), pgw_commands[i].summary);
 
 		if (!strstr(help, line))
-			fail_msg("docs/pgwarden.md does not list '%s' as: %s", pgw_commands[i].name, line);
+			fail_msg("docs/pgwarden.md does not list '%s' as: %s", command_name(&pgw_commands[i]), line);
 		free(line);
 	}
 	free(help);
