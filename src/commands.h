@@ -34,6 +34,7 @@
 #define PGW_CMD_OPTIONAL_DB	0x04
 
 #define PGW_COMMAND_TABLE(X) \
+	X(generate, "write a migration and its rollback that fix a problem: tenant isolation, RLS policies, FKs, ...", PGW_CMD_NEEDS_DB | PGW_CMD_WRITES) \
 	X(help,   "show help for pgwarden or one of its commands", 0) \
 	X(init,   "write pgwarden.conf and create the migrations folder", PGW_CMD_WRITES) \
 	X(inspect, "read the whole schema into a canonical JSON snapshot and summarise it", PGW_CMD_NEEDS_DB | PGW_CMD_WRITES) \
