@@ -41,6 +41,7 @@
 	X(lint,   "check SQL files offline: syntax, locking, destructive changes, RLS and security", PGW_CMD_OPTIONAL_DB) \
 	X(local,  "run the embedded PostgreSQL: start, stop, status, reset, url, psql, sandbox", PGW_CMD_WRITES) \
 	X(migrate, "apply, roll back and track versioned migrations: status, up, down, create, ...", PGW_CMD_NEEDS_DB | PGW_CMD_WRITES) \
+	X(rls,    "prove tenant isolation as the application role: rls test", PGW_CMD_NEEDS_DB) \
 	X(target, "show which database pgwarden would use, why, and whether it answers", PGW_CMD_NEEDS_DB) \
 	X(validate, "check tenant coverage, row-level security, foreign keys and NULLs in the live data", PGW_CMD_NEEDS_DB)
 
