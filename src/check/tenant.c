@@ -279,13 +279,13 @@ tenancy_policy_weakness(const struct pgw_tenancy *t, const struct pgw_relation *
 
 	if (tenancy_expr_is_true(p->using_expr) || tenancy_expr_is_true(p->check_expr))
 		return "its expression is the constant true: every row of every tenant passes";
+	if (p->permissive && tenancy_has_column(t, rel) &&
+		!tenancy_expr_isolates(t, p->using_expr) && !tenancy_expr_isolates(t, p->check_expr))
+		return "it mentions neither the tenant column, the tenant setting nor auth.uid()";
 	if (writes && p->permissive)
 		for (size_t i = 0; i < p->roles.n; i++)
 			if (strcmp(p->roles.items[i], "public") == 0 || strcmp(p->roles.items[i], "anon") == 0)
 				return "it lets anonymous users write";
-	if (p->permissive && tenancy_has_column(t, rel) &&
-		!tenancy_expr_isolates(t, p->using_expr) && !tenancy_expr_isolates(t, p->check_expr))
-		return "it mentions neither the tenant column, the tenant setting nor auth.uid()";
 	return NULL;
 }
 
