@@ -27,9 +27,7 @@
 #include "util/fs.h"
 #include "util/mem.h"
 
-#define GENERATE_USAGE \
-	"pgwarden generate ACTION TABLE [ARGS...] [--backfill-from PARENT] [--column C]... " \
-	"[--delete-orphans|--nullify-orphans] [--tenant] [--dry-run]  |  generate fix ALL|--from-findings FILE"
+#define GENERATE_USAGE "pgwarden generate ACTION TABLE [ARGS...] [options]  (or: generate fix ALL)"
 
 enum
 {
