@@ -45,7 +45,7 @@ run inspect --exact || exit 1
 demo=.pgwarden/demo
 rm -rf "$demo" && mkdir -p "$demo" && cp -r "$(pwd)/supabase/migrations" "$demo/migrations" || exit 1
 printf '[project]\nmigrations_dir = migrations\nexposed_schemas = public\ntenant_column = tenant_id\ntenant_setting = app.current_tenant_id\napp_role = authenticated\n[local]\ndir = ../local\nsupabase = true\n' > "$demo/pgwarden.conf"
-loop() { printf '$ pgwarden %s\n' "$*"; "$bin" --config "$demo/pgwarden.conf" "$@"; }
+loop() { printf '$ pgwarden --config %s %s\n' "$demo/pgwarden.conf" "$*"; "$bin" --config "$demo/pgwarden.conf" "$@"; }
 
 step "validate: the planted tenant, RLS and foreign-key problems, each with its fix"
 loop validate
