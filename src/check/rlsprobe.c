@@ -11,6 +11,7 @@
 #include "db/query.h"
 #include "sql/quote.h"
 #include "util/error.h"
+#include "util/fault.h"
 #include "util/mem.h"
 
 const char *const pgw_probe_op_names[PGW_PROBE_NOPS] = {"SELECT", "UPDATE", "DELETE", "INSERT"};
@@ -242,6 +243,9 @@ probe_table(PGconn *conn, struct pgw_model *m, const struct pgw_tenancy *t, cons
 	buf_append(&q, "SET LOCAL ROLE ");
 	sql_quote_ident(&q, cfg->app_role);
 	if (exec_simple(conn, q.data) != 0)
+		goto out;
+	/* fault point rls-after-probe-row: fail once a probe row exists (tests) */
+	if (pt->probe_row && fault_active("rls-after-probe-row") && exec_simple(conn, "SELECT 1 / 0") != 0)
 		goto out;
 	for (int i = 0; i < PGW_PROBE_NOPS; i++)
 	{

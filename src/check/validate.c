@@ -18,6 +18,7 @@
 #include "migrate/files.h"
 #include "sql/quote.h"
 #include "util/error.h"
+#include "util/fault.h"
 #include "util/fs.h"
 #include "util/mem.h"
 
@@ -134,8 +135,12 @@ run_data_query(PGconn *conn, const struct pgw_tenancy *t, const struct pgw_relat
 	buf_append(&q, " AS c");
 	snprintf(nsample, sizeof(nsample), "%d", sample);
 	params[0] = nsample;
-	res = db_exec(conn, PGW_ERR_CONNECT, "cannot check the data", q.data, ndc ? 1 : 0, ndc ? params : NULL,
-				  PGRES_TUPLES_OK);
+	/* fault point validate-data-query: the table's query fails (tests) */
+	if (fault_active("validate-data-query"))
+		res = db_exec(conn, PGW_ERR_CONNECT, "cannot check the data", "SELECT 1 / 0", 0, NULL, PGRES_TUPLES_OK);
+	else
+		res = db_exec(conn, PGW_ERR_CONNECT, "cannot check the data", q.data, ndc ? 1 : 0, ndc ? params : NULL,
+					  PGRES_TUPLES_OK);
 	buf_release(&q);
 	buf_release(&id);
 	if (!res)

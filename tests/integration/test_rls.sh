@@ -52,6 +52,10 @@ expect_rc 0 "probe row: isolated table passes" "$PGW" --json rls test --table ve
 equals "probe row used" "$(echo "$OUT" | jq '.tables[0].probe_row')" true
 equals "all four probed" "$(echo "$OUT" | jq -c '[.tables[0][] | objects | .result]')" '["isolated","isolated","isolated","isolated"]'
 equals "probe row gone" "$(counts)" "$before"
+PGWARDEN_FAULT=rls-after-probe-row expect_rc 3 "a failure after the probe row" "$PGW" rls test --table vehicle_spec_enhancements --db "$db"
+contains "reported" "$ERR" "division by zero"
+equals "failure: probe row rolled back too" "$(counts)" "$before"
+equals "failure: no transaction left open" "$(sql "$db" "select count(*) from pg_stat_activity where datname = current_database() and state like 'idle in transaction%'")" 0
 expect_rc 1 "--table on a leaking table" "$PGW" rls test --table conversation_messages --db "$db"
 
 # an empty table is skipped, not a pass by accident

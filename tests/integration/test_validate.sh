@@ -75,6 +75,8 @@ printf '[project]\nmigrations_dir = supabase/migrations\nignore = rls.weak_polic
 expect_rc 0 "config ignore list" "$PGW" --json --config "$SCRATCH/ignore.conf" validate --db "$db"
 equals "suppressed counted" "$(echo "$OUT" | jq '.summary.suppressed')" 9
 
+PGWARDEN_FAULT=validate-data-query expect_rc 3 "a failing data query" "$PGW" validate --db "$db"
+contains "names the table" "$ERR" "\"public\".\"capture_sessions\": cannot check the data"
 equals "data unchanged" "$(counts)" "$before"
 
 # null.violation: a pending migration sets a column NOT NULL that has NULLs
