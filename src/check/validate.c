@@ -217,6 +217,18 @@ check_table(struct pgw_model *m, const struct pgw_tenancy *t, const struct pgw_v
 	}
 
 	/* tenant.missing_column */
+	if (!has_tc && !parent && t->column && *t->column && rel != t->tenants &&
+		(strlist_contains(&o->cfg->tenant_tables, rel->obj.name) ||
+		 strlist_contains(&o->cfg->tenant_tables, tab)))
+	{
+		msg = pgw_asprintf("%s has no %s column, but the config lists it in tenant_tables", tab, t->column);
+		f = findings_add(out, "tenant.missing_column", PGW_SEV_ERROR, "tenant", msg);
+		free(msg);
+		set_table(out, f, rel, NULL);
+		finding_set_hint(out, f, "add the column, set every row's tenant, then isolate the table");
+		args[0] = tab;
+		append_fix(out, f, "add-tenant-isolation", args, 1);
+	}
 	if (parent)
 	{
 		msg = pgw_asprintf("%s has no %s column, but its rows belong to a tenant through %s (%s)",
@@ -454,9 +466,14 @@ check_table(struct pgw_model *m, const struct pgw_tenancy *t, const struct pgw_v
 
 		if (d->kind != DC_NULL || d->count == 0)
 			continue;
-		msg = pgw_asprintf("%s: %lld row%s NULL in %s, which pending migration %s sets NOT NULL",
-						   tab, (long long) d->count, d->count == 1 ? " has" : "s have",
-						   d->col->obj.name, d->file);
+		if (d->file)
+			msg = pgw_asprintf("%s: %lld row%s NULL in %s, which pending migration %s sets NOT NULL",
+							   tab, (long long) d->count, d->count == 1 ? " has" : "s have",
+							   d->col->obj.name, d->file);
+		else
+			msg = pgw_asprintf("%s: %lld row%s NULL in %s, which the config declares required",
+							   tab, (long long) d->count, d->count == 1 ? " has" : "s have",
+							   d->col->obj.name);
 		f = findings_add(out, "null.violation", PGW_SEV_ERROR, "null", msg);
 		free(msg);
 		set_table(out, f, rel, d->col->obj.name);
@@ -531,6 +548,31 @@ validate_run(PGconn *conn, struct pgw_model *m, const struct pgw_validate_opts *
 				!(col = model_find_column(rel, o->pending[k].column)) || col->not_null)
 				continue;
 			dc[ndc++] = (struct dcheck) {.kind = DC_NULL, .col = col, .file = o->pending[k].file};
+		}
+		for (size_t k = 0; k < o->cfg->required_columns.n && ndc < MAX_CHECKS; k++)
+		{
+			const char *spec = o->cfg->required_columns.items[k];
+			const char *dot = strrchr(spec, '.');
+			const struct pgw_column *col;
+			size_t		tl;
+			bool		dup = false;
+
+			if (!dot)
+				continue;
+			tl = (size_t) (dot - spec);
+			/* "table.column" or "schema.table.column" */
+			if (!((strlen(rel->obj.name) == tl && strncmp(spec, rel->obj.name, tl) == 0) ||
+				  (strlen(rel->obj.schema) + 1 + strlen(rel->obj.name) == tl &&
+				   strncmp(spec, rel->obj.schema, strlen(rel->obj.schema)) == 0 &&
+				   spec[strlen(rel->obj.schema)] == '.' &&
+				   strncmp(spec + strlen(rel->obj.schema) + 1, rel->obj.name, strlen(rel->obj.name)) == 0)))
+				continue;
+			if (!(col = model_find_column(rel, dot + 1)) || col->not_null)
+				continue;
+			for (size_t j = 0; j < ndc && !dup; j++)
+				dup = dc[j].kind == DC_NULL && dc[j].col == col;
+			if (!dup)
+				dc[ndc++] = (struct dcheck) {.kind = DC_NULL, .col = col, .file = NULL};
 		}
 		if (ndc > 0)
 		{

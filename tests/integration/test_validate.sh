@@ -86,6 +86,15 @@ expect_rc 1 "pending SET NOT NULL" "$PGW" --no-color validate --rule null.violat
 contains "null.violation" "$OUT" "null.violation  garages: 1 row has NULL in city, which pending migration 20990101000000_city_required.sql sets NOT NULL"
 rm supabase/migrations/20990101000000_city_required.sql
 
+# the config's tenant_tables and required_columns
+sql "$db" "UPDATE vehicle_images SET caption = NULL WHERE id = '1a000000-0000-4000-8000-000000000001'" >/dev/null
+printf '[project]\nmigrations_dir = supabase/migrations\ntenant_tables = profiles\nrequired_columns = garages.city, public.vehicle_images.caption\n' > "$SCRATCH/lists.conf"
+expect_rc 1 "config lists" "$PGW" --no-color --config "$SCRATCH/lists.conf" validate --category tenant --category null --db "$db"
+contains "tenant_tables" "$OUT" "tenant.missing_column  profiles has no tenant_id column, but the config lists it in tenant_tables"
+contains "required_columns" "$OUT" "null.violation  garages: 1 row has NULL in city, which the config declares required"
+contains "required_columns, schema-qualified" "$OUT" "null.violation  vehicle_images: 1 row has NULL in caption, which the config declares required"
+contains "sample id" "$OUT" "sample ids: 1a000000-0000-4000-8000-000000000001"
+
 # the other rules on a small fixture
 db2=$(fresh_db rules) || { fail "cannot make a database"; finish; }
 psql "$db2" -X -q -v ON_ERROR_STOP=1 <<'SQL' || fail "fixture"
