@@ -395,7 +395,7 @@ generate_all(struct pgw_ctx *ctx, struct gen_args *a, struct pgw_fixgen *g, cons
 		struct pgw_fix_piece fk;
 		bool		dup = false;
 
-		if (strcmp(reqs[k].action, "add-foreign-key") != 0)
+		if (strcmp(reqs[k].action, "add-foreign-key") != 0 || !reqs[k].table)
 			continue;
 		for (size_t j = 0; j < k && !dup; j++)
 			dup = cmp_req(&reqs[j], &reqs[k]);
