@@ -62,23 +62,73 @@ qtable(struct pgw_buf *b, const struct pgw_relation *rel)
 	sql_quote_qualified(b, rel->obj.schema, rel->obj.name);
 }
 
-/* The tenant expression the policies compare the tenant column with. */
-static void
-tenant_expr(struct pgw_fixgen *g, struct pgw_buf *b)
+int
+fix_tenant_from_parse(const char *s)
 {
-	buf_append(b, "(SELECT pg_catalog.current_setting(");
-	sql_quote_literal(b, g->cfg->tenant_setting && *g->cfg->tenant_setting
-					  ? g->cfg->tenant_setting : "app.current_tenant_id");
-	buf_printf(b, ", true)::%s)", g->t.key_type);
+	if (strcmp(s, "setting") == 0)
+		return PGW_TENANT_FROM_SETTING;
+	if (strcmp(s, "jwt") == 0)
+		return PGW_TENANT_FROM_JWT;
+	if (strcmp(s, "membership") == 0)
+		return PGW_TENANT_FROM_MEMBERSHIP;
+	return -1;
 }
 
+int
+fix_prepare(struct pgw_fixgen *g)
+{
+	if (g->from != PGW_TENANT_FROM_MEMBERSHIP)
+		return 0;
+	for (size_t i = 0; i < g->m->relations.n && !g->membership; i++)
+	{
+		const struct pgw_relation *r = g->m->relations.items[i];
+
+		if (tenancy_is_managed_table(r) && tenancy_has_column(&g->t, r) && model_find_column(r, "user_id"))
+			g->membership = r;
+	}
+	if (!g->membership)
+	{
+		pgw_error(PGW_ERR_INPUT, "no membership table found");
+		pgw_error_detail("--tenant-from membership needs a table with the columns %s and user_id", g->t.column);
+		return -1;
+	}
+	return 0;
+}
+
+/* The condition a row of rel must meet to belong to the current tenant. */
 static void
-isolation_check(struct pgw_fixgen *g, struct pgw_buf *b)
+isolation_check(struct pgw_fixgen *g, const struct pgw_relation *rel, struct pgw_buf *b)
 {
 	buf_append(b, "(");
-	sql_quote_ident(b, g->t.column);
-	buf_append(b, " = ");
-	tenant_expr(g, b);
+	if (g->from == PGW_TENANT_FROM_MEMBERSHIP && rel == g->membership)
+	{
+		/* the membership table itself: a user sees their own memberships */
+		buf_append(b, "user_id = (SELECT auth.uid())");
+	}
+	else if (g->from == PGW_TENANT_FROM_MEMBERSHIP)
+	{
+		sql_quote_ident(b, g->t.column);
+		buf_append(b, " IN (SELECT m.");
+		sql_quote_ident(b, g->t.column);
+		buf_append(b, " FROM ");
+		sql_quote_qualified(b, g->membership->obj.schema, g->membership->obj.name);
+		buf_append(b, " AS m WHERE m.user_id = (SELECT auth.uid()))");
+	}
+	else if (g->from == PGW_TENANT_FROM_JWT)
+	{
+		sql_quote_ident(b, g->t.column);
+		buf_append(b, " = (SELECT (auth.jwt() ->> ");
+		sql_quote_literal(b, g->t.column);
+		buf_printf(b, ")::%s)", g->t.key_type);
+	}
+	else
+	{
+		sql_quote_ident(b, g->t.column);
+		buf_append(b, " = (SELECT pg_catalog.current_setting(");
+		sql_quote_literal(b, g->cfg->tenant_setting && *g->cfg->tenant_setting
+						  ? g->cfg->tenant_setting : "app.current_tenant_id");
+		buf_printf(b, ", true)::%s)", g->t.key_type);
+	}
 	buf_append(b, ")");
 }
 
@@ -154,12 +204,12 @@ policies_up(struct pgw_fixgen *g, const struct pgw_relation *rel, const char *qn
 		if (i != 1)
 		{
 			buf_append(up, "\n  USING ");
-			isolation_check(g, up);
+			isolation_check(g, rel, up);
 		}
 		if (i == 1 || i == 2)
 		{
 			buf_append(up, "\n  WITH CHECK ");
-			isolation_check(g, up);
+			isolation_check(g, rel, up);
 		}
 		buf_append(up, ";\n");
 	}

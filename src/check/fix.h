@@ -33,13 +33,31 @@ struct pgw_fix_piece
 	bool		nontx;
 };
 
+/* Where the policies take the current tenant from. */
+enum pgw_tenant_from
+{
+	PGW_TENANT_FROM_SETTING = 0,	/* current_setting(tenant_setting, true) */
+	PGW_TENANT_FROM_JWT,		/* auth.jwt() ->> '<tenant column>' (Supabase) */
+	PGW_TENANT_FROM_MEMBERSHIP	/* a membership table: tenant column + user_id
+								 * = auth.uid() (Supabase) */
+};
+
 struct pgw_fixgen
 {
 	struct pgw_model *m;
 	const struct pgw_config *cfg;
 	struct pgw_tenancy t;
 	PGconn	   *conn;
+	enum pgw_tenant_from from;
+	const struct pgw_relation *membership;	/* for PGW_TENANT_FROM_MEMBERSHIP */
 };
+
+/* Parses "setting", "jwt", "membership"; -1 otherwise. */
+int			fix_tenant_from_parse(const char *s);
+
+/* Finds the membership table (a managed table with the tenant column and
+ * user_id) when g->from needs it: -1 with PGW_ERR_INPUT when there is none. */
+int			fix_prepare(struct pgw_fixgen *g);
 
 enum pgw_orphans
 {

@@ -346,9 +346,13 @@ set_context(PGconn *conn, struct pgw_model *m, const struct pgw_tenancy *t, cons
 			json_t	   *claims = json_pack("{s:s, s:s}", "sub",
 										   rep->user_a ? rep->user_a : "00000000-0000-0000-0000-000000000000",
 										   "role", cfg->app_role);
-			char	   *text = json_dumps(claims, JSON_COMPACT);
+			char	   *text;
 			char	   *ignored = NULL;
 			int			r;
+
+			/* a tenant claim too, for policies on auth.jwt() ->> 'tenant_id' */
+			json_object_set_new(claims, t->column, json_string(a));
+			text = json_dumps(claims, JSON_COMPACT);
 
 			params[0] = "request.jwt.claims";
 			params[1] = text;

@@ -37,7 +37,8 @@ enum
 	OPT_NULLIFY,
 	OPT_TENANT,
 	OPT_FROM_FINDINGS,
-	OPT_DRY_RUN
+	OPT_DRY_RUN,
+	OPT_TENANT_FROM
 };
 
 struct gen_args
@@ -50,6 +51,7 @@ struct gen_args
 	bool		tenant;
 	const char *from_findings;
 	bool		dry_run;
+	int			tenant_from;
 };
 
 /* What the written files are, for the header. */
@@ -574,6 +576,7 @@ cmd_generate(struct pgw_ctx *ctx, int argc, char **argv)
 		{"from-findings", 0, true, OPT_FROM_FINDINGS},
 		{"nullify-orphans", 0, false, OPT_NULLIFY},
 		{"tenant", 0, false, OPT_TENANT},
+		{"tenant-from", 0, true, OPT_TENANT_FROM},
 		{NULL, 0, false, 0}
 	};
 	struct pgw_optparser p;
@@ -622,6 +625,13 @@ cmd_generate(struct pgw_ctx *ctx, int argc, char **argv)
 				break;
 			case OPT_DRY_RUN:
 				a.dry_run = true;
+				break;
+			case OPT_TENANT_FROM:
+				if ((a.tenant_from = fix_tenant_from_parse(arg)) < 0)
+				{
+					rc = opt_usage_error(&p, "use setting, jwt or membership", "invalid --tenant-from '%s'", arg);
+					goto out_args;
+				}
 				break;
 			case OPT_ERROR:
 				rc = PGW_EXIT_USAGE;
@@ -676,7 +686,9 @@ cmd_generate(struct pgw_ctx *ctx, int argc, char **argv)
 	g.m = &model;
 	g.cfg = &ctx->cfg;
 	tenancy_init(&g.t, &model, &ctx->cfg);
-	if ((all ? generate_all(ctx, &a, &g, cmdline.data, &o) : generate_one(ctx, &a, &g, cmdline.data, &o)) != 0)
+	g.from = (enum pgw_tenant_from) a.tenant_from;
+	if (fix_prepare(&g) != 0 ||
+		(all ? generate_all(ctx, &a, &g, cmdline.data, &o) : generate_one(ctx, &a, &g, cmdline.data, &o)) != 0)
 	{
 		rc = out_fail();
 		goto out_conn;

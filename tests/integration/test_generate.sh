@@ -62,6 +62,24 @@ snap "$SCRATCH/s2.json"
 check "by hand: snapshot identical" cmp "$SCRATCH/s0.json" "$SCRATCH/s2.json"
 rm -f "$f" "${f%.sql}_rollback.sql"
 
+# the Supabase forms of the tenant expression, proven by rls test
+for form in membership jwt; do
+    expect_rc 0 "$form: generate" "$PGW" generate fix-rls-policy capture_sessions --tenant-from $form --db "$db"
+    f=$(ls $mig/*_fix_rls_policy_capture_sessions.sql)
+    expect_rc 0 "$form: lint" "$PGW" lint --fail-on error "$f" "${f%.sql}_rollback.sql"
+    expect_rc 0 "$form: migrate up" "$PGW" migrate up --db "$db"
+    expect_rc 0 "$form: rls test passes" "$PGW" rls test --table capture_sessions --db "$db"
+    expect_rc 0 "$form: validate finds no weak policy" "$PGW" validate --table capture_sessions --db "$db"
+    expect_rc 0 "$form: migrate down" "$PGW" migrate down --db "$db"
+    rm -f "$f" "${f%.sql}_rollback.sql"
+done
+contains "jwt form" "$("$PGW" generate fix-rls-policy capture_sessions --tenant-from jwt --dry-run --db "$db")" "USING (tenant_id = (SELECT (auth.jwt() ->> 'tenant_id')::uuid))"
+contains "membership form" "$("$PGW" generate fix-rls-policy capture_sessions --tenant-from membership --dry-run --db "$db")" "USING (tenant_id IN (SELECT m.tenant_id FROM public.user_tenants AS m WHERE m.user_id = (SELECT auth.uid())))"
+contains "membership table itself" "$("$PGW" generate fix-rls-policy user_tenants --tenant-from membership --dry-run --db "$db")" "USING (user_id = (SELECT auth.uid()))"
+expect_rc 2 "bad --tenant-from" "$PGW" generate fix-rls-policy capture_sessions --tenant-from magic --db "$db"
+snap "$SCRATCH/s2.json"
+check "forms: snapshot identical after rollbacks" cmp "$SCRATCH/s0.json" "$SCRATCH/s2.json"
+
 roundtrip add-tenant-isolation 2 add-tenant-isolation photo_metadata --backfill-from event_photos
 contains "two files: the index on its own" "$GEN" "_add_tenant_isolation_photo_metadata_index.sql"
 roundtrip add-tenant-isolation-backfill 1 add-tenant-isolation vehicle_images --backfill-from vehicles
