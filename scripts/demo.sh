@@ -1,7 +1,9 @@
 #!/bin/bash
 # demo.sh PGWARDEN [PROJECT] — the main job on the example project: start the embedded
 # database with the Supabase flavour, apply examples/fleet's migrations and
-# seed with pgwarden migrate, and run pgwarden's commands on it.  Run again, it starts from a fresh
+# seed with pgwarden migrate, and run pgwarden's commands on it: inspect, then
+# the loop validate → rls test → generate fix ALL → migrate up → validate →
+# rls test.  Run again, it starts from a fresh
 # copy of the example.  The database is stopped at the end (no server is left
 # running); its data stays: `cd examples/fleet && pgwarden local start` brings
 # it back to look around.
@@ -36,6 +38,35 @@ run local status || exit 1
 
 step "the whole schema as a snapshot, with the planted problems as data (see examples/fleet/README.md)"
 run inspect --exact || exit 1
+
+# The loop writes migrations: into a copy of the project's migrations under
+# .pgwarden/demo (never into the example itself), with a config that points
+# at it and at the same local database.
+demo=.pgwarden/demo
+rm -rf "$demo" && mkdir -p "$demo" && cp -r "$(pwd)/supabase/migrations" "$demo/migrations" || exit 1
+printf '[project]\nmigrations_dir = migrations\nexposed_schemas = public\ntenant_column = tenant_id\ntenant_setting = app.current_tenant_id\napp_role = authenticated\n[local]\ndir = ../local\nsupabase = true\n' > "$demo/pgwarden.conf"
+loop() { printf '$ pgwarden --config %s %s\n' "$demo/pgwarden.conf" "$*"; "$bin" --config "$demo/pgwarden.conf" "$@"; }
+
+step "validate: the planted tenant, RLS and foreign-key problems, each with its fix"
+loop validate
+[ $? = 1 ] || { echo "demo: validate should have found errors" >&2; exit 1; }
+
+step "rls test: as the app role, can one tenant reach another's rows?"
+loop rls test
+[ $? = 1 ] || { echo "demo: rls test should have found leaks" >&2; exit 1; }
+
+step "generate fix ALL: one migration for every fixable finding (in $demo/migrations)"
+loop generate fix ALL || exit 1
+loop lint --fail-on error "$demo"/migrations/*fix_all* >/dev/null || { echo "demo: generated SQL has lint errors" >&2; exit 1; }
+
+step "apply the fix"
+loop migrate up || exit 1
+
+step "validate again: no error left"
+loop validate || exit 1
+
+step "rls test again: every table isolated"
+loop rls test || exit 1
 
 step "done: stopping the example's database (its data stays)"
 run local stop || exit 1

@@ -39,6 +39,7 @@
 	X(diff,   "the migration that turns one schema into another; drift capture and compare", PGW_CMD_OPTIONAL_DB | PGW_CMD_WRITES) \
 	X(doctor, "diagnose performance and security problems in one report, with the SQL that fixes them", PGW_CMD_NEEDS_DB) \
 	X(dump_schema, "the managed schema as one ordered SQL file", PGW_CMD_NEEDS_DB | PGW_CMD_WRITES) \
+	X(generate, "write a migration and its rollback that fix a problem: tenant isolation, RLS policies, FKs, ...", PGW_CMD_NEEDS_DB | PGW_CMD_WRITES) \
 	X(health, "the live database in one report: connections, locks, slow queries, cache, vacuum", PGW_CMD_NEEDS_DB) \
 	X(help,   "show help for pgwarden or one of its commands", 0) \
 	X(init,   "write pgwarden.conf and create the migrations folder", PGW_CMD_WRITES) \
@@ -46,7 +47,9 @@
 	X(lint,   "check SQL files offline: syntax, locking, destructive changes, RLS and security", PGW_CMD_OPTIONAL_DB) \
 	X(local,  "run the embedded PostgreSQL: start, stop, status, reset, url, psql, sandbox", PGW_CMD_WRITES) \
 	X(migrate, "apply, roll back and track versioned migrations: status, up, down, create, ...", PGW_CMD_NEEDS_DB | PGW_CMD_WRITES) \
-	X(target, "show which database pgwarden would use, why, and whether it answers", PGW_CMD_NEEDS_DB)
+	X(rls,    "prove tenant isolation as the application role: rls test", PGW_CMD_NEEDS_DB) \
+	X(target, "show which database pgwarden would use, why, and whether it answers", PGW_CMD_NEEDS_DB) \
+	X(validate, "check tenant coverage, row-level security, foreign keys and NULLs in the live data", PGW_CMD_NEEDS_DB)
 
 #define PGW_DECLARE_CMD(name, summary, flags) \
 	int cmd_##name(struct pgw_ctx *ctx, int argc, char **argv);

@@ -73,8 +73,6 @@ static int
 applied_versions(struct pgw_ctx *ctx, struct pgw_strlist *applied, int *rc)
 {
 	PGconn	   *conn;
-	struct pgw_history h;
-	size_t		i;
 
 	if (target_resolve(&ctx->cfg, ctx->db, ctx->env, &ctx->target) != 0)
 	{
@@ -91,19 +89,13 @@ applied_versions(struct pgw_ctx *ctx, struct pgw_strlist *applied, int *rc)
 	conn = ctx_connect(ctx, rc);
 	if (!conn)
 		return -1;
-	if (history_read(conn, &h, migrations_supabase_layout(ctx->cfg.migrations_dir)) != 0)
+	if (history_applied_versions(conn, migrations_supabase_layout(ctx->cfg.migrations_dir), applied) != 0)
 	{
 		pgw_error_prefix("%s", ctx->target.display);
 		PQfinish(conn);
 		*rc = out_fail();
 		return -1;
 	}
-	if (!h.exists)
-		out_verbose("pgwarden.schema_migrations does not exist: every migration is pending");
-	for (i = 0; i < h.n; i++)
-		if (!h.rows[i].failed)
-			strlist_add(applied, h.rows[i].version);
-	history_release(&h);
 	PQfinish(conn);
 	return 0;
 }

@@ -9,6 +9,7 @@
 #include "db/query.h"
 #include "migrate/files.h"
 #include "migrate/history.h"
+#include "util/config.h"
 #include "util/mem.h"
 #include "util/sha256.h"
 
@@ -141,6 +142,21 @@ history_read(PGconn *conn, struct pgw_history *h, bool supabase)
 	PQclear(res);
 	if (h->n > 1)
 		qsort(h->rows, h->n, sizeof(*h->rows), cmp_row);
+	return 0;
+}
+
+int
+history_applied_versions(PGconn *conn, bool supabase, struct pgw_strlist *out)
+{
+	struct pgw_history h;
+	size_t		i;
+
+	if (history_read(conn, &h, supabase) != 0)
+		return -1;
+	for (i = 0; i < h.n; i++)
+		if (!h.rows[i].failed)
+			strlist_add(out, h.rows[i].version);
+	history_release(&h);
 	return 0;
 }
 
@@ -311,7 +327,7 @@ history_record_progress(PGconn *conn, const char *version, int applied,
 	p[1] = n;
 	p[2] = prefix_checksum;
 	p[3] = error;
-	return db_command(conn, PGW_ERR_APPLY, "cannot record the progress of the migration",
+	return db_command_or_send(conn, PGW_ERR_APPLY, "cannot record the progress of the migration",
 					  "UPDATE pgwarden.schema_migrations SET statements_applied = $2,"
 					  " applied_prefix_checksum = $3, error = coalesce($4, error)"
 					  " WHERE version = $1",

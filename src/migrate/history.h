@@ -69,6 +69,11 @@ struct pgw_history
  * checksum to compare), and history_ensure() adopts them. */
 int			history_read(PGconn *conn, struct pgw_history *h, bool supabase);
 void		history_release(struct pgw_history *h);
+
+/* The versions applied (status applied), as history_read sees them,
+ * appended to out. */
+struct pgw_strlist;
+int			history_applied_versions(PGconn *conn, bool supabase, struct pgw_strlist *out);
 struct pgw_history_row *history_find(const struct pgw_history *h, const char *version);
 
 /* Creates the tables when missing (pgwarden's; Supabase's too when

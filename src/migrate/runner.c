@@ -972,6 +972,64 @@ chain_add(const struct pgw_plan *p, size_t i, char *chain)
 }
 
 /*
+ * Runs statement i of a statement-by-statement up migration so that a kill
+ * can never leave it applied but uncounted: a statement that can run in a
+ * transaction runs in one with its progress row (BEGIN travels with it,
+ * the row with COMMIT); the file's own COMMIT gets the row written just
+ * before it, inside the file's transaction.  Only statements that cannot
+ * run in a transaction are counted after the fact (re-running them is what
+ * IF NOT EXISTS is for).  *counted says whether the row was written.
+ * Returns the statement's result (or the first error).
+ */
+static PGresult *
+run_counted(struct pgw_runner *r, const struct pgw_plan *p, size_t i, char *chain,
+			size_t *chained, bool *counted)
+{
+	const struct pgw_sql_stmt *s = &p->s.stmts[p->stmts[i]];
+	bool		wrap = p->mode == PGW_TXMODE_STATEMENTS && !s->info.no_transaction;
+	bool		before_commit = p->mode == PGW_TXMODE_FILE && s->info.tx == PGW_TX_COMMIT &&
+		PQtransactionStatus(r->conn) == PQTRANS_INTRANS;
+	char		next[PGW_SHA256_HEX_LEN + 1];
+	size_t		k;
+	PGresult   *res;
+
+	*counted = false;
+	if (!wrap && !before_commit)
+		return exec_stmt(r, p, s, NULL);
+	strcpy(next, chain);
+	for (k = *chained; k <= i; k++)
+		chain_add(p, k, next);
+	if (before_commit)
+	{
+		if (history_record_progress(r->conn, p->m->version, (int) i + 1, next, NULL) != 0)
+			return PQmakeEmptyPGresult(r->conn, PGRES_FATAL_ERROR);
+		res = exec_stmt(r, p, s, NULL);
+	}
+	else
+	{
+		res = exec_stmt(r, p, s, "BEGIN;");
+		if (!res_ok(res))
+			return res;
+		PQclear(res);
+		if (!PQenterPipelineMode(r->conn))
+			return PQmakeEmptyPGresult(r->conn, PGRES_FATAL_ERROR);
+		history_record_progress(r->conn, p->m->version, (int) i + 1, next, NULL);
+		PQsendQueryParams(r->conn, "COMMIT", 0, NULL, NULL, NULL, NULL, 0);
+		res = pipeline_finish(r->conn);
+		if (res)
+			return res;
+		res = PQmakeEmptyPGresult(r->conn, PGRES_COMMAND_OK);
+	}
+	if (res_ok(res) && PQtransactionStatus(r->conn) == PQTRANS_IDLE)
+	{
+		strcpy(chain, next);
+		*chained = i + 1;
+		*counted = true;
+	}
+	return res;
+}
+
+/*
  * Statement (and file) mode: each statement on its own (or in the file's
  * own transactions), progress kept in the history row.
  */
@@ -1032,6 +1090,7 @@ run_statements(struct pgw_runner *r, struct pgw_plan *p, enum op op,
 		const struct pgw_sql_stmt *s = &p->s.stmts[p->stmts[i]];
 		struct pgw_strlist before = {NULL, 0};
 		bool		cic = builds_index_concurrently(s);
+		bool		counted = false;
 		int			attempt;
 		PGresult   *res = NULL;
 
@@ -1042,7 +1101,10 @@ run_statements(struct pgw_runner *r, struct pgw_plan *p, enum op op,
 		}
 		for (attempt = 1;; attempt++)
 		{
-			res = exec_stmt(r, p, s, NULL);
+			if (op == OP_UP)
+				res = run_counted(r, p, i, chain, &chained, &counted);
+			else
+				res = exec_stmt(r, p, s, NULL);
 			if (res_ok(res) && !(i == start && fault_active("migrate:after-statement")))
 				break;
 			if (res_ok(res))
@@ -1066,6 +1128,10 @@ run_statements(struct pgw_runner *r, struct pgw_plan *p, enum op op,
 				}
 				buf_release(&dropped);
 			}
+			/* a statement run in its own transaction (with its count) */
+			if (p->mode == PGW_TXMODE_STATEMENTS && PQstatus(r->conn) == CONNECTION_OK &&
+				PQtransactionStatus(r->conn) != PQTRANS_IDLE)
+				exec_quiet(r->conn, "ROLLBACK");
 			if (retryable(res) && attempt < attempts && PQstatus(r->conn) == CONNECTION_OK &&
 				PQtransactionStatus(r->conn) == PQTRANS_IDLE)
 			{
@@ -1145,7 +1211,7 @@ run_statements(struct pgw_runner *r, struct pgw_plan *p, enum op op,
 		if (PQtransactionStatus(r->conn) != PQTRANS_IDLE)
 			continue;
 		st->done = (int) i + 1;
-		if (op == OP_UP)
+		if (op == OP_UP && !counted)
 		{
 			/* extend the chain over the statements since the last point */
 			while (chained <= i)

@@ -123,6 +123,8 @@ config_release(struct pgw_config *cfg)
 	free(cfg->tenant_setting);
 	free(cfg->app_role);
 	strlist_release(&cfg->ignore);
+	strlist_release(&cfg->tenant_tables);
+	strlist_release(&cfg->required_columns);
 	strlist_release(&cfg->seeds);
 	free(cfg->local_dir);
 	free(cfg->local_user);
@@ -294,8 +296,8 @@ parse_list(struct pgw_strlist *l, const char *v)
 
 static const char *const project_keys[] = {
 	"app_role", "exposed_schemas", "ignore", "large_table", "lock_retries", "lock_timeout",
-	"migrations_dir", "schemas", "seeds", "statement_timeout", "tenant_column",
-	"tenant_setting"
+	"migrations_dir", "required_columns", "schemas", "seeds", "statement_timeout",
+	"tenant_column", "tenant_setting", "tenant_tables"
 };
 static const char *const local_keys[] = {"bindir", "dir", "port", "supabase", "user"};
 static const char *const env_keys[] = {"dbname", "host", "port", "sslmode", "url", "user"};
@@ -343,10 +345,13 @@ handle_project(struct parse_ctx *ctx, const char *name, const char *value)
 	struct pgw_config *cfg = ctx->cfg;
 	long		n;
 
-	if (!strcmp(name, "schemas") || !strcmp(name, "exposed_schemas") || !strcmp(name, "ignore"))
+	if (!strcmp(name, "schemas") || !strcmp(name, "exposed_schemas") || !strcmp(name, "ignore") ||
+		!strcmp(name, "tenant_tables") || !strcmp(name, "required_columns"))
 	{
 		struct pgw_strlist *l = !strcmp(name, "schemas") ? &cfg->schemas :
-		!strcmp(name, "ignore") ? &cfg->ignore : &cfg->exposed_schemas;
+		!strcmp(name, "ignore") ? &cfg->ignore :
+		!strcmp(name, "tenant_tables") ? &cfg->tenant_tables :
+		!strcmp(name, "required_columns") ? &cfg->required_columns : &cfg->exposed_schemas;
 
 		if (first_time(ctx, "project", name))
 			strlist_release(l);

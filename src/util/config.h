@@ -9,8 +9,9 @@
  *
  * Sections and keys (docs/config.md is the reference):
  *   [project] migrations_dir, seeds, schemas, exposed_schemas, tenant_column,
- *             tenant_setting, app_role, ignore, lock_timeout,
- *             statement_timeout, lock_retries, large_table
+ *             tenant_setting, app_role, ignore, tenant_tables,
+ *             required_columns, lock_timeout, statement_timeout,
+ *             lock_retries, large_table
  *   [local]   dir, port, user, bindir, supabase
  *   [env NAME] url, host, port, dbname, user, sslmode
  *
@@ -58,6 +59,8 @@ struct pgw_config
 	char	   *tenant_setting;
 	char	   *app_role;
 	struct pgw_strlist ignore;
+	struct pgw_strlist tenant_tables;	/* must carry the tenant column */
+	struct pgw_strlist required_columns;	/* "table.column": no NULLs */
 	struct pgw_strlist seeds;	/* absolute paths of files or folders */
 	bool		seeds_set;		/* from the file: missing ones are errors */
 	int			lock_timeout_ms;

@@ -60,7 +60,10 @@ equals "rows unchanged" "$(sql "$db" "SELECT count(*) FROM parts")" "$before"
 # --watch --count: one JSON document per line per round
 expect_rc 0 "watch, two rounds" "$PGW" --json health --watch 1 --count 2 --db "$db"
 equals "two lines" "$(echo "$OUT" | wc -l | tr -d ' ')" "2"
-check "each line is JSON" bash -c "echo '$OUT' | while read -r l; do echo \"\$l\" | python3 -c 'import json,sys; json.load(sys.stdin)' || exit 1; done"
+echo "$OUT" > "$SCRATCH/watch.jsonl"
+check "each line is JSON" python3 -c 'import json, sys
+for line in open(sys.argv[1]):
+    json.loads(line)' "$SCRATCH/watch.jsonl"
 expect_rc 2 "--count without --watch" "$PGW" health --count 2 --db "$db"
 
 finish
