@@ -1510,8 +1510,7 @@ emit_trigger_create(struct dctx *c, const struct pgw_relation *n, const struct p
 	else
 		bf(c, "%s;\n", def);
 	if (t->enabled && t->enabled != 'O')
-		bf(c, "ALTER %s %s %s TRIGGER %s;\n", n->relkind == 'v' ? "TABLE" : "TABLE",
-		   qn(c, n->obj.schema, n->obj.name),
+		bf(c, "ALTER TABLE %s %s TRIGGER %s;\n", qn(c, n->obj.schema, n->obj.name),
 		   t->enabled == 'D' ? "DISABLE" : t->enabled == 'R' ? "ENABLE REPLICA" : "ENABLE ALWAYS",
 		   qi(c, t->obj.name));
 	emit(c, PGW_KIND_TRIGGER, NULL, &n->obj, t->obj.name, "create", PH_CREATE, PB_TRIGGER, 0)->late = true;
@@ -1811,8 +1810,7 @@ diff_columns(struct dctx *c, const struct pgw_relation *o, const struct pgw_rela
 				/* the old default may not fit the new type: off first */
 				bf(c, "ALTER TABLE %s ALTER COLUMN %s DROP DEFAULT;\n", qt, qc);
 				emit(c, PGW_KIND_COLUMN, &o->obj, NULL, nc->obj.name, "drop default", PH_DROP, PA_CONSTRAINT, 0);
-				default_changed = nc->default_expr != NULL;
-				oc = oc;		/* the default is gone now */
+				default_changed = nc->default_expr != NULL;	/* set again below */
 			}
 			else if (default_changed && !nc->default_expr && oc->identity == 0)
 			{
@@ -1944,7 +1942,6 @@ rel_body(struct dctx *c, const struct pgw_relation *o, const struct pgw_relation
 	{
 		const struct pgw_constraint *k = ocons->items[i];
 		const struct pgw_constraint *nk = find_constraint(&n->constraints, k->obj.name);
-		struct pgw_change *ch;
 
 		if (k->inherited && !detached)
 			continue;
@@ -1955,12 +1952,11 @@ rel_body(struct dctx *c, const struct pgw_relation *o, const struct pgw_relation
 		bf(c, "ALTER TABLE %s DROP CONSTRAINT IF EXISTS %s;\n", qn(c, o->obj.schema, cur_name(c, &o->obj)),
 		   qi(c, k->obj.name));
 		/* an inherited one only after the partition is detached */
-		ch = emit(c, PGW_KIND_CONSTRAINT, &o->obj, NULL, k->obj.name, "drop", PH_DROP,
+		emit(c, PGW_KIND_CONSTRAINT, &o->obj, NULL, k->obj.name, "drop", PH_DROP,
 				  k->inherited ? PA_CONSTRAINT + 1 : k->type == PGW_CON_FOREIGN ? PA_FK : PA_CONSTRAINT,
 				  PGW_HAZARD_ACCESS_EXCLUSIVE_LOCK |
 				  (k->type == PGW_CON_PRIMARY || k->type == PGW_CON_UNIQUE || k->type == PGW_CON_EXCLUSION ?
 				   PGW_HAZARD_INDEX_DROPPED : 0));
-		(void) ch;
 	}
 	for (size_t i = 0; i < n->constraints.n; i++)
 	{

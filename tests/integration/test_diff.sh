@@ -94,6 +94,19 @@ expect_rc 1 "--unsafe and --rename" "$PGW" diff "$a" "$b" --unsafe --rename publ
 contains "the rename is a RENAME" "$OUT" "ALTER TABLE public.t RENAME COLUMN old_name TO new_name;"
 lacks "no column dropped" "$OUT" "DROP COLUMN"
 contains "hazards are shown" "$OUT" "[deletes_data, access_exclusive_lock]"
+expect_rc 1 "--json refusal" "$PGW" --json diff "$a" "$b"
+contains "--json refusal lists the change" "$OUT" '"refused": ['
+contains "--json refusal is not ok" "$OUT" '"ok": false'
+# a table rename: RENAME, nothing dropped, converges
+r1=$(bare_db r1)
+r2=$(bare_db r2)
+sql "$r1" "CREATE TABLE old_t (id int, note text); CREATE INDEX old_t_note ON old_t (note)" >/dev/null
+sql "$r2" "CREATE TABLE new_t (id int, note text); CREATE INDEX old_t_note ON new_t (note)" >/dev/null
+expect_rc 1 "--rename a table" "$PGW" diff "$r1" "$r2" --rename public.old_t:new_t --out rename.sql
+contains "the table is renamed" "$(cat rename.sql)" "ALTER TABLE public.old_t RENAME TO new_t;"
+lacks "no table dropped" "$(cat rename.sql)" "DROP TABLE"
+check "the rename applies" load "$r1" rename.sql
+expect_rc 0 "renamed: converged" "$PGW" diff "$r1" "$r2"
 expect_rc 2 "a bad --rename" "$PGW" diff "$a" "$b" --rename nodot:x
 expect_rc 0 "identical databases: exit 0" "$PGW" diff "$b" "$b"
 
@@ -174,7 +187,7 @@ equals "trap c: grant kept" "$(sql "$t5" "select has_table_privilege('public', '
 equals "trap c: comment kept" "$(sql "$t5" "select obj_description('v'::regclass)")" "public part"
 expect_rc 0 "trap c: converged" "$PGW" diff "$t5" "$t6"
 
-for d in fx dump empty a b t1 t2 t3 t4 t5 t6; do
+for d in fx dump empty a b r1 r2 t1 t2 t3 t4 t5 t6; do
     sql "$PGW_TEST_URL" "DROP DATABASE IF EXISTS t_diff_$d WITH (FORCE)" >/dev/null
 done
 finish
