@@ -68,29 +68,18 @@ struct squash
 static char *
 db_conninfo(const struct squash *q, const char *db)
 {
-	struct pgw_buf b;
-
-	buf_init(&b);
-	buf_append(&b, q->sb.conninfo);
-	text_conninfo_append(&b, "dbname", db);
-	return buf_steal(&b);
+	return text_conninfo_with(q->sb.conninfo, "dbname", db);
 }
 
 static PGconn *
 connect_db(const struct squash *q, const char *db)
 {
 	char	   *ci = db_conninfo(q, db);
-	PGconn	   *c = PQconnectdb(ci);
+	char	   *what = pgw_asprintf("the sandbox database '%s'", db);
+	PGconn	   *c = db_open(ci, PGW_ERR_CONNECT, what);
 
+	free(what);
 	free(ci);
-	if (PQstatus(c) != CONNECTION_OK)
-	{
-		pgw_error(PGW_ERR_CONNECT, "cannot connect to the sandbox database '%s'", db);
-		pgw_error_detail("%s", PQerrorMessage(c));
-		PQfinish(c);
-		return NULL;
-	}
-	PQclear(PQexec(c, "SET client_min_messages = warning"));
 	return c;
 }
 
