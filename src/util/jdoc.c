@@ -228,6 +228,34 @@ parse_string(struct parser *ps, uint32_t *len, uint32_t *hash)
 	return out;
 }
 
+/*
+ * A key at ps->p (on its opening quote).  Keys are only compared, never
+ * handed out as C strings: one without escapes points into the source text
+ * (not NUL-terminated: klen says its length); one with escapes is decoded.
+ */
+static const char *
+parse_key(struct parser *ps, uint32_t *len, uint32_t *hash)
+{
+	const char *s = ps->p + 1;
+	const char *p = s;
+	uint32_t	h = 2166136261u;
+	unsigned char ch = 0;
+
+	while (p < ps->end && (ch = (unsigned char) *p) != '"' && ch != '\\' && ch >= 0x20)
+	{
+		h = (h ^ ch) * 16777619u;
+		p++;
+	}
+	if (p < ps->end && ch == '"')
+	{
+		*len = (uint32_t) (p - s);
+		*hash = h;
+		ps->p = p + 1;
+		return s;
+	}
+	return parse_string(ps, len, hash);
+}
+
 static void
 parse_number(struct parser *ps, struct jdoc *v)
 {
@@ -364,7 +392,7 @@ parse_array(struct parser *ps, struct jdoc *v)
 	v->u.items = NULL;
 	if (n)
 	{
-		v->u.items = arena_alloc(ps->arena, n * sizeof(struct jdoc));
+		v->u.items = arena_alloc_raw(ps->arena, n * sizeof(struct jdoc));
 		memcpy(v->u.items, ps->vals + base, n * sizeof(struct jdoc));
 	}
 	ps->nvals = base;
@@ -393,7 +421,7 @@ parse_object(struct parser *ps, struct jdoc *v)
 				fail_at(ps, ps->p, "string or '}' expected");
 				return;
 			}
-			m.key = parse_string(ps, &m.klen, &m.hash);
+			m.key = parse_key(ps, &m.klen, &m.hash);
 			if (!m.key)
 				return;
 			for (size_t k = base; k < ps->nmems; k++)
@@ -402,7 +430,8 @@ parse_object(struct parser *ps, struct jdoc *v)
 				{
 					char		what[120];
 
-					snprintf(what, sizeof(what), "duplicate object key '%.80s'", m.key);
+					snprintf(what, sizeof(what), "duplicate object key '%.*s'",
+							 (int) (m.klen < 80 ? m.klen : 80), m.key);
 					fail_at(ps, at, what);
 					return;
 				}
@@ -438,7 +467,7 @@ parse_object(struct parser *ps, struct jdoc *v)
 	v->u.members = NULL;
 	if (n)
 	{
-		v->u.members = arena_alloc(ps->arena, n * sizeof(struct jdoc_member));
+		v->u.members = arena_alloc_raw(ps->arena, n * sizeof(struct jdoc_member));
 		memcpy(v->u.members, ps->mems + base, n * sizeof(struct jdoc_member));
 	}
 	ps->nmems = base;
@@ -516,7 +545,8 @@ jdoc_parse(struct pgw_arena *arena, const char *text, size_t len, struct jdoc_er
 	ps.start = ps.p = text;
 	ps.end = text + len;
 	ps.err = err;
-	ps.sbuf = len ? arena_alloc(arena, len) : NULL;
+	/* not zeroed: the pages past what the strings take are never touched */
+	ps.sbuf = len ? arena_alloc_raw(arena, len) : NULL;
 	memset(err, 0, sizeof(*err));
 	parse_value(&ps, root);
 	if (!ps.failed)
@@ -536,8 +566,11 @@ jdoc_get(struct jdoc *v, const char *key)
 	size_t		n;
 	size_t		start;
 
+	size_t		klen;
+
 	if (!v || v->type != JDOC_OBJECT || v->n == 0)
 		return NULL;
+	klen = strlen(key);
 	n = v->n;
 	start = v->hint < n ? v->hint : 0;
 	for (size_t k = 0; k < n; k++)
@@ -545,7 +578,7 @@ jdoc_get(struct jdoc *v, const char *key)
 		size_t		i = start + k < n ? start + k : start + k - n;
 		struct jdoc_member *m = &v->u.members[i];
 
-		if (m->key[0] == key[0] && strcmp(m->key, key) == 0)
+		if (m->klen == klen && memcmp(m->key, key, klen) == 0)
 		{
 			v->hint = (uint16_t) (i + 1 < n ? i + 1 : 0);
 			return &m->v;

@@ -15,7 +15,8 @@
  * are kept as they are (snapshots are written by pgwarden).
  *
  * Memory: everything lives in the arena given to jdoc_parse; the caller
- * releases it.  Errors: jdoc_parse returns NULL and fills line, column and
+ * releases it.  Keys may point into the parsed text, which must outlive
+ * the document.  Errors: jdoc_parse returns NULL and fills line, column and
  * text of the first error.
  */
 #ifndef PGW_JDOC_H
@@ -58,7 +59,7 @@ struct jdoc
 
 struct jdoc_member
 {
-	const char *key;
+	const char *key;			/* not NUL-terminated: klen bytes */
 	uint32_t	klen;
 	uint32_t	hash;
 	struct jdoc v;
