@@ -536,7 +536,8 @@ parse_value(struct parser *ps, struct jdoc *v)
 }
 
 struct jdoc *
-jdoc_parse(struct pgw_arena *arena, const char *text, size_t len, struct jdoc_error *err)
+jdoc_parse(struct pgw_arena *arena, struct pgw_arena *strings, const char *text, size_t len,
+		   struct jdoc_error *err)
 {
 	struct parser ps = {0};
 	struct jdoc *root = arena_alloc(arena, sizeof(*root));
@@ -546,7 +547,7 @@ jdoc_parse(struct pgw_arena *arena, const char *text, size_t len, struct jdoc_er
 	ps.end = text + len;
 	ps.err = err;
 	/* not zeroed: the pages past what the strings take are never touched */
-	ps.sbuf = len ? arena_alloc_raw(arena, len) : NULL;
+	ps.sbuf = len ? arena_alloc_raw(strings ? strings : arena, len) : NULL;
 	memset(err, 0, sizeof(*err));
 	parse_value(&ps, root);
 	if (!ps.failed)

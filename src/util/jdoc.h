@@ -72,7 +72,14 @@ struct jdoc_error
 	char		text[160];
 };
 
-struct jdoc *jdoc_parse(struct pgw_arena *arena, const char *text, size_t len, struct jdoc_error *err);
+/*
+ * Parses text into arena.  The decoded strings go into one block of
+ * strings (or of arena when NULL) the size of text, whose pages past the
+ * strings are never touched: give the arena that should own the strings
+ * (a model's), and they need no copying.
+ */
+struct jdoc *jdoc_parse(struct pgw_arena *arena, struct pgw_arena *strings, const char *text, size_t len,
+						struct jdoc_error *err);
 
 /* The member named key of an object, or NULL (also when v is no object). */
 struct jdoc *jdoc_get(struct jdoc *v, const char *key);
