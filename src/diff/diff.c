@@ -129,6 +129,9 @@ struct dctx
 	size_t		seq;
 	/* mentions_recreated: whether mr_rel depends on anything recreated
 	 * (valid while recreate does not change) */
+	const struct pgw_relation *tc_o;	/* touches_changed_column: whether */
+	const struct pgw_relation *tc_n;	/* some column of tc_o changes type */
+	bool		tc_any;			/* (or goes) in tc_n */
 	const struct pgw_relation *mr_rel;
 	size_t		mr_nrecreate;
 	bool		mr_any;
@@ -1954,10 +1957,27 @@ touches_changed_column(struct dctx *c, const struct pgw_relation *o, const struc
 {
 	if (!o || !n || !text)
 		return false;
+	/* most tables change no column's type: find out once per pair */
+	if (c->tc_o != o || c->tc_n != n)
+	{
+		c->tc_o = o;
+		c->tc_n = n;
+		c->tc_any = false;
+		for (size_t i = 0; i < o->columns.n && !c->tc_any; i++)
+		{
+			const struct pgw_column *oc = o->columns.items[i];
+			const struct pgw_column *nc = find_column_at(&n->columns, oc->obj.name, i);
+
+			c->tc_any = !(nc && streq(oc->type, nc->type) && streq(oc->collation, nc->collation) &&
+						  oc->generated == nc->generated);
+		}
+	}
+	if (!c->tc_any)
+		return false;
 	for (size_t i = 0; i < o->columns.n; i++)
 	{
 		const struct pgw_column *oc = o->columns.items[i];
-		const struct pgw_column *nc = find_column(&n->columns, oc->obj.name);
+		const struct pgw_column *nc = find_column_at(&n->columns, oc->obj.name, i);
 
 		if (nc && streq(oc->type, nc->type) && streq(oc->collation, nc->collation) &&
 			oc->generated == nc->generated)

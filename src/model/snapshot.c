@@ -739,14 +739,23 @@ struct reader
 {
 	struct pgw_model *m;
 	const char *name;
-	char		path[256];		/* where in the document, for messages */
+	/* where in the document: key[i] and index[i] of each level, turned
+	 * into "tables[3].columns[2]" only for a message */
+	const char *pkey[8];
+	size_t		pidx[8];
+	int			depth;
 };
 
 static int
 r_fail(struct reader *r, const char *key, const char *what)
 {
+	char		path[256] = "";
+	size_t		len = 0;
+
+	for (int d = 0; d < r->depth && d < 8 && len < sizeof(path); d++)
+		len += (size_t) snprintf(path + len, sizeof(path) - len, "%s%s[%zu]", d ? "." : "", r->pkey[d], r->pidx[d]);
 	return pgw_error(PGW_ERR_INPUT, "'%s' is not a valid snapshot: %s%s%s %s",
-					 r->name, r->path, key && r->path[0] ? "." : "", key ? key : "", what);
+					 r->name, path, key && path[0] ? "." : "", key ? key : "", what);
 }
 
 static int
@@ -919,7 +928,6 @@ r_field(struct reader *r, struct jdoc *j, void *obj, const struct field *f)
 			{
 				size_t		i;
 				struct jdoc *s;
-				size_t		plen = strlen(r->path);
 
 				if (!v)
 					return 0;
@@ -929,10 +937,15 @@ r_field(struct reader *r, struct jdoc *j, void *obj, const struct field *f)
 				{
 					void	   *sub;
 
-					snprintf(r->path + plen, sizeof(r->path) - plen, ".%s[%zu]", f->key, i);
+					if (r->depth < 8)
+					{
+						r->pkey[r->depth] = f->key;
+						r->pidx[r->depth] = i;
+					}
+					r->depth++;
 					if (r_object(r, s, f->sub, hdr->schema, &sub) != 0)
 						return -1;
-					r->path[plen] = '\0';
+					r->depth--;
 					((struct pgw_object *) sub)->managed = hdr->managed;
 					model_push(r->m, AT(obj, f->off, struct pgw_vec), sub);
 				}
@@ -979,7 +992,7 @@ snapshot_read_text(const char *name, const char *text, size_t len,
 	struct jdoc_error jerr;
 	struct pgw_arena tmp;
 	struct jdoc *doc;
-	struct reader r = {m, name, ""};
+	struct reader r = {.m = m, .name = name};
 	const char *format;
 	struct jdoc *src;
 	int			rc = -1;
@@ -1020,6 +1033,7 @@ snapshot_read_text(const char *name, const char *text, size_t len,
 
 		if (!arr)
 			continue;
+		r.depth = 0;
 		if (!jdoc_is_array(arr))
 		{
 			r_fail(&r, lists[l].key, "must be an array");
@@ -1029,7 +1043,9 @@ snapshot_read_text(const char *name, const char *text, size_t len,
 		{
 			void	   *o;
 
-			snprintf(r.path, sizeof(r.path), "%s[%zu]", lists[l].key, i);
+			r.pkey[0] = lists[l].key;
+			r.pidx[0] = i;
+			r.depth = 1;
 			if (r_object(&r, j, lists[l].desc, NULL, &o) != 0)
 				goto out;
 			if (lists[l].desc == &schema_desc)
