@@ -42,6 +42,7 @@ fs_read_file(const char *path, char **data, size_t *len)
 	{
 		size_t		want = (size_t) st.st_size;
 
+		free(b.data);
 		b.data = pgw_malloc(want + 1);
 		b.cap = want + 1;
 		while (b.len < want && (n = read(fd, b.data + b.len, want - b.len)) != 0)
