@@ -149,10 +149,17 @@ static const char q_column_types[] =
 "  AND c.relkind IN ('r', 'p', 'f', 'v', 'm', 'c') AND " NSP_FILTER("n") ") t "
 "ORDER BY 1, 2";
 
+/*
+ * A default cannot refer to a column, so it is deparsed without its table
+ * (relid 0): the same text, but the server does not open the relation once
+ * per default (a third of this query's time).  A generated column's
+ * expression does refer to columns and needs the table.
+ */
 static const char q_columns[] =
 "SELECT a.attrelid, a.attnum, a.attname, "
 "a.atttypid, a.attnotnull, "
-"pg_catalog.pg_get_expr(ad.adbin, ad.adrelid) AS default_expr, a.attidentity, a.attgenerated, "
+"CASE WHEN a.attgenerated = '' THEN pg_catalog.pg_get_expr(ad.adbin, 0) "
+"ELSE pg_catalog.pg_get_expr(ad.adbin, ad.adrelid) END AS default_expr, a.attidentity, a.attgenerated, "
 "CASE WHEN co.oid IS NOT NULL THEN " COLLATION_NAME " END AS collation, d.description, a.atttypmod "
 "FROM pg_catalog.pg_attribute a "
 "JOIN pg_catalog.pg_class c ON c.oid = a.attrelid "

@@ -27,6 +27,7 @@
 #include <assert.h>
 #include <stdarg.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -126,6 +127,14 @@ struct dctx
 	struct pgw_vec all;			/* every change, unordered */
 	struct pgw_buf b;			/* scratch for SQL */
 	size_t		seq;
+	/* mentions_recreated: whether mr_rel depends on anything recreated
+	 * (valid while recreate does not change) */
+	const struct pgw_relation *tc_o;	/* touches_changed_column: whether */
+	const struct pgw_relation *tc_n;	/* some column of tc_o changes type */
+	bool		tc_any;			/* (or goes) in tc_n */
+	const struct pgw_relation *mr_rel;
+	size_t		mr_nrecreate;
+	bool		mr_any;
 };
 
 /* phases */
@@ -198,19 +207,30 @@ astr(struct dctx *c, const char *s)
 static const char *
 aprintf(struct dctx *c, const char *fmt,...) __attribute__((format(printf, 2, 3)));
 
+/* Formats into the arena; short results (nearly all: names, keys) go
+ * through a stack buffer, with no malloc of their own. */
 static const char *
 aprintf(struct dctx *c, const char *fmt,...)
 {
-	struct pgw_buf b;
+	char		tmp[256];
 	va_list		ap;
-	const char *s;
+	int			n;
+	char	   *s;
 
-	buf_init(&b);
 	va_start(ap, fmt);
-	buf_vprintf(&b, fmt, ap);
+	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
 	va_end(ap);
-	s = astr(c, b.data ? b.data : "");
-	buf_release(&b);
+	if (n < 0)
+		return astr(c, "");
+	s = arena_alloc(&c->d->arena, (size_t) n + 1);
+	if ((size_t) n < sizeof(tmp))
+		memcpy(s, tmp, (size_t) n + 1);
+	else
+	{
+		va_start(ap, fmt);
+		vsnprintf(s, (size_t) n + 1, fmt, ap);
+		va_end(ap);
+	}
 	return s;
 }
 
@@ -253,11 +273,23 @@ obj_name(struct dctx *c, const struct pgw_object *o)
 	return o->name;
 }
 
+/* "class\x1fschema\x1fname": built by hand, the diff makes one per lookup */
 static const char *
 make_key(struct dctx *c, enum pgw_kind kind, const char *schema, const char *name)
 {
-	return aprintf(c, "%c\x1f%s\x1f%s", kind_class(kind),
-				   kind == PGW_KIND_SCHEMA || kind == PGW_KIND_EXTENSION ? "" : (schema ? schema : ""), name);
+	const char *sch = kind == PGW_KIND_SCHEMA || kind == PGW_KIND_EXTENSION ? "" : (schema ? schema : "");
+	size_t		ls = strlen(sch);
+	size_t		ln = name ? strlen(name) : 0;
+	char	   *k = arena_alloc(&c->d->arena, ls + ln + 4);
+
+	k[0] = kind_class(kind);
+	k[1] = '\x1f';
+	memcpy(k + 2, sch, ls);
+	k[2 + ls] = '\x1f';
+	if (ln)
+		memcpy(k + 3 + ls, name, ln);
+	k[3 + ls + ln] = '\0';
+	return k;
 }
 
 static const char *
@@ -269,7 +301,13 @@ obj_key(struct dctx *c, const struct pgw_object *o)
 static const char *
 ptr_key(struct dctx *c, const void *p)
 {
-	return aprintf(c, "%p", p);
+	static const char hex[] = "0123456789abcdef";
+	uintptr_t	v = (uintptr_t) p;
+	char	   *k = arena_alloc(&c->d->arena, sizeof(v) * 2 + 1);
+
+	for (int i = (int) sizeof(v) * 2 - 1; i >= 0; i--, v >>= 4)
+		k[i] = hex[v & 0xf];
+	return k;
 }
 
 /* ---- SQL text helpers (into the scratch buffer) ---- */
@@ -1035,6 +1073,19 @@ sequence_params(struct dctx *c, const struct pgw_sequence *s)
 	   (long long) s->start, (long long) s->cache, s->cycle ? "CYCLE" : "NO CYCLE");
 }
 
+/* The column named name, looked for first at position at (the two sides
+ * mostly list the same columns in the same order). */
+static const struct pgw_column *
+find_column_at(const struct pgw_vec *cols, const char *name, size_t at)
+{
+	if (at < cols->n && streq(((struct pgw_column *) cols->items[at])->obj.name, name))
+		return cols->items[at];
+	for (size_t i = 0; i < cols->n; i++)
+		if (streq(((struct pgw_column *) cols->items[i])->obj.name, name))
+			return cols->items[i];
+	return NULL;
+}
+
 static const struct pgw_column *
 find_column(const struct pgw_vec *cols, const char *name)
 {
@@ -1366,7 +1417,23 @@ str_mentions(const char *text, const char *name)
 static bool
 mentions_recreated(struct dctx *c, const struct pgw_relation *o, const char *text)
 {
-	if (!text)
+	if (!text || c->recreate.n == 0)
+		return false;
+	/* most relations depend on nothing recreated: find out once per
+	 * relation (the calls for one relation come together) */
+	if (c->mr_rel != o || c->mr_nrecreate != c->recreate.n)
+	{
+		c->mr_rel = o;
+		c->mr_nrecreate = c->recreate.n;
+		c->mr_any = false;
+		for (size_t i = 0; i < o->obj.deps.n && !c->mr_any; i++)
+		{
+			const struct pgw_ref *r = o->obj.deps.items[i];
+
+			c->mr_any = smap_get(&c->recreate, make_key(c, r->kind, r->schema, r->name)) != NULL;
+		}
+	}
+	if (!c->mr_any)
 		return false;
 	for (size_t i = 0; i < o->obj.deps.n; i++)
 	{
@@ -1745,8 +1812,9 @@ diff_columns(struct dctx *c, const struct pgw_relation *o, const struct pgw_rela
 	for (size_t i = 0; i < o->columns.n; i++)
 	{
 		const struct pgw_column *oc = o->columns.items[i];
-		const char *newname = smap_get(&c->colrenames, aprintf(c, "%s.%s.%s", n->obj.schema, n->obj.name, oc->obj.name));
-		const struct pgw_column *nc = find_column(&n->columns, newname ? newname : oc->obj.name);
+		const char *newname = c->colrenames.n == 0 ? NULL :
+			smap_get(&c->colrenames, aprintf(c, "%s.%s.%s", n->obj.schema, n->obj.name, oc->obj.name));
+		const struct pgw_column *nc = find_column_at(&n->columns, newname ? newname : oc->obj.name, i);
 		bool		gen_changed = nc && (oc->generated != nc->generated ||
 										 (nc->generated && !streq(oc->default_expr, nc->default_expr)));
 
@@ -1765,11 +1833,11 @@ diff_columns(struct dctx *c, const struct pgw_relation *o, const struct pgw_rela
 	for (size_t i = 0; i < n->columns.n; i++)
 	{
 		const struct pgw_column *nc = n->columns.items[i];
-		const struct pgw_column *oc = find_column(&o->columns, nc->obj.name);
+		const struct pgw_column *oc = find_column_at(&o->columns, nc->obj.name, i);
 		const char *qc = qi(c, nc->obj.name);
 		unsigned	hz = 0;
 
-		if (!oc)
+		if (!oc && c->colrenames.n)
 		{
 			/* renamed? */
 			for (size_t k = 0; k < o->columns.n && !oc; k++)
@@ -1889,10 +1957,27 @@ touches_changed_column(struct dctx *c, const struct pgw_relation *o, const struc
 {
 	if (!o || !n || !text)
 		return false;
+	/* most tables change no column's type: find out once per pair */
+	if (c->tc_o != o || c->tc_n != n)
+	{
+		c->tc_o = o;
+		c->tc_n = n;
+		c->tc_any = false;
+		for (size_t i = 0; i < o->columns.n && !c->tc_any; i++)
+		{
+			const struct pgw_column *oc = o->columns.items[i];
+			const struct pgw_column *nc = find_column_at(&n->columns, oc->obj.name, i);
+
+			c->tc_any = !(nc && streq(oc->type, nc->type) && streq(oc->collation, nc->collation) &&
+						  oc->generated == nc->generated);
+		}
+	}
+	if (!c->tc_any)
+		return false;
 	for (size_t i = 0; i < o->columns.n; i++)
 	{
 		const struct pgw_column *oc = o->columns.items[i];
-		const struct pgw_column *nc = find_column(&n->columns, oc->obj.name);
+		const struct pgw_column *nc = find_column_at(&n->columns, oc->obj.name, i);
 
 		if (nc && streq(oc->type, nc->type) && streq(oc->collation, nc->collation) &&
 			oc->generated == nc->generated)
@@ -2434,7 +2519,7 @@ compute_recreate(struct dctx *c)
 		for (size_t k = 0; k < o->columns.n; k++)
 		{
 			const struct pgw_column *oc = o->columns.items[k];
-			const struct pgw_column *nc = find_column(&n->columns, oc->obj.name);
+			const struct pgw_column *nc = find_column_at(&n->columns, oc->obj.name, k);
 
 			if (!nc || !streq(oc->type, nc->type) || !streq(oc->collation, nc->collation))
 			{

@@ -60,7 +60,13 @@ vec_push(struct pgw_arena *a, struct pgw_vec *v, void *item)
 void
 vec_sort(struct pgw_vec *v, int (*cmp) (const void *, const void *))
 {
-	if (v->n > 1)
+	size_t		i;
+
+	/* snapshots and catalog reads come in order already: check first */
+	for (i = 1; i < v->n; i++)
+		if (cmp(&v->items[i - 1], &v->items[i]) > 0)
+			break;
+	if (i < v->n)
 		qsort(v->items, v->n, sizeof(void *), cmp);
 }
 

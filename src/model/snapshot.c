@@ -4,7 +4,7 @@
  *
  * The writer is a small streaming emitter into a buffer (no JSON tree: a
  * 5,000-table schema writes in tens of milliseconds and little memory); the
- * reader parses with jansson and walks the same field tables, so the two
+ * reader parses with jdoc (util/jdoc.h) and walks the same field tables, so the two
  * cannot disagree on a key or its encoding.
  *
  * Field flags:
@@ -15,8 +15,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
-#include <jansson.h>
+#include "util/jdoc.h"
 
 #include "model/snapshot.h"
 #include "util/error.h"
@@ -735,149 +739,158 @@ struct reader
 {
 	struct pgw_model *m;
 	const char *name;
-	char		path[256];		/* where in the document, for messages */
+	/* where in the document: key[i] and index[i] of each level, turned
+	 * into "tables[3].columns[2]" only for a message */
+	const char *pkey[8];
+	size_t		pidx[8];
+	int			depth;
 };
 
 static int
 r_fail(struct reader *r, const char *key, const char *what)
 {
+	char		path[256] = "";
+	size_t		len = 0;
+
+	for (int d = 0; d < r->depth && d < 8 && len < sizeof(path); d++)
+		len += (size_t) snprintf(path + len, sizeof(path) - len, "%s%s[%zu]", d ? "." : "", r->pkey[d], r->pidx[d]);
 	return pgw_error(PGW_ERR_INPUT, "'%s' is not a valid snapshot: %s%s%s %s",
-					 r->name, r->path, key && r->path[0] ? "." : "", key ? key : "", what);
+					 r->name, path, key && path[0] ? "." : "", key ? key : "", what);
 }
 
 static int
-r_str(struct reader *r, json_t *v, const char *key, const char **out)
+r_str(struct reader *r, struct jdoc *v, const char *key, const char **out)
 {
-	if (!v || json_is_null(v))
+	if (!v || jdoc_is_null(v))
 	{
 		*out = NULL;
 		return 0;
 	}
-	if (!json_is_string(v))
+	if (!jdoc_is_string(v))
 		return r_fail(r, key, "must be a string");
-	*out = model_strdup(r->m, json_string_value(v));
+	*out = jdoc_string(v);
 	return 0;
 }
 
 static int
-r_strs(struct reader *r, json_t *v, const char *key, struct pgw_vec *out)
+r_strs(struct reader *r, struct jdoc *v, const char *key, struct pgw_vec *out)
 {
 	size_t		i;
-	json_t	   *item;
+	struct jdoc *item;
 
-	if (!v || json_is_null(v))
+	if (!v || jdoc_is_null(v))
 		return 0;
-	if (!json_is_array(v))
+	if (!jdoc_is_array(v))
 		return r_fail(r, key, "must be an array of strings");
-	json_array_foreach(v, i, item)
+	for (i = 0; i < jdoc_size(v) && ((item = &(v)->u.items[i]) != NULL); i++)
 	{
-		if (!json_is_string(item))
+		if (!jdoc_is_string(item))
 			return r_fail(r, key, "must be an array of strings");
-		model_push(r->m, out, (void *) model_strdup(r->m, json_string_value(item)));
+		model_push(r->m, out, (void *) jdoc_string(item));
 	}
 	return 0;
 }
 
-static int	r_object(struct reader *r, json_t *j, const struct objdesc *desc,
+static int	r_object(struct reader *r, struct jdoc *j, const struct objdesc *desc,
 					 const char *schema, void **out);
 
 static int
-r_stats(struct reader *r, json_t *v, struct pgw_relation *rel)
+r_stats(struct reader *r, struct jdoc *v, struct pgw_relation *rel)
 {
-	json_t	   *x;
+	struct jdoc *x;
 
 	if (!v)
 		return 0;
-	if (!json_is_object(v))
+	if (!jdoc_is_object(v))
 		return r_fail(r, "stats", "must be an object");
-	if ((x = json_object_get(v, "estimated_rows")) != NULL)
+	if ((x = jdoc_get(v, "estimated_rows")) != NULL)
 	{
 		rel->has_stats = true;
-		rel->estimated_rows = json_integer_value(x);
-		rel->total_bytes = json_integer_value(json_object_get(v, "total_bytes"));
-		rel->table_bytes = json_integer_value(json_object_get(v, "table_bytes"));
-		rel->index_bytes = json_integer_value(json_object_get(v, "index_bytes"));
-		rel->toast_bytes = json_integer_value(json_object_get(v, "toast_bytes"));
+		rel->estimated_rows = jdoc_integer(x);
+		rel->total_bytes = jdoc_integer(jdoc_get(v, "total_bytes"));
+		rel->table_bytes = jdoc_integer(jdoc_get(v, "table_bytes"));
+		rel->index_bytes = jdoc_integer(jdoc_get(v, "index_bytes"));
+		rel->toast_bytes = jdoc_integer(jdoc_get(v, "toast_bytes"));
 	}
-	if ((x = json_object_get(v, "exact_rows")) != NULL)
+	if ((x = jdoc_get(v, "exact_rows")) != NULL)
 	{
 		rel->has_exact = true;
-		rel->exact_rows = json_integer_value(x);
-		if ((x = json_object_get(v, "tenant_rows")) != NULL)
+		rel->exact_rows = jdoc_integer(x);
+		if ((x = jdoc_get(v, "tenant_rows")) != NULL)
 		{
 			rel->has_tenant = true;
-			rel->tenant_rows = json_integer_value(x);
+			rel->tenant_rows = jdoc_integer(x);
 		}
 	}
 	return 0;
 }
 
 static int
-r_field(struct reader *r, json_t *j, void *obj, const struct field *f)
+r_field(struct reader *r, struct jdoc *j, void *obj, const struct field *f)
 {
 	struct pgw_object *hdr = obj;
-	json_t	   *v = json_object_get(j, f->key);
+	struct jdoc *v = jdoc_get(j, f->key);
 
 	switch (f->type)
 	{
 		case F_NAME:
-			if (!json_is_string(v))
+			if (!jdoc_is_string(v))
 				return r_fail(r, f->key, "must be a string");
-			hdr->name = model_strdup(r->m, json_string_value(v));
+			hdr->name = jdoc_string(v);
 			return 0;
 		case F_SCHEMA:
-			if (!json_is_string(v))
+			if (!jdoc_is_string(v))
 				return r_fail(r, f->key, "must be a string");
-			hdr->schema = model_strdup(r->m, json_string_value(v));
+			hdr->schema = jdoc_string(v);
 			return 0;
 		case F_MANAGED:
-			hdr->managed = json_is_true(v);
+			hdr->managed = jdoc_is_true(v);
 			return 0;
 		case F_OID:
-			hdr->oid = v ? (uint32_t) json_integer_value(v) : 0;
+			hdr->oid = v ? (uint32_t) jdoc_integer(v) : 0;
 			return 0;
 		case F_DEPS:
 			{
 				size_t		i;
-				json_t	   *d;
+				struct jdoc *d;
 
 				if (!v)
 					return 0;
-				if (!json_is_array(v))
+				if (!jdoc_is_array(v))
 					return r_fail(r, f->key, "must be an array");
-				json_array_foreach(v, i, d)
+				for (i = 0; i < jdoc_size(v) && ((d = &(v)->u.items[i]) != NULL); i++)
 				{
-					const char *kind = json_string_value(json_object_get(d, "kind"));
-					const char *schema = json_string_value(json_object_get(d, "schema"));
-					const char *name = json_string_value(json_object_get(d, "name"));
+					const char *kind = jdoc_string(jdoc_get(d, "kind"));
+					const char *schema = jdoc_string(jdoc_get(d, "schema"));
+					const char *name = jdoc_string(jdoc_get(d, "name"));
 					int			k = kind ? model_kind_parse(kind) : -1;
 
 					if (k < 0 || !schema || !name)
 						return r_fail(r, f->key, "has an entry without a known kind, schema and name");
-					model_add_dep(r->m, hdr, (enum pgw_kind) k, model_strdup(r->m, schema),
-								  model_strdup(r->m, name));
+					model_add_dep(r->m, hdr, (enum pgw_kind) k, schema,
+								  name);
 				}
 				return 0;
 			}
 		case F_STR:
 			return r_str(r, v, f->key, AT(obj, f->off, const char *));
 		case F_BOOL:
-			if (v && !json_is_boolean(v))
+			if (v && !jdoc_is_boolean(v))
 				return r_fail(r, f->key, "must be true or false");
-			*AT(obj, f->off, bool) = json_is_true(v);
+			*AT(obj, f->off, bool) = jdoc_is_true(v);
 			return 0;
 		case F_I64:
-			if (!json_is_integer(v))
+			if (!jdoc_is_integer(v))
 				return r_fail(r, f->key, "must be an integer");
-			*AT(obj, f->off, int64_t) = json_integer_value(v);
+			*AT(obj, f->off, int64_t) = jdoc_integer(v);
 			return 0;
 		case F_CHR:
 			{
-				const char *s = json_string_value(v);
+				const char *s = jdoc_string(v);
 				const struct chrmap *map;
 
 				*AT(obj, f->off, char) = 0;
-				if (!v || json_is_null(v))
+				if (!v || jdoc_is_null(v))
 					return 0;
 				for (map = f->map; s && map->s; map++)
 					if (strcmp(map->s, s) == 0)
@@ -892,19 +905,19 @@ r_field(struct reader *r, json_t *j, void *obj, const struct field *f)
 		case F_GRANTS:
 			{
 				size_t		i;
-				json_t	   *g;
+				struct jdoc *g;
 
 				if (!v)
 					return 0;
-				if (!json_is_array(v))
+				if (!jdoc_is_array(v))
 					return r_fail(r, f->key, "must be an array");
-				json_array_foreach(v, i, g)
+				for (i = 0; i < jdoc_size(v) && ((g = &(v)->u.items[i]) != NULL); i++)
 				{
 					struct pgw_grant *gr = arena_alloc(&r->m->arena, sizeof(*gr));
 
-					gr->grantee = model_strdup(r->m, json_string_value(json_object_get(g, "grantee")));
-					gr->privilege = model_strdup(r->m, json_string_value(json_object_get(g, "privilege")));
-					gr->grantable = json_is_true(json_object_get(g, "grantable"));
+					gr->grantee = jdoc_string(jdoc_get(g, "grantee"));
+					gr->privilege = jdoc_string(jdoc_get(g, "privilege"));
+					gr->grantable = jdoc_is_true(jdoc_get(g, "grantable"));
 					if (!gr->grantee || !gr->privilege)
 						return r_fail(r, f->key, "has an entry without grantee and privilege");
 					model_push(r->m, AT(obj, f->off, struct pgw_vec), gr);
@@ -914,21 +927,25 @@ r_field(struct reader *r, json_t *j, void *obj, const struct field *f)
 		case F_SUBS:
 			{
 				size_t		i;
-				json_t	   *s;
-				size_t		plen = strlen(r->path);
+				struct jdoc *s;
 
 				if (!v)
 					return 0;
-				if (!json_is_array(v))
+				if (!jdoc_is_array(v))
 					return r_fail(r, f->key, "must be an array");
-				json_array_foreach(v, i, s)
+				for (i = 0; i < jdoc_size(v) && ((s = &(v)->u.items[i]) != NULL); i++)
 				{
 					void	   *sub;
 
-					snprintf(r->path + plen, sizeof(r->path) - plen, ".%s[%zu]", f->key, i);
+					if (r->depth < 8)
+					{
+						r->pkey[r->depth] = f->key;
+						r->pidx[r->depth] = i;
+					}
+					r->depth++;
 					if (r_object(r, s, f->sub, hdr->schema, &sub) != 0)
 						return -1;
-					r->path[plen] = '\0';
+					r->depth--;
 					((struct pgw_object *) sub)->managed = hdr->managed;
 					model_push(r->m, AT(obj, f->off, struct pgw_vec), sub);
 				}
@@ -941,23 +958,26 @@ r_field(struct reader *r, json_t *j, void *obj, const struct field *f)
 }
 
 static int
-r_object(struct reader *r, json_t *j, const struct objdesc *desc, const char *schema, void **out)
+r_object(struct reader *r, struct jdoc *j, const struct objdesc *desc, const char *schema, void **out)
 {
 	struct pgw_object *o;
 	enum pgw_kind kind = desc->kind;
 
-	if (!json_is_object(j))
+	if (!jdoc_is_object(j))
 		return r_fail(r, NULL, "must be an object");
 	if (desc == &type_desc)
 	{
-		const char *k = json_string_value(json_object_get(j, "kind"));
+		const char *k = jdoc_string(jdoc_get(j, "kind"));
 		int			kk = k ? model_kind_parse(k) : -1;
 
 		if (kk != PGW_KIND_ENUM && kk != PGW_KIND_DOMAIN && kk != PGW_KIND_COMPOSITE)
 			return r_fail(r, "kind", "must be enum, domain or composite");
 		kind = (enum pgw_kind) kk;
 	}
-	o = model_new_object(r->m, desc->size, kind, schema, NULL);
+	/* strings come from the document's string block, in the model's arena:
+	 * no copies */
+	o = model_new_object(r->m, desc->size, kind, NULL, NULL);
+	o->schema = schema;
 	for (const struct field *f = desc->fields; f->key; f++)
 		if (r_field(r, j, o, f) != 0)
 			return -1;
@@ -969,16 +989,23 @@ int
 snapshot_read_text(const char *name, const char *text, size_t len,
 				   struct pgw_model *m, bool *stable)
 {
-	json_error_t jerr;
-	json_t	   *doc = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
-	struct reader r = {m, name, ""};
+	struct jdoc_error jerr;
+	struct pgw_arena tmp;
+	struct jdoc *doc;
+	struct reader r = {.m = m, .name = name};
 	const char *format;
-	json_t	   *src;
+	struct jdoc *src;
 	int			rc = -1;
 
+	/* the parsed document lives in its own arena, gone when read */
+	arena_init(&tmp);
+	doc = jdoc_parse(&tmp, &m->arena, text, len, &jerr);
 	if (!doc)
+	{
+		arena_release(&tmp);
 		return pgw_error(PGW_ERR_INPUT, "%s:%d:%d: %s", name, jerr.line, jerr.column, jerr.text);
-	format = json_string_value(json_object_get(doc, "format"));
+	}
+	format = jdoc_string(jdoc_get(doc, "format"));
 	if (!format || strcmp(format, PGW_SNAPSHOT_FORMAT) != 0)
 	{
 		pgw_error(PGW_ERR_INPUT, "'%s' is not a pgwarden snapshot (format %s%s%s)", name,
@@ -987,35 +1014,38 @@ snapshot_read_text(const char *name, const char *text, size_t len,
 		goto out;
 	}
 	if (stable)
-		*stable = json_is_true(json_object_get(doc, "stable"));
-	if ((src = json_object_get(doc, "source")) != NULL)
+		*stable = jdoc_is_true(jdoc_get(doc, "stable"));
+	if ((src = jdoc_get(doc, "source")) != NULL)
 	{
-		m->source.database = model_strdup(m, json_string_value(json_object_get(src, "database")));
-		m->source.user = model_strdup(m, json_string_value(json_object_get(src, "user")));
-		m->source.server_version = model_strdup(m, json_string_value(json_object_get(src, "server_version")));
-		m->source.server_version_num = (int) json_integer_value(json_object_get(src, "server_version_num"));
-		m->source.captured_at = model_strdup(m, json_string_value(json_object_get(src, "captured_at")));
-		m->source.exact = json_is_true(json_object_get(src, "exact"));
+		m->source.database = jdoc_string(jdoc_get(src, "database"));
+		m->source.user = jdoc_string(jdoc_get(src, "user"));
+		m->source.server_version = jdoc_string(jdoc_get(src, "server_version"));
+		m->source.server_version_num = (int) jdoc_integer(jdoc_get(src, "server_version_num"));
+		m->source.captured_at = jdoc_string(jdoc_get(src, "captured_at"));
+		m->source.exact = jdoc_is_true(jdoc_get(src, "exact"));
 	}
-	m->source.tenant_column = model_strdup(m, json_string_value(json_object_get(doc, "tenant_column")));
+	m->source.tenant_column = jdoc_string(jdoc_get(doc, "tenant_column"));
 	for (size_t l = 0; l < NLISTS; l++)
 	{
-		json_t	   *arr = json_object_get(doc, lists[l].key);
+		struct jdoc *arr = jdoc_get(doc, lists[l].key);
 		size_t		i;
-		json_t	   *j;
+		struct jdoc *j;
 
 		if (!arr)
 			continue;
-		if (!json_is_array(arr))
+		r.depth = 0;
+		if (!jdoc_is_array(arr))
 		{
 			r_fail(&r, lists[l].key, "must be an array");
 			goto out;
 		}
-		json_array_foreach(arr, i, j)
+		for (i = 0; i < jdoc_size(arr) && ((j = &(arr)->u.items[i]) != NULL); i++)
 		{
 			void	   *o;
 
-			snprintf(r.path, sizeof(r.path), "%s[%zu]", lists[l].key, i);
+			r.pkey[0] = lists[l].key;
+			r.pidx[0] = i;
+			r.depth = 1;
 			if (r_object(&r, j, lists[l].desc, NULL, &o) != 0)
 				goto out;
 			if (lists[l].desc == &schema_desc)
@@ -1026,7 +1056,7 @@ snapshot_read_text(const char *name, const char *text, size_t len,
 	model_sort(m);
 	rc = 0;
 out:
-	json_decref(doc);
+	arena_release(&tmp);
 	return rc;
 }
 
@@ -1036,7 +1066,26 @@ snapshot_read_file(const char *path, struct pgw_model *m, bool *stable)
 	char	   *data;
 	size_t		len;
 	int			rc;
+	int			fd;
+	struct stat st;
 
+	/* a regular file is mapped, not copied (36 MB at 5,000 tables) */
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0)
+	{
+		void	   *map = mmap(NULL, (size_t) st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+
+		if (map != MAP_FAILED)
+		{
+			close(fd);
+			(void) madvise(map, (size_t) st.st_size, MADV_SEQUENTIAL);
+			rc = snapshot_read_text(path, map, (size_t) st.st_size, m, stable);
+			munmap(map, (size_t) st.st_size);
+			return rc;
+		}
+	}
+	if (fd >= 0)
+		close(fd);
 	if (fs_read_file(path, &data, &len) != 0)
 		return -1;
 	rc = snapshot_read_text(path, data, len, m, stable);

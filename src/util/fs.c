@@ -3,6 +3,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,16 +25,41 @@ fs_read_file(const char *path, char **data, size_t *len)
 	ssize_t		n;
 	int			fd;
 	struct stat st;
+	bool		have_st;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return pgw_error(PGW_ERR_INPUT, "cannot open '%s': %s", path, strerror(errno));
-	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode))
+	have_st = fstat(fd, &st) == 0;
+	if (have_st && S_ISDIR(st.st_mode))
 	{
 		close(fd);
 		return pgw_error(PGW_ERR_INPUT, "cannot read '%s': it is a folder", path);
 	}
 	buf_init(&b);
+	/* a regular file: read straight into a buffer of its size */
+	if (have_st && S_ISREG(st.st_mode) && st.st_size > 0)
+	{
+		size_t		want = (size_t) st.st_size;
+
+		free(b.data);
+		b.data = pgw_malloc(want + 1);
+		b.cap = want + 1;
+		while (b.len < want && (n = read(fd, b.data + b.len, want - b.len)) != 0)
+		{
+			if (n < 0)
+			{
+				if (errno == EINTR)
+					continue;
+				pgw_error(PGW_ERR_INPUT, "cannot read '%s': %s", path, strerror(errno));
+				close(fd);
+				buf_release(&b);
+				return -1;
+			}
+			b.len += (size_t) n;
+		}
+		b.data[b.len] = '\0';
+	}
 	while ((n = read(fd, chunk, sizeof(chunk))) != 0)
 	{
 		if (n < 0)

@@ -189,7 +189,7 @@ arena_init(struct pgw_arena *a)
 }
 
 void *
-arena_alloc(struct pgw_arena *a, size_t n)
+arena_alloc_raw(struct pgw_arena *a, size_t n)
 {
 	struct pgw_arena_block *blk;
 	void	   *p;
@@ -208,6 +208,14 @@ arena_alloc(struct pgw_arena *a, size_t n)
 	}
 	p = a->head->data + a->used;
 	a->used += n;
+	return p;
+}
+
+void *
+arena_alloc(struct pgw_arena *a, size_t n)
+{
+	void	   *p = arena_alloc_raw(a, n);
+
 	memset(p, 0, n);
 	return p;
 }

@@ -53,6 +53,9 @@ struct pgw_arena
 
 void		arena_init(struct pgw_arena *a);
 void	   *arena_alloc(struct pgw_arena *a, size_t n);
+/* Not zeroed: for memory the caller fills at once (big buffers whose pages
+ * should not be touched before they are written). */
+void	   *arena_alloc_raw(struct pgw_arena *a, size_t n);
 char	   *arena_strdup(struct pgw_arena *a, const char *s);
 void		arena_release(struct pgw_arena *a);
 
