@@ -1472,3 +1472,20 @@ cmd_migrate(struct pgw_ctx *ctx, int argc, char **argv)
 	session_release(&s);
 	return rc;
 }
+
+/* `pgwarden smart-migrate [options]` is `pgwarden migrate up --safe [options]`. */
+int
+cmd_smart_migrate(struct pgw_ctx *ctx, int argc, char **argv)
+{
+	char	  **av = pgw_calloc((size_t) argc + 3, sizeof(*av));
+	int			rc;
+
+	av[0] = (char *) "migrate";
+	av[1] = (char *) "up";
+	av[2] = (char *) "--safe";
+	for (int i = 1; i < argc; i++)
+		av[i + 2] = argv[i];
+	rc = cmd_migrate(ctx, argc + 2, av);
+	free(av);
+	return rc;
+}

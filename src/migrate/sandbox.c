@@ -154,6 +154,31 @@ copy_roles(PGconn *target, PGconn *admin)
 }
 
 /*
+ * Blanks psql meta-command lines (\connect, and the \restrict/\unrestrict
+ * pair newer pg_dump releases write): the dump goes to the server, which
+ * knows no backslash commands (a function body's line that happens to
+ * start the same way would be blanked too: unlikely enough).
+ */
+static void
+strip_meta_commands(char *text)
+{
+	char	   *line = text;
+
+	while (*line)
+	{
+		char	   *nl = strchr(line, '\n');
+		size_t		n = nl ? (size_t) (nl - line) : strlen(line);
+
+		if (strncmp(line, "\\connect ", 9) == 0 || strncmp(line, "\\restrict ", 10) == 0 ||
+			strncmp(line, "\\unrestrict ", 12) == 0)
+			memset(line, ' ', n);
+		if (!nl)
+			break;
+		line = nl + 1;
+	}
+}
+
+/*
  * pg_dump --schema-only of the target into a file, then the file into a
  * new database: a template, renamed into place only when complete.
  */
@@ -189,6 +214,7 @@ build_template(struct pgw_sandbox_db *sb, PGconn *target, const char *conninfo, 
 	}
 	if (fs_read_file(dump, &text, &len) != 0)
 		goto done;
+	strip_meta_commands(text);
 	buf_append(&sql, "CREATE DATABASE ");
 	sql_ident(&sql, loading);
 	buf_append(&sql, " TEMPLATE template0");
