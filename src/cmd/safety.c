@@ -65,7 +65,7 @@ first_difference(const char *a, const char *b)
 		a++;
 		b++;
 	}
-	return pgw_asprintf("snapshot line %d: before «%.*s», after the rollback «%.*s»", line,
+	return pgw_asprintf("snapshot line %d: before '%.*s', after the rollback '%.*s'", line,
 						(int) strcspn(la, "\n"), la, (int) strcspn(lb, "\n"), lb);
 }
 
@@ -184,7 +184,7 @@ safety_trial_run(struct safety_trial *st, struct pgw_ctx *ctx, PGconn *conn, con
 		}
 		m = pgw_asprintf("the rollback does not restore the schema: after up and down, %s",
 						 st->residue.data);
-		det = first_difference(st->t.before, st->t.after_down);
+		det = json_array_size(st->residue_groups) ? NULL : first_difference(st->t.before, st->t.after_down);
 		verdict(st, "migration.rollback_incomplete", NULL, 0, m, det,
 				"make the rollback undo every change of the migration");
 		free(m);
