@@ -466,12 +466,8 @@ trial_describe(const struct pgw_diff *d, struct pgw_buf *text, json_t **groups)
 			const struct pgw_relation *r = (const struct pgw_relation *) c->owner_new;
 			struct group *g = group_for(&gs, &ng, PGW_KIND_COLUMN, "create");
 
-			for (size_t k = 0; k < r->columns.n; k++)
-			{
-				const struct pgw_object *col = r->columns.items[k];
-
-				add_name(g, c->schema, c->name, col->name);
-			}
+			/* counted, not named: the table's name says where they are */
+			g->count += r->columns.n;
 		}
 	}
 	for (size_t i = 0; i < ng; i++)
@@ -480,7 +476,7 @@ trial_describe(const struct pgw_diff *d, struct pgw_buf *text, json_t **groups)
 		const char *a = g->action;
 		json_t	   *o = json_object();
 		json_t	   *names = json_array();
-		bool		list = g->kind != PGW_KIND_COLUMN || g->names.n <= 3;
+		bool		list = true;
 
 		if (i)
 			buf_append(text, ", ");
