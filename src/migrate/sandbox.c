@@ -179,6 +179,43 @@ strip_meta_commands(char *text)
 }
 
 /*
+ * The target's conninfo for pg_dump's command line, without the password
+ * (a command line is visible to every user in ps): the password, if any,
+ * is returned apart (caller frees both) and handed over in the
+ * environment, which only the same user can read.
+ */
+static char *
+conninfo_without_password(const char *conninfo, char **password)
+{
+	char	   *err = NULL;
+	PQconninfoOption *opts = PQconninfoParse(conninfo, &err);
+	struct pgw_buf b;
+
+	*password = NULL;
+	if (!opts)
+	{
+		PQfreemem(err);
+		return pgw_strdup(conninfo);
+	}
+	buf_init(&b);
+	for (PQconninfoOption *o = opts; o->keyword; o++)
+	{
+		if (!o->val)
+			continue;
+		if (strcmp(o->keyword, "password") == 0)
+		{
+			*password = pgw_strdup(o->val);
+			continue;
+		}
+		if (b.len)
+			buf_append(&b, " ");
+		text_conninfo_append(&b, o->keyword, o->val);
+	}
+	PQconninfoFree(opts);
+	return buf_steal(&b);
+}
+
+/*
  * pg_dump --schema-only of the target into a file, then the file into a
  * new database: a template, renamed into place only when complete.
  */
@@ -188,8 +225,11 @@ build_template(struct pgw_sandbox_db *sb, PGconn *target, const char *conninfo, 
 	char	   *dump = pgw_asprintf("%s/dump-%d.sql", sb->cluster.real_dir, (int) getpid());
 	char	   *pg_dump = fs_join(sb->bindir, "pg_dump");
 	char	   *loading = pgw_asprintf("%s_loading_%d", sb->template_name, (int) getpid());
+	char	   *password = NULL;
+	char	   *safe_ci = conninfo_without_password(conninfo, &password);
 	char	   *argv[] = {pg_dump, "--schema-only", "--no-publications", "--no-subscriptions",
-		"--file", dump, "--dbname", (char *) conninfo, NULL};
+		"--file", dump, "--dbname", safe_ci, NULL};
+	char	   *old_pw = getenv("PGPASSWORD") ? pgw_strdup(getenv("PGPASSWORD")) : NULL;
 	struct pgw_runas me = {0};
 	struct pgw_buf out,
 				sql;
@@ -204,8 +244,16 @@ build_template(struct pgw_sandbox_db *sb, PGconn *target, const char *conninfo, 
 	buf_init(&sql);
 	if (copy_roles(target, admin) != 0)
 		goto done;
-	if (proc_run(argv, &me, NULL, &out, &status) != 0)
+	if (password)
+		setenv("PGPASSWORD", password, 1);
+	rc = proc_run(argv, &me, NULL, &out, &status);
+	if (old_pw)
+		setenv("PGPASSWORD", old_pw, 1);
+	else if (password)
+		unsetenv("PGPASSWORD");
+	if (rc != 0)
 		goto done;
+	rc = -1;
 	if (status != 0)
 	{
 		pgw_error(PGW_ERR_CONNECT, "pg_dump could not dump the target's schema for the sandbox");
@@ -277,6 +325,9 @@ done:
 	unlink(dump);
 	free(text);
 	free(dump);
+	free(safe_ci);
+	free(password);
+	free(old_pw);
 	free(pg_dump);
 	free(loading);
 	buf_release(&out);

@@ -22,6 +22,10 @@
  * labels, comments, default privileges, roles), so any DDL changes it and
  * nothing else does.
  *
+ * pg_dump gets the target's conninfo without its password on its command
+ * line (visible in ps); the password travels in its environment
+ * (PGPASSWORD), which only the same user can read.
+ *
  * Concurrent runs share the cached cluster: each holds a shared lock on it
  * while in use and the last one out stops the server.  Names of work
  * databases carry the pid.  Errors: PGW_ERR_CONNECT (the cluster, pg_dump)

@@ -130,6 +130,16 @@ contains "tx incomplete" "$OUT" "+1 column (vehicles.vin)"
 equals "target unchanged after the tx failures" "$(state)" "$before"
 equals "no transaction left open" "$(sql "$db" "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND state LIKE 'idle in transaction%'")" "0"
 
+# --- a URL with a password: pg_dump gets it through its environment -----------
+# (the test cluster trusts local connections, so any password works; the
+# point is that the conninfo rebuilt without it still reaches the target)
+sql "$db" "CREATE TABLE pw_probe (id int)" >/dev/null
+pwurl=$(echo "$db" | sed 's|://\([^@]*\)@|://\1:s3cret@|')
+expect_rc 0 "password URL" "$PGW" --no-color test-migration t/20250101000000_notes.sql --db "$pwurl"
+contains "new template (pw_probe changed the schema)" "$OUT" "schema copied"
+lacks "no password printed" "$OUT$ERR" "s3cret"
+sql "$db" "DROP TABLE pw_probe" >/dev/null
+
 # --- bad input --------------------------------------------------------------------
 printf 'CREATE TABLE y (id int;\n' > t/20250108000000_syntax.sql
 expect_rc 4 "syntax error" "$PGW" test-migration t/20250108000000_syntax.sql --db "$db"
