@@ -1035,7 +1035,19 @@ safe_up(struct session *s, struct entry **todo, size_t n, json_t *list)
 			stopped = "lint";
 		}
 		else
-			step_out(false, PGW_STYLE_OK, "lint ok%s", lint.n ? " (warnings only)" : "");
+		{
+			size_t		warnings = 0,
+						infos = 0;
+
+			for (size_t k = 0; k < lint.n; k++)
+				if (!lint.items[k].suppressed)
+					lint.items[k].severity == PGW_SEV_WARNING ? warnings++ : infos++;
+			if (warnings)
+				step_out(false, PGW_STYLE_WARN, "lint ok (%zu warning%s)", warnings, warnings == 1 ? "" : "s");
+			else
+				step_out(false, PGW_STYLE_OK, "lint ok");
+			(void) infos;
+		}
 		findings_release(&lint);
 
 		/* 2. pre-flight */

@@ -120,6 +120,30 @@ cmd_test_migration(struct pgw_ctx *ctx, int argc, char **argv)
 			if (f->detail)
 				out_printf("    %s\n", f->detail);
 		}
+		if (st.lint.n)
+		{
+			size_t		info = 0;
+
+			out_printf("  lint:\n");
+			for (i = 0; i < st.lint.n; i++)
+			{
+				const struct pgw_finding *f = &st.lint.items[i];
+
+				if (f->severity == PGW_SEV_INFO && !out_is_verbose())
+				{
+					info++;
+					continue;
+				}
+				out_printf("    %s:%d:%d: %s%s%s: %s [%s]\n", f->file, f->line, f->column,
+						   out_style(f->severity == PGW_SEV_ERROR ? PGW_STYLE_ERROR :
+									 f->severity == PGW_SEV_WARNING ? PGW_STYLE_WARN : PGW_STYLE_INFO),
+						   severity_name(f->severity), out_style_end(), f->message, f->rule);
+			}
+			if (info)
+				out_printf("    (%zu info finding%s; -v shows them)\n", info, info == 1 ? "" : "s");
+		}
+		else
+			out_printf("  lint: no findings\n");
 		out_printf("%s\n", st.passed ? "result: migration and rollback pass" :
 				   "result: failed");
 	}

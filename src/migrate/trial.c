@@ -466,8 +466,17 @@ trial_describe(const struct pgw_diff *d, struct pgw_buf *text, json_t **groups)
 			const struct pgw_relation *r = (const struct pgw_relation *) c->owner_new;
 			struct group *g = group_for(&gs, &ng, PGW_KIND_COLUMN, "create");
 
-			/* counted, not named: the table's name says where they are */
-			g->count += r->columns.n;
+			/* counted, and named by their table: "8 in vehicle_documents" */
+			if (r->columns.n)
+			{
+				char	   *label = pgw_asprintf("%zu in %s%s%s", r->columns.n,
+												c->schema && strcmp(c->schema, "public") ? c->schema : "",
+												c->schema && strcmp(c->schema, "public") ? "." : "", c->name);
+
+				strlist_add(&g->names, label);
+				free(label);
+				g->count += r->columns.n;
+			}
 		}
 	}
 	for (size_t i = 0; i < ng; i++)
