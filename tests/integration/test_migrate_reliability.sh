@@ -104,7 +104,7 @@ printf 'CREATE TABLE slow (id int);\nSELECT pg_sleep(20);\n' > migrations/000000
 pid=$!
 sleeping() { [ "$(sql "$db" "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pgwarden migrate' AND query LIKE 'SELECT pg_sleep%'")" = 1 ]; }
 check "the migration is running" wait_until 20 sleeping
-sql "$db" "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'pgwarden migrate'" >/dev/null
+sql "$db" "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'pgwarden migrate' AND datname = current_database()" >/dev/null
 wait "$pid"
 equals "exit code 5" "$?" "5"
 contains "says the connection was lost" "$(cat "$SCRATCH/term.err")" "the connection to the server was lost"
