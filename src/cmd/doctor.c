@@ -13,6 +13,7 @@
 
 #include "catalog/catalog.h"
 #include "check/doctor.h"
+#include "check/validate.h"
 #include "cmd/cmd.h"
 #include "cmd/opt.h"
 #include "model/model.h"
@@ -40,8 +41,14 @@ wanted(const struct pgw_finding *f, const struct pgw_strlist *rules, const char 
 {
 	size_t		i;
 
-	if (category && strcmp(f->category, category) != 0)
-		return false;
+	if (category)
+	{
+		/* integrity: validate's categories (tenant, rls, fk, null) */
+		bool		ours = strcmp(f->category, "performance") == 0 || strcmp(f->category, "security") == 0;
+
+		if (strcmp(category, "integrity") == 0 ? ours : strcmp(f->category, category) != 0)
+			return false;
+	}
 	if (rules->n == 0)
 		return true;
 	for (i = 0; i < rules->n; i++)
@@ -98,10 +105,10 @@ cmd_doctor(struct pgw_ctx *ctx, int argc, char **argv)
 				strlist_add(&rules, arg);
 				break;
 			case OPT_CATEGORY:
-				if (strcmp(arg, "performance") && strcmp(arg, "security"))
+				if (strcmp(arg, "performance") && strcmp(arg, "security") && strcmp(arg, "integrity"))
 				{
 					strlist_release(&rules);
-					return opt_usage_error(&p, "categories: performance, security",
+					return opt_usage_error(&p, "categories: performance, security, integrity",
 										   "unknown category '%s'", arg);
 				}
 				category = arg;
@@ -141,7 +148,6 @@ cmd_doctor(struct pgw_ctx *ctx, int argc, char **argv)
 	model_init(&m);
 	copts.managed = &ctx->cfg.schemas;
 	copts.tenant_column = ctx->cfg.tenant_column;
-	copts.stable = true;
 	progress_start(&prog, "reading the schema", 0);
 	r = catalog_read(conns, nconns, &copts, &m, NULL);
 	progress_finish(&prog);
@@ -149,8 +155,25 @@ cmd_doctor(struct pgw_ctx *ctx, int argc, char **argv)
 	findings_init(&shown);
 	if (r == 0)
 	{
-		doctor_check_model(&m, &ctx->cfg, &all);
-		if (stats)
+		struct pgw_validate_opts vo = {0};
+		struct pgw_validate_result vres;
+
+		/* integrity: everything validate reports (its data checks bounded
+		 * by the planner's estimates, in a read-only transaction) */
+		memset(&vres, 0, sizeof(vres));
+		vo.cfg = &ctx->cfg;
+		vo.sample = 5;
+		vo.max_rows = 1000000;
+		progress_start(&prog, "checking tenant, RLS and foreign-key integrity", 0);
+		r = validate_run(conns[0], &m, &vo, &all, &vres);
+		progress_finish(&prog);
+		for (i = 0; r == 0 && i < vres.skipped.n; i++)
+			out_warning("data checks skipped for %s (more rows than 1,000,000; pgwarden validate --max-rows N checks them)",
+						vres.skipped.items[i]);
+		validate_result_release(&vres);
+		if (r == 0)
+			doctor_check_model(&m, &ctx->cfg, &all);
+		if (r == 0 && stats)
 		{
 			progress_start(&prog, "reading the statistics", 0);
 			r = doctor_check_stats(conns[0], &ctx->cfg, &all);

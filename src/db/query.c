@@ -83,3 +83,19 @@ db_command_or_send(PGconn *conn, enum pgw_errkind kind, const char *what, const 
 		return db_error_from(conn, NULL, kind, what);
 	return 0;
 }
+
+PGconn *
+db_open(const char *conninfo, enum pgw_errkind kind, const char *what)
+{
+	PGconn	   *c = PQconnectdb(conninfo);
+
+	if (PQstatus(c) != CONNECTION_OK)
+	{
+		pgw_error(kind, "cannot connect to %s", what);
+		pgw_error_detail("%s", PQerrorMessage(c));
+		PQfinish(c);
+		return NULL;
+	}
+	PQclear(PQexec(c, "SET client_min_messages = warning"));
+	return c;
+}

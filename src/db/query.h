@@ -29,6 +29,11 @@ int			db_command(PGconn *conn, enum pgw_errkind kind, const char *what, const ch
 int			db_command_or_send(PGconn *conn, enum pgw_errkind kind, const char *what,
 							   const char *sql, int nparams, const char *const *params);
 
+/* Connects with a plain conninfo (a sandbox's, ...) and quiets NOTICEs
+ * (client_min_messages = warning): NULL with kind recorded, "cannot connect
+ * to WHAT", libpq's message as detail. */
+PGconn	   *db_open(const char *conninfo, enum pgw_errkind kind, const char *what);
+
 /* Records res's error (or the connection's, when res is NULL). */
 int			db_error_from(PGconn *conn, const PGresult *res, enum pgw_errkind kind,
 						  const char *what);

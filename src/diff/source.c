@@ -3,7 +3,6 @@
  * databases (concurrently, one thread per side), and folders of SQL loaded
  * into a sandbox first.
  */
-#include <dirent.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -152,43 +151,25 @@ diff_mark_managed(struct pgw_model *m, const struct pgw_strlist *include)
 		}
 }
 
-static int
-cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *) a, *(char *const *) b);
-}
-
-/* The .sql files of path (itself when a file), in name order (caller frees
- * the list and its strings). */
+/* The .sql files of path (itself when a file), in name order, leaving out
+ * a migrations folder's *_rollback.sql (the way back is not part of the
+ * schema).  Caller releases the list. */
 static int
 sql_files(const char *path, struct pgw_strlist *out)
 {
-	DIR		   *d;
-	struct dirent *e;
+	struct pgw_strlist all = {0};
 
 	if (!fs_is_dir(path))
 	{
 		strlist_add(out, path);
 		return 0;
 	}
-	d = opendir(path);
-	if (!d)
-		return pgw_error(PGW_ERR_INPUT, "cannot read folder '%s'", path);
-	while ((e = readdir(d)) != NULL)
-	{
-		char	   *full;
-
-		/* a migrations folder: the way back is not part of the schema */
-		if (e->d_name[0] == '.' || !text_ends_with(e->d_name, ".sql") ||
-			text_ends_with(e->d_name, "_rollback.sql"))
-			continue;
-		full = fs_join(path, e->d_name);
-		if (!fs_is_dir(full))
-			strlist_add(out, full);
-		free(full);
-	}
-	closedir(d);
-	qsort(out->items, out->n, sizeof(char *), cmp_str);
+	if (fs_list_files(path, ".sql", &all) != 0)
+		return -1;
+	for (size_t i = 0; i < all.n; i++)
+		if (!text_ends_with(all.items[i], "_rollback.sql"))
+			strlist_add(out, all.items[i]);
+	strlist_release(&all);
 	return 0;
 }
 

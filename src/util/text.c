@@ -136,3 +136,14 @@ text_conninfo_append(struct pgw_buf *b, const char *key, const char *value)
 	}
 	buf_append_char(b, '\'');
 }
+
+char *
+text_conninfo_with(const char *base, const char *key, const char *value)
+{
+	struct pgw_buf b;
+
+	buf_init(&b);
+	buf_append(&b, base);
+	text_conninfo_append(&b, key, value);
+	return buf_steal(&b);
+}

@@ -31,6 +31,9 @@ struct pgw_buf;
 void		text_conninfo_append(struct pgw_buf *b, const char *key, const char *value);
 
 /* true if s ends with suffix */
+/* base with key=value appended (a later key wins in libpq); caller frees. */
+char	   *text_conninfo_with(const char *base, const char *key, const char *value);
+
 bool		text_ends_with(const char *s, const char *suffix);
 
 #endif

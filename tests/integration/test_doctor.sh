@@ -49,6 +49,13 @@ for f in d["findings"]:
 expect_rc 1 "doctor finds the planted problems" "$PGW" --json doctor --db "$db"
 got=$(echo "$OUT" | rules)
 want=$(sort <<'LIST'
+critical rls.disabled public.big
+critical rls.disabled public.child
+critical rls.disabled public.counters
+critical rls.disabled public.emails
+critical rls.disabled public.no_pk
+critical rls.disabled public.parent
+high rls.weak_policy public.owned.owned_write
 critical security.exec_sql public.exec_sql(query text)
 critical security.exposed_auth_users public.user_emails
 high index.invalid public.emails_email_key
@@ -92,22 +99,29 @@ contains "no fix for auth.users exposure" "$after" "security.exposed_auth_users"
 
 # text output: ranks, summary
 expect_rc 1 "text" "$PGW" --no-color doctor --db "$db"
-contains "rank heading" "$OUT" "critical (1)"
-contains "summary" "$OUT" "diagnosis: critical: 1 · high: 1 ·"
+contains "rank heading" "$OUT" "critical (7)"
+contains "summary" "$OUT" "diagnosis: critical: 7 · high: 2 ·"
+contains "validate's checks are part of it" "$OUT" "[rls.disabled]"
 # filters
 expect_rc 0 "--rule prefix" "$PGW" --json doctor --rule index. --db "$db"
 lacks "only index rules" "$(echo "$OUT" | rules)" "security."
 expect_rc 1 "--category security" "$PGW" --json doctor --category security --db "$db"
 lacks "no performance rules" "$(echo "$OUT" | rules)" "table."
+lacks "no integrity rules" "$(echo "$OUT" | rules)" "rls.disabled"
+expect_rc 1 "--category integrity" "$PGW" --json doctor --category integrity --db "$db"
+contains "validate's" "$(echo "$OUT" | rules)" "rls.disabled"
+lacks "not the doctor's own" "$(echo "$OUT" | rules)" "security."
 expect_rc 1 "--fail-on warning" "$PGW" --json doctor --rule table. --fail-on warning --db "$db"
 expect_rc 0 "--no-stats leaves the statistics rules out" "$PGW" --json doctor --no-stats --rule table. --rule index.unused --db "$db"
 lacks "no stats findings" "$(echo "$OUT" | rules)" "seq_scan_heavy"
 contains "model rules still run" "$(echo "$OUT" | rules)" "table.no_primary_key"
 expect_rc 2 "bad category" "$PGW" doctor --category speed --db "$db"
 
-# a clean database
+# a clean database (a table in an exposed schema needs row-level security)
 clean=$(fresh_db clean) || { fail "cannot make a database"; finish; }
-sql "$clean" "CREATE TABLE t (id bigint PRIMARY KEY, v text)" >/dev/null
+sql "$clean" "CREATE TABLE t (id bigint PRIMARY KEY, owner uuid NOT NULL, v text);
+               ALTER TABLE t ENABLE ROW LEVEL SECURITY;
+               CREATE POLICY t_read ON t FOR SELECT TO authenticated USING (owner = (SELECT auth.uid()))" >/dev/null
 expect_rc 0 "clean database" "$PGW" --no-color doctor --db "$clean"
 contains "nothing" "$OUT" "no problems found"
 
