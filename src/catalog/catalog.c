@@ -1511,13 +1511,25 @@ catalog_read(PGconn **conns, int nconns, const struct pgw_catalog_opts *opts,
 	int64_t		t0 = pgw_now_ms();
 	int			rc = -1;
 	int			used = 1;
+	bool		outer;
 
 	assert(nconns >= 1 && nconns <= PGW_CATALOG_MAX_JOBS);
-	res = run(conn, "a consistent snapshot", q_begin, PGRES_COMMAND_OK, stats);
-	if (!res)
-		return -1;
-	PQclear(res);
-	used = share_snapshot(conns, nconns, stats);
+	/*
+	 * Already inside a transaction (the tx sandbox, which must never be
+	 * committed): read in it, alone, and leave it open — a BEGIN here would
+	 * be ignored and our COMMIT would commit the caller's work.
+	 */
+	outer = PQtransactionStatus(conn) == PQTRANS_INTRANS;
+	if (outer)
+		used = 1;
+	else
+	{
+		res = run(conn, "a consistent snapshot", q_begin, PGRES_COMMAND_OK, stats);
+		if (!res)
+			return -1;
+		PQclear(res);
+		used = share_snapshot(conns, nconns, stats);
+	}
 	if (used < 0)
 	{
 		/* cannot share (e.g. some poolers): one connection does it all */
@@ -1581,7 +1593,8 @@ catalog_read(PGconn **conns, int nconns, const struct pgw_catalog_opts *opts,
 	rc = 0;
 
 done:
-	end_all(conns, used, rc == 0, stats);
+	if (!outer)
+		end_all(conns, used, rc == 0, stats);
 	return rc;
 }
 

@@ -62,7 +62,9 @@ struct pgw_catalog_stats
  * with an error recorded (PGW_ERR_CONNECT for a lost connection or a failed
  * catalog query, which names the object kind and carries the server's
  * message).  The connections are left outside any transaction either way;
- * the caller closes them.  stats may be NULL; when given, the caller
+ * the caller closes them.  A connection already inside a transaction
+ * (the tx sandbox) is read alone, in that transaction, which is left
+ * open: nothing is committed.  stats may be NULL; when given, the caller
  * releases its lists.
  */
 int			catalog_read(PGconn **conns, int nconns, const struct pgw_catalog_opts *opts,

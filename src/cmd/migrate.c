@@ -9,6 +9,7 @@
  * applied migrations, SQL syntax of every file about to run, rollbacks
  * present), then runs and reports.  docs/migrate.md is the reference.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,12 @@
 #include "out/out.h"
 #include "out/progress.h"
 #include "sql/lint.h"
+#include "cmd/safety.h"
+#include "catalog/catalog.h"
+#include "check/validate.h"
+#include "migrate/preflight.h"
+#include "model/snapshot.h"
+#include "util/fault.h"
 #include "util/error.h"
 #include "util/exitcode.h"
 #include "util/fs.h"
@@ -41,7 +48,10 @@ enum
 	OPT_APPLIED,
 	OPT_REVERTED,
 	OPT_CHECKSUM,
-	OPT_LOCK_WAIT
+	OPT_LOCK_WAIT,
+	OPT_SAFE,
+	OPT_ALLOW,
+	OPT_SANDBOX
 };
 
 static const char *const subcommands[] = {
@@ -61,6 +71,9 @@ struct margs
 	bool		force_remote;
 	int			repair;			/* OPT_APPLIED, OPT_REVERTED, OPT_CHECKSUM */
 	int			lock_wait;
+	bool		safe;
+	struct pgw_strlist allow;	/* --allow RULE (safe) */
+	const char *sandbox;		/* --sandbox local|tx (safe) */
 	unsigned	given;			/* bit per option id, to check it fits the subcommand */
 };
 
@@ -72,7 +85,8 @@ allowed_options(const char *sub)
 	if (!strcmp(sub, "status"))
 		return B(OPT_EXIT_CODE);
 	if (!strcmp(sub, "up"))
-		return B(OPT_TO) | B(OPT_DRY_RUN) | B(OPT_ONE_TX) | B(OPT_LOCK_WAIT);
+		return B(OPT_TO) | B(OPT_DRY_RUN) | B(OPT_ONE_TX) | B(OPT_LOCK_WAIT) | B(OPT_SAFE) |
+			B(OPT_ALLOW) | B(OPT_SANDBOX);
 	if (!strcmp(sub, "down"))
 		return B(OPT_TO) | B(OPT_LOCK_WAIT);
 	if (!strcmp(sub, "redo") || !strcmp(sub, "seed") || !strcmp(sub, "baseline"))
@@ -86,6 +100,7 @@ allowed_options(const char *sub)
 }
 
 static const struct pgw_opt migrate_opts[] = {
+	{"allow", 0, true, OPT_ALLOW},
 	{"applied", 0, false, OPT_APPLIED},
 	{"checksum", 0, false, OPT_CHECKSUM},
 	{"dry-run", 'n', false, OPT_DRY_RUN},
@@ -94,6 +109,8 @@ static const struct pgw_opt migrate_opts[] = {
 	{"lock-wait", 0, true, OPT_LOCK_WAIT},
 	{"one-transaction", '1', false, OPT_ONE_TX},
 	{"reverted", 0, false, OPT_REVERTED},
+	{"safe", 0, false, OPT_SAFE},
+	{"sandbox", 0, true, OPT_SANDBOX},
 	{"to", 0, true, OPT_TO},
 	{"yes", 'y', false, OPT_YES},
 	{NULL, 0, false, 0}
@@ -163,6 +180,20 @@ parse_args(int argc, char **argv, struct margs *a)
 					return PGW_EXIT_USAGE;
 				a->lock_wait = (int) n;
 				break;
+			case OPT_SAFE:
+				a->safe = true;
+				break;
+			case OPT_ALLOW:
+				if (!lint_rule_find(arg))
+					return opt_usage_error(&p, "'pgwarden lint --help' lists the rules",
+										   "unknown lint rule '%s'", arg);
+				strlist_add(&a->allow, arg);
+				break;
+			case OPT_SANDBOX:
+				if (strcmp(arg, "local") && strcmp(arg, "tx"))
+					return opt_usage_error(&p, NULL, "unknown sandbox '%s' (local or tx)", arg);
+				a->sandbox = arg;
+				break;
 			case OPT_POSITIONAL:
 				if (!a->sub)
 					a->sub = arg;
@@ -188,10 +219,15 @@ parse_args(int argc, char **argv, struct margs *a)
 		free(hint);
 		return rc;
 	}
-	for (id = OPT_TO; id <= OPT_LOCK_WAIT; id++)
+	for (id = OPT_TO; id <= OPT_SANDBOX; id++)
 		if ((a->given & (1u << id)) && !(allowed_options(a->sub) & (1u << id)))
 			return opt_usage_error(&p, NULL, "'migrate %s' does not take --%s", a->sub, opt_name(id));
 	/* positional argument per subcommand */
+	if (!a->safe && (a->allow.n || a->sandbox))
+		return opt_usage_error(&p, NULL, "--%s goes with --safe", a->allow.n ? "allow" : "sandbox");
+	if (a->safe && (a->dry_run || a->one_tx))
+		return opt_usage_error(&p, "--safe tries each migration in a sandbox and applies it on its own",
+							   "--safe does not take --%s", a->dry_run ? "dry-run" : "one-transaction");
 	if (!strcmp(a->sub, "create") && !a->arg)
 		return opt_usage_error(&p, "e.g. pgwarden migrate create add_vehicle_notes",
 							   "'migrate create' needs a NAME");
@@ -761,6 +797,466 @@ done:
 	return rc;
 }
 
+/* --- up --safe ----------------------------------------------------------------- */
+
+/*
+ * The fingerprints (into fps) and messages of the error findings validate
+ * reports on the target now.  -1 with an error recorded when it cannot run.
+ */
+static int
+validate_errors(struct session *s, struct pgw_strlist *fps, struct pgw_strlist *msgs)
+{
+	struct pgw_model m;
+	struct pgw_catalog_opts co = {0};
+	struct pgw_validate_opts vo = {0};
+	struct pgw_validate_result res = {0};
+	struct pgw_findings f;
+	int			rc;
+
+	model_init(&m);
+	findings_init(&f);
+	co.tenant_column = s->ctx->cfg.tenant_column;
+	co.managed = &s->ctx->cfg.schemas;
+	rc = catalog_read(&s->conn, 1, &co, &m, NULL);
+	if (rc == 0)
+	{
+		vo.cfg = &s->ctx->cfg;
+		vo.sample = 1;
+		vo.max_rows = 1000000;
+		rc = validate_run(s->conn, &m, &vo, &f, &res);
+	}
+	if (rc == 0)
+	{
+		findings_suppress(&f, (const char *const *) s->ctx->cfg.ignore.items, s->ctx->cfg.ignore.n);
+		for (size_t i = 0; i < f.n; i++)
+			if (!f.items[i].suppressed && f.items[i].severity == PGW_SEV_ERROR)
+			{
+				strlist_add(fps, f.items[i].fingerprint);
+				if (msgs)
+					strlist_add(msgs, f.items[i].message);
+			}
+	}
+	validate_result_release(&res);
+	findings_release(&f);
+	model_release(&m);
+	return rc;
+}
+
+static bool
+list_has(const struct pgw_strlist *l, const char *s)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (strcmp(l->items[i], s) == 0)
+			return true;
+	return false;
+}
+
+static json_t *
+strlist_json(const struct pgw_strlist *l)
+{
+	json_t	   *a = json_array();
+
+	for (size_t i = 0; i < l->n; i++)
+		json_array_append_new(a, json_string(l->items[i]));
+	return a;
+}
+
+/* Text mode: one step's result, as it happens. */
+static void
+step_out(bool first, enum pgw_style style, const char *fmt,...) __attribute__((format(printf, 3, 4)));
+static void
+step_out(bool first, enum pgw_style style, const char *fmt,...)
+{
+	char		buf[2048];
+	va_list		ap;
+
+	if (out_is_json())
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	out_printf("%s%s%s%s", first ? "  " : " · ", out_style(style), buf, out_style_end());
+	out_flush();
+}
+
+/*
+ * Post-verification: the target's managed objects equal the sandbox's
+ * after-snapshot, and validate finds no error it did not find before.
+ * Returns 1 verified, 0 not (why in *why), -1 on an error.
+ */
+static int
+verify_applied(struct session *s, const struct safety_trial *st, const struct pgw_strlist *errors_before,
+			   json_t *jv, char **why)
+{
+	struct pgw_model live;
+	struct pgw_catalog_opts co;
+	struct pgw_diff d;
+	struct pgw_diff_opts dopts = {0};
+	struct pgw_strlist fps = {NULL, 0},
+				msgs = {NULL, 0},
+				fresh = {NULL, 0};
+	int			rc = -1;
+
+	*why = NULL;
+	model_init(&live);
+	diff_init(&d);
+	safety_catalog_opts(s->ctx, &co);
+	dopts.unsafe = true;
+	if (catalog_read(&s->conn, 1, &co, &live, NULL) != 0)
+		goto done;
+	if (diff_models(&st->t.m_after, &live, &dopts, &d) != 0)
+		goto done;
+	json_object_set_new(jv, "schema_matches_sandbox", json_boolean(d.changes.n == 0));
+	if (d.changes.n)
+	{
+		struct pgw_buf w;
+		json_t	   *groups;
+
+		buf_init(&w);
+		trial_describe(&d, &w, &groups);
+		json_object_set_new(jv, "differences", groups);
+		*why = pgw_asprintf("the target differs from the sandbox's result: %s", w.data);
+		buf_release(&w);
+		rc = 0;
+		goto done;
+	}
+	if (validate_errors(s, &fps, &msgs) != 0)
+		goto done;
+	for (size_t i = 0; i < fps.n; i++)
+		if (!list_has(errors_before, fps.items[i]))
+			strlist_add(&fresh, msgs.items[i]);
+	json_object_set_new(jv, "new_validate_errors", strlist_json(&fresh));
+	if (fresh.n)
+	{
+		*why = pgw_asprintf("validate finds %zu new error%s: %s", fresh.n, fresh.n == 1 ? "" : "s",
+							fresh.items[0]);
+		rc = 0;
+		goto done;
+	}
+	rc = 1;
+done:
+	strlist_release(&fps);
+	strlist_release(&msgs);
+	strlist_release(&fresh);
+	diff_release(&d);
+	model_release(&live);
+	return rc;
+}
+
+/*
+ * migrate up --safe: for each pending migration in order — syntax and
+ * lint, pre-flight against the target, sandbox trial with its rollback,
+ * (backup: not yet), apply, post-verification — stopping at the first
+ * failure.  A check that fails (lint error, pre-flight problem, sandbox
+ * failure) stops with exit 1 and nothing of that migration applied; a
+ * verification that fails rolls the migration back (exit 5).
+ */
+static int
+safe_up(struct session *s, struct entry **todo, size_t n, json_t *list)
+{
+	struct pgw_preflight pf;
+	struct pgw_strlist errors_before = {NULL, 0};
+	size_t		i,
+				applied = 0;
+	int			rc = PGW_EXIT_OK;
+	json_t	   *summary = json_object_get(s->doc, "summary");
+	const char *stopped = NULL;
+
+	preflight_init(&pf);
+	json_object_set_new(summary, "safe", json_true());
+	/* syntax of everything first, as a plain up does */
+	for (i = 0; i < n; i++)
+	{
+		struct pgw_plan p;
+
+		if (runner_plan_migration(&p, todo[i]->m, false) != 0)
+		{
+			runner_plan_release(&p);
+			rc = out_fail_with(s->doc);
+			s->doc = NULL;
+			goto done;
+		}
+		runner_plan_release(&p);
+	}
+	if (validate_errors(s, &errors_before, NULL) != 0)
+	{
+		rc = out_fail_with(s->doc);
+		s->doc = NULL;
+		goto done;
+	}
+	for (i = 0; i < n; i++)
+	{
+		struct pgw_migration *m = todo[i]->m;
+		struct pgw_plan up,
+					down;
+		struct safety_trial st;
+		struct pgw_findings lint;
+		struct pgw_step step;
+		json_t	   *jm = json_object();
+		json_t	   *steps = json_object();
+		json_t	   *js;
+		size_t		lint_errors;
+		char	   *why = NULL;
+		int			v;
+		bool		have_down = false;
+
+		memset(&st, 0, sizeof(st));
+		memset(&step, 0, sizeof(step));
+		json_object_set_new(jm, "version", json_string(m->version));
+		json_object_set_new(jm, "file", json_string(m->file));
+		json_object_set_new(jm, "steps", steps);
+		json_object_set_new(jm, "status", json_string("checking"));
+		json_array_append_new(list, jm);
+		if (!out_is_json())
+			out_printf("[%zu/%zu] %s\n", i + 1, n, m->file);
+
+		/* 1. syntax and lint */
+		runner_plan_migration(&up, m, false);
+		json_object_set_new(steps, "syntax", json_pack("{s:b}", "ok", 1));
+		step_out(true, PGW_STYLE_OK, "syntax ok");
+		findings_init(&lint);
+		lint_errors = safety_lint(s->ctx, m, &lint, &s->a->allow);
+		js = json_object();
+		json_object_set_new(js, "ok", json_boolean(lint_errors == 0));
+		json_object_set_new(js, "findings", findings_to_json(&lint));
+		json_object_set_new(steps, "lint", js);
+		if (lint_errors)
+		{
+			step_out(false, PGW_STYLE_ERROR, "lint: %zu error%s", lint_errors, lint_errors == 1 ? "" : "s");
+			if (!out_is_json())
+			{
+				out_printf("\n");
+				for (size_t k = 0; k < lint.n; k++)
+					if (lint.items[k].severity == PGW_SEV_ERROR && !lint.items[k].suppressed)
+						out_printf("    %s:%d:%d: error: %s [%s]\n", m->file, lint.items[k].line,
+								   lint.items[k].column, lint.items[k].message, lint.items[k].rule);
+				out_printf("    (--allow RULE accepts a finding)\n");
+			}
+			stopped = "lint";
+		}
+		else
+		{
+			size_t		warnings = 0,
+						infos = 0;
+
+			for (size_t k = 0; k < lint.n; k++)
+				if (!lint.items[k].suppressed)
+					lint.items[k].severity == PGW_SEV_WARNING ? warnings++ : infos++;
+			if (warnings)
+				step_out(false, PGW_STYLE_WARN, "lint ok (%zu warning%s)", warnings, warnings == 1 ? "" : "s");
+			else
+				step_out(false, PGW_STYLE_OK, "lint ok");
+			(void) infos;
+		}
+		findings_release(&lint);
+
+		/* 2. pre-flight */
+		if (!stopped)
+		{
+			if (preflight_check(&pf, s->conn, &up) != 0)
+			{
+				runner_plan_release(&up);
+				rc = out_fail_with(s->doc);
+				s->doc = NULL;
+				goto done;
+			}
+			js = json_object();
+			json_object_set_new(js, "ok", json_boolean(pf.problems.n == 0));
+			json_object_set_new(js, "references", strlist_json(&pf.references));
+			json_object_set_new(js, "problems", strlist_json(&pf.problems));
+			json_object_set_new(js, "warnings", strlist_json(&pf.warnings));
+			json_object_set_new(steps, "preflight", js);
+			if (pf.problems.n)
+			{
+				step_out(false, PGW_STYLE_ERROR, "pre-flight failed");
+				if (!out_is_json())
+				{
+					out_printf("\n");
+					for (size_t k = 0; k < pf.problems.n; k++)
+						out_printf("    %s: %s\n", m->file, pf.problems.items[k]);
+				}
+				stopped = "preflight";
+			}
+			else
+			{
+				struct pgw_buf r;
+
+				buf_init(&r);
+				for (size_t k = 0; k < pf.references.n && k < 6; k++)
+					buf_printf(&r, "%s%s", k ? ", " : "", pf.references.items[k]);
+				if (pf.references.n > 6)
+					buf_printf(&r, ", … %zu more", pf.references.n - 6);
+				step_out(false, PGW_STYLE_OK, "pre-flight ok%s%s%s", r.len ? " (references " : "",
+						 r.len ? r.data : "", r.len ? ")" : "");
+				buf_release(&r);
+				if (!out_is_json())
+				{
+					out_printf("\n");
+					for (size_t k = 0; k < pf.warnings.n; k++)
+						out_printf("    %swarning%s: %s\n", out_style(PGW_STYLE_WARN), out_style_end(),
+								   pf.warnings.items[k]);
+				}
+			}
+		}
+		runner_plan_release(&up);
+
+		/* 3. sandbox, with the rollback */
+		if (!stopped)
+		{
+			struct pgw_migration *one[1] = {m};
+
+			if (safety_trial_run(&st, s->ctx, s->conn, s->a->sandbox, one, 1) != 0)
+			{
+				rc = out_fail_with(s->doc);
+				s->doc = NULL;
+				safety_trial_release(&st);
+				goto done;
+			}
+			js = json_object();
+			safety_trial_json(&st, js);
+			json_object_set_new(js, "ok", json_boolean(st.passed));
+			json_object_set_new(steps, "sandbox", js);
+			if (!out_is_json())
+			{
+				out_printf("  sandbox (%s%s): %s", st.kind == PGW_SANDBOX_LOCAL ? "local" : "tx",
+						   st.kind == PGW_SANDBOX_LOCAL && st.cached ? ", cached" : "",
+						   st.t.up_ok ? st.words.data : "the migration fails");
+				if (st.passed)
+					out_printf(", %srollback restores ok%s (%.1fs)\n", out_style(PGW_STYLE_OK),
+							   out_style_end(), st.total_ms / 1000.0);
+				else
+				{
+					out_printf("\n");
+					for (size_t k = 0; k < st.findings.n; k++)
+						out_printf("    %serror%s: %s [%s]\n", out_style(PGW_STYLE_ERROR), out_style_end(),
+								   st.findings.items[k].message, st.findings.items[k].rule);
+				}
+			}
+			if (!st.passed)
+				stopped = "sandbox";
+		}
+		if (stopped)
+		{
+			json_object_set_new(jm, "status", json_string("stopped"));
+			json_object_set_new(jm, "stopped_at", json_string(stopped));
+			safety_trial_release(&st);
+			rc = PGW_EXIT_CHECK;
+			break;
+		}
+
+		/* 4. backup: not there yet */
+		json_object_set_new(steps, "backup", json_pack("{s:b,s:s}", "skipped", 1, "reason",
+													   "pgwarden has no backup command yet"));
+		if (!out_is_json())
+			out_printf("  backup: skipped (no backup command yet)\n");
+
+		/* test hook: the target changes between the checks and the apply */
+		if (fault_active("safe:diverge"))
+			PQclear(PQexec(s->conn, "CREATE TABLE public.pgwarden_fault_diverge (id integer)"));
+
+		/* 5. apply */
+		if (session_ensure(s) != 0 ||
+			runner_plan_migration(&up, m, false) != 0)
+		{
+			safety_trial_release(&st);
+			rc = out_fail_with(s->doc);
+			s->doc = NULL;
+			goto done;
+		}
+		if (runner_apply(&s->r, &up, todo[i]->state == ST_FAILED ? todo[i]->row : NULL, &step) != 0)
+		{
+			runner_plan_release(&up);
+			json_object_set_new(steps, "apply", step_json(NULL, m->file, &step, "failed"));
+			json_object_set_new(jm, "status", json_string("failed"));
+			safety_trial_release(&st);
+			if (!out_is_json())
+				out_printf("  %sapply failed%s\n", out_style(PGW_STYLE_ERROR), out_style_end());
+			rc = out_fail_with(s->doc);
+			s->doc = NULL;
+			goto done;
+		}
+		runner_plan_release(&up);
+		json_object_set_new(steps, "apply", step_json(NULL, m->file, &step, "applied"));
+		step_out(true, PGW_STYLE_OK, "applied (%lld ms)", step.duration_ms);
+
+		/* 6. post-verification */
+		js = json_object();
+		json_object_set_new(steps, "verify", js);
+		v = verify_applied(s, &st, &errors_before, js, &why);
+		safety_trial_release(&st);
+		if (v < 0)
+		{
+			/* cannot verify: say so, keep what was applied (it is recorded) */
+			if (!out_is_json())
+				out_printf("\n");
+			rc = out_fail_with(s->doc);
+			s->doc = NULL;
+			goto done;
+		}
+		json_object_set_new(js, "ok", json_boolean(v == 1));
+		if (v == 1)
+		{
+			step_out(false, PGW_STYLE_OK, "verified");
+			if (!out_is_json())
+				out_printf("\n");
+			json_object_set_new(jm, "status", json_string("applied"));
+			applied++;
+			continue;
+		}
+		step_out(false, PGW_STYLE_ERROR, "verification failed");
+		if (!out_is_json())
+			out_printf("\n    %s\n", why);
+		/* roll the migration back (it has a rollback: the sandbox proved it) */
+		have_down = runner_plan_migration(&down, m, true) == 0;
+		if (have_down && runner_revert(&s->r, &down, &step) == 0)
+		{
+			json_object_set_new(js, "rolled_back", json_true());
+			json_object_set_new(jm, "status", json_string("rolled back"));
+			if (!out_is_json())
+				out_printf("  %srolled back%s (%lld ms)\n", out_style(PGW_STYLE_WARN), out_style_end(),
+						   step.duration_ms);
+			pgw_error(PGW_ERR_APPLY, "'%s' failed post-verification and was rolled back", m->file);
+			pgw_error_detail("%s", why);
+			if (strncmp(why, "validate", 8) == 0)
+				pgw_error_hint("'pgwarden validate' shows the errors; fix the migration and run again");
+			else
+				pgw_error_hint("the target changed between the checks and the apply, or the sandbox "
+							   "differs from it; 'pgwarden diff' shows the schema, run again when it is settled");
+		}
+		else
+		{
+			struct pgw_err saved;
+
+			pgw_error_save(&saved);
+			json_object_set_new(js, "rolled_back", json_false());
+			json_object_set_new(jm, "status", json_string("applied, unverified"));
+			pgw_error_restore(&saved);
+			pgw_error_prefix("'%s' failed post-verification (%s) and its rollback failed", m->file, why);
+			pgw_error_set_kind(PGW_ERR_APPLY);
+		}
+		runner_plan_release(&down);
+		free(why);
+		rc = out_fail_with(s->doc);
+		s->doc = NULL;
+		goto done;
+	}
+	json_object_set_new(summary, "applied", json_integer((json_int_t) applied));
+	if (rc == PGW_EXIT_CHECK)
+	{
+		json_object_set_new(s->doc, "ok", json_false());
+		if (!out_is_json())
+			out_printf("stopped at %s: %zu of %zu applied, nothing of it reached the database\n",
+					   todo[i]->m->file, applied, n);
+	}
+	else if (!out_is_json())
+		out_printf("applied %zu migration%s safely\n", applied, applied == 1 ? "" : "s");
+	emit_doc(s);
+done:
+	preflight_release(&pf);
+	strlist_release(&errors_before);
+	return rc;
+}
+
 static int
 do_up(struct session *s)
 {
@@ -846,6 +1342,11 @@ do_up(struct session *s)
 					   errors ? "; lint found errors (pgwarden lint --pending for details)" : "");
 		emit_doc(s);
 		rc = errors ? PGW_EXIT_CHECK : PGW_EXIT_OK;
+		goto done;
+	}
+	if (s->a->safe)
+	{
+		rc = safe_up(s, todo, n, list);
 		goto done;
 	}
 	rc = apply_entries(s, todo, n, list);
@@ -1430,7 +1931,10 @@ cmd_migrate(struct pgw_ctx *ctx, int argc, char **argv)
 
 	rc = parse_args(argc, argv, &a);
 	if (rc != PGW_EXIT_OK)
+	{
+		strlist_release(&a.allow);
 		return rc;
+	}
 	{
 		char	   *name = pgw_asprintf("migrate %s", a.sub);
 
@@ -1438,12 +1942,17 @@ cmd_migrate(struct pgw_ctx *ctx, int argc, char **argv)
 		free(name);
 	}
 	if (!strcmp(a.sub, "create"))
-		return do_create(ctx, a.arg);
+	{
+		rc = do_create(ctx, a.arg);
+		strlist_release(&a.allow);
+		return rc;
+	}
 	if (!strcmp(a.sub, "reset") && !a.yes)
 	{
 		pgw_error(PGW_ERR_USAGE, "'migrate reset' drops every object in the managed schemas (%s)",
 				  ctx->cfg.schemas.n ? ctx->cfg.schemas.items[0] : "public");
 		pgw_error_hint("run 'pgwarden migrate reset --yes' to go ahead");
+		strlist_release(&a.allow);
 		return out_fail();
 	}
 	writes = strcmp(a.sub, "status") != 0 && !(strcmp(a.sub, "up") == 0 && a.dry_run);
@@ -1470,5 +1979,23 @@ cmd_migrate(struct pgw_ctx *ctx, int argc, char **argv)
 			s.doc = NULL;		/* out_fail_with took it */
 	}
 	session_release(&s);
+	strlist_release(&a.allow);
+	return rc;
+}
+
+/* `pgwarden smart-migrate [options]` is `pgwarden migrate up --safe [options]`. */
+int
+cmd_smart_migrate(struct pgw_ctx *ctx, int argc, char **argv)
+{
+	char	  **av = pgw_calloc((size_t) argc + 3, sizeof(*av));
+	int			rc;
+
+	av[0] = (char *) "migrate";
+	av[1] = (char *) "up";
+	av[2] = (char *) "--safe";
+	for (int i = 1; i < argc; i++)
+		av[i + 2] = argv[i];
+	rc = cmd_migrate(ctx, argc + 2, av);
+	free(av);
 	return rc;
 }

@@ -323,6 +323,95 @@ migrations_load(const char *dir, struct pgw_migration_set *set, bool *missing)
 	return rc;
 }
 
+int
+migration_load_file(const char *path, struct pgw_migration *m)
+{
+	const char *slash = strrchr(path, '/');
+	const char *base = slash ? slash + 1 : path;
+	size_t		blen = strlen(base);
+	struct pgw_buf problems;
+	size_t		ls,
+				next;
+	int			rc = -1;
+
+	memset(m, 0, sizeof(*m));
+	if (blen <= 4 || strcmp(base + blen - 4, ".sql") != 0)
+		return pgw_error(PGW_ERR_INPUT, "'%s' is not a .sql file", path);
+	if (blen > strlen(ROLLBACK_SUFFIX) && strcmp(base + blen - strlen(ROLLBACK_SUFFIX), ROLLBACK_SUFFIX) == 0)
+	{
+		pgw_error(PGW_ERR_INPUT, "'%s' is a rollback", path);
+		pgw_error_hint("give the migration itself; its rollback is found beside it");
+		return -1;
+	}
+	if (migration_parse_name(base, &m->version, &m->name) != 0)
+	{
+		m->version = pgw_strdup("");
+		m->name = pgw_strndup(base, blen - 4);
+	}
+	m->file = pgw_strdup(base);
+	m->path = pgw_strdup(path);
+	buf_init(&problems);
+	if (!read_sql(m->path, m->file, &m->up, &problems))
+	{
+		pgw_error(PGW_ERR_INPUT, "cannot read the migration '%s'", path);
+		pgw_error_detail("%s", problems.data + strspn(problems.data, "\n "));
+		goto done;
+	}
+	m->up_end = m->up.len;
+	if (find_down_marker(&m->up, &ls, &next))
+	{
+		m->inline_down = true;
+		m->up_end = ls;
+		m->down_start = next;
+	}
+	{
+		char	   *rb = pgw_asprintf("%.*s%s", (int) (strlen(path) - 4), path, ROLLBACK_SUFFIX);
+
+		if (fs_exists(rb))
+		{
+			if (m->inline_down)
+			{
+				pgw_error(PGW_ERR_INPUT, "'%s' has a '%s' section and a rollback file %s: keep one",
+						  m->file, PGW_DOWN_MARKER, rb);
+				free(rb);
+				goto done;
+			}
+			m->rollback_path = rb;
+			if (!read_sql(rb, rb, &m->down, &problems))
+			{
+				pgw_error(PGW_ERR_INPUT, "cannot read the rollback '%s'", rb);
+				pgw_error_detail("%s", problems.data + strspn(problems.data, "\n "));
+				goto done;
+			}
+			m->has_down_file = true;
+		}
+		else
+			free(rb);
+	}
+	if (sha256_hex_normalized(m->up.text, m->up_end, m->checksum) != 0)
+		goto done;
+	rc = 0;
+done:
+	buf_release(&problems);
+	if (rc != 0)
+	{
+		struct pgw_err saved;
+
+		pgw_error_save(&saved);
+		migration_release(m);
+		memset(m, 0, sizeof(*m));
+		pgw_error_restore(&saved);
+	}
+	return rc;
+}
+
+void
+migration_free_file(struct pgw_migration *m)
+{
+	migration_release(m);
+	memset(m, 0, sizeof(*m));
+}
+
 bool
 migrations_supabase_layout(const char *dir)
 {

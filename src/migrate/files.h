@@ -66,6 +66,15 @@ struct pgw_migration_set
 int			migrations_load(const char *dir, struct pgw_migration_set *set, bool *missing);
 void		migrations_release(struct pgw_migration_set *set);
 
+/*
+ * One migration file on its own (test-migration): path need not follow the
+ * VERSION_NAME.sql pattern (version is "" then); its rollback is
+ * STEM_rollback.sql beside it or its down section.  Release with
+ * migration_free_file().  -1 with PGW_ERR_INPUT when it cannot be read.
+ */
+int			migration_load_file(const char *path, struct pgw_migration *m);
+void		migration_free_file(struct pgw_migration *m);
+
 /* Whether dir is a Supabase layout (…/supabase/migrations). */
 bool		migrations_supabase_layout(const char *dir);
 

@@ -154,6 +154,68 @@ copy_roles(PGconn *target, PGconn *admin)
 }
 
 /*
+ * Blanks psql meta-command lines (\connect, and the \restrict/\unrestrict
+ * pair newer pg_dump releases write): the dump goes to the server, which
+ * knows no backslash commands (a function body's line that happens to
+ * start the same way would be blanked too: unlikely enough).
+ */
+static void
+strip_meta_commands(char *text)
+{
+	char	   *line = text;
+
+	while (*line)
+	{
+		char	   *nl = strchr(line, '\n');
+		size_t		n = nl ? (size_t) (nl - line) : strlen(line);
+
+		if (strncmp(line, "\\connect ", 9) == 0 || strncmp(line, "\\restrict ", 10) == 0 ||
+			strncmp(line, "\\unrestrict ", 12) == 0)
+			memset(line, ' ', n);
+		if (!nl)
+			break;
+		line = nl + 1;
+	}
+}
+
+/*
+ * The target's conninfo for pg_dump's command line, without the password
+ * (a command line is visible to every user in ps): the password, if any,
+ * is returned apart (caller frees both) and handed over in the
+ * environment, which only the same user can read.
+ */
+static char *
+conninfo_without_password(const char *conninfo, char **password)
+{
+	char	   *err = NULL;
+	PQconninfoOption *opts = PQconninfoParse(conninfo, &err);
+	struct pgw_buf b;
+
+	*password = NULL;
+	if (!opts)
+	{
+		PQfreemem(err);
+		return pgw_strdup(conninfo);
+	}
+	buf_init(&b);
+	for (PQconninfoOption *o = opts; o->keyword; o++)
+	{
+		if (!o->val)
+			continue;
+		if (strcmp(o->keyword, "password") == 0)
+		{
+			*password = pgw_strdup(o->val);
+			continue;
+		}
+		if (b.len)
+			buf_append(&b, " ");
+		text_conninfo_append(&b, o->keyword, o->val);
+	}
+	PQconninfoFree(opts);
+	return buf_steal(&b);
+}
+
+/*
  * pg_dump --schema-only of the target into a file, then the file into a
  * new database: a template, renamed into place only when complete.
  */
@@ -163,8 +225,11 @@ build_template(struct pgw_sandbox_db *sb, PGconn *target, const char *conninfo, 
 	char	   *dump = pgw_asprintf("%s/dump-%d.sql", sb->cluster.real_dir, (int) getpid());
 	char	   *pg_dump = fs_join(sb->bindir, "pg_dump");
 	char	   *loading = pgw_asprintf("%s_loading_%d", sb->template_name, (int) getpid());
+	char	   *password = NULL;
+	char	   *safe_ci = conninfo_without_password(conninfo, &password);
 	char	   *argv[] = {pg_dump, "--schema-only", "--no-publications", "--no-subscriptions",
-		"--file", dump, "--dbname", (char *) conninfo, NULL};
+		"--file", dump, "--dbname", safe_ci, NULL};
+	char	   *old_pw = getenv("PGPASSWORD") ? pgw_strdup(getenv("PGPASSWORD")) : NULL;
 	struct pgw_runas me = {0};
 	struct pgw_buf out,
 				sql;
@@ -179,8 +244,16 @@ build_template(struct pgw_sandbox_db *sb, PGconn *target, const char *conninfo, 
 	buf_init(&sql);
 	if (copy_roles(target, admin) != 0)
 		goto done;
-	if (proc_run(argv, &me, NULL, &out, &status) != 0)
+	if (password)
+		setenv("PGPASSWORD", password, 1);
+	rc = proc_run(argv, &me, NULL, &out, &status);
+	if (old_pw)
+		setenv("PGPASSWORD", old_pw, 1);
+	else if (password)
+		unsetenv("PGPASSWORD");
+	if (rc != 0)
 		goto done;
+	rc = -1;
 	if (status != 0)
 	{
 		pgw_error(PGW_ERR_CONNECT, "pg_dump could not dump the target's schema for the sandbox");
@@ -189,6 +262,7 @@ build_template(struct pgw_sandbox_db *sb, PGconn *target, const char *conninfo, 
 	}
 	if (fs_read_file(dump, &text, &len) != 0)
 		goto done;
+	strip_meta_commands(text);
 	buf_append(&sql, "CREATE DATABASE ");
 	sql_ident(&sql, loading);
 	buf_append(&sql, " TEMPLATE template0");
@@ -251,6 +325,9 @@ done:
 	unlink(dump);
 	free(text);
 	free(dump);
+	free(safe_ci);
+	free(password);
+	free(old_pw);
 	free(pg_dump);
 	free(loading);
 	buf_release(&out);
@@ -262,8 +339,10 @@ done:
 static void
 prune_templates(PGconn *admin)
 {
-	PGresult   *res = PQexec(admin, "SELECT datname FROM pg_catalog.pg_database"
-							 " WHERE datname ~ '^tmpl_[0-9a-f]{16}$' ORDER BY oid DESC OFFSET 3");
+	PGresult   *res = PQexec(admin, "WITH old AS (SELECT datname FROM pg_catalog.pg_database"
+							 " WHERE datname ~ '^tmpl_[0-9a-f]{16}$' ORDER BY oid DESC OFFSET 3)"
+							 " SELECT 'spare_' || substr(datname, 6) FROM old"
+							 " UNION ALL SELECT datname FROM old");
 	int			i;
 
 	if (PQresultStatus(res) == PGRES_TUPLES_OK)
@@ -280,6 +359,12 @@ prune_templates(PGconn *admin)
 	PQclear(res);
 }
 
+/*
+ * Copies the template.  PostgreSQL 15's default strategy (WAL_LOG) writes
+ * every block of a big schema to the WAL — seconds for a thousand tables —
+ * while FILE_COPY copies the files after a checkpoint, which costs nothing
+ * with fsync off.
+ */
 static int
 create_from_template(struct pgw_sandbox_db *sb, PGconn *admin, const char *name)
 {
@@ -291,9 +376,67 @@ create_from_template(struct pgw_sandbox_db *sb, PGconn *admin, const char *name)
 	sql_ident(&sql, name);
 	buf_append(&sql, " TEMPLATE ");
 	sql_ident(&sql, sb->template_name);
+	if (PQserverVersion(admin) >= 150000)
+		buf_append(&sql, " STRATEGY FILE_COPY");
 	rc = db_command(admin, PGW_ERR_CONNECT, "cannot create the sandbox database", sql.data, 0, NULL);
 	buf_release(&sql);
 	return rc;
+}
+
+/* The spare copy of a template: made when a run closes, so the next run
+ * on the same schema starts without copying (see take_spare). */
+static char *
+spare_name(const char *template_name)
+{
+	return pgw_asprintf("spare_%s", template_name + 5);
+}
+
+/*
+ * Takes the template's spare copy, made by the last run that closed, as
+ * this run's work database: a rename, instant whatever the size of the
+ * schema, where a copy of a thousand tables' files takes seconds.  0 when
+ * taken; -1 (nothing recorded) when there is none or another run took it.
+ */
+static int
+take_spare(struct pgw_sandbox_db *sb, PGconn *admin)
+{
+	char	   *spare = spare_name(sb->template_name);
+	struct pgw_buf sql;
+	PGresult   *res;
+	int			rc;
+
+	buf_init(&sql);
+	buf_append(&sql, "ALTER DATABASE ");
+	sql_ident(&sql, spare);
+	buf_append(&sql, " RENAME TO ");
+	sql_ident(&sql, sb->dbname);
+	res = PQexec(admin, sql.data);
+	rc = PQresultStatus(res) == PGRES_COMMAND_OK ? 0 : -1;
+	PQclear(res);
+	buf_release(&sql);
+	free(spare);
+	return rc;
+}
+
+/* Makes the spare copy for the next run, unless there is one (errors are
+ * ignored: the next run copies the template itself then). */
+static void
+make_spare(struct pgw_sandbox_db *sb, PGconn *admin)
+{
+	char	   *spare = spare_name(sb->template_name);
+	const char *p[2] = {spare, sb->template_name};
+	PGresult   *res = PQexecParams(admin,
+								   "SELECT NOT EXISTS (SELECT 1 FROM pg_catalog.pg_database WHERE datname = $1)"
+								   " AND EXISTS (SELECT 1 FROM pg_catalog.pg_database WHERE datname = $2)",
+								   2, NULL, p, NULL, NULL, 0);
+
+	if (PQresultStatus(res) == PGRES_TUPLES_OK && strcmp(PQgetvalue(res, 0, 0), "t") == 0)
+	{
+		create_from_template(sb, admin, spare);
+		pgw_error_clear();
+	}
+	PQclear(res);
+	free(spare);
 }
 
 static int
@@ -328,6 +471,17 @@ open_local(struct pgw_sandbox_db *sb, const struct pgw_config *cfg, PGconn *targ
 	}
 	if (!admin)
 		return -1;
+	/* a throwaway cluster: durability only costs time (kept in
+	 * postgresql.auto.conf for the next start; a reload applies it) */
+	res = PQexec(admin, "SELECT pg_catalog.current_setting('fsync') = 'on'");
+	if (PQresultStatus(res) == PGRES_TUPLES_OK && strcmp(PQgetvalue(res, 0, 0), "t") == 0)
+	{
+		PQclear(PQexec(admin, "ALTER SYSTEM SET fsync = off"));
+		PQclear(PQexec(admin, "ALTER SYSTEM SET full_page_writes = off"));
+		PQclear(PQexec(admin, "ALTER SYSTEM SET synchronous_commit = off"));
+		PQclear(PQexec(admin, "SELECT pg_catalog.pg_reload_conf()"));
+	}
+	PQclear(res);
 	sb->template_name = pgw_asprintf("tmpl_%.16s", sb->fingerprint);
 	p[0] = sb->template_name;
 	res = PQexecParams(admin, "SELECT 1 FROM pg_catalog.pg_database WHERE datname = $1", 1, NULL, p,
@@ -341,7 +495,7 @@ open_local(struct pgw_sandbox_db *sb, const struct pgw_config *cfg, PGconn *targ
 		prune_templates(admin);
 	}
 	sb->dbname = pgw_asprintf("sandbox_%d_%lld", (int) getpid(), now_ms() % 100000);
-	if (create_from_template(sb, admin, sb->dbname) != 0)
+	if (take_spare(sb, admin) != 0 && create_from_template(sb, admin, sb->dbname) != 0)
 		goto done;
 	sb->conninfo = db_conninfo(sb, sb->dbname);
 	sb->conn = connect_to(sb->conninfo, "database");
@@ -472,6 +626,8 @@ sandbox_close(struct pgw_sandbox_db *sb)
 					buf_release(&sql);
 				}
 			PQclear(res);
+			if (sb->template_name)
+				make_spare(sb, admin);
 		}
 		PQfinish(admin);
 	}

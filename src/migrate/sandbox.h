@@ -8,8 +8,12 @@
  *          schema: `pg_dump --schema-only` of the target plus the roles it
  *          names (NOLOGIN), loaded once into a template database named after
  *          the target schema's fingerprint; every sandbox is then a
- *          CREATE DATABASE ... TEMPLATE of it, which takes a fraction of a
- *          second.  The target is only read.  Templates of older
+ *          CREATE DATABASE ... TEMPLATE of it (STRATEGY FILE_COPY, fsync
+ *          off in that cluster).  A run that closes leaves a spare copy
+ *          of its template (spare_<fingerprint>) which the next run on the
+ *          same schema takes by renaming it, so its start does not wait
+ *          for a copy (seconds for a thousand tables).  The target is only
+ *          read.  Templates of older
  *          fingerprints are dropped (the three newest stay).
  *   tx     the target itself, inside one transaction that is always rolled
  *          back, with lock_timeout set; statements that cannot run in a
@@ -21,6 +25,10 @@
  * indexes, types, functions, rules, triggers, policies, extensions, enum
  * labels, comments, default privileges, roles), so any DDL changes it and
  * nothing else does.
+ *
+ * pg_dump gets the target's conninfo without its password on its command
+ * line (visible in ps); the password travels in its environment
+ * (PGPASSWORD), which only the same user can read.
  *
  * Concurrent runs share the cached cluster: each holds a shared lock on it
  * while in use and the last one out stops the server.  Names of work

@@ -104,7 +104,7 @@ printf 'CREATE TABLE slow (id int);\nSELECT pg_sleep(20);\n' > migrations/000000
 pid=$!
 sleeping() { [ "$(sql "$db" "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pgwarden migrate' AND query LIKE 'SELECT pg_sleep%'")" = 1 ]; }
 check "the migration is running" wait_until 20 sleeping
-sql "$db" "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'pgwarden migrate'" >/dev/null
+sql "$db" "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'pgwarden migrate' AND datname = current_database()" >/dev/null
 wait "$pid"
 equals "exit code 5" "$?" "5"
 contains "says the connection was lost" "$(cat "$SCRATCH/term.err")" "the connection to the server was lost"
@@ -146,11 +146,14 @@ equals "not applied" "$(sql "$db" "SELECT count(*) FROM information_schema.colum
 wait "$holder"
 
 # --- the migration lock held by someone else ----------------------------------------------
-psql "$db" -X -q -c "SELECT pg_advisory_lock($LOCK_KEY); SELECT pg_sleep(3);" >/dev/null 2>&1 &
+# (6 s: the three runs below must start while it is held, under ASan too)
+psql "$db" -X -q -c "SELECT pg_advisory_lock($LOCK_KEY); SELECT pg_sleep(6);" >/dev/null 2>&1 &
 holder=$!
-held() { [ "$(sql "$db" "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND objid = 1835624306")" = 1 ]; }
+# this database's lock only: other tests' runners hold the same key elsewhere
+mydb="database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+held() { [ "$(sql "$db" "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND objid = 1835624306 AND $mydb")" = 1 ]; }
 check "the lock is held" wait_until 10 held
-hpid=$(sql "$db" "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND objid = 1835624306")
+hpid=$(sql "$db" "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND objid = 1835624306 AND $mydb")
 expect_rc 3 "--lock-wait 0" "$PGW" migrate up --lock-wait 0 --db "$db"
 contains "names the holder" "$ERR" "held by pid $hpid"
 expect_rc 3 "--lock-wait 1 gives up" "$PGW" migrate up --lock-wait 1 --db "$db"

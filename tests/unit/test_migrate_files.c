@@ -223,6 +223,48 @@ seeds(void **state)
 	free(dir);
 }
 
+/* migration_load_file: one file on its own (test-migration) */
+static void
+load_one_file(void **state)
+{
+	char	   *dir = tmpdir();
+	char	   *a = fs_join(dir, "20250101000000_a.sql");
+	char	   *b = fs_join(dir, "draft.sql");
+	char	   *rb = fs_join(dir, "20250101000000_a_rollback.sql");
+	char	   *txt = fs_join(dir, "notes.txt");
+	struct pgw_migration m;
+
+	(void) state;
+	put(dir, "20250101000000_a.sql", "CREATE TABLE a (id int);\n");
+	put(dir, "20250101000000_a_rollback.sql", "DROP TABLE a;\n");
+	put(dir, "draft.sql", "CREATE TABLE b (id int);\n-- pgwarden:down\nDROP TABLE b;\n");
+	put(dir, "notes.txt", "x\n");
+	assert_int_equal(migration_load_file(a, &m), 0);
+	assert_string_equal(m.version, "20250101000000");
+	assert_string_equal(m.name, "a");
+	assert_true(m.has_down_file);
+	assert_true(migration_has_rollback(&m));
+	migration_free_file(&m);
+	/* not a VERSION_NAME name: version "" and the stem as its name */
+	assert_int_equal(migration_load_file(b, &m), 0);
+	assert_string_equal(m.version, "");
+	assert_string_equal(m.name, "draft");
+	assert_true(m.inline_down);
+	assert_int_equal(strncmp(m.up.text + m.down_start, "DROP TABLE b;", 13), 0);
+	migration_free_file(&m);
+	assert_int_equal(migration_load_file(rb, &m), -1);
+	assert_non_null(strstr(pgw_error_last()->message, "is a rollback"));
+	assert_int_equal(migration_load_file(txt, &m), -1);
+	assert_non_null(strstr(pgw_error_last()->message, "is not a .sql file"));
+	pgw_error_clear();
+	fs_remove_tree(dir);
+	free(a);
+	free(b);
+	free(rb);
+	free(txt);
+	free(dir);
+}
+
 int
 main(void)
 {
@@ -232,6 +274,7 @@ main(void)
 		cmocka_unit_test(folder_problems),
 		cmocka_unit_test(create_pairs),
 		cmocka_unit_test(seeds),
+		cmocka_unit_test(load_one_file),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,318 @@
+/*
+ * safety.c — sandbox trial of migrations, shared by test-migration and
+ * migrate up --safe (cmd/safety.h).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cmd/safety.h"
+#include "migrate/runner.h"
+#include "out/out.h"
+#include "sql/lint.h"
+#include "util/error.h"
+#include "util/mem.h"
+
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void
+safety_catalog_opts(const struct pgw_ctx *ctx, struct pgw_catalog_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->stable = true;
+	o->tenant_column = ctx->cfg.tenant_column;
+	o->managed = &ctx->cfg.schemas;
+}
+
+static void
+verdict(struct safety_trial *st, const char *rule, const char *file, int line, const char *message,
+		const char *detail, const char *hint)
+{
+	struct pgw_finding *f = findings_add(&st->findings, rule, PGW_SEV_ERROR, "migration", message);
+
+	if (file)
+		finding_set_location(&st->findings, f, file, line, 1);
+	if (detail)
+		finding_set_detail(&st->findings, f, detail);
+	if (hint)
+		finding_set_hint(&st->findings, f, hint);
+}
+
+/* The first line where two snapshots differ, both sides (caller frees). */
+static char *
+first_difference(const char *a, const char *b)
+{
+	int			line = 1;
+	const char *la = a,
+			   *lb = b;
+
+	while (*a && *a == *b)
+	{
+		if (*a == '\n')
+		{
+			line++;
+			la = a + 1;
+			lb = b + 1;
+		}
+		a++;
+		b++;
+	}
+	return pgw_asprintf("snapshot line %d: before '%.*s', after the rollback '%.*s'", line,
+						(int) strcspn(la, "\n"), la, (int) strcspn(lb, "\n"), lb);
+}
+
+int
+safety_trial_run(struct safety_trial *st, struct pgw_ctx *ctx, PGconn *conn, const char *kind_opt,
+				 struct pgw_migration *const *ms, size_t n)
+{
+	struct pgw_sandbox_db sb;
+	struct pgw_catalog_opts co;
+	long long	t0 = now_ms();
+	int			rc;
+
+	memset(st, 0, sizeof(*st));
+	findings_init(&st->findings);
+	findings_init(&st->lint);
+	buf_init(&st->words);
+	buf_init(&st->residue);
+	if (kind_opt)
+		st->kind = strcmp(kind_opt, "tx") == 0 ? PGW_SANDBOX_TX : PGW_SANDBOX_LOCAL;
+	else
+		st->kind = sandbox_local_available(&ctx->cfg) ? PGW_SANDBOX_LOCAL : PGW_SANDBOX_TX;
+	if (st->kind == PGW_SANDBOX_LOCAL && !out_is_json())
+		out_note("preparing the sandbox…");
+	if (sandbox_open(&sb, st->kind, &ctx->cfg, conn, ctx->target.conninfo,
+					 ctx->cfg.lock_timeout_ms) != 0)
+		return -1;
+	st->cached = sb.cached;
+	st->open_ms = sb.open_ms;
+	safety_catalog_opts(ctx, &co);
+	rc = trial_run(&st->t, sb.conn, st->kind == PGW_SANDBOX_TX, ms, n, &co);
+	{
+		struct pgw_err saved;
+
+		pgw_error_save(&saved);
+		sandbox_close(&sb);
+		pgw_error_restore(&saved);
+	}
+	st->total_ms = now_ms() - t0;
+	if (rc != 0)
+		return -1;
+	st->ran = true;
+
+	if (st->t.up_ok)
+	{
+		struct pgw_diff d;
+		struct pgw_diff_opts o = {0};
+
+		o.unsafe = true;
+		diff_init(&d);
+		if (diff_models(&st->t.m_before, &st->t.m_after, &o, &d) == 0)
+			trial_describe(&d, &st->words, &st->groups);
+		else
+		{
+			buf_append(&st->words, "(the change could not be described: ");
+			buf_append(&st->words, pgw_error_last()->message);
+			buf_append(&st->words, ")");
+			pgw_error_clear();
+		}
+		diff_release(&d);
+	}
+	if (st->t.untestable)
+		verdict(st, "migration.untestable", NULL, 0, st->t.untestable_why, NULL,
+				"--sandbox local tries it in a private copy of the schema");
+	else if (!st->t.up_ok)
+	{
+		char	   *m = pgw_asprintf("'%s' fails in the sandbox at line %d: %s", st->t.fail_file,
+									 st->t.fail_line, st->t.fail_message);
+		char	   *d = pgw_asprintf("SQLSTATE %s", st->t.fail_sqlstate);
+
+		verdict(st, "migration.failed", st->t.fail_file, st->t.fail_line, m, d, NULL);
+		free(m);
+		free(d);
+	}
+	else if (!st->t.has_rollback)
+	{
+		for (size_t i = 0; i < n; i++)
+			if (!migration_has_rollback(ms[i]))
+			{
+				char	   *m = pgw_asprintf("'%s' has no rollback", ms[i]->file);
+				char	   *h = pgw_asprintf("write %.*s_rollback.sql beside it, or a '%s' section",
+											 (int) (strlen(ms[i]->file) - 4), ms[i]->file, PGW_DOWN_MARKER);
+
+				verdict(st, "migration.no_rollback", ms[i]->file, 1, m, NULL, h);
+				free(m);
+				free(h);
+			}
+	}
+	else if (!st->t.down_ok)
+	{
+		char	   *m = pgw_asprintf("the rollback '%s' fails in the sandbox at line %d: %s",
+									 st->t.fail_file, st->t.fail_line, st->t.fail_message);
+		char	   *d = pgw_asprintf("SQLSTATE %s", st->t.fail_sqlstate);
+
+		verdict(st, "migration.rollback_failed", st->t.fail_file, st->t.fail_line, m, d, NULL);
+		free(m);
+		free(d);
+	}
+	else if (!st->t.restored)
+	{
+		struct pgw_diff d;
+		struct pgw_diff_opts o = {0};
+		char	   *m,
+				   *det;
+
+		o.unsafe = true;
+		diff_init(&d);
+		if (diff_models(&st->t.m_before, &st->t.m_after_down, &o, &d) == 0)
+			trial_describe(&d, &st->residue, &st->residue_groups);
+		else
+			pgw_error_clear();
+		diff_release(&d);
+		if (!st->residue_groups || json_array_size(st->residue_groups) == 0)
+		{
+			buf_reset(&st->residue);
+			buf_append(&st->residue, "a difference outside the managed objects");
+		}
+		m = pgw_asprintf("the rollback does not restore the schema: after up and down, %s",
+						 st->residue.data);
+		det = json_array_size(st->residue_groups) ? NULL : first_difference(st->t.before, st->t.after_down);
+		verdict(st, "migration.rollback_incomplete", NULL, 0, m, det,
+				"make the rollback undo every change of the migration");
+		free(m);
+		free(det);
+	}
+	st->passed = st->t.up_ok && st->t.has_rollback && st->t.down_ok && st->t.restored &&
+		!st->t.untestable;
+	return 0;
+}
+
+void
+safety_trial_release(struct safety_trial *st)
+{
+	trial_release(&st->t);
+	buf_release(&st->words);
+	buf_release(&st->residue);
+	json_decref(st->groups);
+	json_decref(st->residue_groups);
+	findings_release(&st->findings);
+	findings_release(&st->lint);
+	memset(st, 0, sizeof(*st));
+}
+
+size_t
+safety_lint(struct pgw_ctx *ctx, const struct pgw_migration *m, struct pgw_findings *out,
+			const struct pgw_strlist *allow)
+{
+	struct pgw_plan p;
+	struct pgw_lint_options lo;
+	struct pgw_findings f;
+	int			end_line = 1 << 30,
+				col;
+	size_t		errors = 0;
+
+	if (runner_plan_migration(&p, m, false) != 0)
+	{
+		pgw_error_clear();
+		runner_plan_release(&p);
+		return 0;
+	}
+	memset(&lo, 0, sizeof(lo));
+	lo.exposed_schemas = &ctx->cfg.exposed_schemas;
+	lo.ignore = &ctx->cfg.ignore;
+	if (m->inline_down)
+		sqlfile_position(p.f, m->up_end, &end_line, &col);
+	findings_init(&f);
+	lint_script(&p.s, &lo, &f);
+	if (allow && allow->n)
+		findings_suppress(&f, (const char *const *) allow->items, allow->n);
+	for (size_t i = 0; i < f.n; i++)
+	{
+		const struct pgw_finding *x = &f.items[i];
+		struct pgw_finding *y;
+
+		if (x->suppressed || x->line >= end_line)
+			continue;
+		if (x->severity == PGW_SEV_ERROR)
+			errors++;
+		y = findings_add(out, x->rule, x->severity, x->category, x->message);
+		finding_set_location(out, y, x->file ? x->file : m->file, x->line, x->column);
+		if (x->object.kind)
+			finding_set_object(out, y, x->object.kind, x->object.schema, x->object.name, x->object.column);
+		if (x->detail)
+			finding_set_detail(out, y, x->detail);
+		if (x->hint)
+			finding_set_hint(out, y, x->hint);
+	}
+	findings_release(&f);
+	runner_plan_release(&p);
+	return errors;
+}
+
+void
+safety_trial_json(const struct safety_trial *st, json_t *doc)
+{
+	json_t	   *sb = json_object();
+	json_t	   *rb = json_object();
+	json_t	   *summary = json_object();
+
+	json_object_set_new(sb, "kind", json_string(st->kind == PGW_SANDBOX_LOCAL ? "local" : "tx"));
+	json_object_set_new(sb, "cached", json_boolean(st->cached));
+	json_object_set_new(sb, "ready_ms", json_integer(st->open_ms));
+	json_object_set_new(sb, "total_ms", json_integer(st->total_ms));
+	json_object_set_new(doc, "sandbox", sb);
+	json_object_set_new(doc, "changes", st->groups ? json_incref(st->groups) : json_array());
+	json_object_set_new(doc, "statements", trial_statements_json(&st->t));
+	json_object_set_new(rb, "present", json_boolean(st->t.has_rollback));
+	json_object_set_new(rb, "ran", json_boolean(st->t.down_ok));
+	json_object_set_new(rb, "restores", json_boolean(st->t.down_ok && st->t.restored));
+	json_object_set_new(rb, "duration_ms", json_integer(st->t.down_ms));
+	if (st->residue_groups)
+		json_object_set_new(rb, "left_changed", json_incref(st->residue_groups));
+	json_object_set_new(doc, "rollback", rb);
+	json_object_set_new(doc, "findings", findings_to_json(&st->findings));
+	json_object_set_new(doc, "lint", findings_to_json(&st->lint));
+	json_object_set_new(summary, "passed", json_boolean(st->passed));
+	json_object_set_new(summary, "applied", json_boolean(st->t.up_ok));
+	json_object_set_new(summary, "changes", json_string(st->words.data ? st->words.data : ""));
+	json_object_set_new(summary, "duration_ms", json_integer(st->t.up_ms));
+	json_object_set_new(summary, "cached", json_boolean(st->cached));
+	json_object_set_new(summary, "lint_findings", json_integer((json_int_t) st->lint.n));
+	json_object_set_new(doc, "summary", summary);
+}
+
+void
+safety_trial_print(const struct safety_trial *st, const char *indent)
+{
+	if (st->t.up_ok)
+		out_printf("%schanges: %s (%lld ms)\n", indent, st->words.data, st->t.up_ms);
+	for (size_t i = 0; i < st->t.nstmts; i++)
+	{
+		const struct pgw_trial_stmt *x = &st->t.stmts[i];
+
+		out_printf("%s  %s%s:%d %s", indent, x->down ? "rollback " : "", x->file, x->line, x->tag);
+		if (!x->observed)
+			out_printf(" — locks not observed (outside a transaction)\n");
+		else if (x->locks.n == 0)
+			out_printf(" — no new relation locks\n");
+		else
+		{
+			out_printf(" — ");
+			for (size_t k = 0; k < x->locks.n; k++)
+				out_printf("%s%s", k ? ", " : "", x->locks.items[k]);
+			out_printf("\n");
+		}
+	}
+	if (st->t.up_ok && st->t.has_rollback && st->t.down_ok)
+		out_printf("%srollback: %s (%lld ms)\n", indent,
+				   st->t.restored ? "restores the schema exactly" : "does NOT restore the schema",
+				   st->t.down_ms);
+}

@@ -1,0 +1,546 @@
+/*
+ * trial.c — a migration tried in a sandbox and its rollback checked
+ * (migrate/trial.h).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "db/query.h"
+#include "migrate/runner.h"
+#include "migrate/trial.h"
+#include "model/snapshot.h"
+#include "util/error.h"
+#include "util/mem.h"
+
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Relation locks our backend holds, outside the system schemas.  A relation
+ * dropped in this transaction shows as its oid. */
+static const char locks_sql[] =
+	"SELECT coalesce(pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(c.relname), '') || ' ' || mode"
+	" FROM (SELECT l.relation, l.mode, row_number() OVER (PARTITION BY l.relation ORDER BY"
+	"   pg_catalog.array_position(ARRAY['AccessShareLock', 'RowShareLock', 'RowExclusiveLock',"
+	"   'ShareUpdateExclusiveLock', 'ShareLock', 'ShareRowExclusiveLock', 'ExclusiveLock',"
+	"   'AccessExclusiveLock'], l.mode) DESC) AS rn"
+	"   FROM pg_catalog.pg_locks l"
+	"   WHERE l.pid = pg_catalog.pg_backend_pid() AND l.locktype = 'relation' AND l.granted"
+	"     AND l.database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database())) x"
+	" LEFT JOIN pg_catalog.pg_class c ON c.oid = x.relation"
+	" LEFT JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+	" WHERE x.rn = 1 AND coalesce(n.nspname, '') NOT IN ('pg_catalog', 'information_schema')"
+	"   AND coalesce(n.nspname, '') !~ '^pg_toast'"
+	" ORDER BY 1";
+
+static bool
+strlist_has(const struct pgw_strlist *l, const char *s)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (strcmp(l->items[i], s) == 0)
+			return true;
+	return false;
+}
+
+static int
+read_locks(PGconn *conn, struct pgw_strlist *out)
+{
+	PGresult   *res = PQexec(conn, locks_sql);
+	int			i;
+
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+	{
+		PQclear(res);
+		return -1;
+	}
+	for (i = 0; i < PQntuples(res); i++)
+		strlist_add(out, PQgetvalue(res, i, 0));
+	PQclear(res);
+	return 0;
+}
+
+/* "public.t AccessExclusiveLock" → "AccessExclusiveLock on public.t"; the
+ * relations dropped by the statement (no name left) are counted. */
+static void
+add_locks(struct pgw_trial_stmt *x, const struct pgw_strlist *held, const struct pgw_strlist *now)
+{
+	size_t		dropped = 0;
+
+	for (size_t k = 0; k < now->n; k++)
+	{
+		const char *e = now->items[k];
+		const char *sp = strrchr(e, ' ');
+		char	   *s;
+
+		if (strlist_has(held, e) || !sp)
+			continue;
+		if (sp == e)
+		{
+			dropped++;
+			continue;
+		}
+		s = pgw_asprintf("%s on %.*s", sp + 1, (int) (sp - e), e);
+		strlist_add(&x->locks, s);
+		free(s);
+	}
+	if (dropped)
+	{
+		char	   *s = pgw_asprintf("AccessExclusiveLock on %zu relation%s it dropped", dropped,
+									 dropped == 1 ? "" : "s");
+
+		strlist_add(&x->locks, s);
+		free(s);
+	}
+}
+
+static int
+snapshot(PGconn *conn, const struct pgw_catalog_opts *copts, struct pgw_model *m, char **text)
+{
+	struct pgw_catalog_opts o = *copts;
+	struct pgw_buf b;
+
+	o.stable = true;
+	o.exact = false;
+	model_init(m);
+	if (catalog_read(&conn, 1, &o, m, NULL) != 0)
+	{
+		pgw_error_prefix("sandbox snapshot");
+		return -1;
+	}
+	buf_init(&b);
+	snapshot_write(m, true, &b);
+	*text = buf_steal(&b);
+	return 0;
+}
+
+static struct pgw_trial_stmt *
+add_stmt(struct pgw_trial *t, const char *file, const struct pgw_sql_stmt *st, bool down)
+{
+	struct pgw_trial_stmt *x;
+
+	if (t->nstmts == t->cap)
+	{
+		t->cap = t->cap ? t->cap * 2 : 16;
+		t->stmts = pgw_realloc(t->stmts, t->cap * sizeof(*t->stmts));
+	}
+	x = &t->stmts[t->nstmts++];
+	memset(x, 0, sizeof(*x));
+	x->file = pgw_strdup(file);
+	x->line = st->line;
+	x->tag = pgw_strdup(st->info.tag ? st->info.tag : "?");
+	x->down = down;
+	return x;
+}
+
+static void
+record_failure(struct pgw_trial *t, const char *file, int line, PGresult *res, PGconn *conn,
+			   bool down)
+{
+	const char *msg = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+
+	if (t->fail_message)
+		return;
+	t->fail_file = pgw_strdup(file);
+	t->fail_line = line;
+	t->fail_message = pgw_strdup(msg ? msg : PQerrorMessage(conn));
+	t->fail_sqlstate = pgw_strdup(res ? db_sqlstate(res) : "");
+	t->fail_in_down = down;
+}
+
+static bool
+simple(PGconn *conn, const char *sql)
+{
+	PGresult   *res = PQexec(conn, sql);
+	bool		ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+
+	PQclear(res);
+	return ok;
+}
+
+/*
+ * Runs one plan.  Returns 1 when every statement ran, 0 when one failed
+ * (recorded in t), -1 when the plan cannot run in this sandbox.
+ */
+static int
+run_plan(struct pgw_trial *t, PGconn *conn, bool tx, struct pgw_plan *p, bool down)
+{
+	bool		own_tx = !tx && p->mode == PGW_TXMODE_TRANSACTION;
+	size_t		i;
+
+	if (tx && p->mode != PGW_TXMODE_TRANSACTION)
+	{
+		t->untestable = true;
+		free(t->untestable_why);
+		t->untestable_why = pgw_asprintf("%s:%d: %s cannot run inside the sandbox transaction "
+										 "(try --sandbox local)", p->name, p->why ? p->why->line : 1,
+										 p->why && p->why->info.no_transaction_why ?
+										 p->why->info.no_transaction_why : "a transaction-control statement");
+		return -1;
+	}
+	if (own_tx && !simple(conn, "BEGIN"))
+	{
+		record_failure(t, p->name, 1, NULL, conn, down);
+		return 0;
+	}
+	for (i = 0; i < p->n; i++)
+	{
+		const struct pgw_sql_stmt *st = &p->s.stmts[p->stmts[i]];
+		struct pgw_trial_stmt *x = add_stmt(t, p->name, st, down);
+		struct pgw_strlist held = {NULL, 0};
+		bool		wrap = p->mode == PGW_TXMODE_STATEMENTS && !st->info.no_transaction;
+		char	   *sql;
+		PGresult   *res;
+		long long	t0;
+		bool		ok;
+
+		if (st->copy_stdin)
+		{
+			t->untestable = true;
+			free(t->untestable_why);
+			t->untestable_why = pgw_asprintf("%s:%d: COPY ... FROM stdin is not tried in a sandbox",
+											 p->name, st->line);
+			if (own_tx)
+				simple(conn, "ROLLBACK");
+			return -1;
+		}
+		if (wrap && !simple(conn, "BEGIN"))
+		{
+			record_failure(t, p->name, st->line, NULL, conn, down);
+			return 0;
+		}
+		if (PQtransactionStatus(conn) == PQTRANS_INTRANS)
+			read_locks(conn, &held);
+		sql = pgw_strndup(p->f->text + st->start, st->end - st->start);
+		t0 = now_ms();
+		res = PQexec(conn, sql);
+		free(sql);
+		x->ms = now_ms() - t0;
+		ok = PQresultStatus(res) == PGRES_COMMAND_OK || PQresultStatus(res) == PGRES_TUPLES_OK ||
+			PQresultStatus(res) == PGRES_EMPTY_QUERY;
+		if (!ok)
+		{
+			record_failure(t, p->name, st->line, res, conn, down);
+			PQclear(res);
+			strlist_release(&held);
+			if (!tx && PQtransactionStatus(conn) != PQTRANS_IDLE)
+				simple(conn, "ROLLBACK");
+			return 0;
+		}
+		PQclear(res);
+		if (PQtransactionStatus(conn) == PQTRANS_INTRANS)
+		{
+			struct pgw_strlist now = {NULL, 0};
+
+			x->observed = true;
+			if (read_locks(conn, &now) == 0)
+				add_locks(x, &held, &now);
+			strlist_release(&now);
+		}
+		strlist_release(&held);
+		if (wrap && !simple(conn, "COMMIT"))
+		{
+			record_failure(t, p->name, st->line, NULL, conn, down);
+			return 0;
+		}
+	}
+	if (own_tx)
+	{
+		PGresult   *res = PQexec(conn, "COMMIT");
+
+		if (PQresultStatus(res) != PGRES_COMMAND_OK)
+		{
+			/* a deferred constraint, say */
+			record_failure(t, p->name, p->n ? p->s.stmts[p->stmts[p->n - 1]].line : 1, res, conn, down);
+			PQclear(res);
+			return 0;
+		}
+		PQclear(res);
+	}
+	return 1;
+}
+
+int
+trial_run(struct pgw_trial *t, PGconn *conn, bool tx, struct pgw_migration *const *ms, size_t n,
+		  const struct pgw_catalog_opts *copts)
+{
+	struct pgw_plan *up = pgw_calloc(n ? n : 1, sizeof(*up));
+	struct pgw_plan *down = pgw_calloc(n ? n : 1, sizeof(*down));
+	size_t		i;
+	int			rc = -1;
+	long long	t0;
+
+	memset(t, 0, sizeof(*t));
+	model_init(&t->m_before);
+	model_init(&t->m_after);
+	model_init(&t->m_after_down);
+	t->has_rollback = true;
+	for (i = 0; i < n; i++)
+	{
+		if (runner_plan_migration(&up[i], ms[i], false) != 0)
+			goto done;
+		if (!migration_has_rollback(ms[i]))
+			t->has_rollback = false;
+		else if (runner_plan_migration(&down[i], ms[i], true) != 0)
+			goto done;
+	}
+	model_release(&t->m_before);
+	if (snapshot(conn, copts, &t->m_before, &t->before) != 0)
+		goto done;
+	rc = 0;
+	t0 = now_ms();
+	for (i = 0; i < n; i++)
+		if (run_plan(t, conn, tx, &up[i], false) != 1)
+			break;
+	t->up_ms = now_ms() - t0;
+	if (i < n)
+		goto done;
+	t->up_ok = true;
+	model_release(&t->m_after);
+	if (snapshot(conn, copts, &t->m_after, &t->after) != 0)
+	{
+		rc = -1;
+		goto done;
+	}
+	if (!t->has_rollback)
+		goto done;
+	t0 = now_ms();
+	for (i = n; i-- > 0;)
+		if (run_plan(t, conn, tx, &down[i], true) != 1)
+			break;
+	t->down_ms = now_ms() - t0;
+	if (i != (size_t) -1)
+		goto done;
+	t->down_ok = true;
+	model_release(&t->m_after_down);
+	if (snapshot(conn, copts, &t->m_after_down, &t->after_down) != 0)
+	{
+		rc = -1;
+		goto done;
+	}
+	t->restored = strcmp(t->before, t->after_down) == 0;
+done:
+	for (i = 0; i < n; i++)
+	{
+		runner_plan_release(&up[i]);
+		if (down[i].m || down[i].loaded)
+			runner_plan_release(&down[i]);
+	}
+	free(up);
+	free(down);
+	return rc;
+}
+
+void
+trial_release(struct pgw_trial *t)
+{
+	for (size_t i = 0; i < t->nstmts; i++)
+	{
+		free(t->stmts[i].file);
+		free(t->stmts[i].tag);
+		strlist_release(&t->stmts[i].locks);
+	}
+	free(t->stmts);
+	free(t->untestable_why);
+	free(t->fail_file);
+	free(t->fail_message);
+	free(t->fail_sqlstate);
+	free(t->before);
+	free(t->after);
+	free(t->after_down);
+	model_release(&t->m_before);
+	model_release(&t->m_after);
+	model_release(&t->m_after_down);
+	memset(t, 0, sizeof(*t));
+}
+
+/* --- in words ------------------------------------------------------------- */
+
+static const char *
+plural(enum pgw_kind k, size_t n)
+{
+	static const char *const one[] = {"schema", "extension", "enum", "domain", "composite type",
+		"sequence", "table", "view", "function", "column", "constraint", "index", "policy", "trigger"};
+	static const char *const many[] = {"schemas", "extensions", "enums", "domains",
+		"composite types", "sequences", "tables", "views", "functions", "columns", "constraints",
+	"indexes", "policies", "triggers"};
+
+	if ((int) k < 0 || k >= PGW_KIND__COUNT)
+		return n == 1 ? "object" : "objects";
+	return n == 1 ? one[k] : many[k];
+}
+
+struct group
+{
+	enum pgw_kind kind;
+	const char *action;			/* "create", "drop", "alter", "rls on", ... */
+	size_t		count;
+	struct pgw_strlist names;
+};
+
+static struct group *
+group_for(struct group **gs, size_t *n, enum pgw_kind kind, const char *action)
+{
+	for (size_t i = 0; i < *n; i++)
+		if ((*gs)[i].kind == kind && strcmp((*gs)[i].action, action) == 0)
+			return &(*gs)[i];
+	*gs = pgw_realloc(*gs, (*n + 1) * sizeof(**gs));
+	memset(&(*gs)[*n], 0, sizeof(**gs));
+	(*gs)[*n].kind = kind;
+	(*gs)[*n].action = action;
+	return &(*gs)[(*n)++];
+}
+
+static void
+add_name(struct group *g, const char *schema, const char *name, const char *sub)
+{
+	char	   *s;
+
+	if (sub)
+		s = pgw_asprintf("%s%s%s.%s", schema && strcmp(schema, "public") ? schema : "",
+						 schema && strcmp(schema, "public") ? "." : "", name, sub);
+	else
+		s = pgw_asprintf("%s%s%s", schema && strcmp(schema, "public") ? schema : "",
+						 schema && strcmp(schema, "public") ? "." : "", name ? name : "?");
+	if (!strlist_has(&g->names, s))
+		strlist_add(&g->names, s);
+	free(s);
+	g->count++;
+}
+
+/* Whether the diff creates c's table (or view, function, ...) itself. */
+static bool
+created_here(const struct pgw_diff *d, const struct pgw_change *c)
+{
+	for (size_t i = 0; i < d->changes.n; i++)
+	{
+		const struct pgw_change *o = d->changes.items[i];
+
+		if (o->sub == NULL && strcmp(o->action, "create") == 0 && o->kind == c->kind &&
+			o->name && c->name && strcmp(o->name, c->name) == 0 &&
+			((!o->schema && !c->schema) || (o->schema && c->schema && strcmp(o->schema, c->schema) == 0)))
+			return true;
+	}
+	return false;
+}
+
+void
+trial_describe(const struct pgw_diff *d, struct pgw_buf *text, json_t **groups)
+{
+	struct group *gs = NULL;
+	size_t		ng = 0;
+	json_t	   *arr = json_array();
+
+	for (size_t i = 0; i < d->changes.n; i++)
+	{
+		const struct pgw_change *c = d->changes.items[i];
+		const char *action = c->action;
+		enum pgw_kind kind = c->kind;
+
+		if (strcmp(action, "drop (recreate)") == 0)
+			continue;			/* the create that follows says it */
+		if (strcmp(action, "add") == 0)
+			action = "create";
+		/* grants and comments of a table made here are part of making it */
+		if ((!strcmp(action, "grant") || !strcmp(action, "revoke") || !strcmp(action, "comment") ||
+			 !strcmp(action, "owner")) && created_here(d, c))
+			continue;
+		if (strcmp(action, "rls") == 0 && c->owner_new)
+		{
+			const struct pgw_relation *r = (const struct pgw_relation *) c->owner_new;
+
+			action = r->rls_enabled ? "rls on" : "rls off";
+		}
+		else if (strcmp(action, "replace") == 0)
+			action = "alter";
+		add_name(group_for(&gs, &ng, kind, action), c->schema, c->name, c->sub);
+		/* a new table's columns are part of it: count them too */
+		if (kind == PGW_KIND_TABLE && strcmp(action, "create") == 0 && c->owner_new)
+		{
+			const struct pgw_relation *r = (const struct pgw_relation *) c->owner_new;
+			struct group *g = group_for(&gs, &ng, PGW_KIND_COLUMN, "create");
+
+			/* counted, and named by their table: "8 in vehicle_documents" */
+			if (r->columns.n)
+			{
+				char	   *label = pgw_asprintf("%zu in %s%s%s", r->columns.n,
+												c->schema && strcmp(c->schema, "public") ? c->schema : "",
+												c->schema && strcmp(c->schema, "public") ? "." : "", c->name);
+
+				strlist_add(&g->names, label);
+				free(label);
+				g->count += r->columns.n;
+			}
+		}
+	}
+	for (size_t i = 0; i < ng; i++)
+	{
+		struct group *g = &gs[i];
+		const char *a = g->action;
+		json_t	   *o = json_object();
+		json_t	   *names = json_array();
+		bool		list = true;
+
+		if (i)
+			buf_append(text, ", ");
+		if (!strcmp(a, "rls on") || !strcmp(a, "rls off"))
+			buf_printf(text, "RLS %s", a + 4);
+		else
+			buf_printf(text, "%s%zu %s%s", !strcmp(a, "create") ? "+" : !strcmp(a, "drop") ? "-" : "~",
+					   g->count, plural(g->kind, g->count),
+					   strcmp(a, "create") && strcmp(a, "drop") ? (strcmp(a, "alter") ? "" : " changed") : "");
+		if (strcmp(a, "create") && strcmp(a, "drop") && strcmp(a, "alter") && strncmp(a, "rls", 3))
+			buf_printf(text, " (%s)", a);
+		if (list && g->names.n)
+		{
+			buf_append(text, " (");
+			for (size_t k = 0; k < g->names.n && k < 5; k++)
+				buf_printf(text, "%s%s", k ? ", " : "", g->names.items[k]);
+			if (g->names.n > 5)
+				buf_printf(text, ", … %zu more", g->names.n - 5);
+			buf_append(text, ")");
+		}
+		json_object_set_new(o, "kind", json_string(model_kind_name(g->kind)));
+		json_object_set_new(o, "action", json_string(a));
+		json_object_set_new(o, "count", json_integer((json_int_t) g->count));
+		for (size_t k = 0; k < g->names.n; k++)
+			json_array_append_new(names, json_string(g->names.items[k]));
+		json_object_set_new(o, "names", names);
+		json_array_append_new(arr, o);
+		strlist_release(&g->names);
+	}
+	if (ng == 0)
+		buf_append(text, "no schema change");
+	free(gs);
+	*groups = arr;
+}
+
+json_t *
+trial_statements_json(const struct pgw_trial *t)
+{
+	json_t	   *arr = json_array();
+
+	for (size_t i = 0; i < t->nstmts; i++)
+	{
+		const struct pgw_trial_stmt *x = &t->stmts[i];
+		json_t	   *o = json_object();
+		json_t	   *locks = json_array();
+
+		json_object_set_new(o, "file", json_string(x->file));
+		json_object_set_new(o, "line", json_integer(x->line));
+		json_object_set_new(o, "statement", json_string(x->tag));
+		json_object_set_new(o, "part", json_string(x->down ? "rollback" : "up"));
+		json_object_set_new(o, "duration_ms", json_integer(x->ms));
+		for (size_t k = 0; k < x->locks.n; k++)
+			json_array_append_new(locks, json_string(x->locks.items[k]));
+		json_object_set_new(o, "locks", x->observed ? locks : (json_decref(locks), json_null()));
+		json_array_append_new(arr, o);
+	}
+	return arr;
+}

@@ -1,0 +1,149 @@
+#!/bin/bash
+# pgwarden migrate up --safe (and smart-migrate): lint, pre-flight against
+# the live database, sandbox trial with the rollback check, apply,
+# post-verification — a migration failing any check never reaches the
+# target; a divergent target (PGWARDEN_FAULT=safe:diverge) is caught after
+# the apply and the migration rolled back (exit 5).
+. "$(dirname "$0")/../lib.sh"
+
+db=$(fresh_db safe) || { fail "cannot make a database"; finish; }
+p="$SCRATCH/project"
+mkdir -p "$p/migrations"
+printf '[project]\nmigrations_dir = migrations\nlock_timeout = 2s\nlock_retries = 1\nexposed_schemas = api\n' > "$p/pgwarden.conf"
+CLUSTERS+=("$p/.pgwarden/sandbox")
+cd "$p" || exit 1
+
+state() {
+    sql "$1" "SELECT coalesce(string_agg(version || ':' || status, ' ' ORDER BY version), '') FROM pgwarden.schema_migrations"
+}
+sandbox_stopped() {
+    "$PGW" local status --dir "$p/.pgwarden/sandbox" 2>/dev/null | grep -q "local database: stopped"
+}
+
+# --- a passing batch: applied, recorded, verified ------------------------------
+cat > migrations/1_tenants.sql <<'EOF'
+CREATE TABLE tenants (id int PRIMARY KEY, name text NOT NULL);
+-- pgwarden:down
+DROP TABLE tenants;
+EOF
+cat > migrations/2_vehicles.sql <<'EOF'
+CREATE TABLE vehicles (id int PRIMARY KEY, owner_id int NOT NULL REFERENCES tenants(id), plate text);
+CREATE INDEX vehicles_owner_idx ON vehicles (owner_id);
+-- pgwarden:down
+DROP TABLE vehicles;
+EOF
+expect_rc 0 "safe up of two" "$PGW" --no-color migrate up --safe --db "$db"
+contains "pending" "$OUT" "pending: 2"
+contains "step line" "$OUT" "[2/2] 2_vehicles.sql"
+contains "checks in a row" "$OUT" "syntax ok · lint ok"
+contains "pre-flight names the table it uses (made by the batch: not listed)" "$OUT" "pre-flight ok"
+contains "sandbox words" "$OUT" "+1 table (vehicles), +3 columns"
+contains "rollback checked" "$OUT" "rollback restores ok"
+contains "backup skipped" "$OUT" "backup: skipped (no backup command yet)"
+contains "verified" "$OUT" "· verified"
+contains "summary" "$OUT" "applied 2 migrations safely"
+equals "recorded" "$(state "$db")" "1:applied 2:applied"
+check "sandbox server stopped" sandbox_stopped
+sql "$db" "INSERT INTO tenants VALUES (1, 'a'); INSERT INTO vehicles VALUES (1, 1, 'X')" >/dev/null
+
+# pre-flight lists what the migration uses on the live database
+printf 'ALTER TABLE vehicles ADD COLUMN color text;\n-- pgwarden:down\nALTER TABLE vehicles DROP COLUMN color;\n' > migrations/3_color.sql
+expect_rc 0 "smart-migrate alias" "$PGW" --no-color smart-migrate --db "$db"
+contains "references" "$OUT" "pre-flight ok (references vehicles)"
+contains "column" "$OUT" "+1 column (vehicles.color)"
+equals "recorded" "$(state "$db")" "1:applied 2:applied 3:applied"
+
+# --- pre-flight: a missing table stops before anything runs ---------------------
+printf 'ALTER TABLE garages ADD COLUMN city text;\n-- pgwarden:down\nALTER TABLE garages DROP COLUMN city;\n' > migrations/4_garages.sql
+expect_rc 1 "missing table" "$PGW" --no-color migrate up --safe --db "$db"
+contains "names it" "$OUT" "4_garages.sql: line 1: relation 'garages' does not exist"
+contains "stopped" "$OUT" "stopped at 4_garages.sql"
+equals "not recorded" "$(state "$db")" "1:applied 2:applied 3:applied"
+expect_rc 1 "missing table, json" "$PGW" --json migrate up --safe --db "$db"
+contains "json problem" "$OUT" "relation 'garages' does not exist"
+contains "json stopped_at" "$OUT" '"stopped_at": "preflight"'
+# already exists, unless IF NOT EXISTS
+printf 'CREATE TABLE tenants (id int);\n-- pgwarden:down\nSELECT 1;\n' > migrations/4_garages.sql
+expect_rc 1 "exists already" "$PGW" --no-color migrate up --safe --db "$db"
+contains "says it exists" "$OUT" "line 1: table 'tenants' already exists"
+rm migrations/4_garages.sql
+
+# --- a migration that fails in the sandbox never reaches the target --------------
+cat > migrations/5_bad.sql <<'EOF'
+CREATE TABLE parts (id int PRIMARY KEY);
+CREATE INDEX parts_nope_idx ON parts (nope);
+-- pgwarden:down
+DROP TABLE parts;
+EOF
+expect_rc 1 "sandbox failure" "$PGW" --no-color migrate up --safe --db "$db"
+contains "sandbox says why" "$OUT" "fails in the sandbox at line 2"
+equals "parts never made" "$(sql "$db" "SELECT to_regclass('parts') IS NULL")" "t"
+equals "not recorded" "$(state "$db")" "1:applied 2:applied 3:applied"
+# an incomplete rollback stops it too
+cat > migrations/5_bad.sql <<'EOF'
+CREATE TABLE parts (id int PRIMARY KEY);
+ALTER TABLE vehicles ADD COLUMN vin text;
+-- pgwarden:down
+DROP TABLE parts;
+EOF
+expect_rc 1 "incomplete rollback" "$PGW" --no-color migrate up --safe --db "$db"
+contains "rollback finding" "$OUT" "[migration.rollback_incomplete]"
+equals "vin never added" "$(sql "$db" "SELECT count(*) FROM information_schema.columns WHERE column_name = 'vin'")" "0"
+rm migrations/5_bad.sql
+
+# --- lint errors stop unless --allow ------------------------------------------------
+printf 'CREATE TABLE api.things (id int);\n-- pgwarden:down\nDROP TABLE api.things;\n' > migrations/6_api.sql
+sql "$db" "CREATE SCHEMA api" >/dev/null
+expect_rc 1 "lint error" "$PGW" --no-color migrate up --safe --db "$db"
+contains "lint named" "$OUT" "lint: 1 error"
+contains "rule shown" "$OUT" "[rls.table_without_rls]"
+equals "not made" "$(sql "$db" "SELECT to_regclass('api.things') IS NULL")" "t"
+expect_rc 0 "--allow the rule" "$PGW" --no-color migrate up --safe --allow rls.table_without_rls --db "$db"
+equals "made" "$(sql "$db" "SELECT to_regclass('api.things') IS NOT NULL")" "t"
+expect_rc 2 "--allow an unknown rule" "$PGW" migrate up --safe --allow no.such --db "$db"
+expect_rc 2 "--allow without --safe" "$PGW" migrate up --allow rls.table_without_rls --db "$db"
+expect_rc 2 "--safe --dry-run" "$PGW" migrate up --safe --dry-run --db "$db"
+
+# --- the divergence hook: caught after the apply, rolled back ------------------------
+printf 'ALTER TABLE vehicles ADD COLUMN model text;\n-- pgwarden:down\nALTER TABLE vehicles DROP COLUMN model;\n' > migrations/7_model.sql
+rows_before=$(sql "$db" "SELECT count(*) FROM vehicles")
+PGWARDEN_FAULT=safe:diverge expect_rc 5 "divergent target" "$PGW" --no-color migrate up --safe --db "$db"
+contains "verification failed" "$OUT" "applied"
+contains "says it" "$OUT" "verification failed"
+contains "names the difference" "$OUT" "the target differs from the sandbox's result: +1 table (pgwarden_fault_diverge)"
+contains "rolled back" "$OUT" "rolled back"
+contains "error" "$ERR" "'7_model.sql' failed post-verification and was rolled back"
+equals "column gone" "$(sql "$db" "SELECT count(*) FROM information_schema.columns WHERE column_name = 'model'")" "0"
+equals "history row gone" "$(state "$db")" "1:applied 2:applied 3:applied 6:applied"
+equals "rows kept" "$(sql "$db" "SELECT count(*) FROM vehicles")" "$rows_before"
+sql "$db" "DROP TABLE pgwarden_fault_diverge" >/dev/null
+PGWARDEN_FAULT=safe:diverge expect_rc 5 "divergent target, json" "$PGW" --json migrate up --safe --db "$db"
+contains "json rolled back" "$OUT" '"status": "rolled back"'
+contains "json verify" "$OUT" '"schema_matches_sandbox": false'
+contains "json exit code" "$OUT" '"exit_code": 5'
+sql "$db" "DROP TABLE pgwarden_fault_diverge" >/dev/null
+expect_rc 0 "without the fault it goes through" "$PGW" --json migrate up --safe --db "$db"
+contains "json verified" "$OUT" '"schema_matches_sandbox": true'
+contains "json applied" "$OUT" '"status": "applied"'
+equals "recorded" "$(state "$db")" "1:applied 2:applied 3:applied 6:applied 7:applied"
+
+# --- post-verification: a new validate error rolls the migration back ----------------
+# (a tenant column on a table without row-level security: validate's error)
+printf 'ALTER TABLE vehicles ADD COLUMN tenant_id int;\n-- pgwarden:down\nALTER TABLE vehicles DROP COLUMN tenant_id;\n' > migrations/8_tenant.sql
+expect_rc 5 "new validate error" "$PGW" --no-color migrate up --safe --db "$db"
+contains "says validate" "$OUT" "validate finds 2 new errors: vehicles:"
+contains "rolled back" "$OUT" "rolled back"
+equals "column gone" "$(sql "$db" "SELECT count(*) FROM information_schema.columns WHERE table_name = 'vehicles' AND column_name = 'tenant_id'")" "0"
+equals "not recorded" "$(sql "$db" "SELECT count(*) FROM pgwarden.schema_migrations WHERE version = '8'")" "0"
+rm migrations/8_tenant.sql
+
+# --- the tx sandbox -----------------------------------------------------------------
+printf 'CREATE TABLE drivers (id int PRIMARY KEY);\n-- pgwarden:down\nDROP TABLE drivers;\n' > migrations/9_drivers.sql
+expect_rc 0 "tx sandbox" "$PGW" --no-color migrate up --safe --sandbox tx --db "$db"
+contains "tx named" "$OUT" "sandbox (tx): +1 table (drivers)"
+equals "recorded" "$(sql "$db" "SELECT status FROM pgwarden.schema_migrations WHERE version = '9'")" "applied"
+expect_rc 0 "nothing pending" "$PGW" --no-color smart-migrate --db "$db"
+contains "nothing" "$OUT" "nothing to apply"
+
+check "sandbox server stopped at the end" sandbox_stopped
+finish
