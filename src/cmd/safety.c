@@ -11,17 +11,9 @@
 #include "migrate/runner.h"
 #include "out/out.h"
 #include "sql/lint.h"
+#include "util/clock.h"
 #include "util/error.h"
 #include "util/mem.h"
-
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 void
 safety_catalog_opts(const struct pgw_ctx *ctx, struct pgw_catalog_opts *o)
@@ -75,7 +67,7 @@ safety_trial_run(struct safety_trial *st, struct pgw_ctx *ctx, PGconn *conn, con
 {
 	struct pgw_sandbox_db sb;
 	struct pgw_catalog_opts co;
-	long long	t0 = now_ms();
+	long long	t0 = pgw_now_ms();
 	int			rc;
 
 	memset(st, 0, sizeof(*st));
@@ -103,7 +95,7 @@ safety_trial_run(struct safety_trial *st, struct pgw_ctx *ctx, PGconn *conn, con
 		sandbox_close(&sb);
 		pgw_error_restore(&saved);
 	}
-	st->total_ms = now_ms() - t0;
+	st->total_ms = pgw_now_ms() - t0;
 	if (rc != 0)
 		return -1;
 	st->ran = true;

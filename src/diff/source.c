@@ -12,6 +12,7 @@
 #include "model/snapshot.h"
 #include "sql/file.h"
 #include "sql/script.h"
+#include "util/clock.h"
 #include "util/error.h"
 #include "util/fs.h"
 #include "util/mem.h"
@@ -262,23 +263,14 @@ struct reader_job
 	char	   *hint;
 };
 
-static double
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double) ts.tv_sec * 1000.0 + (double) ts.tv_nsec / 1e6;
-}
-
 static void *
 reader_main(void *arg)
 {
 	struct reader_job *j = arg;
-	double		t0 = now_ms();
+	double		t0 = (double) pgw_now_ms();
 
 	j->rc = catalog_read(j->conns, j->nconns, j->copts, &j->side->model, NULL);
-	j->side->read_ms = now_ms() - t0;
+	j->side->read_ms = (double) pgw_now_ms() - t0;
 	if (j->rc != 0)
 	{
 		const struct pgw_err *e = pgw_error_last();
@@ -296,10 +288,10 @@ static void *
 snapshot_main(void *arg)
 {
 	struct reader_job *j = arg;
-	double		t0 = now_ms();
+	double		t0 = (double) pgw_now_ms();
 
 	j->rc = snapshot_read_file(j->side->path, &j->side->model, NULL);
-	j->side->read_ms = now_ms() - t0;
+	j->side->read_ms = (double) pgw_now_ms() - t0;
 	if (j->rc != 0)
 	{
 		const struct pgw_err *e = pgw_error_last();

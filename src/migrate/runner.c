@@ -11,6 +11,7 @@
 
 #include "db/query.h"
 #include "migrate/runner.h"
+#include "util/clock.h"
 #include "util/error.h"
 #include "util/fault.h"
 #include "util/mem.h"
@@ -40,15 +41,6 @@ runner_txmode_name(enum pgw_txmode mode)
 			return "file";
 	}
 	return "?";
-}
-
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static void
@@ -234,7 +226,7 @@ runner_lock(struct pgw_runner *r)
 	buf_init(&who);
 	if (!r->locked && r->lock_wait_s > 0)
 	{
-		long long	deadline = now_ms() + (long long) r->lock_wait_s * 1000;
+		long long	deadline = pgw_now_ms() + (long long) r->lock_wait_s * 1000;
 		int			pause = 50;
 
 		holder = lock_holder(r, &who);
@@ -247,7 +239,7 @@ runner_lock(struct pgw_runner *r)
 		 * holder's migration waits for every such snapshot to go — the two
 		 * would wait for each other until the deadlock detector kills one.
 		 */
-		while (!r->locked && now_ms() < deadline)
+		while (!r->locked && pgw_now_ms() < deadline)
 		{
 			sleep_ms(pause);
 			if (pause < 500)
@@ -710,7 +702,7 @@ run_transaction(struct pgw_runner *r, struct pgw_plan *plans, size_t nplans, enu
 
 	for (attempt = 1; attempt <= attempts; attempt++)
 	{
-		long long	t0 = now_ms();
+		long long	t0 = pgw_now_ms();
 		PGresult   *res = NULL;
 		const struct pgw_plan *fp = NULL;
 		const struct pgw_sql_stmt *fst = NULL;
@@ -739,7 +731,7 @@ run_transaction(struct pgw_runner *r, struct pgw_plan *plans, size_t nplans, enu
 		for (k = 0; k < nplans && !failed; k++)
 		{
 			struct pgw_plan *p = &plans[k];
-			long long	tp = now_ms();
+			long long	tp = pgw_now_ms();
 
 			for (i = 0; i < p->n; i++)
 			{
@@ -765,7 +757,7 @@ run_transaction(struct pgw_runner *r, struct pgw_plan *plans, size_t nplans, enu
 					break;
 				}
 			}
-			took[k] = now_ms() - tp;
+			took[k] = pgw_now_ms() - tp;
 		}
 		if (!failed && fault_active("migrate:slow"))
 			exec_quiet(r->conn, "SELECT pg_catalog.pg_sleep(0.02)");
@@ -808,7 +800,7 @@ run_transaction(struct pgw_runner *r, struct pgw_plan *plans, size_t nplans, enu
 			{
 				st->mode = mode;
 				st->attempts = attempt;
-				st->duration_ms = now_ms() - t0;
+				st->duration_ms = pgw_now_ms() - t0;
 				st->ok = true;
 				free(took);
 				return settle_session(r);
@@ -1037,7 +1029,7 @@ static int
 run_statements(struct pgw_runner *r, struct pgw_plan *p, enum op op,
 			   const struct pgw_history_row *failed, struct pgw_step *st)
 {
-	long long	t0 = now_ms();
+	long long	t0 = pgw_now_ms();
 	char		chain[PGW_SHA256_HEX_LEN + 1] = "";
 	size_t		i,
 				start = 0,
@@ -1169,7 +1161,7 @@ run_statements(struct pgw_runner *r, struct pgw_plan *p, enum op op,
 			PQclear(res);
 			st->done = (int) i;
 			st->attempts = max_attempt;
-			st->duration_ms = now_ms() - t0;
+			st->duration_ms = pgw_now_ms() - t0;
 			if (PQstatus(r->conn) == CONNECTION_OK)
 			{
 				struct pgw_err saved;
@@ -1229,7 +1221,7 @@ run_statements(struct pgw_runner *r, struct pgw_plan *p, enum op op,
 		pgw_error_hint("end the file with COMMIT");
 		return -1;
 	}
-	st->duration_ms = now_ms() - t0;
+	st->duration_ms = pgw_now_ms() - t0;
 	st->attempts = max_attempt;
 	st->done = (int) p->n;
 	if (op == OP_UP)

@@ -15,21 +15,13 @@
 #include "db/query.h"
 #include "migrate/sandbox.h"
 #include "sql/quote.h"
+#include "util/clock.h"
 #include "util/error.h"
 #include "util/fs.h"
 #include "util/mem.h"
 #include "util/proc.h"
 #include "util/text.h"
 
-
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Temporary tables (anyone's) are not part of the schema: their
  * namespaces and everything in them are left out. */
@@ -89,14 +81,8 @@ static char *
 db_conninfo(const struct pgw_sandbox_db *sb, const char *name)
 {
 	char	   *base = local_conninfo(&sb->cluster);
-	char	   *ci;
-	struct pgw_buf b;
+	char	   *ci = text_conninfo_with(base, "dbname", name);
 
-	buf_init(&b);
-	buf_append(&b, base);
-	buf_append(&b, " ");
-	text_conninfo_append(&b, "dbname", name);
-	ci = buf_steal(&b);
 	free(base);
 	return ci;
 }
@@ -104,17 +90,26 @@ db_conninfo(const struct pgw_sandbox_db *sb, const char *name)
 static PGconn *
 connect_to(const char *conninfo, const char *what)
 {
-	PGconn	   *c = PQconnectdb(conninfo);
+	char	   *w = pgw_asprintf("the sandbox %s", what);
+	PGconn	   *c = db_open(conninfo, PGW_ERR_CONNECT, w);
 
-	if (PQstatus(c) != CONNECTION_OK)
-	{
-		pgw_error(PGW_ERR_CONNECT, "cannot connect to the sandbox %s", what);
-		pgw_error_detail("%s", PQerrorMessage(c));
-		PQfinish(c);
-		return NULL;
-	}
-	PQclear(PQexec(c, "SET client_min_messages = warning"));
+	free(w);
 	return c;
+}
+
+/* DROP DATABASE IF EXISTS name [WITH (FORCE)]; errors ignored (clean-up). */
+static void
+drop_db(PGconn *admin, const char *name, bool force)
+{
+	struct pgw_buf sql;
+
+	buf_init(&sql);
+	buf_append(&sql, "DROP DATABASE IF EXISTS ");
+	sql_ident(&sql, name);
+	if (force)
+		buf_append(&sql, " WITH (FORCE)");
+	PQclear(PQexec(admin, sql.data));
+	buf_release(&sql);
 }
 
 /* The target's roles, created NOLOGIN where missing (cluster-wide). */
@@ -313,10 +308,7 @@ drop:
 		if (c)
 			PQfinish(c);
 		c = NULL;
-		buf_reset(&sql);
-		buf_append(&sql, "DROP DATABASE IF EXISTS ");
-		sql_ident(&sql, loading);
-		PQclear(PQexec(admin, sql.data));
+		drop_db(admin, loading, false);
 		pgw_error_restore(&saved);
 	}
 done:
@@ -347,15 +339,7 @@ prune_templates(PGconn *admin)
 
 	if (PQresultStatus(res) == PGRES_TUPLES_OK)
 		for (i = 0; i < PQntuples(res); i++)
-		{
-			struct pgw_buf sql;
-
-			buf_init(&sql);
-			buf_append(&sql, "DROP DATABASE IF EXISTS ");
-			sql_ident(&sql, PQgetvalue(res, i, 0));
-			PQclear(PQexec(admin, sql.data));
-			buf_release(&sql);
-		}
+			drop_db(admin, PQgetvalue(res, i, 0), false);
 	PQclear(res);
 }
 
@@ -494,7 +478,7 @@ open_local(struct pgw_sandbox_db *sb, const struct pgw_config *cfg, PGconn *targ
 			goto done;
 		prune_templates(admin);
 	}
-	sb->dbname = pgw_asprintf("sandbox_%d_%lld", (int) getpid(), now_ms() % 100000);
+	sb->dbname = pgw_asprintf("sandbox_%d_%lld", (int) getpid(), (long long) (pgw_now_ms() % 100000));
 	if (take_spare(sb, admin) != 0 && create_from_template(sb, admin, sb->dbname) != 0)
 		goto done;
 	sb->conninfo = db_conninfo(sb, sb->dbname);
@@ -511,7 +495,7 @@ int
 sandbox_open(struct pgw_sandbox_db *sb, enum pgw_sandbox_kind kind, const struct pgw_config *cfg,
 			 PGconn *target, const char *conninfo, int lock_timeout_ms)
 {
-	long long	t0 = now_ms();
+	long long	t0 = pgw_now_ms();
 	PGresult   *res;
 	int			rc;
 
@@ -541,11 +525,11 @@ sandbox_open(struct pgw_sandbox_db *sb, enum pgw_sandbox_kind kind, const struct
 		}
 		PQclear(res);
 		sb->conn = target;
-		sb->open_ms = now_ms() - t0;
+		sb->open_ms = pgw_now_ms() - t0;
 		return 0;
 	}
 	rc = open_local(sb, cfg, target, conninfo);
-	sb->open_ms = now_ms() - t0;
+	sb->open_ms = pgw_now_ms() - t0;
 	if (rc != 0)
 	{
 		struct pgw_err saved;
@@ -615,16 +599,7 @@ sandbox_close(struct pgw_sandbox_db *sb)
 
 			if (PQresultStatus(res) == PGRES_TUPLES_OK)
 				for (i = 0; i < PQntuples(res); i++)
-				{
-					struct pgw_buf sql;
-
-					buf_init(&sql);
-					buf_append(&sql, "DROP DATABASE IF EXISTS ");
-					sql_ident(&sql, PQgetvalue(res, i, 0));
-					buf_append(&sql, " WITH (FORCE)");
-					PQclear(PQexec(admin, sql.data));
-					buf_release(&sql);
-				}
+					drop_db(admin, PQgetvalue(res, i, 0), true);
 			PQclear(res);
 			if (sb->template_name)
 				make_spare(sb, admin);

@@ -11,17 +11,9 @@
 #include "migrate/runner.h"
 #include "migrate/trial.h"
 #include "model/snapshot.h"
+#include "util/clock.h"
 #include "util/error.h"
 #include "util/mem.h"
-
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Relation locks our backend holds, outside the system schemas.  A relation
  * dropped in this transaction shows as its oid. */
@@ -218,10 +210,10 @@ run_plan(struct pgw_trial *t, PGconn *conn, bool tx, struct pgw_plan *p, bool do
 		if (PQtransactionStatus(conn) == PQTRANS_INTRANS)
 			read_locks(conn, &held);
 		sql = pgw_strndup(p->f->text + st->start, st->end - st->start);
-		t0 = now_ms();
+		t0 = pgw_now_ms();
 		res = PQexec(conn, sql);
 		free(sql);
-		x->ms = now_ms() - t0;
+		x->ms = pgw_now_ms() - t0;
 		ok = PQresultStatus(res) == PGRES_COMMAND_OK || PQresultStatus(res) == PGRES_TUPLES_OK ||
 			PQresultStatus(res) == PGRES_EMPTY_QUERY;
 		if (!ok)
@@ -294,11 +286,11 @@ trial_run(struct pgw_trial *t, PGconn *conn, bool tx, struct pgw_migration *cons
 	if (snapshot(conn, copts, &t->m_before, &t->before) != 0)
 		goto done;
 	rc = 0;
-	t0 = now_ms();
+	t0 = pgw_now_ms();
 	for (i = 0; i < n; i++)
 		if (run_plan(t, conn, tx, &up[i], false) != 1)
 			break;
-	t->up_ms = now_ms() - t0;
+	t->up_ms = pgw_now_ms() - t0;
 	if (i < n)
 		goto done;
 	t->up_ok = true;
@@ -310,11 +302,11 @@ trial_run(struct pgw_trial *t, PGconn *conn, bool tx, struct pgw_migration *cons
 	}
 	if (!t->has_rollback)
 		goto done;
-	t0 = now_ms();
+	t0 = pgw_now_ms();
 	for (i = n; i-- > 0;)
 		if (run_plan(t, conn, tx, &down[i], true) != 1)
 			break;
-	t->down_ms = now_ms() - t0;
+	t->down_ms = pgw_now_ms() - t0;
 	if (i != (size_t) -1)
 		goto done;
 	t->down_ok = true;

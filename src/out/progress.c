@@ -9,15 +9,6 @@
 #include "out/out.h"
 #include "out/progress.h"
 
-int64_t
-pgw_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void
 draw(struct pgw_progress *p)
 {

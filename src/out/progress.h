@@ -10,6 +10,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "util/clock.h"
+
 struct pgw_progress
 {
 	char		label[64];
@@ -24,7 +26,5 @@ void		progress_start(struct pgw_progress *p, const char *label, uint64_t total);
 void		progress_update(struct pgw_progress *p, uint64_t done);
 void		progress_finish(struct pgw_progress *p);
 
-/* Milliseconds on a monotonic clock. */
-int64_t		pgw_now_ms(void);
 
 #endif
