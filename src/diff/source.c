@@ -256,11 +256,7 @@ struct reader_job
 	int			nconns;
 	const struct pgw_catalog_opts *copts;
 	int			rc;
-	/* the thread's error, handed back */
-	enum pgw_errkind kind;
-	char	   *message;
-	char	   *detail;
-	char	   *hint;
+	struct pgw_err err;			/* the thread's error, handed back */
 };
 
 static void *
@@ -272,15 +268,7 @@ reader_main(void *arg)
 	j->rc = catalog_read(j->conns, j->nconns, j->copts, &j->side->model, NULL);
 	j->side->read_ms = (double) pgw_now_ms() - t0;
 	if (j->rc != 0)
-	{
-		const struct pgw_err *e = pgw_error_last();
-
-		j->kind = e->kind;
-		j->message = e->message ? pgw_strdup(e->message) : NULL;
-		j->detail = e->detail ? pgw_strdup(e->detail) : NULL;
-		j->hint = e->hint ? pgw_strdup(e->hint) : NULL;
-		pgw_error_clear();
-	}
+		pgw_error_save(&j->err);
 	return NULL;
 }
 
@@ -293,15 +281,7 @@ snapshot_main(void *arg)
 	j->rc = snapshot_read_file(j->side->path, &j->side->model, NULL);
 	j->side->read_ms = (double) pgw_now_ms() - t0;
 	if (j->rc != 0)
-	{
-		const struct pgw_err *e = pgw_error_last();
-
-		j->kind = e->kind;
-		j->message = e->message ? pgw_strdup(e->message) : NULL;
-		j->detail = e->detail ? pgw_strdup(e->detail) : NULL;
-		j->hint = e->hint ? pgw_strdup(e->hint) : NULL;
-		pgw_error_clear();
-	}
+		pgw_error_save(&j->err);
 	return NULL;
 }
 
@@ -347,17 +327,11 @@ diff_sources_read(struct pgw_diff_source **sides, int n, const struct pgw_config
 		started[i] = false;
 		if (rj[i].rc != 0 && rc == 0)
 		{
-			pgw_error(rj[i].kind ? rj[i].kind : PGW_ERR_INPUT, "%s: %s", s->display,
-					  rj[i].message ? rj[i].message : "cannot read the snapshot");
-			if (rj[i].detail)
-				pgw_error_detail("%s", rj[i].detail);
-			if (rj[i].hint)
-				pgw_error_hint("%s", rj[i].hint);
+			pgw_error_restore(&rj[i].err);
+			pgw_error_prefix("%s", s->display);
 			rc = -1;
 		}
-		free(rj[i].message);
-		free(rj[i].detail);
-		free(rj[i].hint);
+		pgw_err_release(&rj[i].err);
 		memset(&rj[i], 0, sizeof(rj[i]));
 		if (rc == 0 && include && include->n)
 			diff_mark_managed(&s->model, include);
@@ -410,28 +384,18 @@ diff_sources_read(struct pgw_diff_source **sides, int n, const struct pgw_config
 			PQfinish(rj[i].conns[k]);
 		if (rj[i].side && rj[i].rc != 0 && rc == 0)
 		{
-			pgw_error(rj[i].kind ? rj[i].kind : PGW_ERR_CONNECT, "%s: %s", rj[i].side->display,
-					  rj[i].message ? rj[i].message : "cannot read the catalog");
-			if (rj[i].detail)
-				pgw_error_detail("%s", rj[i].detail);
-			if (rj[i].hint)
-				pgw_error_hint("%s", rj[i].hint);
+			pgw_error_restore(&rj[i].err);
+			pgw_error_prefix("%s", rj[i].side->display);
 			rc = -1;
 		}
-		free(rj[i].message);
-		free(rj[i].detail);
-		free(rj[i].hint);
+		pgw_err_release(&rj[i].err);
 	}
 	/* the sandboxes are done with (stopping one clears the recorded error:
 	 * keep it) */
 	{
-		const struct pgw_err *e = pgw_error_last();
-		enum pgw_errkind kind = e->kind;
-		char	   *message = e->message ? pgw_strdup(e->message) : NULL;
-		char	   *detail = e->detail ? pgw_strdup(e->detail) : NULL;
-		char	   *hint = e->hint ? pgw_strdup(e->hint) : NULL;
-		char	   *sqlstate = e->sqlstate ? pgw_strdup(e->sqlstate) : NULL;
+		struct pgw_err saved;
 
+		pgw_error_save(&saved);
 		for (int i = 0; i < n; i++)
 			if (sides[i]->has_sandbox)
 			{
@@ -439,19 +403,8 @@ diff_sources_read(struct pgw_diff_source **sides, int n, const struct pgw_config
 				sides[i]->has_sandbox = false;
 			}
 		if (rc != 0)
-		{
-			pgw_error(kind, "%s", message ? message : "cannot read the schema");
-			if (detail)
-				pgw_error_detail("%s", detail);
-			if (hint)
-				pgw_error_hint("%s", hint);
-			if (sqlstate)
-				pgw_error_sqlstate(sqlstate);
-		}
-		free(message);
-		free(detail);
-		free(hint);
-		free(sqlstate);
+			pgw_error_restore(&saved);
+		pgw_err_release(&saved);
 	}
 	return rc;
 }

@@ -26,12 +26,7 @@ vformat(const char *fmt, va_list ap)
 void
 pgw_error_clear(void)
 {
-	free(last.message);
-	free(last.detail);
-	free(last.hint);
-	free(last.sqlstate);
-	last.message = last.detail = last.hint = last.sqlstate = NULL;
-	last.kind = PGW_ERR_NONE;
+	pgw_err_release(&last);
 }
 
 int
@@ -112,6 +107,16 @@ pgw_error_restore(struct pgw_err *saved)
 {
 	pgw_error_clear();
 	last = *saved;
+	memset(saved, 0, sizeof(*saved));
+}
+
+void
+pgw_err_release(struct pgw_err *saved)
+{
+	free(saved->message);
+	free(saved->detail);
+	free(saved->hint);
+	free(saved->sqlstate);
 	memset(saved, 0, sizeof(*saved));
 }
 

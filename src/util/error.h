@@ -56,6 +56,8 @@ const struct pgw_err *pgw_error_last(void);
  * replace the one being reported. */
 void		pgw_error_save(struct pgw_err *saved);
 void		pgw_error_restore(struct pgw_err *saved);
+/* Frees a saved error that is not restored (safe on a restored or zeroed one). */
+void		pgw_err_release(struct pgw_err *saved);
 void		pgw_error_clear(void);
 enum pgw_exit pgw_exit_for_kind(enum pgw_errkind kind);
 
