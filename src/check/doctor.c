@@ -14,6 +14,7 @@
 
 #include "check/doctor.h"
 #include "db/query.h"
+#include "check/fix.h"
 #include "sql/quote.h"
 #include "util/error.h"
 #include "util/mem.h"
@@ -118,7 +119,8 @@ check_unindexed_fk(const struct pgw_relation *r, struct pgw_findings *out)
 		const struct pgw_constraint *c = r->constraints.items[i];
 		bool		ok = false;
 		struct pgw_buf cols,
-					sql;
+					sql,
+					undo;
 		struct pgw_finding *f;
 		const char **args;
 
@@ -131,11 +133,23 @@ check_unindexed_fk(const struct pgw_relation *r, struct pgw_findings *out)
 		buf_init(&cols);
 		buf_init(&sql);
 		join(&cols, &c->columns);
+		buf_init(&undo);
 		buf_append(&sql, "CREATE INDEX CONCURRENTLY IF NOT EXISTS ");
 		{
-			char	   *name = pgw_asprintf("%s_%s_idx", r->obj.name, (const char *) c->columns.items[0]);
+			struct pgw_buf mid;
+			char	   *name;
+
+			buf_init(&mid);
+			for (j = 0; j < c->columns.n; j++)
+				buf_printf(&mid, "%s%s", j ? "_" : "", (const char *) c->columns.items[j]);
+			/* the name generate add-composite-index gives it */
+			name = fix_object_name(r->obj.name, mid.data, "idx");
+			buf_release(&mid);
 
 			sql_ident(&sql, name);
+			buf_append(&undo, "DROP INDEX CONCURRENTLY IF EXISTS ");
+			sql_qname(&undo, r->obj.schema, name);
+			buf_append(&undo, ";");
 			free(name);
 		}
 		buf_append(&sql, " ON ");
@@ -153,10 +167,13 @@ check_unindexed_fk(const struct pgw_relation *r, struct pgw_findings *out)
 		for (j = 0; j < c->columns.n; j++)
 			args[j + 1] = c->columns.items[j];
 		finding_set_fix(out, f, "add-composite-index", args, c->columns.n + 1, sql.data);
+		if (r->relkind == 'r')	/* CONCURRENTLY: not on a partitioned table */
+			finding_set_fix_undo(out, f, undo.data, true);
 		free((char *) args[0]);
 		free(args);
 		buf_release(&cols);
 		buf_release(&sql);
+		buf_release(&undo);
 	}
 }
 
@@ -173,6 +190,40 @@ same_vec(const struct pgw_vec *a, const struct pgw_vec *b)
 	return true;
 }
 
+/*
+ * The fix of an index that should go: DROP INDEX CONCURRENTLY, undone by
+ * building it again from its definition — except an INVALID one, which was
+ * never usable (and which pg_dump, hence the sandbox, leaves out): its
+ * rollback says so and builds nothing.  None for an index of a partitioned
+ * table or a partition's attached index (CONCURRENTLY cannot drop those).
+ */
+static void
+drop_index_fix(const struct pgw_relation *r, const struct pgw_index *ix, struct pgw_findings *out,
+			   struct pgw_finding *f)
+{
+	struct pgw_buf sql,
+				undo;
+	const char *kw = ix->definition ? strstr(ix->definition, " INDEX ") : NULL;
+
+	if (r->relkind != 'r' || ix->parent || !kw)
+		return;
+	buf_init(&sql);
+	buf_init(&undo);
+	buf_append(&sql, "DROP INDEX CONCURRENTLY IF EXISTS ");
+	sql_qname(&sql, ix->obj.schema, ix->obj.name);
+	buf_append(&sql, ";");
+	/* "CREATE [UNIQUE] INDEX name ON ..." from pg_get_indexdef */
+	if (ix->valid)
+		buf_printf(&undo, "%.*s INDEX CONCURRENTLY IF NOT EXISTS %s;", (int) (kw - ix->definition),
+				   ix->definition, kw + 7);
+	else
+		buf_append(&undo, "-- an INVALID index was never usable: not built again");
+	finding_set_fix(out, f, NULL, NULL, 0, sql.data);
+	finding_set_fix_undo(out, f, undo.data, true);
+	buf_release(&sql);
+	buf_release(&undo);
+}
+
 static void
 check_indexes(const struct pgw_relation *r, struct pgw_findings *out)
 {
@@ -185,28 +236,21 @@ check_indexes(const struct pgw_relation *r, struct pgw_findings *out)
 
 		if (!ix->valid)
 		{
-			struct pgw_buf sql;
 			struct pgw_finding *f;
 
-			buf_init(&sql);
-			buf_append(&sql, "DROP INDEX CONCURRENTLY IF EXISTS ");
-			sql_qname(&sql, ix->obj.schema, ix->obj.name);
-			buf_append(&sql, ";");
 			f = add(out, "index.invalid", PGW_SEV_ERROR, "performance", "index", ix->obj.schema,
 					ix->obj.name,
 					"drop it and build it again (CREATE INDEX CONCURRENTLY); an INVALID index is left by a failed CONCURRENTLY build",
 					"index %s on %s.%s is INVALID: it is maintained on every write but never used",
 					ix->obj.name, r->obj.schema, r->obj.name);
 			finding_set_detail(out, f, ix->definition);
-			finding_set_fix(out, f, NULL, NULL, 0, sql.data);
-			buf_release(&sql);
+			drop_index_fix(r, ix, out, f);
 		}
 		for (j = i + 1; j < r->indexes.n; j++)
 		{
 			const struct pgw_index *o = r->indexes.items[j];
 			const struct pgw_index *drop;
 			const struct pgw_index *keep;
-			struct pgw_buf sql;
 			struct pgw_finding *f;
 
 			if (strcmp(ix->method, o->method) != 0 || !same_vec(&ix->keys, &o->keys) ||
@@ -230,16 +274,11 @@ check_indexes(const struct pgw_relation *r, struct pgw_findings *out)
 				continue;		/* both back constraints: not ours to drop */
 			if (drop->unique && !keep->unique)
 				continue;
-			buf_init(&sql);
-			buf_append(&sql, "DROP INDEX CONCURRENTLY IF EXISTS ");
-			sql_qname(&sql, drop->obj.schema, drop->obj.name);
-			buf_append(&sql, ";");
 			f = add(out, "index.duplicate", PGW_SEV_WARNING, "performance", "index", drop->obj.schema,
 					drop->obj.name, "drop the duplicate: every write maintains both",
 					"index %s on %s.%s duplicates %s", drop->obj.name, r->obj.schema, r->obj.name,
 					keep->obj.name);
-			finding_set_fix(out, f, NULL, NULL, 0, sql.data);
-			buf_release(&sql);
+			drop_index_fix(r, drop, out, f);
 		}
 	}
 }
@@ -360,6 +399,59 @@ executes_argument(const struct pgw_function *fn)
 	return false;
 }
 
+/*
+ * The fix of a function too many may call: REVOKE EXECUTE from those of
+ * roles[] that hold it, undone by granting it back as it was.
+ */
+static void
+revoke_fix(const struct pgw_function *fn, const char *const *roles, size_t nroles,
+		   struct pgw_findings *out, struct pgw_finding *f)
+{
+	struct pgw_buf sql,
+				undo,
+				who;
+	size_t		i;
+
+	buf_init(&sql);
+	buf_init(&undo);
+	buf_init(&who);
+	for (i = 0; i < fn->grants.n; i++)
+	{
+		const struct pgw_grant *g = fn->grants.items[i];
+
+		if (strcmp(g->privilege, "EXECUTE") != 0)
+			continue;
+		for (size_t k = 0; k < nroles; k++)
+			if (strcmp(g->grantee, roles[k]) == 0)
+			{
+				if (who.len)
+					buf_append(&who, ", ");
+				if (strcmp(g->grantee, "public") == 0)
+					buf_append(&who, "PUBLIC");
+				else
+					sql_ident(&who, g->grantee);
+				buf_append(&undo, "GRANT EXECUTE ON FUNCTION ");
+				function_sql(&undo, fn);
+				buf_append(&undo, " TO ");
+				if (strcmp(g->grantee, "public") == 0)
+					buf_append(&undo, "PUBLIC");
+				else
+					sql_ident(&undo, g->grantee);
+				buf_append(&undo, g->grantable ? " WITH GRANT OPTION;\n" : ";\n");
+			}
+	}
+	buf_append(&sql, "REVOKE EXECUTE ON FUNCTION ");
+	function_sql(&sql, fn);
+	buf_printf(&sql, " FROM %s;", who.data);
+	if (undo.len)
+		undo.data[--undo.len] = '\0';
+	finding_set_fix(out, f, NULL, NULL, 0, sql.data);
+	finding_set_fix_undo(out, f, undo.data, false);
+	buf_release(&sql);
+	buf_release(&undo);
+	buf_release(&who);
+}
+
 static void
 check_functions(const struct pgw_model *m, const struct pgw_config *cfg, struct pgw_findings *out)
 {
@@ -396,32 +488,30 @@ check_functions(const struct pgw_model *m, const struct pgw_config *cfg, struct 
 					sig.data);
 			finding_set_fix(out, f, NULL, NULL, 0, sql.data);
 			buf_reset(&sql);
+			buf_append(&sql, "ALTER FUNCTION ");
+			function_sql(&sql, fn);
+			buf_append(&sql, " RESET search_path;");
+			finding_set_fix_undo(out, f, sql.data, false);
+			buf_reset(&sql);
 		}
 		if (executes_argument(fn) && granted_to(&fn->grants, "EXECUTE", callers, 3))
 		{
-			buf_append(&sql, "REVOKE EXECUTE ON FUNCTION ");
-			function_sql(&sql, fn);
-			buf_append(&sql, " FROM PUBLIC, anon, authenticated;");
 			f = add(out, "security.exec_sql", PGW_SEV_ERROR, "security", "function", fn->obj.schema,
 					name.data,
 					"revoke EXECUTE from public/anon/authenticated (keep it for service_role), or remove the function",
 					"function %s runs its text argument as SQL and clients may call it: anyone can run any statement%s",
 					sig.data, fn->security_definer ? " with its owner's rights" : "");
-			finding_set_fix(out, f, NULL, NULL, 0, sql.data);
-			buf_reset(&sql);
+			revoke_fix(fn, callers, 3, out, f);
 		}
 		else if (exposed(cfg, fn->obj.schema) && fn->security_definer &&
 				 granted_to(&fn->grants, "EXECUTE", everyone, 1))
 		{
-			buf_append(&sql, "REVOKE EXECUTE ON FUNCTION ");
-			function_sql(&sql, fn);
-			buf_append(&sql, " FROM PUBLIC;");
 			f = add(out, "security.public_execute", PGW_SEV_WARNING, "security", "function",
 					fn->obj.schema, name.data,
 					"revoke EXECUTE FROM PUBLIC and grant it to the roles that need it",
 					"SECURITY DEFINER function %s in exposed schema %s is executable by PUBLIC (every role, anon included)",
 					sig.data, fn->obj.schema);
-			finding_set_fix(out, f, NULL, NULL, 0, sql.data);
+			revoke_fix(fn, everyone, 1, out, f);
 		}
 		buf_release(&sig);
 		buf_release(&name);
@@ -441,6 +531,18 @@ depends_on(const struct pgw_object *o, const char *schema, const char *name)
 		if (r->schema && strcmp(r->schema, schema) == 0 && strcmp(r->name, name) == 0)
 			return true;
 	}
+	return false;
+}
+
+/* Whether reloptions ("key=value") set key. */
+static bool
+has_option(const struct pgw_vec *options, const char *key)
+{
+	size_t		n = strlen(key);
+
+	for (size_t i = 0; i < options->n; i++)
+		if (strncmp(options->items[i], key, n) == 0 && ((const char *) options->items[i])[n] == '=')
+			return true;
 	return false;
 }
 
@@ -471,6 +573,13 @@ check_views(const struct pgw_relation *r, const struct pgw_config *cfg, struct p
 				"view %s.%s in exposed schema %s runs with its owner's rights: row-level security of the tables it reads is bypassed",
 				r->obj.schema, r->obj.name, r->obj.schema);
 		finding_set_fix(out, f, NULL, NULL, 0, sql.data);
+		/* undo: as it was — the option set to false, or not set at all */
+		buf_reset(&sql);
+		buf_append(&sql, "ALTER VIEW ");
+		sql_qname(&sql, r->obj.schema, r->obj.name);
+		buf_append(&sql, has_option(&r->options, "security_invoker") ?
+				   " SET (security_invoker = false);" : " RESET (security_invoker);");
+		finding_set_fix_undo(out, f, sql.data, false);
 	}
 	buf_release(&sql);
 }

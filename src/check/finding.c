@@ -128,6 +128,16 @@ finding_set_fix(struct pgw_findings *list, struct pgw_finding *f,
 		f->fix.args[i] = dup(list, args[i]);
 	f->fix.nargs = nargs;
 	f->fix.sql = dup(list, sql);
+	f->fix.undo = NULL;
+	f->fix.concurrent = false;
+}
+
+void
+finding_set_fix_undo(struct pgw_findings *list, struct pgw_finding *f, const char *undo,
+					 bool concurrent)
+{
+	f->fix.undo = dup(list, undo);
+	f->fix.concurrent = concurrent;
 }
 
 size_t
@@ -230,6 +240,9 @@ finding_to_json(const struct pgw_finding *f)
 		set_str(fix, "action", f->fix.action);
 		json_object_set_new(fix, "args", args);
 		set_str(fix, "sql", f->fix.sql);
+		set_str(fix, "rollback", f->fix.undo);
+		if (f->fix.concurrent)
+			json_object_set_new(fix, "concurrent", json_true());
 		json_object_set_new(j, "fix", fix);
 	}
 	json_object_set_new(j, "fingerprint", json_string(f->fingerprint));

@@ -47,6 +47,8 @@ struct pgw_fix
 	const char **args;
 	size_t		nargs;
 	const char *sql;			/* optional: the statement(s) that fix it */
+	const char *undo;			/* optional: the statement(s) that undo sql */
+	bool		concurrent;		/* sql cannot run in a transaction */
 };
 
 struct pgw_finding
@@ -93,6 +95,10 @@ void		finding_set_location(struct pgw_findings *list, struct pgw_finding *f,
 void		finding_set_fix(struct pgw_findings *list, struct pgw_finding *f,
 							const char *action, const char *const *args, size_t nargs,
 							const char *sql);
+/* The rollback of a fix's SQL; concurrent: the SQL cannot run inside a
+ * transaction (CREATE/DROP INDEX CONCURRENTLY). */
+void		finding_set_fix_undo(struct pgw_findings *list, struct pgw_finding *f,
+								 const char *undo, bool concurrent);
 
 /* Computes f->fingerprint from rule, object and file.  findings_add and the
  * setters keep it current; exposed for tests. */

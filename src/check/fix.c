@@ -7,6 +7,7 @@
  * policies; constraint and index names are "<table>_<column>_<suffix>",
  * the table part shortened so the whole stays within PostgreSQL's 63 bytes.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,9 +39,29 @@ fix_piece_release(struct pgw_fix_piece *p)
 	buf_release(&p->down);
 }
 
-/* "<table>_<middle>_<suffix>" within 63 bytes (caller frees). */
-static char *
-object_name(const char *table, const char *middle, const char *suffix)
+/*
+ * A comment line of generated SQL.  Names in it come from the catalog and
+ * may hold a line break, which would end the comment and turn the rest of
+ * the name into SQL: every line break but the last becomes a space.
+ */
+static void
+comment(struct pgw_buf *b, const char *fmt,...) __attribute__((format(printf, 2, 3)));
+static void
+comment(struct pgw_buf *b, const char *fmt,...)
+{
+	size_t		start = b->len;
+	va_list		ap;
+
+	va_start(ap, fmt);
+	buf_vprintf(b, fmt, ap);
+	va_end(ap);
+	for (size_t i = start; i + 1 < b->len; i++)
+		if (b->data[i] == '\n' || b->data[i] == '\r')
+			b->data[i] = ' ';
+}
+
+char *
+fix_object_name(const char *table, const char *middle, const char *suffix)
 {
 	size_t		tail = strlen(middle) + strlen(suffix) + 2;
 	size_t		tl = strlen(table);
@@ -187,7 +208,7 @@ policies_up(struct pgw_fixgen *g, const struct pgw_relation *rel, const char *qn
 
 		if (!why || is_own_policy(p))
 			continue;
-		buf_printf(up, "-- %s: %s\n", p->obj.name, why);
+		comment(up, "-- %s: %s\n", p->obj.name, why);
 		buf_append(up, "DROP POLICY IF EXISTS ");
 		sql_ident(up, p->obj.name);
 		buf_printf(up, " ON %s;\n", qname);
@@ -258,7 +279,7 @@ fix_rls_policy(struct pgw_fixgen *g, const struct pgw_relation *rel, struct pgw_
 		return -1;
 	}
 	q = qualified(rel);
-	buf_printf(&p->up, "-- %s: row-level security with one isolation policy per command for role %s\n",
+	comment(&p->up, "-- %s: row-level security with one isolation policy per command for role %s\n",
 			   q, g->cfg->app_role);
 	policies_up(g, rel, q, &p->up);
 	policies_down(g, rel, q, &p->down);
@@ -325,8 +346,8 @@ fix_tenant_isolation(struct pgw_fixgen *g, const struct pgw_relation *rel,
 	const struct pgw_constraint *pfk = NULL;
 	const struct pgw_constraint *tfk = tc ? tenancy_column_fk(rel, g->t.column) : NULL;
 	char	   *q = qualified(rel);
-	char	   *fkname = object_name(rel->obj.name, g->t.column, "fkey");
-	char	   *chkname = object_name(rel->obj.name, g->t.column, "not_null");
+	char	   *fkname = fix_object_name(rel->obj.name, g->t.column, "fkey");
+	char	   *chkname = fix_object_name(rel->obj.name, g->t.column, "not_null");
 	struct pgw_buf sql;
 	struct pgw_buf down;
 	long long	remaining;
@@ -394,7 +415,7 @@ fix_tenant_isolation(struct pgw_fixgen *g, const struct pgw_relation *rel,
 	if ((remaining = count_query(g->conn, sql.data)) < 0)
 		goto out;
 
-	buf_printf(&tx->up, "-- %s: tenant column %s, references %s, row-level security\n", q,
+	comment(&tx->up, "-- %s: tenant column %s, references %s, row-level security\n", q,
 			   g->t.column, g->t.tenants->obj.name);
 	if (!tc)
 	{
@@ -404,7 +425,7 @@ fix_tenant_isolation(struct pgw_fixgen *g, const struct pgw_relation *rel,
 	}
 	if (pfk)
 	{
-		buf_printf(&tx->up, "-- backfill: the tenant of the parent row in %s\n", parent->obj.name);
+		comment(&tx->up, "-- backfill: the tenant of the parent row in %s\n", parent->obj.name);
 		buf_printf(&tx->up, "UPDATE %s AS c SET ", q);
 		sql_ident(&tx->up, g->t.column);
 		buf_append(&tx->up, " = p.");
@@ -420,7 +441,7 @@ fix_tenant_isolation(struct pgw_fixgen *g, const struct pgw_relation *rel,
 		buf_append(&tx->up, " IS NULL;\n");
 	}
 	else if (remaining > 0)
-		buf_printf(&tx->up, "-- %lld rows have no %s: set them (no parent to backfill from), then generate again\n",
+		comment(&tx->up, "-- %lld rows have no %s: set them (no parent to backfill from), then generate again\n",
 				   remaining, g->t.column);
 	if (!tfk)
 	{
@@ -454,7 +475,7 @@ fix_tenant_isolation(struct pgw_fixgen *g, const struct pgw_relation *rel,
 		buf_append(&tx->up, ";\n");
 	}
 	else if (remaining > 0)
-		buf_printf(&tx->up, "-- %s stays nullable: %lld rows would keep no tenant\n", g->t.column, remaining);
+		comment(&tx->up, "-- %s stays nullable: %lld rows would keep no tenant\n", g->t.column, remaining);
 	policies_up(g, rel, q, &tx->up);
 
 	/* down, in reverse */
@@ -480,15 +501,15 @@ fix_tenant_isolation(struct pgw_fixgen *g, const struct pgw_relation *rel,
 			buf_append(&tx->down, ";\n");
 		}
 		if (pfk)
-			buf_printf(&tx->down, "-- the backfilled %s values stay: they are correct data\n", g->t.column);
+			comment(&tx->down, "-- the backfilled %s values stay: they are correct data\n", g->t.column);
 	}
 
 	if (!tc || !has_leading_index(rel, g->t.column))
 	{
-		char	   *ixname = object_name(rel->obj.name, g->t.column, "idx");
+		char	   *ixname = fix_object_name(rel->obj.name, g->t.column, "idx");
 		const char *cols[1] = {g->t.column};
 
-		buf_printf(&idx->up, "-- %s: index on the tenant column (every policy filters on it)\n", q);
+		comment(&idx->up, "-- %s: index on the tenant column (every policy filters on it)\n", q);
 		index_piece(rel, cols, 1, ixname, idx);
 		free(ixname);
 	}
@@ -557,7 +578,7 @@ fix_foreign_key(struct pgw_fixgen *g, const struct pgw_relation *rel, const stru
 		pgw_error_hint("use --delete-orphans, or fix the rows by hand");
 		goto out;
 	}
-	fkname = object_name(rel->obj.name, column, "fkey");
+	fkname = fix_object_name(rel->obj.name, column, "fkey");
 
 	/* over alias t: the row is an orphan */
 	buf_append(&cond, "t.");
@@ -581,21 +602,25 @@ fix_foreign_key(struct pgw_fixgen *g, const struct pgw_relation *rel, const stru
 		goto out;
 	}
 
-	buf_printf(&p->up, "-- %s.%s references %s: foreign key added NOT VALID, then validated\n",
+	comment(&p->up, "-- %s.%s references %s: foreign key added NOT VALID, then validated\n",
 			   q, column, ref->obj.name);
 	buf_append(&p->up, "-- (statement by statement: the index is built CONCURRENTLY, and VALIDATE\n"
 			   "-- takes only a SHARE UPDATE EXCLUSIVE lock in its own transaction)\n");
 	if (n > 0 && orphans == PGW_ORPHANS_NULLIFY)
 	{
-		buf_printf(&p->up, "-- %lld orphaned rows get NULL\nUPDATE %s AS t SET ", n, q);
+		comment(&p->up, "-- %lld orphaned rows get NULL\n", n);
+		buf_printf(&p->up, "UPDATE %s AS t SET ", q);
 		sql_ident(&p->up, column);
 		buf_printf(&p->up, " = NULL WHERE %s;\n", cond.data);
 	}
 	else if (n > 0 && orphans == PGW_ORPHANS_DELETE)
-		buf_printf(&p->up, "-- %lld orphaned rows are deleted\nDELETE FROM %s AS t WHERE %s;\n", n, q, cond.data);
+	{
+		comment(&p->up, "-- %lld orphaned rows are deleted\n", n);
+		buf_printf(&p->up, "DELETE FROM %s AS t WHERE %s;\n", q, cond.data);
+	}
 	if (!has_leading_index(rel, column))
 	{
-		char	   *ixname = object_name(rel->obj.name, column, "idx");
+		char	   *ixname = fix_object_name(rel->obj.name, column, "idx");
 		struct pgw_fix_piece ix;
 		const char *cols[1] = {column};
 
@@ -625,7 +650,7 @@ fix_foreign_key(struct pgw_fixgen *g, const struct pgw_relation *rel, const stru
 	buf_append(&p->down, ";\n");
 	if (!has_leading_index(rel, column))
 	{
-		char	   *ixname = object_name(rel->obj.name, column, "idx");
+		char	   *ixname = fix_object_name(rel->obj.name, column, "idx");
 
 		buf_append(&p->down, "DROP INDEX CONCURRENTLY IF EXISTS ");
 		sql_qname(&p->down, rel->obj.schema, ixname);
@@ -633,7 +658,7 @@ fix_foreign_key(struct pgw_fixgen *g, const struct pgw_relation *rel, const stru
 		free(ixname);
 	}
 	if (n > 0)
-		buf_printf(&p->down, "-- the %lld orphaned rows are not restored\n", n);
+		comment(&p->down, "-- the %lld orphaned rows are not restored\n", n);
 	p->nontx = true;
 	rc = 0;
 out:
@@ -667,9 +692,9 @@ fix_composite_index(struct pgw_fixgen *g, const struct pgw_relation *rel, const 
 		}
 		buf_printf(&mid, "%s%s", i ? "_" : "", cols[i]);
 	}
-	name = object_name(rel->obj.name, mid.data, "idx");
+	name = fix_object_name(rel->obj.name, mid.data, "idx");
 	q = qualified(rel);
-	buf_printf(&p->up, "-- %s: index on (%s), built without blocking writes\n", q, mid.data);
+	comment(&p->up, "-- %s: index on (%s), built without blocking writes\n", q, mid.data);
 	index_piece(rel, cols, ncols, name, p);
 	free(q);
 	free(name);
@@ -722,8 +747,8 @@ fix_create_table(struct pgw_fixgen *g, const char *schema, const char *name, boo
 	buf_init(&qb);
 	sql_qname(&qb, schema, name);
 	q = buf_steal(&qb);
-	buf_printf(&p->up, "-- %s: a new table%s\nCREATE TABLE IF NOT EXISTS %s (\n  id uuid PRIMARY KEY DEFAULT gen_random_uuid(),\n",
-			   q, with_tenant ? ", isolated per tenant" : "", q);
+	comment(&p->up, "-- %s: a new table%s\n", q, with_tenant ? ", isolated per tenant" : "");
+	buf_printf(&p->up, "CREATE TABLE IF NOT EXISTS %s (\n  id uuid PRIMARY KEY DEFAULT gen_random_uuid(),\n", q);
 	if (with_tenant)
 	{
 		buf_append(&p->up, "  ");
@@ -748,7 +773,7 @@ fix_create_table(struct pgw_fixgen *g, const char *schema, const char *name, boo
 			   "  updated_at timestamptz NOT NULL DEFAULT now()\n);\n");
 	if (with_tenant)
 	{
-		char	   *ixname = object_name(name, g->t.column, "idx");
+		char	   *ixname = fix_object_name(name, g->t.column, "idx");
 
 		buf_append(&p->up, "CREATE INDEX IF NOT EXISTS ");
 		sql_ident(&p->up, ixname);
@@ -763,4 +788,279 @@ fix_create_table(struct pgw_fixgen *g, const char *schema, const char *name, boo
 	buf_printf(&p->down, "DROP TABLE IF EXISTS %s;\n", q);
 	free(q);
 	return 0;
+}
+
+/* --- many fixes in one migration ----------------------------------------- */
+
+static void
+add_line(struct pgw_strlist *l, const char *fmt,...) __attribute__((format(printf, 2, 3)));
+static void
+add_line(struct pgw_strlist *l, const char *fmt,...)
+{
+	struct pgw_buf b;
+	va_list		ap;
+
+	buf_init(&b);
+	va_start(ap, fmt);
+	buf_vprintf(&b, fmt, ap);
+	va_end(ap);
+	strlist_add(l, b.data);
+	buf_release(&b);
+}
+
+static void
+fix_piece_reset(struct pgw_fix_piece *p)
+{
+	buf_reset(&p->up);
+	buf_reset(&p->down);
+}
+
+struct pgw_relation *
+fix_need_table(struct pgw_model *m, const char *arg)
+{
+	struct pgw_relation *r = tenancy_resolve_table(m, arg);
+
+	if (!r || !tenancy_is_managed_table(r))
+	{
+		pgw_error(PGW_ERR_USAGE, "table '%s' does not exist", arg);
+		pgw_error_hint("name a table of the managed schemas, e.g. vehicles or public.vehicles");
+		return NULL;
+	}
+	return r;
+}
+
+void
+fix_request_from_args(struct pgw_fixreq *r, const char *action, const char *const *args, size_t n)
+{
+	memset(r, 0, sizeof(*r));
+	r->action = action;
+	r->args = args;
+	r->nargs = n;
+	for (size_t i = 0; i < n; i++)
+	{
+		if (strcmp(args[i], "--backfill-from") == 0 && i + 1 < n)
+			r->backfill = args[++i];
+		else if (strcmp(args[i], "--column") == 0 && i + 1 < n)
+			r->column = args[++i];
+		else if (strcmp(args[i], "--nullify-orphans") == 0)
+			r->orphans = PGW_ORPHANS_NULLIFY;
+		else if (strcmp(args[i], "--delete-orphans") == 0)
+			r->orphans = PGW_ORPHANS_DELETE;
+		else if (!r->table)
+			r->table = args[i];
+		else if (!r->ref)
+			r->ref = args[i];
+	}
+}
+
+int
+fix_requests_from_json(json_t *findings, struct pgw_arena *arena, struct pgw_fixreq **reqs, size_t *n)
+{
+	size_t		i;
+	json_t	   *f;
+
+	if (!json_is_array(findings))
+		return pgw_error(PGW_ERR_INPUT, "no \"findings\" array in the document");
+	json_array_foreach(findings, i, f)
+	{
+		json_t	   *fix = json_object_get(f, "fix");
+		json_t	   *jargs = json_object_get(fix, "args");
+		const char *action = json_string_value(json_object_get(fix, "action"));
+		const char **args;
+		size_t		na = 0;
+		size_t		k;
+		json_t	   *v;
+
+		if (!action)
+			continue;
+		args = arena_alloc(arena, (json_array_size(jargs) + 1) * sizeof(char *));
+		json_array_foreach(jargs, k, v)
+			if (json_is_string(v))
+			args[na++] = arena_strdup(arena, json_string_value(v));
+		*reqs = pgw_realloc(*reqs, (*n + 1) * sizeof(**reqs));
+		fix_request_from_args(&(*reqs)[*n], arena_strdup(arena, action), args, na);
+		(*n)++;
+	}
+	return 0;
+}
+
+void
+fix_set_init(struct pgw_fixset *s)
+{
+	memset(s, 0, sizeof(*s));
+	fix_piece_init(&s->tx);
+	fix_piece_init(&s->nontx);
+	s->nontx.nontx = true;
+	buf_init(&s->what);
+}
+
+void
+fix_set_release(struct pgw_fixset *s)
+{
+	fix_piece_release(&s->tx);
+	fix_piece_release(&s->nontx);
+	buf_release(&s->what);
+	strlist_release(&s->done);
+	strlist_release(&s->refused);
+}
+
+void
+fix_prepend(struct pgw_buf *b, const char *text)
+{
+	struct pgw_buf t;
+
+	buf_init(&t);
+	buf_append(&t, text);
+	buf_append(&t, b->data ? b->data : "");
+	buf_release(b);
+	*b = t;
+}
+
+/* Moves a finished piece into the set: ups appended, downs prepended. */
+static void
+take(struct pgw_fixset *s, struct pgw_fix_piece *p, bool nontx)
+{
+	struct pgw_fix_piece *to = nontx ? &s->nontx : &s->tx;
+
+	buf_append(&to->up, p->up.data ? p->up.data : "");
+	fix_prepend(&to->down, p->down.data ? p->down.data : "");
+	fix_piece_reset(p);
+}
+
+/* Whether one generator's failure is a refusal to note (tolerant) rather
+ * than an error: the data or the schema says no, not the server. */
+static bool
+refused(struct pgw_fixset *s, bool tolerant, const char *table)
+{
+	const struct pgw_err *e = pgw_error_last();
+
+	if (!tolerant || e->kind == PGW_ERR_CONNECT)
+		return false;
+	add_line(&s->refused, "%s: %s", table, e->message);
+	pgw_error_clear();
+	return true;
+}
+
+static bool
+is_action(const struct pgw_fixreq *r, const char *action)
+{
+	return strcmp(r->action, action) == 0;
+}
+
+static bool
+same_request(const struct pgw_fixreq *a, const struct pgw_fixreq *b)
+{
+	if (strcmp(a->action, b->action) != 0 || a->nargs != b->nargs)
+		return false;
+	for (size_t i = 0; i < a->nargs; i++)
+		if (strcmp(a->args[i], b->args[i]) != 0)
+			return false;
+	return true;
+}
+
+int
+fix_combine(struct pgw_fixgen *g, const struct pgw_fixreq *reqs, size_t n, bool tolerant,
+			struct pgw_fixset *s)
+{
+	struct pgw_fix_piece a,
+				b;
+	int			rc = -1;
+
+	fix_piece_init(&a);
+	fix_piece_init(&b);
+	/* per table in model order: tenant isolation subsumes the policy fix */
+	for (size_t i = 0; i < g->m->relations.n; i++)
+	{
+		struct pgw_relation *rel = g->m->relations.items[i];
+		const struct pgw_fixreq *iso = NULL;
+		const struct pgw_fixreq *rls = NULL;
+
+		if (!tenancy_is_managed_table(rel))
+			continue;
+		for (size_t k = 0; k < n; k++)
+		{
+			if (!reqs[k].table || tenancy_resolve_table(g->m, reqs[k].table) != rel)
+				continue;
+			if (is_action(&reqs[k], "add-tenant-isolation") && (!iso || (!iso->backfill && reqs[k].backfill)))
+				iso = &reqs[k];
+			else if (is_action(&reqs[k], "fix-rls-policy"))
+				rls = &reqs[k];
+		}
+		if (iso)
+		{
+			struct pgw_relation *parent = NULL;
+
+			if ((iso->backfill && !(parent = fix_need_table(g->m, iso->backfill))) ||
+				fix_tenant_isolation(g, rel, parent, &a, &b) != 0)
+			{
+				fix_piece_reset(&a);
+				fix_piece_reset(&b);
+				if (refused(s, tolerant, rel->obj.name))
+					continue;
+				goto out;
+			}
+			buf_printf(&s->what, "%stenant isolation of %s", s->what.len ? "; " : "", rel->obj.name);
+			add_line(&s->done, "add-tenant-isolation %s", iso->table);
+			take(s, &a, false);
+			take(s, &b, true);
+		}
+		else if (rls)
+		{
+			if (fix_rls_policy(g, rel, &a) != 0)
+			{
+				fix_piece_reset(&a);
+				if (refused(s, tolerant, rel->obj.name))
+					continue;
+				goto out;
+			}
+			buf_printf(&s->what, "%sisolation policies on %s", s->what.len ? "; " : "", rel->obj.name);
+			add_line(&s->done, "fix-rls-policy %s", rls->table);
+			take(s, &a, false);
+		}
+	}
+	/* then foreign keys and indexes, each once */
+	for (size_t k = 0; k < n; k++)
+	{
+		struct pgw_relation *rel,
+				   *ref = NULL;
+		bool		fk = is_action(&reqs[k], "add-foreign-key");
+		bool		dup = false;
+		int			r;
+
+		if ((!fk && !is_action(&reqs[k], "add-composite-index")) || !reqs[k].table)
+			continue;
+		for (size_t j = 0; j < k && !dup; j++)
+			dup = same_request(&reqs[j], &reqs[k]);
+		if (dup)
+			continue;
+		if (!(rel = fix_need_table(g->m, reqs[k].table)))
+			goto out;
+		if (fk)
+		{
+			if (!reqs[k].ref || !(ref = fix_need_table(g->m, reqs[k].ref)))
+				goto out;
+			r = fix_foreign_key(g, rel, ref, reqs[k].column, reqs[k].orphans, &a);
+		}
+		else
+			r = fix_composite_index(g, rel, reqs[k].args + 1, reqs[k].nargs - 1, &a);
+		if (r != 0)
+		{
+			fix_piece_reset(&a);
+			if (refused(s, tolerant, rel->obj.name))
+				continue;
+			goto out;
+		}
+		if (fk)
+			buf_printf(&s->what, "%sforeign key %s.%s", s->what.len ? "; " : "", rel->obj.name,
+					   reqs[k].column ? reqs[k].column : ref->obj.name);
+		else
+			buf_printf(&s->what, "%sindex on %s", s->what.len ? "; " : "", rel->obj.name);
+		add_line(&s->done, "%s %s", reqs[k].action, reqs[k].table);
+		take(s, &a, true);
+	}
+	rc = 0;
+out:
+	fix_piece_release(&a);
+	fix_piece_release(&b);
+	return rc;
 }

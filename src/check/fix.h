@@ -20,6 +20,7 @@
 
 #include <stdbool.h>
 
+#include <jansson.h>
 #include <libpq-fe.h>
 
 #include "check/tenant.h"
@@ -96,5 +97,66 @@ int			fix_composite_index(struct pgw_fixgen *g, const struct pgw_relation *rel,
 int			fix_create_table(struct pgw_fixgen *g, const char *schema, const char *name,
 							 bool with_tenant, const char *const *columns, size_t ncolumns,
 							 struct pgw_fix_piece *p);
+
+/* "<table>_<middle>_<suffix>" within PostgreSQL's 63 bytes, the table part
+ * shortened (caller frees): the names of generated indexes and
+ * constraints. */
+char	   *fix_object_name(const char *table, const char *middle, const char *suffix);
+
+/* A managed table by name ("vehicles", "public.vehicles"), or NULL with
+ * PGW_ERR_USAGE naming it. */
+struct pgw_relation *fix_need_table(struct pgw_model *m, const char *arg);
+
+/*
+ * One requested fix: a generate action with its arguments, as a finding's
+ * fix carries them (validate's, doctor's) or the command line gives them.
+ * Strings are borrowed.
+ */
+struct pgw_fixreq
+{
+	const char *action;
+	const char *table;
+	const char *ref;			/* add-foreign-key: the referenced table */
+	const char *column;			/* --column */
+	const char *backfill;		/* --backfill-from */
+	enum pgw_orphans orphans;
+	const char *const *args;	/* every argument, for add-composite-index */
+	size_t		nargs;
+};
+
+void		fix_request_from_args(struct pgw_fixreq *r, const char *action, const char *const *args,
+								  size_t n);
+
+/* The requests of a findings array (JSON, as findings_to_json writes it),
+ * appended to *reqs; strings copied into arena. */
+int			fix_requests_from_json(json_t *findings, struct pgw_arena *arena, struct pgw_fixreq **reqs,
+								   size_t *n);
+
+/*
+ * Many fixes combined, as `generate fix ALL` and `doctor --fix` write
+ * them: per table in model order, tenant isolation (which subsumes the
+ * policy fix) or the policy fix; then foreign keys and composite indexes,
+ * each once.  Transactional statements go to tx, the rest to nontx (ups
+ * in request order, downs in reverse).  what: the fixes in words.
+ */
+struct pgw_fixset
+{
+	struct pgw_fix_piece tx;
+	struct pgw_fix_piece nontx;
+	struct pgw_buf what;
+	struct pgw_strlist done;	/* "action table" of each fix made */
+	struct pgw_strlist refused; /* tolerant: "table: why" of each refused */
+};
+
+void		fix_set_init(struct pgw_fixset *s);
+void		fix_set_release(struct pgw_fixset *s);
+
+/* Adds the fixes of reqs to s.  A fix the data refuses (orphans, …) is an
+ * error, or with tolerant a line in s->refused and the rest goes on. */
+int			fix_combine(struct pgw_fixgen *g, const struct pgw_fixreq *reqs, size_t n, bool tolerant,
+						struct pgw_fixset *s);
+
+/* Prepends text to b (rollbacks grow at the front). */
+void		fix_prepend(struct pgw_buf *b, const char *text);
 
 #endif

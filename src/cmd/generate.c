@@ -208,111 +208,20 @@ base_name(const char *path)
 	return pgw_strdup(slash ? slash + 1 : path);
 }
 
-static struct pgw_relation *
-need_table(struct pgw_model *m, const char *arg)
-{
-	struct pgw_relation *r = tenancy_resolve_table(m, arg);
-
-	if (!r || !tenancy_is_managed_table(r))
-	{
-		pgw_error(PGW_ERR_USAGE, "table '%s' does not exist", arg);
-		pgw_error_hint("name a table of the managed schemas, e.g. vehicles or public.vehicles");
-		return NULL;
-	}
-	return r;
-}
-
-/* One requested fix (from the command line, validate or a findings file). */
-struct fixreq
-{
-	const char *action;
-	const char *table;
-	const char *ref;			/* add-foreign-key: the referenced table */
-	const char *column;
-	const char *backfill;
-	enum pgw_orphans orphans;
-};
-
-static void
-fixreq_from_args(struct fixreq *r, const char *action, const char *const *args, size_t n)
-{
-	memset(r, 0, sizeof(*r));
-	r->action = action;
-	for (size_t i = 0; i < n; i++)
-	{
-		if (strcmp(args[i], "--backfill-from") == 0 && i + 1 < n)
-			r->backfill = args[++i];
-		else if (strcmp(args[i], "--column") == 0 && i + 1 < n)
-			r->column = args[++i];
-		else if (strcmp(args[i], "--nullify-orphans") == 0)
-			r->orphans = PGW_ORPHANS_NULLIFY;
-		else if (strcmp(args[i], "--delete-orphans") == 0)
-			r->orphans = PGW_ORPHANS_DELETE;
-		else if (!r->table)
-			r->table = args[i];
-		else if (!r->ref)
-			r->ref = args[i];
-	}
-}
-
-/* Collects fix requests from findings (validate's, or a file's JSON). */
-static int
-collect_fixes(json_t *findings, struct pgw_arena *arena, struct fixreq **reqs, size_t *n)
-{
-	size_t		i;
-	json_t	   *f;
-
-	if (!json_is_array(findings))
-		return pgw_error(PGW_ERR_INPUT, "no \"findings\" array in the document");
-	json_array_foreach(findings, i, f)
-	{
-		json_t	   *fix = json_object_get(f, "fix");
-		json_t	   *jargs = json_object_get(fix, "args");
-		const char *action = json_string_value(json_object_get(fix, "action"));
-		const char *args[16];
-		size_t		na = 0;
-		size_t		k;
-		json_t	   *v;
-
-		if (!action)
-			continue;
-		json_array_foreach(jargs, k, v)
-			if (json_is_string(v) && na < 16)
-			args[na++] = arena_strdup(arena, json_string_value(v));
-		*reqs = pgw_realloc(*reqs, (*n + 1) * sizeof(**reqs));
-		fixreq_from_args(&(*reqs)[*n], arena_strdup(arena, action), args, na);
-		(*n)++;
-	}
-	return 0;
-}
-
-static int
-cmp_req(const struct fixreq *a, const struct fixreq *b)
-{
-	return strcmp(a->action, b->action) == 0 && strcmp(a->table ? a->table : "", b->table ? b->table : "") == 0 &&
-		strcmp(a->column ? a->column : "", b->column ? b->column : "") == 0;
-}
-
 /* fix ALL / --from-findings: every fix, grouped into at most two migrations. */
 static int
 generate_all(struct pgw_ctx *ctx, struct gen_args *a, struct pgw_fixgen *g, const char *cmdline,
 			 struct gen_out *o)
 {
 	struct pgw_arena arena;
-	struct fixreq *reqs = NULL;
+	struct pgw_fixreq *reqs = NULL;
 	size_t		nreqs = 0;
 	json_t	   *doc = NULL;
-	struct pgw_fix_piece tx,
-				nontx;
-	struct pgw_fix_piece *pieces = NULL;
-	size_t		npieces = 0;
-	struct pgw_buf what;
+	struct pgw_fixset set;
 	int			rc = -1;
 
 	arena_init(&arena);
-	fix_piece_init(&tx);
-	fix_piece_init(&nontx);
-	buf_init(&what);
+	fix_set_init(&set);
 	if (a->from_findings)
 	{
 		json_error_t err;
@@ -323,7 +232,7 @@ generate_all(struct pgw_ctx *ctx, struct gen_args *a, struct pgw_fixgen *g, cons
 			pgw_error_detail("%s (line %d, column %d)", err.text, err.line, err.column);
 			goto out;
 		}
-		if (collect_fixes(json_object_get(doc, "findings"), &arena, &reqs, &nreqs) != 0)
+		if (fix_requests_from_json(json_object_get(doc, "findings"), &arena, &reqs, &nreqs) != 0)
 			goto out;
 	}
 	else
@@ -344,109 +253,30 @@ generate_all(struct pgw_ctx *ctx, struct gen_args *a, struct pgw_fixgen *g, cons
 		doc = findings_to_json(&fl);
 		validate_result_release(&res);
 		findings_release(&fl);
-		if (collect_fixes(doc, &arena, &reqs, &nreqs) != 0)
+		if (fix_requests_from_json(doc, &arena, &reqs, &nreqs) != 0)
 			goto out;
 	}
-
-	/* per table in model order: tenant isolation subsumes the policy fix */
-	for (size_t i = 0; i < g->m->relations.n; i++)
-	{
-		struct pgw_relation *rel = g->m->relations.items[i];
-		const struct fixreq *iso = NULL;
-		const struct fixreq *rls = NULL;
-
-		if (!tenancy_is_managed_table(rel))
-			continue;
-		for (size_t k = 0; k < nreqs; k++)
-		{
-			if (!reqs[k].table || tenancy_resolve_table(g->m, reqs[k].table) != rel)
-				continue;
-			if (strcmp(reqs[k].action, "add-tenant-isolation") == 0 && (!iso || (!iso->backfill && reqs[k].backfill)))
-				iso = &reqs[k];
-			else if (strcmp(reqs[k].action, "fix-rls-policy") == 0)
-				rls = &reqs[k];
-		}
-		if (iso)
-		{
-			struct pgw_relation *parent = NULL;
-			struct pgw_fix_piece ix;
-
-			if (iso->backfill && !(parent = need_table(g->m, iso->backfill)))
-				goto out;
-			fix_piece_init(&ix);
-			if (fix_tenant_isolation(g, rel, parent, &tx, &ix) != 0)
-			{
-				fix_piece_release(&ix);
-				goto out;
-			}
-			buf_printf(&what, "%stenant isolation of %s", what.len ? "; " : "", rel->obj.name);
-			pieces = pgw_realloc(pieces, (npieces + 1) * sizeof(*pieces));
-			pieces[npieces++] = ix;
-		}
-		else if (rls)
-		{
-			if (fix_rls_policy(g, rel, &tx) != 0)
-				goto out;
-			buf_printf(&what, "%sisolation policies on %s", what.len ? "; " : "", rel->obj.name);
-		}
-	}
-	for (size_t k = 0; k < nreqs; k++)
-	{
-		struct pgw_relation *rel,
-				   *ref;
-		struct pgw_fix_piece fk;
-		bool		dup = false;
-
-		if (strcmp(reqs[k].action, "add-foreign-key") != 0 || !reqs[k].table)
-			continue;
-		for (size_t j = 0; j < k && !dup; j++)
-			dup = cmp_req(&reqs[j], &reqs[k]);
-		if (dup)
-			continue;
-		if (!(rel = need_table(g->m, reqs[k].table)) || !reqs[k].ref || !(ref = need_table(g->m, reqs[k].ref)))
-			goto out;
-		fix_piece_init(&fk);
-		if (fix_foreign_key(g, rel, ref, reqs[k].column, reqs[k].orphans, &fk) != 0)
-		{
-			fix_piece_release(&fk);
-			goto out;
-		}
-		buf_printf(&what, "%sforeign key %s.%s", what.len ? "; " : "", rel->obj.name,
-				   reqs[k].column ? reqs[k].column : ref->obj.name);
-		pieces = pgw_realloc(pieces, (npieces + 1) * sizeof(*pieces));
-		pieces[npieces++] = fk;
-	}
-	/* non-transactional pieces: ups in order, downs in reverse */
-	for (size_t k = 0; k < npieces; k++)
-		buf_append(&nontx.up, pieces[k].up.data);
-	for (size_t k = npieces; k-- > 0;)
-		buf_append(&nontx.down, pieces[k].down.data);
-	nontx.nontx = true;
-
-	if (tx.up.len == 0 && nontx.up.len == 0)
+	if (fix_combine(g, reqs, nreqs, false, &set) != 0)
+		goto out;
+	if (set.tx.up.len == 0 && set.nontx.up.len == 0)
 	{
 		if (!out_is_json())
 			out_printf("nothing to fix: no finding has a fix\n");
 		rc = 0;
 		goto out;
 	}
-	if (tx.up.len && write_migration(ctx, a, "fix_all", cmdline, what.data,
-									 "every finding of pgwarden validate that has a fix", &tx, o) != 0)
+	if (set.tx.up.len && write_migration(ctx, a, "fix_all", cmdline, set.what.data,
+										 "every finding of pgwarden validate that has a fix", &set.tx, o) != 0)
 		goto out;
-	if (nontx.up.len && write_migration(ctx, a, "fix_all_concurrently", cmdline, what.data,
-										"indexes and foreign keys for the findings of pgwarden validate, without long locks",
-										&nontx, o) != 0)
+	if (set.nontx.up.len && write_migration(ctx, a, "fix_all_concurrently", cmdline, set.what.data,
+											"indexes and foreign keys for the findings of pgwarden validate, without long locks",
+											&set.nontx, o) != 0)
 		goto out;
 	rc = 0;
 out:
-	for (size_t k = 0; k < npieces; k++)
-		fix_piece_release(&pieces[k]);
-	free(pieces);
 	free(reqs);
 	json_decref(doc);
-	fix_piece_release(&tx);
-	fix_piece_release(&nontx);
-	buf_release(&what);
+	fix_set_release(&set);
 	arena_release(&arena);
 	return rc;
 }
@@ -471,7 +301,7 @@ generate_one(struct pgw_ctx *ctx, struct gen_args *a, struct pgw_fixgen *g, cons
 		pgw_error(PGW_ERR_USAGE, "'%s' needs a table", a->action);
 		return -1;
 	}
-	if (strcmp(a->action, "create-table") != 0 && !(rel = need_table(g->m, tabarg)))
+	if (strcmp(a->action, "create-table") != 0 && !(rel = fix_need_table(g->m, tabarg)))
 		goto out;
 	name = migration_name(a->action, tabarg);
 	if (strcmp(a->action, "fix-rls-policy") == 0)
@@ -490,7 +320,7 @@ generate_one(struct pgw_ctx *ctx, struct gen_args *a, struct pgw_fixgen *g, cons
 	{
 		struct pgw_relation *parent = NULL;
 
-		if (a->backfill && !(parent = need_table(g->m, a->backfill)))
+		if (a->backfill && !(parent = fix_need_table(g->m, a->backfill)))
 			goto out;
 		rc = fix_tenant_isolation(g, rel, parent, &p, &ix);
 		what = pgw_asprintf("tenant column %s on %s%s%s, foreign key, NOT NULL, row-level security and policies",
@@ -504,7 +334,7 @@ generate_one(struct pgw_ctx *ctx, struct gen_args *a, struct pgw_fixgen *g, cons
 		const char *column = a->columns.n ? a->columns.items[0] : NULL;
 
 		if (a->pos.n > 1)
-			ref = need_table(g->m, a->pos.items[1]);
+			ref = fix_need_table(g->m, a->pos.items[1]);
 		else if (column)
 		{
 			const struct pgw_column *c = model_find_column(rel, column);
