@@ -584,30 +584,150 @@ check_views(const struct pgw_relation *r, const struct pgw_config *cfg, struct p
 	buf_release(&sql);
 }
 
-/* auth.uid(), auth.jwt(), auth.role() or current_setting() called for
- * every row instead of once: pg_get_expr prints a sub-select as
- * "( SELECT auth.uid() AS uid)". */
+/*
+ * auth.uid(), auth.jwt(), auth.role() or current_setting() called for
+ * every row instead of once.  pg_get_expr prints a sub-select as
+ * "( SELECT auth.uid() AS uid)" — possibly with casts around the call,
+ * "( SELECT (current_setting('x'::text, true))::bigint AS ...)" — so a call
+ * counts as wrapped when one of the parentheses around it opens a SELECT.
+ */
+static const char *const per_row_calls[] = {"auth.uid()", "auth.jwt()", "auth.role()", "current_setting("};
+
+static bool
+in_subselect(const char *expr, const char *at)
+{
+	int			depth = 0;
+
+	for (const char *q = at; q-- > expr;)
+	{
+		if (*q == ')')
+			depth++;
+		else if (*q == '(' && depth > 0)
+			depth--;
+		else if (*q == '(')
+		{
+			const char *r = q + 1;
+
+			while (*r == ' ')
+				r++;
+			if (strncmp(r, "SELECT ", 7) == 0)
+				return true;
+		}
+	}
+	return false;
+}
+
+/* The next call not in a sub-select at or after from (*which: its name),
+ * or NULL. */
+static const char *
+next_per_row_call(const char *expr, const char *from, const char **which)
+{
+	const char *best = NULL;
+
+	for (size_t i = 0; i < sizeof(per_row_calls) / sizeof(*per_row_calls); i++)
+		for (const char *p = from; (p = strstr(p, per_row_calls[i])) != NULL; p++)
+		{
+			/* a name that merely ends so (myauth.uid()) is not the call */
+			if (p > expr && (isalnum((unsigned char) p[-1]) || p[-1] == '_' || p[-1] == '.'))
+				continue;
+			if (in_subselect(expr, p))
+				continue;
+			if (!best || p < best)
+			{
+				best = p;
+				*which = per_row_calls[i];
+			}
+			break;
+		}
+	return best;
+}
+
 static const char *
 per_row_call(const char *expr)
 {
-	static const char *const calls[] = {"auth.uid()", "auth.jwt()", "auth.role()", "current_setting("};
-	size_t		i;
+	const char *which = NULL;
 
-	if (!expr)
-		return NULL;
-	for (i = 0; i < sizeof(calls) / sizeof(*calls); i++)
+	return expr && next_per_row_call(expr, expr, &which) ? which : NULL;
+}
+
+/*
+ * expr with every per-row call wrapped in a sub-select, or NULL when a call
+ * cannot be wrapped safely: its arguments must be constants (quoted
+ * literals, casts, true/false, numbers) so the value is the same for every
+ * row.  Caller frees.
+ */
+static char *
+wrap_per_row_calls(const char *expr)
+{
+	struct pgw_buf b;
+	const char *p = expr,
+			   *call,
+			   *which;
+
+	buf_init(&b);
+	while ((call = next_per_row_call(expr, p, &which)) != NULL)
 	{
-		const char *p;
+		const char *end = call + strlen(which);
 
-		for (p = expr; (p = strstr(p, calls[i])) != NULL; p++)
+		if (which[strlen(which) - 1] == '(')
 		{
-			/* wrapped: "SELECT " right before it */
-			if (p - expr >= 7 && strncmp(p - 7, "SELECT ", 7) == 0)
-				continue;
-			return calls[i];
+			/* current_setting(args): to its closing parenthesis */
+			int			depth = 1;
+			bool		quoted = false;
+
+			for (; *end && depth > 0; end++)
+			{
+				if (*end == '\'')
+					quoted = !quoted;
+				else if (quoted)
+					continue;
+				else if (*end == '(')
+					depth++;
+				else if (*end == ')')
+					depth--;
+				else if (isalpha((unsigned char) *end) || *end == '_')
+				{
+					size_t		n = 0;
+
+					while (isalnum((unsigned char) end[n]) || end[n] == '_')
+						n++;
+					/* a word outside quotes: a cast's type or a boolean */
+					if (!(end[-1] == ':' || (n == 4 && strncmp(end, "true", 4) == 0) ||
+						  (n == 5 && strncmp(end, "false", 5) == 0)))
+					{
+						buf_release(&b);
+						return NULL;
+					}
+					end += n - 1;
+				}
+			}
+			if (depth)
+			{
+				buf_release(&b);
+				return NULL;
+			}
 		}
+		buf_printf(&b, "%.*s(SELECT %.*s)", (int) (call - p), p, (int) (end - call), call);
+		p = end;
 	}
-	return NULL;
+	buf_append(&b, p);
+	return buf_steal(&b);
+}
+
+/* ALTER POLICY name ON table USING (u) WITH CHECK (c), the parts it has. */
+static void
+alter_policy(struct pgw_buf *b, const struct pgw_relation *r, const struct pgw_policy *p, const char *u,
+			 const char *c)
+{
+	buf_append(b, "ALTER POLICY ");
+	sql_ident(b, p->obj.name);
+	buf_append(b, " ON ");
+	sql_qname(b, r->obj.schema, r->obj.name);
+	if (u)
+		buf_printf(b, " USING (%s)", u);
+	if (c)
+		buf_printf(b, " WITH CHECK (%s)", c);
+	buf_append(b, ";");
 }
 
 static void
@@ -629,9 +749,29 @@ check_policies(const struct pgw_relation *r, struct pgw_findings *out)
 			char	   *hint = pgw_asprintf("wrap the call in a sub-select — (SELECT %s) — so PostgreSQL evaluates it once per query",
 											shown);
 
-			add(out, "security.rls_policy_initplan", PGW_SEV_WARNING, "security", "policy",
-				r->obj.schema, p->obj.name, hint, "policy %s on %s.%s calls %s for every row",
-				p->obj.name, r->obj.schema, r->obj.name, shown);
+			char	   *u = p->using_expr ? wrap_per_row_calls(p->using_expr) : NULL;
+			char	   *c = p->check_expr ? wrap_per_row_calls(p->check_expr) : NULL;
+			struct pgw_finding *f;
+
+			f = add(out, "security.rls_policy_initplan", PGW_SEV_WARNING, "security", "policy",
+					r->obj.schema, p->obj.name, hint, "policy %s on %s.%s calls %s for every row",
+					p->obj.name, r->obj.schema, r->obj.name, shown);
+			/* the same policy with the calls wrapped; undone by the
+			 * expressions as they were */
+			if ((u || !p->using_expr) && (c || !p->check_expr))
+			{
+				struct pgw_buf sql;
+
+				buf_init(&sql);
+				alter_policy(&sql, r, p, u, c);
+				finding_set_fix(out, f, NULL, NULL, 0, sql.data);
+				buf_reset(&sql);
+				alter_policy(&sql, r, p, p->using_expr, p->check_expr);
+				finding_set_fix_undo(out, f, sql.data, false);
+				buf_release(&sql);
+			}
+			free(u);
+			free(c);
 			free(hint);
 			free(shown);
 		}

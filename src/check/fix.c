@@ -44,10 +44,8 @@ fix_piece_release(struct pgw_fix_piece *p)
  * may hold a line break, which would end the comment and turn the rest of
  * the name into SQL: every line break but the last becomes a space.
  */
-static void
-comment(struct pgw_buf *b, const char *fmt,...) __attribute__((format(printf, 2, 3)));
-static void
-comment(struct pgw_buf *b, const char *fmt,...)
+void
+fix_comment(struct pgw_buf *b, const char *fmt,...)
 {
 	size_t		start = b->len;
 	va_list		ap;
@@ -208,7 +206,7 @@ policies_up(struct pgw_fixgen *g, const struct pgw_relation *rel, const char *qn
 
 		if (!why || is_own_policy(p))
 			continue;
-		comment(up, "-- %s: %s\n", p->obj.name, why);
+		fix_comment(up, "-- %s: %s\n", p->obj.name, why);
 		buf_append(up, "DROP POLICY IF EXISTS ");
 		sql_ident(up, p->obj.name);
 		buf_printf(up, " ON %s;\n", qname);
@@ -279,7 +277,7 @@ fix_rls_policy(struct pgw_fixgen *g, const struct pgw_relation *rel, struct pgw_
 		return -1;
 	}
 	q = qualified(rel);
-	comment(&p->up, "-- %s: row-level security with one isolation policy per command for role %s\n",
+	fix_comment(&p->up, "-- %s: row-level security with one isolation policy per command for role %s\n",
 			   q, g->cfg->app_role);
 	policies_up(g, rel, q, &p->up);
 	policies_down(g, rel, q, &p->down);
@@ -415,7 +413,7 @@ fix_tenant_isolation(struct pgw_fixgen *g, const struct pgw_relation *rel,
 	if ((remaining = count_query(g->conn, sql.data)) < 0)
 		goto out;
 
-	comment(&tx->up, "-- %s: tenant column %s, references %s, row-level security\n", q,
+	fix_comment(&tx->up, "-- %s: tenant column %s, references %s, row-level security\n", q,
 			   g->t.column, g->t.tenants->obj.name);
 	if (!tc)
 	{
@@ -425,7 +423,7 @@ fix_tenant_isolation(struct pgw_fixgen *g, const struct pgw_relation *rel,
 	}
 	if (pfk)
 	{
-		comment(&tx->up, "-- backfill: the tenant of the parent row in %s\n", parent->obj.name);
+		fix_comment(&tx->up, "-- backfill: the tenant of the parent row in %s\n", parent->obj.name);
 		buf_printf(&tx->up, "UPDATE %s AS c SET ", q);
 		sql_ident(&tx->up, g->t.column);
 		buf_append(&tx->up, " = p.");
@@ -441,7 +439,7 @@ fix_tenant_isolation(struct pgw_fixgen *g, const struct pgw_relation *rel,
 		buf_append(&tx->up, " IS NULL;\n");
 	}
 	else if (remaining > 0)
-		comment(&tx->up, "-- %lld rows have no %s: set them (no parent to backfill from), then generate again\n",
+		fix_comment(&tx->up, "-- %lld rows have no %s: set them (no parent to backfill from), then generate again\n",
 				   remaining, g->t.column);
 	if (!tfk)
 	{
@@ -475,7 +473,7 @@ fix_tenant_isolation(struct pgw_fixgen *g, const struct pgw_relation *rel,
 		buf_append(&tx->up, ";\n");
 	}
 	else if (remaining > 0)
-		comment(&tx->up, "-- %s stays nullable: %lld rows would keep no tenant\n", g->t.column, remaining);
+		fix_comment(&tx->up, "-- %s stays nullable: %lld rows would keep no tenant\n", g->t.column, remaining);
 	policies_up(g, rel, q, &tx->up);
 
 	/* down, in reverse */
@@ -501,7 +499,7 @@ fix_tenant_isolation(struct pgw_fixgen *g, const struct pgw_relation *rel,
 			buf_append(&tx->down, ";\n");
 		}
 		if (pfk)
-			comment(&tx->down, "-- the backfilled %s values stay: they are correct data\n", g->t.column);
+			fix_comment(&tx->down, "-- the backfilled %s values stay: they are correct data\n", g->t.column);
 	}
 
 	if (!tc || !has_leading_index(rel, g->t.column))
@@ -509,7 +507,7 @@ fix_tenant_isolation(struct pgw_fixgen *g, const struct pgw_relation *rel,
 		char	   *ixname = fix_object_name(rel->obj.name, g->t.column, "idx");
 		const char *cols[1] = {g->t.column};
 
-		comment(&idx->up, "-- %s: index on the tenant column (every policy filters on it)\n", q);
+		fix_comment(&idx->up, "-- %s: index on the tenant column (every policy filters on it)\n", q);
 		index_piece(rel, cols, 1, ixname, idx);
 		free(ixname);
 	}
@@ -595,27 +593,27 @@ fix_foreign_key(struct pgw_fixgen *g, const struct pgw_relation *rel, const stru
 		goto out;
 	if (n > 0 && orphans == PGW_ORPHANS_REFUSE)
 	{
-		pgw_error(PGW_ERR_INPUT, "%lld row%s of '%s' point at no row of '%s'", n, n == 1 ? "" : "s",
-				  rel->obj.name, ref->obj.name);
+		pgw_error(PGW_ERR_INPUT, "%lld row%s of '%s' point%s at no row of '%s'", n, n == 1 ? "" : "s",
+				  rel->obj.name, n == 1 ? "s" : "", ref->obj.name);
 		pgw_error_detail("the foreign key could not be validated");
 		pgw_error_hint("fix them by hand, or pass --nullify-orphans or --delete-orphans");
 		goto out;
 	}
 
-	comment(&p->up, "-- %s.%s references %s: foreign key added NOT VALID, then validated\n",
+	fix_comment(&p->up, "-- %s.%s references %s: foreign key added NOT VALID, then validated\n",
 			   q, column, ref->obj.name);
 	buf_append(&p->up, "-- (statement by statement: the index is built CONCURRENTLY, and VALIDATE\n"
 			   "-- takes only a SHARE UPDATE EXCLUSIVE lock in its own transaction)\n");
 	if (n > 0 && orphans == PGW_ORPHANS_NULLIFY)
 	{
-		comment(&p->up, "-- %lld orphaned rows get NULL\n", n);
+		fix_comment(&p->up, "-- %lld orphaned rows get NULL\n", n);
 		buf_printf(&p->up, "UPDATE %s AS t SET ", q);
 		sql_ident(&p->up, column);
 		buf_printf(&p->up, " = NULL WHERE %s;\n", cond.data);
 	}
 	else if (n > 0 && orphans == PGW_ORPHANS_DELETE)
 	{
-		comment(&p->up, "-- %lld orphaned rows are deleted\n", n);
+		fix_comment(&p->up, "-- %lld orphaned rows are deleted\n", n);
 		buf_printf(&p->up, "DELETE FROM %s AS t WHERE %s;\n", q, cond.data);
 	}
 	if (!has_leading_index(rel, column))
@@ -658,7 +656,7 @@ fix_foreign_key(struct pgw_fixgen *g, const struct pgw_relation *rel, const stru
 		free(ixname);
 	}
 	if (n > 0)
-		comment(&p->down, "-- the %lld orphaned rows are not restored\n", n);
+		fix_comment(&p->down, "-- the %lld orphaned rows are not restored\n", n);
 	p->nontx = true;
 	rc = 0;
 out:
@@ -694,7 +692,7 @@ fix_composite_index(struct pgw_fixgen *g, const struct pgw_relation *rel, const 
 	}
 	name = fix_object_name(rel->obj.name, mid.data, "idx");
 	q = qualified(rel);
-	comment(&p->up, "-- %s: index on (%s), built without blocking writes\n", q, mid.data);
+	fix_comment(&p->up, "-- %s: index on (%s), built without blocking writes\n", q, mid.data);
 	index_piece(rel, cols, ncols, name, p);
 	free(q);
 	free(name);
@@ -747,7 +745,7 @@ fix_create_table(struct pgw_fixgen *g, const char *schema, const char *name, boo
 	buf_init(&qb);
 	sql_qname(&qb, schema, name);
 	q = buf_steal(&qb);
-	comment(&p->up, "-- %s: a new table%s\n", q, with_tenant ? ", isolated per tenant" : "");
+	fix_comment(&p->up, "-- %s: a new table%s\n", q, with_tenant ? ", isolated per tenant" : "");
 	buf_printf(&p->up, "CREATE TABLE IF NOT EXISTS %s (\n  id uuid PRIMARY KEY DEFAULT gen_random_uuid(),\n", q);
 	if (with_tenant)
 	{

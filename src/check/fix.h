@@ -98,6 +98,11 @@ int			fix_create_table(struct pgw_fixgen *g, const char *schema, const char *nam
 							 bool with_tenant, const char *const *columns, size_t ncolumns,
 							 struct pgw_fix_piece *p);
 
+/* Appends a comment line (fmt starts with "-- " and ends with a line
+ * break): any other line break, which a name from the catalog may hold and
+ * which would turn the rest of the line into SQL, becomes a space. */
+void		fix_comment(struct pgw_buf *b, const char *fmt,...) __attribute__((format(printf, 2, 3)));
+
 /* "<table>_<middle>_<suffix>" within PostgreSQL's 63 bytes, the table part
  * shortened (caller frees): the names of generated indexes and
  * constraints. */

@@ -438,8 +438,8 @@ check_table(struct pgw_model *m, const struct pgw_tenancy *t, const struct pgw_v
 		if (d->kind != DC_ORPHAN || d->count == 0)
 			continue;
 		colname = d->fk ? d->fk->columns.items[0] : d->col->obj.name;
-		msg = pgw_asprintf("%s: %lld row%s point at no row of %s (%s%s)", tab, (long long) d->count,
-						   d->count == 1 ? "" : "s", tenancy_table_arg(m, d->ref), colname,
+		msg = pgw_asprintf("%s: %lld row%s point%s at no row of %s (%s%s)", tab, (long long) d->count,
+						   d->count == 1 ? "" : "s", d->count == 1 ? "s" : "", tenancy_table_arg(m, d->ref), colname,
 						   d->fk ? ", foreign key NOT VALID" : ", no foreign key");
 		f = findings_add(out, "fk.orphans", PGW_SEV_ERROR, "fk", msg);
 		free(msg);

@@ -22,6 +22,7 @@ static struct
 	char		command[128];
 	json_t	   *target;
 	const char *usage;			/* usage line shown with a usage error */
+	json_t	  **capture;		/* out_json_capture: documents go here */
 }			st = {.command = "pgwarden"};
 
 static bool
@@ -301,6 +302,12 @@ out_json_emit(json_t *doc)
 {
 	char	   *text;
 
+	if (st.capture)
+	{
+		json_decref(*st.capture);
+		*st.capture = doc;
+		return;
+	}
 	if (st.emitted)
 	{
 		/* a second document would break every consumer: a bug */
@@ -320,6 +327,12 @@ out_json_emit(json_t *doc)
 	fputc('\n', stdout);
 	free(text);
 	fflush(stdout);
+}
+
+void
+out_json_capture(json_t **slot)
+{
+	st.capture = slot;
 }
 
 void
@@ -349,7 +362,7 @@ out_fail_with(json_t *doc)
 	int			code = pgw_exit_for_kind(e->kind);
 
 	print_error_text(e);
-	if (st.json && !st.emitted)
+	if (st.json && (st.capture || !st.emitted))
 	{
 		json_t	   *err = json_object();
 

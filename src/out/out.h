@@ -85,6 +85,12 @@ json_t	   *out_json_envelope(bool ok);
 /* Prints doc (steals the reference) as the one JSON document on stdout. */
 void		out_json_emit(json_t *doc);
 
+/* Until called again with NULL, out_json_emit() puts the document into
+ * *slot (replacing what is there) instead of printing it: a command that
+ * runs another (doctor --fix --yes runs migrate up --safe) makes the
+ * other's document part of its own. */
+void		out_json_capture(json_t **slot);
+
 /* For commands that stream (health --watch --json): one compact document
  * per line (JSON Lines), as many as there are rounds; steals doc. */
 void		out_json_line(json_t *doc);

@@ -133,7 +133,7 @@ contains "rls.weak_policy: true on a table without tenant column" "$(has)" "rls.
 lacks "tenants' own policy is not judged by the tenant column" "$(has)" "policy tenants_read"
 contains "fk.not_validated FK" "$(has)" "fk.not_validated tasks: foreign key constraint tasks_project_fk is NOT VALID"
 contains "fk.not_validated CHECK" "$(has)" "fk.not_validated audit: check constraint audit_n_small is NOT VALID"
-contains "fk.orphans through a NOT VALID FK" "$(has)" "fk.orphans tasks: 1 row point at no row of projects (project_id, foreign key NOT VALID)"
+contains "fk.orphans through a NOT VALID FK" "$(has)" "fk.orphans tasks: 1 row points at no row of projects (project_id, foreign key NOT VALID)"
 lacks "forced RLS is not reported" "$(has)" "rls.not_forced notes"
 equals "hint has the VALIDATE statement" "$(echo "$r" | jq -r '.findings[] | select(.rule == "fk.not_validated" and .object.name == "tasks_project_fk") | .hint')" \
     "fix the offending rows, then: ALTER TABLE public.tasks VALIDATE CONSTRAINT tasks_project_fk;"
