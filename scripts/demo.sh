@@ -3,7 +3,7 @@
 # database with the Supabase flavour, apply examples/fleet's migrations and
 # seed with pgwarden migrate, and run pgwarden's commands on it: inspect, then
 # the loop validate → rls test → generate fix ALL → migrate up → validate →
-# rls test.  Run again, it starts from a fresh
+# rls test → doctor --fix --yes.  Run again, it starts from a fresh
 # copy of the example.  The database is stopped at the end (no server is left
 # running); its data stays: `cd examples/fleet && pgwarden local start` brings
 # it back to look around.
@@ -67,6 +67,9 @@ loop validate || exit 1
 
 step "rls test again: every table isolated"
 loop rls test || exit 1
+
+step "doctor --fix --yes: the index and security problems, fixed through the safe runner"
+loop doctor --fix --yes --no-stats --rule index. --rule security. || exit 1
 
 step "done: stopping the example's database (its data stays)"
 run local stop || exit 1

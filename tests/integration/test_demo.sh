@@ -24,6 +24,8 @@ for run in first second; do
     contains "$run: fix applied" "$OUT" "applied 2 migrations in"
     contains "$run: validate clean" "$OUT" "12 tables checked (10 scanned, 10 queries): 0 errors, 0 warnings"
     contains "$run: rls test passes" "$OUT" "10 tables, 0 leaks, 0 inconclusive"
+    contains "$run: doctor fixes through the safe runner" "$OUT" "applied 1 migration safely"
+    contains "$run: nothing left of those rules" "$OUT" "0 findings left"
     equals "$run: the example's own migrations untouched" "$(ls "$proj/supabase/migrations" | wc -l)" 10
     contains "$run: stopped at the end" "$OUT" "stopped the local database"
     real=$(readlink -f "$proj/.pgwarden/local")
