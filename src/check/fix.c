@@ -795,15 +795,14 @@ add_line(struct pgw_strlist *l, const char *fmt,...) __attribute__((format(print
 static void
 add_line(struct pgw_strlist *l, const char *fmt,...)
 {
-	struct pgw_buf b;
 	va_list		ap;
+	char	   *s;
 
-	buf_init(&b);
 	va_start(ap, fmt);
-	buf_vprintf(&b, fmt, ap);
+	s = pgw_vasprintf(fmt, ap);
 	va_end(ap);
-	strlist_add(l, b.data);
-	buf_release(&b);
+	strlist_add(l, s);
+	free(s);
 }
 
 static void

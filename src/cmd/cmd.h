@@ -34,4 +34,8 @@ struct pgw_ctx
  * NULL with *rc set to the exit code. */
 PGconn	   *ctx_connect(struct pgw_ctx *ctx, int *rc);
 
+/* path as shown to the user: relative to the project root when inside it
+ * (caller frees). */
+char	   *ctx_project_path(const struct pgw_ctx *ctx, const char *path);
+
 #endif

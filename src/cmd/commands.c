@@ -107,3 +107,13 @@ ctx_connect(struct pgw_ctx *ctx, int *rc)
 	return conn;
 }
 
+
+char *
+ctx_project_path(const struct pgw_ctx *ctx, const char *path)
+{
+	size_t		n = strlen(ctx->cfg.root);
+
+	if (strncmp(path, ctx->cfg.root, n) == 0 && path[n] == '/')
+		return pgw_strdup(path + n + 1);
+	return pgw_strdup(path);
+}

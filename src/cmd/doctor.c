@@ -472,16 +472,6 @@ out:
 	return rc;
 }
 
-static char *
-project_path(const struct pgw_ctx *ctx, const char *path)
-{
-	size_t		n = strlen(ctx->cfg.root);
-
-	if (strncmp(path, ctx->cfg.root, n) == 0 && path[n] == '/')
-		return pgw_strdup(path + n + 1);
-	return pgw_strdup(path);
-}
-
 static void
 file_header(struct pgw_buf *b, const char *base, const char *cmdline, const struct doctor_fix *fx,
 			bool rollback, bool both)
@@ -547,8 +537,8 @@ write_fix(struct pgw_ctx *ctx, const char *cmdline, struct doctor_fix *fx)
 	}
 	else
 	{
-		fx->up_path = project_path(ctx, up);
-		fx->down_path = project_path(ctx, down);
+		fx->up_path = ctx_project_path(ctx, up);
+		fx->down_path = ctx_project_path(ctx, down);
 	}
 	buf_release(&text);
 	free(up);
@@ -577,17 +567,11 @@ pending_migrations(struct pgw_ctx *ctx, PGconn *conn, struct pgw_strlist *names)
 		return -1;
 	}
 	for (size_t i = 0; i < set.n; i++)
-	{
-		bool		done = false;
-
-		for (size_t k = 0; k < applied.n && !done; k++)
-			done = strcmp(applied.items[k], set.items[i].version) == 0;
-		if (!done)
+		if (!strlist_contains(&applied, set.items[i].version))
 		{
 			strlist_add(names, set.items[i].file);
 			n++;
 		}
-	}
 	strlist_release(&applied);
 	migrations_release(&set);
 	return n;

@@ -69,16 +69,6 @@ comment_text(struct pgw_buf *b, const char *s)
 		buf_append_char(b, (*s == '\n' || *s == '\r') ? ' ' : *s);
 }
 
-static char *
-display_path(const struct pgw_ctx *ctx, const char *path)
-{
-	size_t		n = strlen(ctx->cfg.root);
-
-	if (strncmp(path, ctx->cfg.root, n) == 0 && path[n] == '/')
-		return pgw_strdup(path + n + 1);
-	return pgw_strdup(path);
-}
-
 /* "add_tenant_isolation_vehicle_images": letters, digits and '_' only. */
 static char *
 migration_name(const char *action, const char *table)
@@ -183,8 +173,8 @@ write_migration(struct pgw_ctx *ctx, const struct gen_args *a, const char *name,
 	}
 	if (rc == 0)
 	{
-		char	   *du = display_path(ctx, up);
-		char	   *dd = display_path(ctx, down);
+		char	   *du = ctx_project_path(ctx, up);
+		char	   *dd = ctx_project_path(ctx, down);
 
 		if (!out_is_json())
 			out_printf("wrote %s\n      %s\n", du, dd);

@@ -438,15 +438,14 @@ change_summary(struct dctx *c, struct pgw_change *ch, const char *fmt,...) __att
 static void
 change_summary(struct dctx *c, struct pgw_change *ch, const char *fmt,...)
 {
-	struct pgw_buf b;
 	va_list		ap;
+	char	   *s;
 
-	buf_init(&b);
 	va_start(ap, fmt);
-	buf_vprintf(&b, fmt, ap);
+	s = pgw_vasprintf(fmt, ap);
 	va_end(ap);
-	ch->summary = astr(c, b.data);
-	buf_release(&b);
+	ch->summary = astr(c, s);
+	free(s);
 }
 
 /* A change built in one go: SQL from the scratch buffer. */

@@ -62,16 +62,25 @@ pgw_strndup(const char *s, size_t n)
 }
 
 char *
-pgw_asprintf(const char *fmt,...)
+pgw_vasprintf(const char *fmt, va_list ap)
 {
 	struct pgw_buf b;
-	va_list		ap;
 
 	buf_init(&b);
-	va_start(ap, fmt);
 	buf_vprintf(&b, fmt, ap);
-	va_end(ap);
 	return buf_steal(&b);
+}
+
+char *
+pgw_asprintf(const char *fmt,...)
+{
+	va_list		ap;
+	char	   *s;
+
+	va_start(ap, fmt);
+	s = pgw_vasprintf(fmt, ap);
+	va_end(ap);
+	return s;
 }
 
 void

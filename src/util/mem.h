@@ -19,6 +19,7 @@ void	   *pgw_realloc(void *p, size_t n);
 char	   *pgw_strdup(const char *s);
 char	   *pgw_strndup(const char *s, size_t n);
 char	   *pgw_asprintf(const char *fmt,...) __attribute__((format(printf, 1, 2)));
+char	   *pgw_vasprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
 
 /* A growable, always NUL-terminated string. */
 struct pgw_buf
