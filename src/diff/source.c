@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "diff/source.h"
+#include "migrate/runner.h"
 #include "model/snapshot.h"
 #include "sql/file.h"
 #include "sql/script.h"
@@ -176,45 +177,29 @@ sql_files(const char *path, struct pgw_strlist *out)
 
 /* Runs one file statement by statement (so CONCURRENTLY and the like work). */
 static int
-apply_file(PGconn *conn, const char *path)
+apply_file(PGconn *conn, const char *path, const struct pgw_config *cfg)
 {
 	struct pgw_sql_file f;
-	struct pgw_sql_script s;
-	int			rc = 0;
+	struct pgw_plan p;
+	struct pgw_runner r;
+	struct pgw_step st;
+	int			rc = -1;
 
 	if (sqlfile_read(path, &f) != 0)
 		return -1;
-	sql_script_init(&s, &f);
-	sql_script_split(&s);
-	for (size_t i = 0; i < s.nstmts && rc == 0; i++)
+	/* as migrate runs a file: its modes, COPY, positions in errors */
+	memset(&p, 0, sizeof(p));
+	if (runner_plan_file(&p, &f) == 0 && runner_open(&r, conn, NULL, cfg, 0, false) == 0)
 	{
-		const struct pgw_sql_stmt *st = &s.stmts[i];
-		char	   *text = pgw_strndup(f.text + st->start, st->end - st->start);
-		PGresult   *res = PQexec(conn, text);
-		ExecStatusType status = PQresultStatus(res);
-
-		if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK && status != PGRES_EMPTY_QUERY &&
-			status != PGRES_COPY_IN)
-		{
-			pgw_error(PGW_ERR_INPUT, "cannot load '%s' into the sandbox", path);
-			pgw_error_detail("%s:%d:%d: %s", path, st->line, st->column, PQresultErrorMessage(res));
-			pgw_error_sqlstate(PQresultErrorField(res, PG_DIAG_SQLSTATE));
-			rc = -1;
-		}
-		if (status == PGRES_COPY_IN)
-		{
-			if (st->copy_stdin)
-				PQputCopyData(conn, f.text + st->copy_start, (int) st->copy_len);
-			PQputCopyEnd(conn, NULL);
-			PQclear(res);
-			while ((res = PQgetResult(conn)) != NULL)
-				PQclear(res);
-			res = NULL;
-		}
-		PQclear(res);
-		free(text);
+		rc = runner_run(&r, &p, &st);
+		runner_close(&r);
 	}
-	sql_script_release(&s);
+	if (rc != 0)
+	{
+		pgw_error_prefix("cannot load '%s' into the sandbox", path);
+		pgw_error_set_kind(PGW_ERR_INPUT);
+	}
+	runner_plan_release(&p);
 	sqlfile_release(&f);
 	return rc;
 }
@@ -243,7 +228,7 @@ load_sql_side(struct pgw_diff_source *s, const struct pgw_config *cfg)
 		return -1;
 	}
 	for (size_t i = 0; i < files.n && rc == 0; i++)
-		rc = apply_file(conn, files.items[i]);
+		rc = apply_file(conn, files.items[i], cfg);
 	PQfinish(conn);
 	strlist_release(&files);
 	return rc;

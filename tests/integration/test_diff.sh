@@ -119,8 +119,12 @@ contains "sql: folder loaded in order" "$OUT" "CREATE INDEX CONCURRENTLY t_gone 
 contains "CONCURRENTLY: outside a transaction" "$OUT" "pgwarden:no-transaction"
 printf 'CREATE TABLE broken (;\n' > bad.sql
 expect_rc 4 "sql: with bad SQL" "$PGW" diff "$b" sql:bad.sql
-contains "the error names the file and line" "$ERR" "bad.sql:1:1"
+contains "the error names the file, line and column" "$ERR" "bad.sql:1:22"
 expect_rc 4 "sql: a missing path" "$PGW" diff "$b" sql:nope
+printf 'CREATE TABLE fine (id int);\n\nINSERT INTO nowhere VALUES (1);\n' > runtime.sql
+expect_rc 4 "sql: a statement the server refuses" "$PGW" diff "$b" sql:runtime.sql
+contains "names the file" "$ERR" "cannot load '"
+contains "and the line of the statement" "$ERR" "runtime.sql:3:13"
 
 # --- drift: capture, compare, --generate-migration -----------------------------
 mkdir -p proj/migrations
