@@ -28,6 +28,7 @@
 #include "check/validate.h"
 #include "migrate/preflight.h"
 #include "model/snapshot.h"
+#include "util/clock.h"
 #include "util/fault.h"
 #include "util/error.h"
 #include "util/exitcode.h"
@@ -944,6 +945,52 @@ done:
 }
 
 /*
+ * Post-verification of a transactional migration, run by the runner inside
+ * the migration's own transaction after its last statement and before its
+ * history row and COMMIT (runner.h, before_commit): the catalog and
+ * validate read in that transaction and see the migration's result, so a
+ * refusal costs a ROLLBACK — nothing is ever committed that was not
+ * verified.
+ */
+struct verify_hook
+{
+	struct session *s;
+	const struct safety_trial *st;
+	const struct pgw_strlist *errors_before;
+	const char *file;
+	json_t	   *jv;				/* the verify step's JSON */
+	char	   *why;			/* why it failed (result 0) */
+	int			result;			/* 1 verified, 0 not, -1 error, -2 not run */
+	long long	ms;
+};
+
+static int
+verify_before_commit(void *arg, PGconn *conn)
+{
+	struct verify_hook *h = arg;
+	long long	t0 = pgw_now_ms();
+
+	(void) conn;				/* the session's own connection: s->conn */
+	h->result = verify_applied(h->s, h->st, h->errors_before, h->jv, &h->why);
+	h->ms = pgw_now_ms() - t0;
+	if (h->result == 1)
+		return 0;
+	if (h->result == 0)
+	{
+		pgw_error(PGW_ERR_APPLY, "'%s' failed post-verification and was not committed", h->file);
+		pgw_error_detail("%s", h->why);
+		if (strncmp(h->why, "validate", 8) == 0)
+			pgw_error_hint("'pgwarden validate' shows the errors; fix the migration and run again");
+		else
+			pgw_error_hint("the target changed between the checks and the apply, or the sandbox "
+						   "differs from it; 'pgwarden diff' shows the schema, run again when it is settled");
+	}
+	else
+		pgw_error_prefix("cannot verify '%s' (it was not committed)", h->file);
+	return -1;
+}
+
+/*
  * migrate up --safe: for each pending migration in order — syntax and
  * lint, pre-flight against the target, sandbox trial with its rollback,
  * (backup: not yet), apply, post-verification — stopping at the first
@@ -997,8 +1044,11 @@ safe_up(struct session *s, struct entry **todo, size_t n, json_t *list)
 		json_t	   *js;
 		size_t		lint_errors;
 		char	   *why = NULL;
-		int			v;
-		bool		have_down = false;
+		int			v,
+					arc;
+		bool		have_down = false,
+					in_tx;
+		struct verify_hook hook;
 
 		memset(&st, 0, sizeof(st));
 		memset(&step, 0, sizeof(step));
@@ -1154,7 +1204,7 @@ safe_up(struct session *s, struct entry **todo, size_t n, json_t *list)
 		if (fault_active("safe:diverge"))
 			PQclear(PQexec(s->conn, "CREATE TABLE public.pgwarden_fault_diverge (id integer)"));
 
-		/* 5. apply */
+		/* 5. apply — a transactional migration verified before its COMMIT */
 		if (session_ensure(s) != 0 ||
 			runner_plan_migration(&up, m, false) != 0)
 		{
@@ -1163,11 +1213,57 @@ safe_up(struct session *s, struct entry **todo, size_t n, json_t *list)
 			s->doc = NULL;
 			goto done;
 		}
-		if (runner_apply(&s->r, &up, todo[i]->state == ST_FAILED ? todo[i]->row : NULL, &step) != 0)
+		js = json_object();
+		hook.s = s;
+		hook.st = &st;
+		hook.errors_before = &errors_before;
+		hook.file = m->file;
+		hook.jv = js;
+		hook.why = NULL;
+		hook.result = -2;
+		hook.ms = 0;
+		in_tx = up.mode == PGW_TXMODE_TRANSACTION;
+		json_object_set_new(js, "before_commit", json_boolean(in_tx));
+		if (in_tx)
 		{
-			runner_plan_release(&up);
+			s->r.before_commit = verify_before_commit;
+			s->r.before_commit_arg = &hook;
+		}
+		arc = runner_apply(&s->r, &up, todo[i]->state == ST_FAILED ? todo[i]->row : NULL, &step);
+		s->r.before_commit = NULL;
+		s->r.before_commit_arg = NULL;
+		runner_plan_release(&up);
+		if (arc != 0 && step.vetoed)
+		{
+			/* ran, then refused by the verification: rolled back, not recorded */
+			step.duration_ms -= hook.ms;
+			json_object_set_new(steps, "apply", step_json(NULL, m->file, &step, "not committed"));
+			json_object_set_new(steps, "verify", js);
+			json_object_set_new(js, "ok", json_false());
+			json_object_set_new(js, "committed", json_false());
+			json_object_set_new(js, "rolled_back", json_boolean(hook.result == 0));
+			json_object_set_new(jm, "status", json_string(hook.result == 0 ? "rolled back" : "not applied"));
+			safety_trial_release(&st);
+			step_out(true, PGW_STYLE_WARN, "ran (%lld ms)", step.duration_ms);
+			if (hook.result == 0)
+			{
+				step_out(false, PGW_STYLE_ERROR, "verification failed");
+				if (!out_is_json())
+					out_printf("\n    %s\n  %snot committed%s: rolled back, nothing of it was applied or recorded\n",
+							   hook.why, out_style(PGW_STYLE_WARN), out_style_end());
+			}
+			else if (!out_is_json())
+				out_printf(" · cannot verify: not committed, rolled back\n");
+			free(hook.why);
+			rc = out_fail_with(s->doc);
+			s->doc = NULL;
+			goto done;
+		}
+		if (arc != 0)
+		{
 			json_object_set_new(steps, "apply", step_json(NULL, m->file, &step, "failed"));
 			json_object_set_new(jm, "status", json_string("failed"));
+			json_decref(js);
 			safety_trial_release(&st);
 			if (!out_is_json())
 				out_printf("  %sapply failed%s\n", out_style(PGW_STYLE_ERROR), out_style_end());
@@ -1175,12 +1271,31 @@ safe_up(struct session *s, struct entry **todo, size_t n, json_t *list)
 			s->doc = NULL;
 			goto done;
 		}
-		runner_plan_release(&up);
+		if (in_tx)
+		{
+			/* verified before the COMMIT */
+			step.duration_ms -= hook.ms;
+			json_object_set_new(steps, "apply", step_json(NULL, m->file, &step, "applied"));
+			json_object_set_new(steps, "verify", js);
+			json_object_set_new(js, "ok", json_true());
+			json_object_set_new(js, "committed", json_true());
+			safety_trial_release(&st);
+			step_out(true, PGW_STYLE_OK, "applied (%lld ms)", step.duration_ms);
+			step_out(false, PGW_STYLE_OK, "verified");
+			if (!out_is_json())
+				out_printf("\n");
+			json_object_set_new(jm, "status", json_string("applied"));
+			applied++;
+			continue;
+		}
 		json_object_set_new(steps, "apply", step_json(NULL, m->file, &step, "applied"));
 		step_out(true, PGW_STYLE_OK, "applied (%lld ms)", step.duration_ms);
 
-		/* 6. post-verification */
-		js = json_object();
+		/*
+		 * 6. post-verification of a migration that is not one transaction
+		 * (its statements committed one by one): verify now, and run its
+		 * rollback file when it fails.
+		 */
 		json_object_set_new(steps, "verify", js);
 		v = verify_applied(s, &st, &errors_before, js, &why);
 		safety_trial_release(&st);
@@ -1194,6 +1309,7 @@ safe_up(struct session *s, struct entry **todo, size_t n, json_t *list)
 			goto done;
 		}
 		json_object_set_new(js, "ok", json_boolean(v == 1));
+		json_object_set_new(js, "committed", json_true());
 		if (v == 1)
 		{
 			step_out(false, PGW_STYLE_OK, "verified");
@@ -1213,8 +1329,8 @@ safe_up(struct session *s, struct entry **todo, size_t n, json_t *list)
 			json_object_set_new(js, "rolled_back", json_true());
 			json_object_set_new(jm, "status", json_string("rolled back"));
 			if (!out_is_json())
-				out_printf("  %srolled back%s (%lld ms)\n", out_style(PGW_STYLE_WARN), out_style_end(),
-						   step.duration_ms);
+				out_printf("  %srolled back%s by its rollback file (%lld ms)\n", out_style(PGW_STYLE_WARN),
+						   out_style_end(), step.duration_ms);
 			pgw_error(PGW_ERR_APPLY, "'%s' failed post-verification and was rolled back", m->file);
 			pgw_error_detail("%s", why);
 			if (strncmp(why, "validate", 8) == 0)

@@ -2,8 +2,9 @@
 # pgwarden migrate up --safe (and smart-migrate): lint, pre-flight against
 # the live database, sandbox trial with the rollback check, apply,
 # post-verification — a migration failing any check never reaches the
-# target; a divergent target (PGWARDEN_FAULT=safe:diverge) is caught after
-# the apply and the migration rolled back (exit 5).
+# target; a divergent target (PGWARDEN_FAULT=safe:diverge) is caught before
+# a transactional migration commits (never recorded), and after a
+# non-transactional one, which its rollback file undoes (exit 5 either way).
 . "$(dirname "$0")/../lib.sh"
 
 db=$(fresh_db safe) || { fail "cannot make a database"; finish; }
@@ -104,28 +105,46 @@ expect_rc 2 "--allow an unknown rule" "$PGW" migrate up --safe --allow no.such -
 expect_rc 2 "--allow without --safe" "$PGW" migrate up --allow rls.table_without_rls --db "$db"
 expect_rc 2 "--safe --dry-run" "$PGW" migrate up --safe --dry-run --db "$db"
 
-# --- the divergence hook: caught after the apply, rolled back ------------------------
-printf 'ALTER TABLE vehicles ADD COLUMN model text;\n-- pgwarden:down\nALTER TABLE vehicles DROP COLUMN model;\n' > migrations/7_model.sql
+# --- the divergence hook: caught before the COMMIT, never committed ----------------
+printf 'ALTER TABLE vehicles ADD COLUMN model text;\nCREATE TABLE models (id int);\n-- pgwarden:down\nDROP TABLE models;\nALTER TABLE vehicles DROP COLUMN model;\n' > migrations/7_model.sql
 rows_before=$(sql "$db" "SELECT count(*) FROM vehicles")
 PGWARDEN_FAULT=safe:diverge expect_rc 5 "divergent target" "$PGW" --no-color migrate up --safe --db "$db"
-contains "verification failed" "$OUT" "applied"
 contains "says it" "$OUT" "verification failed"
 contains "names the difference" "$OUT" "the target differs from the sandbox's result: +1 table (pgwarden_fault_diverge)"
-contains "rolled back" "$OUT" "rolled back"
-contains "error" "$ERR" "'7_model.sql' failed post-verification and was rolled back"
-equals "column gone" "$(sql "$db" "SELECT count(*) FROM information_schema.columns WHERE column_name = 'model'")" "0"
-equals "history row gone" "$(state "$db")" "1:applied 2:applied 3:applied 6:applied"
+contains "not committed" "$OUT" "not committed: rolled back, nothing of it was applied or recorded"
+contains "error" "$ERR" "'7_model.sql' failed post-verification and was not committed"
+equals "column never there" "$(sql "$db" "SELECT count(*) FROM information_schema.columns WHERE column_name = 'model'")" "0"
+equals "table never there" "$(sql "$db" "SELECT to_regclass('models') IS NULL")" "t"
+equals "never recorded, not even as failed" "$(sql "$db" "SELECT count(*) FROM pgwarden.schema_migrations WHERE version = '7'")" "0"
+equals "history as before" "$(state "$db")" "1:applied 2:applied 3:applied 6:applied"
 equals "rows kept" "$(sql "$db" "SELECT count(*) FROM vehicles")" "$rows_before"
 sql "$db" "DROP TABLE pgwarden_fault_diverge" >/dev/null
 PGWARDEN_FAULT=safe:diverge expect_rc 5 "divergent target, json" "$PGW" --json migrate up --safe --db "$db"
 contains "json rolled back" "$OUT" '"status": "rolled back"'
 contains "json verify" "$OUT" '"schema_matches_sandbox": false'
+contains "json not committed" "$OUT" '"committed": false'
+contains "json verified inside the transaction" "$OUT" '"before_commit": true'
 contains "json exit code" "$OUT" '"exit_code": 5'
+equals "not recorded (json)" "$(sql "$db" "SELECT count(*) FROM pgwarden.schema_migrations WHERE version = '7'")" "0"
 sql "$db" "DROP TABLE pgwarden_fault_diverge" >/dev/null
 expect_rc 0 "without the fault it goes through" "$PGW" --json migrate up --safe --db "$db"
 contains "json verified" "$OUT" '"schema_matches_sandbox": true'
+contains "json committed" "$OUT" '"committed": true'
 contains "json applied" "$OUT" '"status": "applied"'
 equals "recorded" "$(state "$db")" "1:applied 2:applied 3:applied 6:applied 7:applied"
+
+# --- not one transaction (CREATE INDEX CONCURRENTLY): verified after, undone by
+# its rollback file ------------------------------------------------------------------
+printf 'CREATE INDEX CONCURRENTLY vehicles_plate_idx ON vehicles (plate);\n-- pgwarden:down\nDROP INDEX CONCURRENTLY vehicles_plate_idx;\n' > migrations/75_plate.sql
+PGWARDEN_FAULT=safe:diverge expect_rc 5 "divergent target, statements mode" "$PGW" --no-color migrate up --safe --db "$db"
+contains "applied first" "$OUT" "applied ("
+contains "then verification failed" "$OUT" "verification failed"
+contains "rollback file ran" "$OUT" "rolled back by its rollback file"
+contains "error" "$ERR" "'75_plate.sql' failed post-verification and was rolled back"
+equals "index gone" "$(sql "$db" "SELECT to_regclass('vehicles_plate_idx') IS NULL")" "t"
+equals "history row gone" "$(sql "$db" "SELECT count(*) FROM pgwarden.schema_migrations WHERE version = '75'")" "0"
+sql "$db" "DROP TABLE pgwarden_fault_diverge" >/dev/null
+rm migrations/75_plate.sql
 
 # --- post-verification: a new validate error rolls the migration back ----------------
 # (a tenant column on a table without row-level security: validate's error)
