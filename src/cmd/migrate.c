@@ -52,7 +52,8 @@ enum
 	OPT_LOCK_WAIT,
 	OPT_SAFE,
 	OPT_ALLOW,
-	OPT_SANDBOX
+	OPT_SANDBOX,
+	OPT_WITH_DATA
 };
 
 static const char *const subcommands[] = {
@@ -75,6 +76,7 @@ struct margs
 	bool		safe;
 	struct pgw_strlist allow;	/* --allow RULE (safe) */
 	const char *sandbox;		/* --sandbox local|tx (safe) */
+	int			with_data;		/* --with-data N (safe, local sandbox) */
 	unsigned	given;			/* bit per option id, to check it fits the subcommand */
 };
 
@@ -87,7 +89,7 @@ allowed_options(const char *sub)
 		return B(OPT_EXIT_CODE);
 	if (!strcmp(sub, "up"))
 		return B(OPT_TO) | B(OPT_DRY_RUN) | B(OPT_ONE_TX) | B(OPT_LOCK_WAIT) | B(OPT_SAFE) |
-			B(OPT_ALLOW) | B(OPT_SANDBOX);
+			B(OPT_ALLOW) | B(OPT_SANDBOX) | B(OPT_WITH_DATA);
 	if (!strcmp(sub, "down"))
 		return B(OPT_TO) | B(OPT_LOCK_WAIT);
 	if (!strcmp(sub, "redo") || !strcmp(sub, "seed") || !strcmp(sub, "baseline"))
@@ -113,6 +115,7 @@ static const struct pgw_opt migrate_opts[] = {
 	{"safe", 0, false, OPT_SAFE},
 	{"sandbox", 0, true, OPT_SANDBOX},
 	{"to", 0, true, OPT_TO},
+	{"with-data", 0, true, OPT_WITH_DATA},
 	{"yes", 'y', false, OPT_YES},
 	{NULL, 0, false, 0}
 };
@@ -195,6 +198,11 @@ parse_args(int argc, char **argv, struct margs *a)
 					return opt_usage_error(&p, NULL, "unknown sandbox '%s' (local or tx)", arg);
 				a->sandbox = arg;
 				break;
+			case OPT_WITH_DATA:
+				if (!opt_int(&p, "with-data", arg, 1, 1000000, &n))
+					return PGW_EXIT_USAGE;
+				a->with_data = (int) n;
+				break;
 			case OPT_POSITIONAL:
 				if (!a->sub)
 					a->sub = arg;
@@ -220,12 +228,16 @@ parse_args(int argc, char **argv, struct margs *a)
 		free(hint);
 		return rc;
 	}
-	for (id = OPT_TO; id <= OPT_SANDBOX; id++)
+	for (id = OPT_TO; id <= OPT_WITH_DATA; id++)
 		if ((a->given & (1u << id)) && !(allowed_options(a->sub) & (1u << id)))
 			return opt_usage_error(&p, NULL, "'migrate %s' does not take --%s", a->sub, opt_name(id));
 	/* positional argument per subcommand */
-	if (!a->safe && (a->allow.n || a->sandbox))
-		return opt_usage_error(&p, NULL, "--%s goes with --safe", a->allow.n ? "allow" : "sandbox");
+	if (!a->safe && (a->allow.n || a->sandbox || a->with_data))
+		return opt_usage_error(&p, NULL, "--%s goes with --safe",
+							   a->allow.n ? "allow" : a->sandbox ? "sandbox" : "with-data");
+	if (a->with_data && a->sandbox && strcmp(a->sandbox, "tx") == 0)
+		return opt_usage_error(&p, "the sample is copied into a local sandbox; a tx sandbox has the target's own rows",
+							   "--with-data does not go with --sandbox tx");
 	if (a->safe && (a->dry_run || a->one_tx))
 		return opt_usage_error(&p, "--safe tries each migration in a sandbox and applies it on its own",
 							   "--safe does not take --%s", a->dry_run ? "dry-run" : "one-transaction");
@@ -1003,6 +1015,8 @@ safe_up(struct session *s, struct entry **todo, size_t n, json_t *list)
 {
 	struct pgw_preflight pf;
 	struct pgw_strlist errors_before = {NULL, 0};
+	struct safety_opts so = {s->a->sandbox, s->a->with_data};
+	struct safety_keep keep;
 	size_t		i,
 				applied = 0;
 	int			rc = PGW_EXIT_OK;
@@ -1010,6 +1024,7 @@ safe_up(struct session *s, struct entry **todo, size_t n, json_t *list)
 	const char *stopped = NULL;
 
 	preflight_init(&pf);
+	memset(&keep, 0, sizeof(keep));
 	json_object_set_new(summary, "safe", json_true());
 	/* syntax of everything first, as a plain up does */
 	for (i = 0; i < n; i++)
@@ -1155,7 +1170,7 @@ safe_up(struct session *s, struct entry **todo, size_t n, json_t *list)
 		{
 			struct pgw_migration *one[1] = {m};
 
-			if (safety_trial_run(&st, s->ctx, s->conn, s->a->sandbox, one, 1) != 0)
+			if (safety_trial_run(&st, s->ctx, s->conn, &so, one, 1, &keep) != 0)
 			{
 				rc = out_fail_with(s->doc);
 				s->doc = NULL;
@@ -1168,8 +1183,11 @@ safe_up(struct session *s, struct entry **todo, size_t n, json_t *list)
 			json_object_set_new(steps, "sandbox", js);
 			if (!out_is_json())
 			{
-				out_printf("  sandbox (%s%s): %s", st.kind == PGW_SANDBOX_LOCAL ? "local" : "tx",
+				out_printf("  sandbox (%s%s%s%s): %s", st.kind == PGW_SANDBOX_LOCAL ? "local" : "tx",
+						   st.pushed ? ", pushed from tx" : "",
+						   st.reused ? ", kept from the last migration" :
 						   st.kind == PGW_SANDBOX_LOCAL && st.cached ? ", cached" : "",
+						   st.with_data ? ", with data" : "",
 						   st.t.up_ok ? st.words.data : "the migration fails");
 				if (st.passed)
 					out_printf(", %srollback restores ok%s (%.1fs)\n", out_style(PGW_STYLE_OK),
@@ -1286,6 +1304,9 @@ safe_up(struct session *s, struct entry **todo, size_t n, json_t *list)
 				out_printf("\n");
 			json_object_set_new(jm, "status", json_string("applied"));
 			applied++;
+			/* the batch's sandbox follows the target */
+			if (i + 1 < n)
+				safety_keep_advance(&keep, m);
 			continue;
 		}
 		json_object_set_new(steps, "apply", step_json(NULL, m->file, &step, "applied"));
@@ -1317,6 +1338,9 @@ safe_up(struct session *s, struct entry **todo, size_t n, json_t *list)
 				out_printf("\n");
 			json_object_set_new(jm, "status", json_string("applied"));
 			applied++;
+			/* the batch's sandbox follows the target */
+			if (i + 1 < n)
+				safety_keep_advance(&keep, m);
 			continue;
 		}
 		step_out(false, PGW_STYLE_ERROR, "verification failed");
@@ -1368,6 +1392,7 @@ safe_up(struct session *s, struct entry **todo, size_t n, json_t *list)
 		out_printf("applied %zu migration%s safely\n", applied, applied == 1 ? "" : "s");
 	emit_doc(s);
 done:
+	safety_keep_close(&keep);
 	preflight_release(&pf);
 	strlist_release(&errors_before);
 	return rc;

@@ -85,6 +85,13 @@ int			trial_run(struct pgw_trial *t, PGconn *conn, bool tx, struct pgw_migration
 void		trial_release(struct pgw_trial *t);
 
 /*
+ * Applies m's up part on conn (a local sandbox, outside any transaction)
+ * as the runner would, without history: how a sandbox kept over a batch
+ * follows the target.  0, or -1 with an error recorded.
+ */
+int			trial_apply(PGconn *conn, const struct pgw_migration *m);
+
+/*
  * The changes of a diff in words, grouped by kind and action with counts
  * and names: "+1 table (vehicle_documents), +8 columns, +2 policies
  * (…)" into text (no trailing newline; "no schema change" when empty), and
