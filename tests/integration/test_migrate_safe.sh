@@ -68,11 +68,53 @@ printf 'CREATE TABLE tenants (id int);\n-- pgwarden:down\nSELECT 1;\n' > migrati
 expect_rc 1 "exists already" "$PGW" --no-color migrate up --safe --db "$db"
 contains "says it exists" "$OUT" "line 1: table 'tenants' already exists"
 rm migrations/4_garages.sql
+# columns: used, added, dropped and renamed — earlier statements and earlier
+# migrations of the batch count
+cat > migrations/4_garages.sql <<'EOF'
+ALTER TABLE vehicles ADD COLUMN plate text;
+ALTER TABLE vehicles ADD COLUMN IF NOT EXISTS plate text;
+ALTER TABLE vehicles RENAME COLUMN color TO colour;
+CREATE INDEX vehicles_colour_idx ON vehicles (colour);
+UPDATE vehicles SET color = 'x';
+COMMENT ON COLUMN vehicles.nope IS 'x';
+ALTER TABLE vehicles ADD CONSTRAINT vehicles_owner_fk FOREIGN KEY (owner_id) REFERENCES tenants (nid);
+CREATE TABLE garages (id int PRIMARY KEY, name text);
+CREATE INDEX garages_city_idx ON garages (city);
+ALTER TABLE garages ADD COLUMN city text;
+CREATE INDEX garages_city2_idx ON garages (city);
+ALTER TABLE vehicles DROP COLUMN colour;
+ALTER TABLE vehicles ALTER COLUMN colour SET NOT NULL;
+ALTER TABLE vehicles DROP COLUMN IF EXISTS wheels;
+-- pgwarden:down
+SELECT 1;
+EOF
+allow="--allow locking.create_index_not_concurrent --allow locking.constraint_not_valid --allow locking.set_not_null"
+expect_rc 1 "column problems" "$PGW" --no-color migrate up --safe $allow --db "$db"
+contains "add an existing column" "$OUT" "line 1: column 'vehicles.plate' already exists"
+lacks "IF NOT EXISTS tolerated" "$OUT" "line 2:"
+lacks "renamed column found" "$OUT" "line 4:"
+contains "the old name is gone" "$OUT" "line 5: column 'vehicles.color' does not exist"
+contains "comment on a missing column" "$OUT" "line 6: column 'vehicles.nope' does not exist"
+contains "referenced column" "$OUT" "line 7: column 'tenants.nid' does not exist"
+contains "a new table's columns are known" "$OUT" "line 9: column 'garages.city' does not exist"
+lacks "added in the batch" "$OUT" "line 11:"
+contains "dropped in the batch" "$OUT" "line 13: column 'vehicles.colour' does not exist"
+lacks "IF EXISTS tolerated" "$OUT" "line 14:"
+equals "nothing applied" "$(state "$db")" "1:applied 2:applied 3:applied"
+expect_rc 1 "column problems, json" "$PGW" --json migrate up --safe $allow --db "$db"
+contains "json problem" "$OUT" "line 5: column 'vehicles.color' does not exist"
+# a column added by an earlier migration of the same batch
+printf 'ALTER TABLE vehicles ADD COLUMN seats int;\n-- pgwarden:down\nALTER TABLE vehicles DROP COLUMN seats;\n' > migrations/4_garages.sql
+printf 'ALTER TABLE vehicles ALTER COLUMN seats SET DEFAULT 4;\nCOMMENT ON COLUMN vehicles.seats IS $$seats$$;\n-- pgwarden:down\nALTER TABLE vehicles ALTER COLUMN seats DROP DEFAULT;\nCOMMENT ON COLUMN vehicles.seats IS NULL;\n' > migrations/41_seats.sql
+expect_rc 0 "a column from the batch" "$PGW" --no-color migrate up --safe --db "$db"
+equals "both applied" "$(state "$db")" "1:applied 2:applied 3:applied 4:applied 41:applied"
+expect_rc 0 "undo them" "$PGW" migrate down 2 --db "$db"
+rm migrations/4_garages.sql migrations/41_seats.sql
 
 # --- a migration that fails in the sandbox never reaches the target --------------
 cat > migrations/5_bad.sql <<'EOF'
 CREATE TABLE parts (id int PRIMARY KEY);
-CREATE INDEX parts_nope_idx ON parts (nope);
+ALTER TABLE parts ADD CONSTRAINT parts_nope_check CHECK (nope > 0);
 -- pgwarden:down
 DROP TABLE parts;
 EOF
