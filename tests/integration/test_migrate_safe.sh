@@ -179,7 +179,8 @@ equals "recorded" "$(state "$db")" "1:applied 2:applied 3:applied 6:applied 7:ap
 # --- not one transaction (CREATE INDEX CONCURRENTLY): verified after, undone by
 # its rollback file ------------------------------------------------------------------
 printf 'CREATE INDEX CONCURRENTLY vehicles_plate_idx ON vehicles (plate);\n-- pgwarden:down\nDROP INDEX CONCURRENTLY vehicles_plate_idx;\n' > migrations/75_plate.sql
-PGWARDEN_FAULT=safe:diverge expect_rc 5 "divergent target, statements mode" "$PGW" --no-color migrate up --safe --db "$db"
+PGWARDEN_FAULT=safe:diverge expect_rc 5 "divergent target, statements mode" "$PGW" --no-color migrate up --safe --sandbox tx --db "$db"
+contains "tx cannot hold it: pushed to local" "$OUT" "sandbox (local, pushed from tx)"
 contains "applied first" "$OUT" "applied ("
 contains "then verification failed" "$OUT" "verification failed"
 contains "rollback file ran" "$OUT" "rolled back by its rollback file"
