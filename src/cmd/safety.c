@@ -1,6 +1,8 @@
 /*
  * safety.c — sandbox trial of migrations, shared by test-migration and
- * migrate up --safe (cmd/safety.h).
+ * migrate up --safe (cmd/safety.h): which sandbox (a tx one hands what a
+ * transaction cannot hold to a local one), with or without a data sample,
+ * opened per trial or kept over a batch, and the verdicts.
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,5 +1,6 @@
 /*
- * test_migration.c — `pgwarden test-migration FILE… [--sandbox local|tx]`:
+ * test_migration.c — `pgwarden test-migration FILE… [--sandbox local|tx]
+ * [--with-data N]`:
  * tries migrations in a sandbox (migrate/sandbox.h, migrate/trial.h) and
  * says what they changed, the locks each statement took, what lint thinks,
  * and whether the rollback restores the schema exactly.  The target is only

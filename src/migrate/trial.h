@@ -15,7 +15,9 @@
  *
  * In a tx sandbox (the target, inside a transaction that is never
  * committed) everything runs in that one transaction; a part that is not in
- * transaction mode cannot be tried and the trial says so (untestable).
+ * transaction mode cannot be tried and the trial says so (untestable) —
+ * cmd/safety.c sends such migrations to a local sandbox when there can be
+ * one, so this is what is left where PostgreSQL's binaries are missing.
  *
  * Results: trial_run() returns 0 when the trial ran — whether the
  * migration passed or not is in the struct — and -1 with an error recorded
