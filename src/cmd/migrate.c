@@ -1259,7 +1259,8 @@ safe_up(struct session *s, struct entry **todo, size_t n, json_t *list)
 			json_object_set_new(steps, "verify", js);
 			json_object_set_new(js, "ok", json_false());
 			json_object_set_new(js, "committed", json_false());
-			json_object_set_new(js, "rolled_back", json_boolean(hook.result == 0));
+			/* the transaction was rolled back whether it failed or could not be checked */
+			json_object_set_new(js, "rolled_back", json_true());
 			json_object_set_new(jm, "status", json_string(hook.result == 0 ? "rolled back" : "not applied"));
 			safety_trial_release(&st);
 			step_out(true, PGW_STYLE_WARN, "ran (%lld ms)", step.duration_ms);

@@ -200,6 +200,20 @@ equals "column gone" "$(sql "$db" "SELECT count(*) FROM information_schema.colum
 equals "not recorded" "$(sql "$db" "SELECT count(*) FROM pgwarden.schema_migrations WHERE version = '8'")" "0"
 rm migrations/8_tenant.sql
 
+# --- --with-data: a migration the target's rows break stops in the sandbox ---------
+printf 'ALTER TABLE vehicles ADD CONSTRAINT vehicles_plate_lower CHECK (plate = lower(plate));\n-- pgwarden:down\nALTER TABLE vehicles DROP CONSTRAINT vehicles_plate_lower;\n' > migrations/85_lower.sql
+expect_rc 1 "with a data sample the sandbox sees the rows" "$PGW" --no-color migrate up --safe --with-data 10 --allow locking.constraint_not_valid --db "$db"
+contains "sandbox with data" "$OUT" "sandbox (local, with data): the migration fails"
+contains "the check fails there" "$OUT" "is violated by some row"
+equals "not recorded" "$(sql "$db" "SELECT count(*) FROM pgwarden.schema_migrations WHERE version = '85'")" "0"
+expect_rc 5 "without it, the target's rows stop it at the apply" "$PGW" --no-color migrate up --safe --allow locking.constraint_not_valid --db "$db"
+contains "sandbox passed" "$OUT" "rollback restores ok"
+equals "not recorded either" "$(sql "$db" "SELECT count(*) FROM pgwarden.schema_migrations WHERE version = '85'")" "0"
+expect_rc 2 "--with-data with --sandbox tx" "$PGW" migrate up --safe --with-data 10 --sandbox tx --db "$db"
+contains "says why" "$ERR" "--with-data does not go with --sandbox tx"
+expect_rc 2 "--with-data without --safe" "$PGW" migrate up --with-data 10 --db "$db"
+rm migrations/85_lower.sql
+
 # --- the tx sandbox -----------------------------------------------------------------
 printf 'CREATE TABLE drivers (id int PRIMARY KEY);\n-- pgwarden:down\nDROP TABLE drivers;\n' > migrations/9_drivers.sql
 expect_rc 0 "tx sandbox" "$PGW" --no-color migrate up --safe --sandbox tx --db "$db"
