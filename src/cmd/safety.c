@@ -157,9 +157,12 @@ safety_trial_run(struct safety_trial *st, struct pgw_ctx *ctx, PGconn *conn, con
 	}
 	safety_catalog_opts(ctx, &co);
 	rc = trial_run(&st->t, sb->conn, st->kind == PGW_SANDBOX_TX, ms, n, &co);
-	if (keep && st->kind == PGW_SANDBOX_LOCAL && rc == 0)
+	if (keep && st->kind == PGW_SANDBOX_LOCAL && rc == 0 && st->t.restored)
 	{
-		/* keep it for the next migration of the batch */
+		/*
+		 * Keep it for the next migration of the batch — only when the
+		 * rollback brought it back to the target's state exactly.
+		 */
 		if (sb == &local_sb)
 			keep->sb = local_sb;
 		keep->open = true;
