@@ -495,6 +495,7 @@ validate_run(PGconn *conn, struct pgw_model *m, const struct pgw_validate_opts *
 	struct pgw_tenancy t;
 	struct pgw_relation *only = NULL;
 	int			rc = 0;
+	bool		outer;
 
 	memset(res, 0, sizeof(*res));
 	tenancy_init(&t, m, o->cfg);
@@ -504,7 +505,14 @@ validate_run(PGconn *conn, struct pgw_model *m, const struct pgw_validate_opts *
 		pgw_error_hint("name a table of the managed schemas, e.g. vehicles or public.vehicles");
 		return -1;
 	}
-	if (db_command(conn, PGW_ERR_CONNECT, "cannot start a read-only transaction",
+	/*
+	 * Inside the caller's transaction (migrate up --safe verifies a
+	 * migration before its COMMIT): read there and leave it open — a BEGIN
+	 * would only warn, and our ROLLBACK would undo the caller's work.
+	 */
+	outer = PQtransactionStatus(conn) == PQTRANS_INTRANS;
+	if (!outer &&
+		db_command(conn, PGW_ERR_CONNECT, "cannot start a read-only transaction",
 				   "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", 0, NULL) != 0)
 		return -1;
 	for (size_t i = 0; i < m->relations.n && rc == 0; i++)
@@ -603,6 +611,8 @@ validate_run(PGconn *conn, struct pgw_model *m, const struct pgw_validate_opts *
 		for (size_t k = 0; k < ndc; k++)
 			free(dc[k].samples);
 	}
+	if (outer)
+		return rc;
 	if (rc != 0)
 	{
 		struct pgw_err saved;

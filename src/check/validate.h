@@ -67,7 +67,10 @@ struct pgw_validate_result
  * Runs every check on m (read from the same database as conn).  Returns 0
  * with findings appended to out, or -1 with an error recorded (a failed
  * query: PGW_ERR_CONNECT; --table naming nothing: PGW_ERR_USAGE).  conn is
- * left outside a transaction.
+ * left outside a transaction — unless it was inside one when called (a
+ * migration verified before its COMMIT): then the checks read in that
+ * transaction and leave it open, as catalog_read does, and a failed query
+ * leaves it aborted for the caller to roll back.
  */
 int			validate_run(PGconn *conn, struct pgw_model *m, const struct pgw_validate_opts *o,
 						 struct pgw_findings *out, struct pgw_validate_result *res);

@@ -28,6 +28,7 @@
 #include "check/validate.h"
 #include "migrate/preflight.h"
 #include "model/snapshot.h"
+#include "util/clock.h"
 #include "util/fault.h"
 #include "util/error.h"
 #include "util/exitcode.h"
@@ -51,7 +52,8 @@ enum
 	OPT_LOCK_WAIT,
 	OPT_SAFE,
 	OPT_ALLOW,
-	OPT_SANDBOX
+	OPT_SANDBOX,
+	OPT_WITH_DATA
 };
 
 static const char *const subcommands[] = {
@@ -74,6 +76,7 @@ struct margs
 	bool		safe;
 	struct pgw_strlist allow;	/* --allow RULE (safe) */
 	const char *sandbox;		/* --sandbox local|tx (safe) */
+	int			with_data;		/* --with-data N (safe, local sandbox) */
 	unsigned	given;			/* bit per option id, to check it fits the subcommand */
 };
 
@@ -86,7 +89,7 @@ allowed_options(const char *sub)
 		return B(OPT_EXIT_CODE);
 	if (!strcmp(sub, "up"))
 		return B(OPT_TO) | B(OPT_DRY_RUN) | B(OPT_ONE_TX) | B(OPT_LOCK_WAIT) | B(OPT_SAFE) |
-			B(OPT_ALLOW) | B(OPT_SANDBOX);
+			B(OPT_ALLOW) | B(OPT_SANDBOX) | B(OPT_WITH_DATA);
 	if (!strcmp(sub, "down"))
 		return B(OPT_TO) | B(OPT_LOCK_WAIT);
 	if (!strcmp(sub, "redo") || !strcmp(sub, "seed") || !strcmp(sub, "baseline"))
@@ -112,6 +115,7 @@ static const struct pgw_opt migrate_opts[] = {
 	{"safe", 0, false, OPT_SAFE},
 	{"sandbox", 0, true, OPT_SANDBOX},
 	{"to", 0, true, OPT_TO},
+	{"with-data", 0, true, OPT_WITH_DATA},
 	{"yes", 'y', false, OPT_YES},
 	{NULL, 0, false, 0}
 };
@@ -194,6 +198,11 @@ parse_args(int argc, char **argv, struct margs *a)
 					return opt_usage_error(&p, NULL, "unknown sandbox '%s' (local or tx)", arg);
 				a->sandbox = arg;
 				break;
+			case OPT_WITH_DATA:
+				if (!opt_int(&p, "with-data", arg, 1, 1000000, &n))
+					return PGW_EXIT_USAGE;
+				a->with_data = (int) n;
+				break;
 			case OPT_POSITIONAL:
 				if (!a->sub)
 					a->sub = arg;
@@ -219,12 +228,16 @@ parse_args(int argc, char **argv, struct margs *a)
 		free(hint);
 		return rc;
 	}
-	for (id = OPT_TO; id <= OPT_SANDBOX; id++)
+	for (id = OPT_TO; id <= OPT_WITH_DATA; id++)
 		if ((a->given & (1u << id)) && !(allowed_options(a->sub) & (1u << id)))
 			return opt_usage_error(&p, NULL, "'migrate %s' does not take --%s", a->sub, opt_name(id));
 	/* positional argument per subcommand */
-	if (!a->safe && (a->allow.n || a->sandbox))
-		return opt_usage_error(&p, NULL, "--%s goes with --safe", a->allow.n ? "allow" : "sandbox");
+	if (!a->safe && (a->allow.n || a->sandbox || a->with_data))
+		return opt_usage_error(&p, NULL, "--%s goes with --safe",
+							   a->allow.n ? "allow" : a->sandbox ? "sandbox" : "with-data");
+	if (a->with_data && a->sandbox && strcmp(a->sandbox, "tx") == 0)
+		return opt_usage_error(&p, "the sample is copied into a local sandbox; a tx sandbox has the target's own rows",
+							   "--with-data does not go with --sandbox tx");
 	if (a->safe && (a->dry_run || a->one_tx))
 		return opt_usage_error(&p, "--safe tries each migration in a sandbox and applies it on its own",
 							   "--safe does not take --%s", a->dry_run ? "dry-run" : "one-transaction");
@@ -944,6 +957,52 @@ done:
 }
 
 /*
+ * Post-verification of a transactional migration, run by the runner inside
+ * the migration's own transaction after its last statement and before its
+ * history row and COMMIT (runner.h, before_commit): the catalog and
+ * validate read in that transaction and see the migration's result, so a
+ * refusal costs a ROLLBACK — nothing is ever committed that was not
+ * verified.
+ */
+struct verify_hook
+{
+	struct session *s;
+	const struct safety_trial *st;
+	const struct pgw_strlist *errors_before;
+	const char *file;
+	json_t	   *jv;				/* the verify step's JSON */
+	char	   *why;			/* why it failed (result 0) */
+	int			result;			/* 1 verified, 0 not, -1 error, -2 not run */
+	long long	ms;
+};
+
+static int
+verify_before_commit(void *arg, PGconn *conn)
+{
+	struct verify_hook *h = arg;
+	long long	t0 = pgw_now_ms();
+
+	(void) conn;				/* the session's own connection: s->conn */
+	h->result = verify_applied(h->s, h->st, h->errors_before, h->jv, &h->why);
+	h->ms = pgw_now_ms() - t0;
+	if (h->result == 1)
+		return 0;
+	if (h->result == 0)
+	{
+		pgw_error(PGW_ERR_APPLY, "'%s' failed post-verification and was not committed", h->file);
+		pgw_error_detail("%s", h->why);
+		if (strncmp(h->why, "validate", 8) == 0)
+			pgw_error_hint("'pgwarden validate' shows the errors; fix the migration and run again");
+		else
+			pgw_error_hint("the target changed between the checks and the apply, or the sandbox "
+						   "differs from it; 'pgwarden diff' shows the schema, run again when it is settled");
+	}
+	else
+		pgw_error_prefix("cannot verify '%s' (it was not committed)", h->file);
+	return -1;
+}
+
+/*
  * migrate up --safe: for each pending migration in order — syntax and
  * lint, pre-flight against the target, sandbox trial with its rollback,
  * (backup: not yet), apply, post-verification — stopping at the first
@@ -956,6 +1015,8 @@ safe_up(struct session *s, struct entry **todo, size_t n, json_t *list)
 {
 	struct pgw_preflight pf;
 	struct pgw_strlist errors_before = {NULL, 0};
+	struct safety_opts so = {s->a->sandbox, s->a->with_data};
+	struct safety_keep keep;
 	size_t		i,
 				applied = 0;
 	int			rc = PGW_EXIT_OK;
@@ -963,6 +1024,7 @@ safe_up(struct session *s, struct entry **todo, size_t n, json_t *list)
 	const char *stopped = NULL;
 
 	preflight_init(&pf);
+	memset(&keep, 0, sizeof(keep));
 	json_object_set_new(summary, "safe", json_true());
 	/* syntax of everything first, as a plain up does */
 	for (i = 0; i < n; i++)
@@ -997,8 +1059,11 @@ safe_up(struct session *s, struct entry **todo, size_t n, json_t *list)
 		json_t	   *js;
 		size_t		lint_errors;
 		char	   *why = NULL;
-		int			v;
-		bool		have_down = false;
+		int			v,
+					arc;
+		bool		have_down = false,
+					in_tx;
+		struct verify_hook hook;
 
 		memset(&st, 0, sizeof(st));
 		memset(&step, 0, sizeof(step));
@@ -1105,7 +1170,7 @@ safe_up(struct session *s, struct entry **todo, size_t n, json_t *list)
 		{
 			struct pgw_migration *one[1] = {m};
 
-			if (safety_trial_run(&st, s->ctx, s->conn, s->a->sandbox, one, 1) != 0)
+			if (safety_trial_run(&st, s->ctx, s->conn, &so, one, 1, &keep) != 0)
 			{
 				rc = out_fail_with(s->doc);
 				s->doc = NULL;
@@ -1118,8 +1183,11 @@ safe_up(struct session *s, struct entry **todo, size_t n, json_t *list)
 			json_object_set_new(steps, "sandbox", js);
 			if (!out_is_json())
 			{
-				out_printf("  sandbox (%s%s): %s", st.kind == PGW_SANDBOX_LOCAL ? "local" : "tx",
+				out_printf("  sandbox (%s%s%s%s): %s", st.kind == PGW_SANDBOX_LOCAL ? "local" : "tx",
+						   st.pushed ? ", pushed from tx" : "",
+						   st.reused ? ", kept from the last migration" :
 						   st.kind == PGW_SANDBOX_LOCAL && st.cached ? ", cached" : "",
+						   st.with_data ? ", with data" : "",
 						   st.t.up_ok ? st.words.data : "the migration fails");
 				if (st.passed)
 					out_printf(", %srollback restores ok%s (%.1fs)\n", out_style(PGW_STYLE_OK),
@@ -1154,7 +1222,7 @@ safe_up(struct session *s, struct entry **todo, size_t n, json_t *list)
 		if (fault_active("safe:diverge"))
 			PQclear(PQexec(s->conn, "CREATE TABLE public.pgwarden_fault_diverge (id integer)"));
 
-		/* 5. apply */
+		/* 5. apply — a transactional migration verified before its COMMIT */
 		if (session_ensure(s) != 0 ||
 			runner_plan_migration(&up, m, false) != 0)
 		{
@@ -1163,11 +1231,58 @@ safe_up(struct session *s, struct entry **todo, size_t n, json_t *list)
 			s->doc = NULL;
 			goto done;
 		}
-		if (runner_apply(&s->r, &up, todo[i]->state == ST_FAILED ? todo[i]->row : NULL, &step) != 0)
+		js = json_object();
+		hook.s = s;
+		hook.st = &st;
+		hook.errors_before = &errors_before;
+		hook.file = m->file;
+		hook.jv = js;
+		hook.why = NULL;
+		hook.result = -2;
+		hook.ms = 0;
+		in_tx = up.mode == PGW_TXMODE_TRANSACTION;
+		json_object_set_new(js, "before_commit", json_boolean(in_tx));
+		if (in_tx)
 		{
-			runner_plan_release(&up);
+			s->r.before_commit = verify_before_commit;
+			s->r.before_commit_arg = &hook;
+		}
+		arc = runner_apply(&s->r, &up, todo[i]->state == ST_FAILED ? todo[i]->row : NULL, &step);
+		s->r.before_commit = NULL;
+		s->r.before_commit_arg = NULL;
+		runner_plan_release(&up);
+		if (arc != 0 && step.vetoed)
+		{
+			/* ran, then refused by the verification: rolled back, not recorded */
+			step.duration_ms -= hook.ms;
+			json_object_set_new(steps, "apply", step_json(NULL, m->file, &step, "not committed"));
+			json_object_set_new(steps, "verify", js);
+			json_object_set_new(js, "ok", json_false());
+			json_object_set_new(js, "committed", json_false());
+			/* the transaction was rolled back whether it failed or could not be checked */
+			json_object_set_new(js, "rolled_back", json_true());
+			json_object_set_new(jm, "status", json_string(hook.result == 0 ? "rolled back" : "not applied"));
+			safety_trial_release(&st);
+			step_out(true, PGW_STYLE_WARN, "ran (%lld ms)", step.duration_ms);
+			if (hook.result == 0)
+			{
+				step_out(false, PGW_STYLE_ERROR, "verification failed");
+				if (!out_is_json())
+					out_printf("\n    %s\n  %snot committed%s: rolled back, nothing of it was applied or recorded\n",
+							   hook.why, out_style(PGW_STYLE_WARN), out_style_end());
+			}
+			else if (!out_is_json())
+				out_printf(" · cannot verify: not committed, rolled back\n");
+			free(hook.why);
+			rc = out_fail_with(s->doc);
+			s->doc = NULL;
+			goto done;
+		}
+		if (arc != 0)
+		{
 			json_object_set_new(steps, "apply", step_json(NULL, m->file, &step, "failed"));
 			json_object_set_new(jm, "status", json_string("failed"));
+			json_decref(js);
 			safety_trial_release(&st);
 			if (!out_is_json())
 				out_printf("  %sapply failed%s\n", out_style(PGW_STYLE_ERROR), out_style_end());
@@ -1175,12 +1290,34 @@ safe_up(struct session *s, struct entry **todo, size_t n, json_t *list)
 			s->doc = NULL;
 			goto done;
 		}
-		runner_plan_release(&up);
+		if (in_tx)
+		{
+			/* verified before the COMMIT */
+			step.duration_ms -= hook.ms;
+			json_object_set_new(steps, "apply", step_json(NULL, m->file, &step, "applied"));
+			json_object_set_new(steps, "verify", js);
+			json_object_set_new(js, "ok", json_true());
+			json_object_set_new(js, "committed", json_true());
+			safety_trial_release(&st);
+			step_out(true, PGW_STYLE_OK, "applied (%lld ms)", step.duration_ms);
+			step_out(false, PGW_STYLE_OK, "verified");
+			if (!out_is_json())
+				out_printf("\n");
+			json_object_set_new(jm, "status", json_string("applied"));
+			applied++;
+			/* the batch's sandbox follows the target */
+			if (i + 1 < n)
+				safety_keep_advance(&keep, m);
+			continue;
+		}
 		json_object_set_new(steps, "apply", step_json(NULL, m->file, &step, "applied"));
 		step_out(true, PGW_STYLE_OK, "applied (%lld ms)", step.duration_ms);
 
-		/* 6. post-verification */
-		js = json_object();
+		/*
+		 * 6. post-verification of a migration that is not one transaction
+		 * (its statements committed one by one): verify now, and run its
+		 * rollback file when it fails.
+		 */
 		json_object_set_new(steps, "verify", js);
 		v = verify_applied(s, &st, &errors_before, js, &why);
 		safety_trial_release(&st);
@@ -1194,6 +1331,7 @@ safe_up(struct session *s, struct entry **todo, size_t n, json_t *list)
 			goto done;
 		}
 		json_object_set_new(js, "ok", json_boolean(v == 1));
+		json_object_set_new(js, "committed", json_true());
 		if (v == 1)
 		{
 			step_out(false, PGW_STYLE_OK, "verified");
@@ -1201,6 +1339,9 @@ safe_up(struct session *s, struct entry **todo, size_t n, json_t *list)
 				out_printf("\n");
 			json_object_set_new(jm, "status", json_string("applied"));
 			applied++;
+			/* the batch's sandbox follows the target */
+			if (i + 1 < n)
+				safety_keep_advance(&keep, m);
 			continue;
 		}
 		step_out(false, PGW_STYLE_ERROR, "verification failed");
@@ -1213,8 +1354,8 @@ safe_up(struct session *s, struct entry **todo, size_t n, json_t *list)
 			json_object_set_new(js, "rolled_back", json_true());
 			json_object_set_new(jm, "status", json_string("rolled back"));
 			if (!out_is_json())
-				out_printf("  %srolled back%s (%lld ms)\n", out_style(PGW_STYLE_WARN), out_style_end(),
-						   step.duration_ms);
+				out_printf("  %srolled back%s by its rollback file (%lld ms)\n", out_style(PGW_STYLE_WARN),
+						   out_style_end(), step.duration_ms);
 			pgw_error(PGW_ERR_APPLY, "'%s' failed post-verification and was rolled back", m->file);
 			pgw_error_detail("%s", why);
 			if (strncmp(why, "validate", 8) == 0)
@@ -1252,6 +1393,7 @@ safe_up(struct session *s, struct entry **todo, size_t n, json_t *list)
 		out_printf("applied %zu migration%s safely\n", applied, applied == 1 ? "" : "s");
 	emit_doc(s);
 done:
+	safety_keep_close(&keep);
 	preflight_release(&pf);
 	strlist_release(&errors_before);
 	return rc;

@@ -1,6 +1,8 @@
 /*
  * safety.c — sandbox trial of migrations, shared by test-migration and
- * migrate up --safe (cmd/safety.h).
+ * migrate up --safe (cmd/safety.h): which sandbox (a tx one hands what a
+ * transaction cannot hold to a local one), with or without a data sample,
+ * opened per trial or kept over a batch, and the verdicts.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,38 +63,119 @@ first_difference(const char *a, const char *b)
 						(int) strcspn(la, "\n"), la, (int) strcspn(lb, "\n"), lb);
 }
 
-int
-safety_trial_run(struct safety_trial *st, struct pgw_ctx *ctx, PGconn *conn, const char *kind_opt,
-				 struct pgw_migration *const *ms, size_t n)
+/*
+ * The first part of ms (up or rollback) a transaction cannot hold, as
+ * "file:line: why" (caller frees), or NULL when every part is one
+ * transaction.  Parts that do not parse are left to the trial to report.
+ */
+static char *
+non_transactional_part(struct pgw_migration *const *ms, size_t n)
 {
-	struct pgw_sandbox_db sb;
+	for (size_t i = 0; i < n; i++)
+		for (int down = 0; down < 2; down++)
+		{
+			struct pgw_plan p;
+			char	   *why = NULL;
+
+			if (down && !migration_has_rollback(ms[i]))
+				continue;
+			if (runner_plan_migration(&p, ms[i], down) != 0)
+				pgw_error_clear();
+			else if (p.mode != PGW_TXMODE_TRANSACTION)
+				why = pgw_asprintf("%s:%d: %s", p.name, p.why ? p.why->line : 1,
+								   p.why && p.why->info.no_transaction_why ?
+								   p.why->info.no_transaction_why : "a transaction-control statement");
+			runner_plan_release(&p);
+			if (why)
+				return why;
+		}
+	return NULL;
+}
+
+int
+safety_trial_run(struct safety_trial *st, struct pgw_ctx *ctx, PGconn *conn, const struct safety_opts *so,
+				 struct pgw_migration *const *ms, size_t n, struct safety_keep *keep)
+{
+	struct pgw_sandbox_db local_sb;
+	struct pgw_sandbox_db *sb = &local_sb;
 	struct pgw_catalog_opts co;
 	long long	t0 = pgw_now_ms();
 	int			rc;
+	bool		local_ok;
 
 	memset(st, 0, sizeof(*st));
 	findings_init(&st->findings);
 	findings_init(&st->lint);
 	buf_init(&st->words);
 	buf_init(&st->residue);
-	if (kind_opt)
-		st->kind = strcmp(kind_opt, "tx") == 0 ? PGW_SANDBOX_TX : PGW_SANDBOX_LOCAL;
+	local_ok = sandbox_local_available(&ctx->cfg);
+	if (so->kind)
+		st->kind = strcmp(so->kind, "tx") == 0 ? PGW_SANDBOX_TX : PGW_SANDBOX_LOCAL;
 	else
-		st->kind = sandbox_local_available(&ctx->cfg) ? PGW_SANDBOX_LOCAL : PGW_SANDBOX_TX;
-	if (st->kind == PGW_SANDBOX_LOCAL && !out_is_json())
-		out_note("preparing the sandbox…");
-	if (sandbox_open(&sb, st->kind, &ctx->cfg, conn, ctx->target.conninfo,
-					 ctx->cfg.lock_timeout_ms) != 0)
-		return -1;
-	st->cached = sb.cached;
-	st->open_ms = sb.open_ms;
+		st->kind = local_ok ? PGW_SANDBOX_LOCAL : PGW_SANDBOX_TX;
+	/*
+	 * A transaction cannot hold CREATE INDEX CONCURRENTLY and the like:
+	 * what the tx sandbox cannot test goes to a local one when there can
+	 * be one (without, the trial reports it untestable).
+	 */
+	if (st->kind == PGW_SANDBOX_TX && local_ok)
+	{
+		char	   *why = non_transactional_part(ms, n);
+
+		if (why)
+		{
+			st->kind = PGW_SANDBOX_LOCAL;
+			st->pushed = true;
+			st->pushed_why = pgw_asprintf("%s cannot run inside a transaction", why);
+			free(why);
+			if (!out_is_json())
+				out_note("not testable in a transaction (%s): trying it in a local sandbox",
+						 st->pushed_why);
+		}
+	}
+	if (st->kind == PGW_SANDBOX_TX && so->with_data)
+		return pgw_error(PGW_ERR_USAGE, "--with-data needs a local sandbox, and PostgreSQL's binaries "
+						 "are not here");
+	st->with_data = st->kind == PGW_SANDBOX_LOCAL ? so->with_data : 0;
+	if (keep && keep->open && st->kind == PGW_SANDBOX_LOCAL)
+	{
+		sb = &keep->sb;
+		st->reused = true;
+		st->cached = true;
+	}
+	else
+	{
+		if (keep && keep->open)
+			safety_keep_close(keep);
+		if (st->kind == PGW_SANDBOX_LOCAL && !out_is_json())
+			out_note("preparing the sandbox…");
+		if (sandbox_open(sb, st->kind, &ctx->cfg, conn, ctx->target.conninfo,
+						 ctx->cfg.lock_timeout_ms, st->with_data) != 0)
+			return -1;
+		st->cached = sb->cached;
+		st->open_ms = sb->open_ms;
+	}
 	safety_catalog_opts(ctx, &co);
-	rc = trial_run(&st->t, sb.conn, st->kind == PGW_SANDBOX_TX, ms, n, &co);
+	rc = trial_run(&st->t, sb->conn, st->kind == PGW_SANDBOX_TX, ms, n, &co);
+	if (keep && st->kind == PGW_SANDBOX_LOCAL && rc == 0 && st->t.restored)
+	{
+		/*
+		 * Keep it for the next migration of the batch — only when the
+		 * rollback brought it back to the target's state exactly.
+		 */
+		if (sb == &local_sb)
+			keep->sb = local_sb;
+		keep->open = true;
+		keep->trials++;
+	}
+	else
 	{
 		struct pgw_err saved;
 
 		pgw_error_save(&saved);
-		sandbox_close(&sb);
+		sandbox_close(sb);
+		if (keep && sb == &keep->sb)
+			keep->open = false;
 		pgw_error_restore(&saved);
 	}
 	st->total_ms = pgw_now_ms() - t0;
@@ -197,7 +280,29 @@ safety_trial_release(struct safety_trial *st)
 	json_decref(st->residue_groups);
 	findings_release(&st->findings);
 	findings_release(&st->lint);
+	free(st->pushed_why);
 	memset(st, 0, sizeof(*st));
+}
+
+void
+safety_keep_advance(struct safety_keep *k, const struct pgw_migration *m)
+{
+	if (!k->open)
+		return;
+	if (trial_apply(k->sb.conn, m) != 0)
+	{
+		/* out of step with the target: the next trial starts afresh */
+		pgw_error_clear();
+		safety_keep_close(k);
+	}
+}
+
+void
+safety_keep_close(struct safety_keep *k)
+{
+	if (k->open)
+		sandbox_close(&k->sb);
+	k->open = false;
 }
 
 size_t
@@ -257,6 +362,13 @@ safety_trial_json(const struct safety_trial *st, json_t *doc)
 	json_t	   *summary = json_object();
 
 	json_object_set_new(sb, "kind", json_string(st->kind == PGW_SANDBOX_LOCAL ? "local" : "tx"));
+	if (st->pushed)
+	{
+		json_object_set_new(sb, "pushed_from", json_string("tx"));
+		json_object_set_new(sb, "pushed_why", json_string(st->pushed_why));
+	}
+	json_object_set_new(sb, "reused", json_boolean(st->reused));
+	json_object_set_new(sb, "with_data", json_integer(st->with_data));
 	json_object_set_new(sb, "cached", json_boolean(st->cached));
 	json_object_set_new(sb, "ready_ms", json_integer(st->open_ms));
 	json_object_set_new(sb, "total_ms", json_integer(st->total_ms));

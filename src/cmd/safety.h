@@ -19,9 +19,33 @@
 #include "migrate/sandbox.h"
 #include "migrate/trial.h"
 
+/* How to try: which sandbox, and whether with a data sample. */
+struct safety_opts
+{
+	const char *kind;			/* "local", "tx" or NULL: the default */
+	int			with_data;		/* local: rows per table copied (0: none) */
+};
+
+/*
+ * A local sandbox kept open over a batch (migrate up --safe): opened by the
+ * first trial, then brought along with the target — each migration applied
+ * there is applied in the sandbox too (safety_keep_advance) — so the next
+ * trial starts from it instead of dumping the changed target again.
+ */
+struct safety_keep
+{
+	struct pgw_sandbox_db sb;
+	bool		open;
+	int			trials;			/* trials that used it */
+};
+
 struct safety_trial
 {
 	enum pgw_sandbox_kind kind;
+	bool		pushed;			/* tx asked for, local used: see pushed_why */
+	char	   *pushed_why;		/* the statement a transaction cannot hold */
+	bool		reused;			/* the batch's sandbox, already open */
+	int			with_data;		/* rows per table sampled (local) */
 	bool		cached;			/* local: the template was there */
 	long long	open_ms;		/* sandbox ready */
 	long long	total_ms;		/* open + trial + close */
@@ -40,14 +64,29 @@ struct safety_trial
 void		safety_catalog_opts(const struct pgw_ctx *ctx, struct pgw_catalog_opts *o);
 
 /*
- * Opens a sandbox of conn's database (kind_opt "local", "tx" or NULL for
+ * Opens a sandbox of conn's database (o->kind "local", "tx" or NULL for
  * the default), tries ms[0..n) with their rollbacks, closes the sandbox
- * and fills st.  -1 with an error recorded when the sandbox failed; a
- * migration that fails is a result (st->passed false), not an error.
+ * and fills st.  A tx sandbox cannot hold a part that is not one
+ * transaction (CREATE INDEX CONCURRENTLY, ...): such migrations are pushed
+ * to a local sandbox when PostgreSQL's binaries are here (st->pushed), and
+ * reported untestable only when they are not.  keep (may be NULL): a local
+ * sandbox is taken from it when open, and left open in it afterwards.
+ * -1 with an error recorded when the sandbox failed; a migration that fails
+ * is a result (st->passed false), not an error.
  */
 int			safety_trial_run(struct safety_trial *st, struct pgw_ctx *ctx, PGconn *conn,
-							 const char *kind_opt, struct pgw_migration *const *ms, size_t n);
+							 const struct safety_opts *o, struct pgw_migration *const *ms, size_t n,
+							 struct safety_keep *keep);
 void		safety_trial_release(struct safety_trial *st);
+
+/*
+ * Applies m's up part in the kept sandbox, after it was applied to the
+ * target, so the sandbox mirrors the target for the next trial.  When that
+ * fails the sandbox is closed (the next trial opens a fresh one); never an
+ * error for the caller.
+ */
+void		safety_keep_advance(struct safety_keep *k, const struct pgw_migration *m);
+void		safety_keep_close(struct safety_keep *k);
 
 /* Lints m's up part into st->lint (suppressed: the config's ignore list and
  * allow); returns the number of unsuppressed errors. */

@@ -1,5 +1,6 @@
 /*
- * test_migration.c — `pgwarden test-migration FILE… [--sandbox local|tx]`:
+ * test_migration.c — `pgwarden test-migration FILE… [--sandbox local|tx]
+ * [--with-data N]`:
  * tries migrations in a sandbox (migrate/sandbox.h, migrate/trial.h) and
  * says what they changed, the locks each statement took, what lint thinks,
  * and whether the rollback restores the schema exactly.  The target is only
@@ -24,15 +25,17 @@
 #include "util/exitcode.h"
 #include "util/mem.h"
 
-#define TM_USAGE "pgwarden test-migration FILE... [--sandbox local|tx] [--json]"
+#define TM_USAGE "pgwarden test-migration FILE... [--sandbox local|tx] [--with-data N] [--json]"
 
 enum
 {
-	OPT_SANDBOX = 1
+	OPT_SANDBOX = 1,
+	OPT_WITH_DATA
 };
 
 static const struct pgw_opt tm_opts[] = {
 	{"sandbox", 0, true, OPT_SANDBOX},
+	{"with-data", 0, true, OPT_WITH_DATA},
 	{NULL, 0, false, 0}
 };
 
@@ -41,7 +44,8 @@ cmd_test_migration(struct pgw_ctx *ctx, int argc, char **argv)
 {
 	struct pgw_optparser p;
 	const char *arg;
-	const char *kind_opt = NULL;
+	struct safety_opts so = {NULL, 0};
+	long		rows;
 	struct pgw_strlist files = {NULL, 0};
 	struct pgw_migration *ms = NULL;
 	struct pgw_migration **mp = NULL;
@@ -65,10 +69,22 @@ cmd_test_migration(struct pgw_ctx *ctx, int argc, char **argv)
 				return opt_usage_error(&p, "local: a cached copy of the schema in a private cluster; "
 									   "tx: the target inside a transaction that is rolled back",
 									   "unknown sandbox '%s'", arg);
-			kind_opt = arg;
+			so.kind = arg;
+		}
+		else if (r == OPT_WITH_DATA)
+		{
+			if (!opt_int(&p, "with-data", arg, 1, 1000000, &rows))
+				return PGW_EXIT_USAGE;
+			so.with_data = (int) rows;
 		}
 		else if (r == OPT_POSITIONAL)
 			strlist_add(&files, arg);
+	}
+	if (so.with_data && so.kind && strcmp(so.kind, "tx") == 0)
+	{
+		strlist_release(&files);
+		return opt_usage_error(&p, "the sample is copied into a local sandbox; a tx sandbox has the target's own rows",
+							   "--with-data does not go with --sandbox tx");
 	}
 	if (files.n == 0)
 	{
@@ -91,7 +107,7 @@ cmd_test_migration(struct pgw_ctx *ctx, int argc, char **argv)
 	if (!conn)
 		goto done;
 	doc = out_json_envelope(true);
-	if (safety_trial_run(&st, ctx, conn, kind_opt, mp, files.n) != 0)
+	if (safety_trial_run(&st, ctx, conn, &so, mp, files.n, NULL) != 0)
 	{
 		rc = out_fail_with(doc);
 		doc = NULL;
@@ -103,10 +119,13 @@ cmd_test_migration(struct pgw_ctx *ctx, int argc, char **argv)
 	safety_trial_json(&st, doc);
 	if (!out_is_json())
 	{
-		out_printf("sandbox: %s%s (%s, ready in %lld ms)\n", st.kind == PGW_SANDBOX_LOCAL ? "local" : "tx",
+		out_printf("sandbox: %s%s%s (%s, ready in %lld ms)\n", st.kind == PGW_SANDBOX_LOCAL ? "local" : "tx",
 				   st.kind == PGW_SANDBOX_LOCAL ? (st.cached ? ", cached schema" : ", schema copied") : "",
+				   st.with_data ? ", with a data sample" : "",
 				   st.kind == PGW_SANDBOX_LOCAL ? "target only read" : "rolled back afterwards",
 				   st.open_ms);
+		if (st.pushed)
+			out_printf("  pushed from tx: %s\n", st.pushed_why);
 		for (i = 0; i < files.n; i++)
 			out_printf("migration: %s\n", ms[i].file);
 		safety_trial_print(&st, "  ");

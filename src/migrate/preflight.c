@@ -157,6 +157,351 @@ exists_live(PGconn *conn, const char *class, const char *schema, const char *nam
 	return rc;
 }
 
+/* --- columns ------------------------------------------------------------- */
+
+enum colop
+{
+	COL_USE,					/* must exist */
+	COL_ADD,					/* must not exist (unless tolerated); then does */
+	COL_DROP					/* must exist (unless tolerated); then does not */
+};
+
+/*
+ * Whether schema.table has column on the target: 1, 0, 2 when the table is
+ * not there (the relation check speaks for it), -1 on a failed query.
+ */
+static int
+column_live(PGconn *conn, const char *schema, const char *table, const char *column)
+{
+	struct pgw_buf q;
+	const char *p[2];
+	PGresult   *res;
+	int			rc;
+
+	buf_init(&q);
+	if (schema)
+		sql_qname(&q, schema, table);
+	else
+		sql_ident(&q, table);
+	p[0] = q.data;
+	p[1] = column;
+	res = db_exec(conn, PGW_ERR_CONNECT, "pre-flight lookup failed",
+				  "SELECT c.oid IS NOT NULL, EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a"
+				  " WHERE a.attrelid = c.oid AND a.attname = $2 AND a.attnum > 0 AND NOT a.attisdropped)"
+				  " FROM (SELECT pg_catalog.to_regclass($1) AS oid) c",
+				  2, p, PGRES_TUPLES_OK);
+	buf_release(&q);
+	if (!res)
+		return -1;
+	rc = strcmp(PQgetvalue(res, 0, 0), "t") != 0 ? 2 : strcmp(PQgetvalue(res, 0, 1), "t") == 0;
+	PQclear(res);
+	return rc;
+}
+
+/*
+ * Checks one column a statement uses, adds or drops, against the batch
+ * state first (columns added, dropped or renamed by earlier statements;
+ * tables created by the batch, whose columns are known when their CREATE
+ * TABLE listed them all), then the target.  Keys: "col:schema.table.column"
+ * with the schema as written ("" when unqualified), like the relations'.
+ */
+static int
+check_column(struct pgw_preflight *pf, PGconn *conn, int line, const char *schema, const char *table,
+			 const char *column, enum colop op, bool tol)
+{
+	char	   *key,
+			   *rel,
+			   *cols,
+			   *shown;
+	int			live;
+
+	if (!table || !*table || !column || !*column)
+		return 0;
+	if (schema && !*schema)
+		schema = NULL;
+	key = pgw_asprintf("col:%s.%s.%s", schema ? schema : "", table, column);
+	rel = pgw_asprintf("rel:%s.%s", schema ? schema : "", table);
+	cols = pgw_asprintf("cols:%s.%s", schema ? schema : "", table);
+	shown = schema ? pgw_asprintf("%s.%s.%s", schema, table, column) : pgw_asprintf("%s.%s", table, column);
+	if (has(&pf->created, key))
+		live = 1;
+	else if (has(&pf->dropped, key))
+		live = 0;
+	else if (has(&pf->dropped, rel))
+		live = 2;
+	else if (has(&pf->created, rel))
+		live = has(&pf->created, cols) ? 0 : 2;
+	else if ((live = column_live(conn, schema, table, column)) < 0)
+		goto done;
+	if (live != 2)
+	{
+		char	   *m = NULL;
+
+		if (op == COL_ADD && live == 1 && !tol)
+			m = pgw_asprintf("line %d: column '%s' already exists", line, shown);
+		else if (op != COL_ADD && live == 0 && !tol)
+			m = pgw_asprintf("line %d: column '%s' does not exist", line, shown);
+		if (m)
+			strlist_add(&pf->problems, m);
+		free(m);
+	}
+	if (op == COL_ADD)
+	{
+		remove_item(&pf->dropped, key);
+		if (!has(&pf->created, key))
+			strlist_add(&pf->created, key);
+	}
+	else if (op == COL_DROP)
+	{
+		remove_item(&pf->created, key);
+		if (!has(&pf->dropped, key))
+			strlist_add(&pf->dropped, key);
+	}
+	live = 0;
+done:
+	free(key);
+	free(rel);
+	free(cols);
+	free(shown);
+	return live;
+}
+
+static const char *
+str_of(const PgQuery__Node *n)
+{
+	return n && n->node_case == PG_QUERY__NODE__NODE_STRING ? n->string->sval : NULL;
+}
+
+/* The columns of a key (PRIMARY KEY / UNIQUE / FOREIGN KEY lists). */
+static int
+check_names(struct pgw_preflight *pf, PGconn *conn, int line, const PgQuery__RangeVar *rv,
+			PgQuery__Node **names, size_t n)
+{
+	for (size_t i = 0; rv && i < n; i++)
+		if (check_column(pf, conn, line, rv->schemaname, rv->relname, str_of(names[i]), COL_USE, false) < 0)
+			return -1;
+	return 0;
+}
+
+/* A table or column constraint on rv: its own columns and, for a foreign
+ * key, the referenced ones (default: the referenced table's primary key,
+ * not checked). */
+static int
+check_constraint(struct pgw_preflight *pf, PGconn *conn, int line, const PgQuery__RangeVar *rv,
+				 const PgQuery__Constraint *c)
+{
+	if (c->contype == PG_QUERY__CONSTR_TYPE__CONSTR_PRIMARY ||
+		c->contype == PG_QUERY__CONSTR_TYPE__CONSTR_UNIQUE)
+		return check_names(pf, conn, line, rv, c->keys, c->n_keys);
+	if (c->contype == PG_QUERY__CONSTR_TYPE__CONSTR_FOREIGN)
+	{
+		if (check_names(pf, conn, line, rv, c->fk_attrs, c->n_fk_attrs) != 0)
+			return -1;
+		return check_names(pf, conn, line, c->pktable, c->pk_attrs, c->n_pk_attrs);
+	}
+	return 0;
+}
+
+/* ALTER TABLE subcommands that name one existing column. */
+static bool
+names_column(PgQuery__AlterTableType t)
+{
+	switch (t)
+	{
+		case PG_QUERY__ALTER_TABLE_TYPE__AT_ColumnDefault:
+		case PG_QUERY__ALTER_TABLE_TYPE__AT_DropNotNull:
+		case PG_QUERY__ALTER_TABLE_TYPE__AT_SetNotNull:
+		case PG_QUERY__ALTER_TABLE_TYPE__AT_DropExpression:
+		case PG_QUERY__ALTER_TABLE_TYPE__AT_SetStatistics:
+		case PG_QUERY__ALTER_TABLE_TYPE__AT_SetOptions:
+		case PG_QUERY__ALTER_TABLE_TYPE__AT_ResetOptions:
+		case PG_QUERY__ALTER_TABLE_TYPE__AT_SetStorage:
+		case PG_QUERY__ALTER_TABLE_TYPE__AT_SetCompression:
+		case PG_QUERY__ALTER_TABLE_TYPE__AT_AlterColumnType:
+		case PG_QUERY__ALTER_TABLE_TYPE__AT_AlterColumnGenericOptions:
+		case PG_QUERY__ALTER_TABLE_TYPE__AT_AddIdentity:
+		case PG_QUERY__ALTER_TABLE_TYPE__AT_SetIdentity:
+		case PG_QUERY__ALTER_TABLE_TYPE__AT_DropIdentity:
+			return true;
+		default:
+			return false;
+	}
+}
+
+/*
+ * The columns one statement names: ALTER TABLE's column subcommands and
+ * constraints, RENAME COLUMN, CREATE INDEX's plain key columns, UPDATE's
+ * SET targets, COMMENT ON COLUMN, and CREATE TABLE's own columns (recorded
+ * for later statements) and key/foreign-key lists.  Expressions (CHECK,
+ * index expressions, WHERE) are left to the sandbox.
+ */
+static int
+check_columns(struct pgw_preflight *pf, PGconn *conn, int line, const PgQuery__Node *n)
+{
+	if (!n)
+		return 0;
+	switch (n->node_case)
+	{
+		case PG_QUERY__NODE__NODE_ALTER_TABLE_STMT:
+			{
+				const PgQuery__AlterTableStmt *a = n->alter_table_stmt;
+				const PgQuery__RangeVar *rv = a->relation;
+
+				if (!rv || a->objtype != PG_QUERY__OBJECT_TYPE__OBJECT_TABLE)
+					return 0;
+				for (size_t i = 0; i < a->n_cmds; i++)
+				{
+					const PgQuery__AlterTableCmd *c;
+					int			rc = 0;
+
+					if (a->cmds[i]->node_case != PG_QUERY__NODE__NODE_ALTER_TABLE_CMD)
+						continue;
+					c = a->cmds[i]->alter_table_cmd;
+					if (c->subtype == PG_QUERY__ALTER_TABLE_TYPE__AT_AddColumn && c->def &&
+						c->def->node_case == PG_QUERY__NODE__NODE_COLUMN_DEF)
+					{
+						const PgQuery__ColumnDef *cd = c->def->column_def;
+
+						rc = check_column(pf, conn, line, rv->schemaname, rv->relname, cd->colname,
+										  COL_ADD, c->missing_ok);
+						for (size_t k = 0; rc >= 0 && k < cd->n_constraints; k++)
+							if (cd->constraints[k]->node_case == PG_QUERY__NODE__NODE_CONSTRAINT &&
+								cd->constraints[k]->constraint->contype == PG_QUERY__CONSTR_TYPE__CONSTR_FOREIGN)
+								rc = check_names(pf, conn, line, cd->constraints[k]->constraint->pktable,
+												 cd->constraints[k]->constraint->pk_attrs,
+												 cd->constraints[k]->constraint->n_pk_attrs);
+					}
+					else if (c->subtype == PG_QUERY__ALTER_TABLE_TYPE__AT_DropColumn)
+						rc = check_column(pf, conn, line, rv->schemaname, rv->relname, c->name, COL_DROP,
+										  c->missing_ok || a->missing_ok);
+					else if (names_column(c->subtype) && c->name && *c->name)
+						rc = check_column(pf, conn, line, rv->schemaname, rv->relname, c->name, COL_USE,
+										  a->missing_ok);
+					else if (c->subtype == PG_QUERY__ALTER_TABLE_TYPE__AT_AddConstraint && c->def &&
+							 c->def->node_case == PG_QUERY__NODE__NODE_CONSTRAINT)
+						rc = check_constraint(pf, conn, line, rv, c->def->constraint);
+					if (rc < 0)
+						return -1;
+				}
+				return 0;
+			}
+		case PG_QUERY__NODE__NODE_RENAME_STMT:
+			{
+				const PgQuery__RenameStmt *r = n->rename_stmt;
+
+				if (r->rename_type != PG_QUERY__OBJECT_TYPE__OBJECT_COLUMN || !r->relation ||
+					r->relation_type != PG_QUERY__OBJECT_TYPE__OBJECT_TABLE)
+					return 0;
+				if (check_column(pf, conn, line, r->relation->schemaname, r->relation->relname, r->subname,
+								 COL_DROP, r->missing_ok) < 0 ||
+					check_column(pf, conn, line, r->relation->schemaname, r->relation->relname, r->newname,
+								 COL_ADD, false) < 0)
+					return -1;
+				return 0;
+			}
+		case PG_QUERY__NODE__NODE_INDEX_STMT:
+			{
+				const PgQuery__IndexStmt *x = n->index_stmt;
+
+				for (size_t i = 0; x->relation && i < x->n_index_params; i++)
+					if (x->index_params[i]->node_case == PG_QUERY__NODE__NODE_INDEX_ELEM &&
+						x->index_params[i]->index_elem->name && *x->index_params[i]->index_elem->name &&
+						check_column(pf, conn, line, x->relation->schemaname, x->relation->relname,
+									 x->index_params[i]->index_elem->name, COL_USE, false) < 0)
+						return -1;
+				return 0;
+			}
+		case PG_QUERY__NODE__NODE_UPDATE_STMT:
+			{
+				const PgQuery__UpdateStmt *u = n->update_stmt;
+
+				for (size_t i = 0; u->relation && i < u->n_target_list; i++)
+					if (u->target_list[i]->node_case == PG_QUERY__NODE__NODE_RES_TARGET &&
+						check_column(pf, conn, line, u->relation->schemaname, u->relation->relname,
+									 u->target_list[i]->res_target->name, COL_USE, false) < 0)
+						return -1;
+				return 0;
+			}
+		case PG_QUERY__NODE__NODE_COMMENT_STMT:
+			{
+				const PgQuery__CommentStmt *c = n->comment_stmt;
+				PgQuery__Node **it;
+				size_t		k;
+
+				if (c->objtype != PG_QUERY__OBJECT_TYPE__OBJECT_COLUMN || !c->object ||
+					c->object->node_case != PG_QUERY__NODE__NODE_LIST)
+					return 0;
+				it = c->object->list->items;
+				k = c->object->list->n_items;
+				/* [schema,] table, column */
+				if (k == 2)
+					return check_column(pf, conn, line, NULL, str_of(it[0]), str_of(it[1]), COL_USE, false) < 0
+						? -1 : 0;
+				if (k == 3)
+					return check_column(pf, conn, line, str_of(it[0]), str_of(it[1]), str_of(it[2]), COL_USE,
+										false) < 0 ? -1 : 0;
+				return 0;
+			}
+		case PG_QUERY__NODE__NODE_CREATE_STMT:
+			{
+				const PgQuery__CreateStmt *c = n->create_stmt;
+				const PgQuery__RangeVar *rv = c->relation;
+				const char *schema;
+				bool		complete;
+
+				if (!rv)
+					return 0;
+				schema = rv->schemaname && *rv->schemaname ? rv->schemaname : NULL;
+				/* its columns are all listed unless it inherits, copies or is typed */
+				complete = c->n_inh_relations == 0 && !c->of_typename && !c->partbound;
+				for (size_t i = 0; i < c->n_table_elts; i++)
+					if (c->table_elts[i]->node_case != PG_QUERY__NODE__NODE_COLUMN_DEF)
+						complete = false;
+				if (complete)
+				{
+					char	   *cols = pgw_asprintf("cols:%s.%s", schema ? schema : "", rv->relname);
+
+					if (!has(&pf->created, cols))
+						strlist_add(&pf->created, cols);
+					free(cols);
+				}
+				for (size_t i = 0; i < c->n_table_elts; i++)
+					if (c->table_elts[i]->node_case == PG_QUERY__NODE__NODE_COLUMN_DEF)
+					{
+						char	   *key = pgw_asprintf("col:%s.%s.%s", schema ? schema : "", rv->relname,
+													   c->table_elts[i]->column_def->colname);
+
+						remove_item(&pf->dropped, key);
+						if (!has(&pf->created, key))
+							strlist_add(&pf->created, key);
+						free(key);
+					}
+				for (size_t i = 0; i < c->n_table_elts; i++)
+				{
+					const PgQuery__Node *e = c->table_elts[i];
+
+					if (e->node_case == PG_QUERY__NODE__NODE_CONSTRAINT)
+					{
+						if (check_constraint(pf, conn, line, rv, e->constraint) != 0)
+							return -1;
+					}
+					else if (e->node_case == PG_QUERY__NODE__NODE_COLUMN_DEF)
+						for (size_t k = 0; k < e->column_def->n_constraints; k++)
+							if (e->column_def->constraints[k]->node_case == PG_QUERY__NODE__NODE_CONSTRAINT &&
+								e->column_def->constraints[k]->constraint->contype ==
+								PG_QUERY__CONSTR_TYPE__CONSTR_FOREIGN &&
+								check_names(pf, conn, line, e->column_def->constraints[k]->constraint->pktable,
+											e->column_def->constraints[k]->constraint->pk_attrs,
+											e->column_def->constraints[k]->constraint->n_pk_attrs) != 0)
+								return -1;
+				}
+				return 0;
+			}
+		default:
+			return 0;
+	}
+}
+
 int
 preflight_check(struct pgw_preflight *pf, PGconn *conn, struct pgw_plan *p)
 {
@@ -243,6 +588,9 @@ preflight_check(struct pgw_preflight *pf, PGconn *conn, struct pgw_plan *p)
 			free(key);
 			free(shown);
 		}
+		/* after the statement's own relations: a CREATE TABLE is known then */
+		if (check_columns(pf, conn, st->line, node) != 0)
+			return -1;
 	}
 	return 0;
 }

@@ -3,7 +3,14 @@
  * tried anywhere: every relation, type, schema and function its statements
  * alter, drop or reference exists — or is created earlier in the same batch
  * — and every one it creates does not exist yet (unless the statement says
- * IF NOT EXISTS / OR REPLACE; IF EXISTS excuses a missing one).  Lock-heavy
+ * IF NOT EXISTS / OR REPLACE; IF EXISTS excuses a missing one).  Columns
+ * too, from the parse tree: those ALTER TABLE alters, drops or renames,
+ * the key and foreign-key lists of a new constraint (local and referenced),
+ * CREATE INDEX's plain key columns, UPDATE's SET targets and COMMENT ON
+ * COLUMN must exist; ADD COLUMN's must not (unless IF NOT EXISTS); columns
+ * added, dropped or renamed earlier in the batch, and the columns of a
+ * table the batch creates, count.  Expressions (CHECK, index expressions,
+ * WHERE clauses) are left to the sandbox.  Lock-heavy
  * statements (SHARE lock or stronger, or a table rewrite or scan) on a
  * table the planner estimates at PGW_PREFLIGHT_LARGE_ROWS rows or more get a
  * warning.  Names without a schema are looked up through the session's

@@ -761,6 +761,26 @@ run_transaction(struct pgw_runner *r, struct pgw_plan *plans, size_t nplans, enu
 		}
 		if (!failed && fault_active("migrate:slow"))
 			exec_quiet(r->conn, "SELECT pg_catalog.pg_sleep(0.02)");
+		if (!failed && op == OP_UP && r->before_commit &&
+			r->before_commit(r->before_commit_arg, r->conn) != 0)
+		{
+			struct pgw_err saved;
+
+			/* the hook's verdict stands: roll back, keep its error */
+			pgw_error_save(&saved);
+			if (PQstatus(r->conn) == CONNECTION_OK && PQtransactionStatus(r->conn) != PQTRANS_IDLE)
+				exec_quiet(r->conn, "ROLLBACK");
+			r->reset_settings = true;
+			if (PQstatus(r->conn) == CONNECTION_OK)
+				settle_session(r);
+			pgw_error_restore(&saved);
+			st->mode = mode;
+			st->attempts = attempt;
+			st->duration_ms = pgw_now_ms() - t0;
+			st->vetoed = true;
+			free(took);
+			return -1;
+		}
 		if (!failed)
 		{
 			/*

@@ -83,6 +83,19 @@ struct pgw_runner
 	bool		reset_settings; /* a migration ran SET: RESET ALL after it */
 	int			pos_shift;		/* characters sent before the statement */
 	struct pgw_runner_events ev;
+
+	/*
+	 * Optional: called in transaction mode when an up plan's statements
+	 * have run, inside its still-open transaction, before the history row
+	 * and COMMIT are sent — so a check of the result (migrate up --safe's
+	 * post-verification) can refuse it and nothing is committed.  Returns
+	 * 0 to commit; anything else rolls the transaction back (not retried)
+	 * and runner_apply returns -1 with whatever error the hook recorded,
+	 * st->vetoed set.  Not called in statements or file mode, where
+	 * statements commit one by one.
+	 */
+	int			(*before_commit) (void *arg, PGconn *conn);
+	void	   *before_commit_arg;
 };
 
 /* One part of a file, ready to run. */
@@ -109,6 +122,7 @@ struct pgw_step
 	int			done;			/* applied (statements/file modes) */
 	int			skipped;		/* already applied by an earlier run */
 	bool		ok;
+	bool		vetoed;			/* before_commit refused it: rolled back */
 };
 
 /* conninfo: how conn was made (for the pooler check; may be NULL); it

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "catalog/catalog.h"
 #include "db/query.h"
 #include "migrate/sandbox.h"
 #include "sql/quote.h"
@@ -210,12 +211,230 @@ conninfo_without_password(const char *conninfo, char **password)
 	return buf_steal(&b);
 }
 
+/* --- the data sample (--with-data N) ----------------------------------- */
+
+/*
+ * The target's tables whose rows are sampled: ordinary tables (and
+ * partitions — a partitioned parent holds no rows of its own) that belong
+ * to no extension and that the role may read, with the columns COPY can
+ * fill (generated ones are computed by the sandbox).  One row per column;
+ * the caller keeps those of the managed schemas.
+ */
+static const char sample_tables_sql[] =
+	"SELECT n.nspname, c.relname, a.attname"
+	" FROM pg_catalog.pg_class c"
+	" JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+	" JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped"
+	"   AND a.attgenerated = ''"
+	" WHERE c.relkind = 'r' AND n.nspname !~ '^(pg_|information_schema$)'"
+	"   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass"
+	"     AND d.objid = c.oid AND d.deptype = 'e')"
+	"   AND pg_catalog.has_table_privilege(c.oid, 'SELECT')"
+	" ORDER BY n.nspname, c.relname, a.attnum";
+
+/*
+ * Run in the sandbox after the sample is in (session_replication_role =
+ * replica, so no trigger — an FK's cascade included — fires): deletes the
+ * rows whose validated foreign key points at a row the sample does not
+ * hold (every FK column set, no matching parent), until a pass deletes
+ * nothing (chains, self-references, cycles); then moves every owned or
+ * identity sequence to its column's maximum.  Identifiers are quoted by
+ * the server (regclass output, format's %I: quote_ident's rules), so no
+ * name is pasted on the client.
+ */
+static const char sample_fix_sql[] =
+	"DO $pgwarden$\n"
+	"DECLARE r record; n bigint; total bigint; v bigint;\n"
+	"BEGIN\n"
+	"  LOOP\n"
+	"    total := 0;\n"
+	"    FOR r IN SELECT con.conrelid::pg_catalog.regclass AS child, con.confrelid::pg_catalog.regclass AS parent,\n"
+	"        (SELECT pg_catalog.string_agg(pg_catalog.format('c.%I IS NOT NULL', ca.attname), ' AND ')\n"
+	"           FROM pg_catalog.unnest(con.conkey) k(a)\n"
+	"           JOIN pg_catalog.pg_attribute ca ON ca.attrelid = con.conrelid AND ca.attnum = k.a) AS set_cols,\n"
+	"        (SELECT pg_catalog.string_agg(pg_catalog.format('p.%I = c.%I', pa.attname, ca.attname), ' AND ')\n"
+	"           FROM ROWS FROM (pg_catalog.unnest(con.conkey), pg_catalog.unnest(con.confkey)) k(a, b)\n"
+	"           JOIN pg_catalog.pg_attribute ca ON ca.attrelid = con.conrelid AND ca.attnum = k.a\n"
+	"           JOIN pg_catalog.pg_attribute pa ON pa.attrelid = con.confrelid AND pa.attnum = k.b) AS matches\n"
+	"      FROM pg_catalog.pg_constraint con\n"
+	"      JOIN pg_catalog.pg_class cc ON cc.oid = con.conrelid\n"
+	"      WHERE con.contype = 'f' AND con.convalidated AND cc.relkind = 'r'\n"
+	"      ORDER BY con.oid\n"
+	"    LOOP\n"
+	"      EXECUTE pg_catalog.format('DELETE FROM ONLY %s c WHERE %s AND NOT EXISTS (SELECT 1 FROM %s p WHERE %s)',\n"
+	"        r.child, r.set_cols, r.parent, r.matches);\n"
+	"      GET DIAGNOSTICS n = ROW_COUNT;\n"
+	"      total := total + n;\n"
+	"    END LOOP;\n"
+	"    EXIT WHEN total = 0;\n"
+	"  END LOOP;\n"
+	"  FOR r IN SELECT d.objid::pg_catalog.regclass AS seq, d.refobjid::pg_catalog.regclass AS tbl, a.attname\n"
+	"      FROM pg_catalog.pg_depend d\n"
+	"      JOIN pg_catalog.pg_class s ON s.oid = d.objid AND s.relkind = 'S'\n"
+	"      JOIN pg_catalog.pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid\n"
+	"      WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass\n"
+	"        AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.deptype IN ('a', 'i')\n"
+	"  LOOP\n"
+	"    EXECUTE pg_catalog.format('SELECT pg_catalog.max(%I)::bigint FROM %s', r.attname, r.tbl) INTO v;\n"
+	"    IF v IS NOT NULL THEN\n"
+	"      PERFORM pg_catalog.setval(r.seq, v);\n"
+	"    END IF;\n"
+	"  END LOOP;\n"
+	"END\n"
+	"$pgwarden$";
+
+static bool
+schema_managed(const struct pgw_strlist *schemas, const char *name)
+{
+	if (schemas->n == 0)
+		return strcmp(name, "public") == 0;
+	for (size_t i = 0; i < schemas->n; i++)
+		if (catalog_pattern_match(schemas->items[i], name))
+			return true;
+	return false;
+}
+
+/*
+ * One table's rows from the target into the sandbox: COPY (SELECT ... LIMIT
+ * rows) TO STDOUT there, COPY ... FROM STDIN here, streamed through.
+ */
+static int
+copy_one_table(PGconn *from, PGconn *to, const char *schema, const char *table,
+			   const struct pgw_buf *cols, int rows)
+{
+	struct pgw_buf out,
+				in;
+	PGresult   *res;
+	char	   *data;
+	int			n,
+				rc = -1;
+	bool		from_ok = true;
+
+	buf_init(&out);
+	buf_init(&in);
+	buf_printf(&out, "COPY (SELECT %s FROM ONLY ", cols->data);
+	sql_qname(&out, schema, table);
+	buf_printf(&out, " LIMIT %d) TO STDOUT", rows);
+	buf_append(&in, "COPY ");
+	sql_qname(&in, schema, table);
+	buf_printf(&in, " (%s) FROM STDIN", cols->data);
+	res = PQexec(from, out.data);
+	if (PQresultStatus(res) != PGRES_COPY_OUT)
+	{
+		db_error_from(from, res, PGW_ERR_CONNECT, "cannot read the data sample from the target");
+		PQclear(res);
+		goto done;
+	}
+	PQclear(res);
+	res = PQexec(to, in.data);
+	if (PQresultStatus(res) != PGRES_COPY_IN)
+	{
+		db_error_from(to, res, PGW_ERR_CONNECT, "cannot load the data sample into the sandbox");
+		PQclear(res);
+		/* read the target's side to its end, so its connection stays usable */
+		while ((n = PQgetCopyData(from, &data, 0)) > 0)
+			PQfreemem(data);
+		while ((res = PQgetResult(from)) != NULL)
+			PQclear(res);
+		goto done;
+	}
+	PQclear(res);
+	while ((n = PQgetCopyData(from, &data, 0)) > 0)
+	{
+		if (PQputCopyData(to, data, n) != 1)
+			from_ok = false;
+		PQfreemem(data);
+	}
+	while ((res = PQgetResult(from)) != NULL)
+	{
+		if (PQresultStatus(res) != PGRES_COMMAND_OK)
+		{
+			if (from_ok)
+				db_error_from(from, res, PGW_ERR_CONNECT, "cannot read the data sample from the target");
+			from_ok = false;
+		}
+		PQclear(res);
+	}
+	if (n == -2)
+		from_ok = false;
+	PQputCopyEnd(to, from_ok ? NULL : "the source failed");
+	rc = from_ok ? 0 : -1;
+	while ((res = PQgetResult(to)) != NULL)
+	{
+		if (PQresultStatus(res) != PGRES_COMMAND_OK && rc == 0)
+		{
+			db_error_from(to, res, PGW_ERR_CONNECT, "cannot load the data sample into the sandbox");
+			rc = -1;
+		}
+		PQclear(res);
+	}
+	if (rc != 0 && !pgw_error_last()->message)
+		pgw_error(PGW_ERR_CONNECT, "cannot copy the data sample of %s.%s", schema, table);
+done:
+	buf_release(&out);
+	buf_release(&in);
+	return rc;
+}
+
+/*
+ * Up to rows rows of every table of the managed schemas, from the target
+ * into c (the template being loaded), with foreign keys made to hold and
+ * sequences moved past the copied values (sample_fix_sql).
+ */
+static int
+copy_sample(PGconn *target, PGconn *c, const struct pgw_strlist *schemas, int rows)
+{
+	PGresult   *res = db_exec(target, PGW_ERR_CONNECT, "cannot list the tables to sample",
+							  sample_tables_sql, 0, NULL, PGRES_TUPLES_OK);
+	struct pgw_buf cols;
+	int			i,
+				rc = 0;
+
+	if (!res)
+		return -1;
+	if (db_command(c, PGW_ERR_CONNECT, "cannot prepare the sandbox for the data sample",
+				   "SET session_replication_role = replica", 0, NULL) != 0)
+	{
+		PQclear(res);
+		return -1;
+	}
+	buf_init(&cols);
+	for (i = 0; i < PQntuples(res) && rc == 0; i++)
+	{
+		const char *schema = PQgetvalue(res, i, 0);
+		const char *table = PQgetvalue(res, i, 1);
+
+		if (!schema_managed(schemas, schema))
+			continue;
+		if (cols.len)
+			buf_append(&cols, ", ");
+		sql_ident(&cols, PQgetvalue(res, i, 2));
+		/* the table's last column: copy it */
+		if (i + 1 == PQntuples(res) || strcmp(schema, PQgetvalue(res, i + 1, 0)) != 0 ||
+			strcmp(table, PQgetvalue(res, i + 1, 1)) != 0)
+		{
+			rc = copy_one_table(target, c, schema, table, &cols, rows);
+			buf_reset(&cols);
+		}
+	}
+	buf_release(&cols);
+	PQclear(res);
+	if (rc == 0)
+		rc = db_command(c, PGW_ERR_CONNECT, "cannot make the data sample consistent",
+						sample_fix_sql, 0, NULL);
+	if (rc == 0)
+		rc = db_command(c, PGW_ERR_CONNECT, "cannot prepare the sandbox for the data sample",
+						"RESET session_replication_role", 0, NULL);
+	return rc;
+}
+
 /*
  * pg_dump --schema-only of the target into a file, then the file into a
  * new database: a template, renamed into place only when complete.
  */
 static int
-build_template(struct pgw_sandbox_db *sb, PGconn *target, const char *conninfo, PGconn *admin)
+build_template(struct pgw_sandbox_db *sb, PGconn *target, const char *conninfo, PGconn *admin,
+			   const struct pgw_strlist *schemas, int sample_rows)
 {
 	char	   *dump = pgw_asprintf("%s/dump-%d.sql", sb->cluster.real_dir, (int) getpid());
 	char	   *pg_dump = fs_join(sb->bindir, "pg_dump");
@@ -280,6 +499,8 @@ build_template(struct pgw_sandbox_db *sb, PGconn *target, const char *conninfo, 
 		goto drop;
 	}
 	PQclear(res);
+	if (sample_rows > 0 && copy_sample(target, c, schemas, sample_rows) != 0)
+		goto drop;
 	PQfinish(c);
 	c = NULL;
 	buf_reset(&sql);
@@ -332,7 +553,7 @@ static void
 prune_templates(PGconn *admin)
 {
 	PGresult   *res = PQexec(admin, "WITH old AS (SELECT datname FROM pg_catalog.pg_database"
-							 " WHERE datname ~ '^tmpl_[0-9a-f]{16}$' ORDER BY oid DESC OFFSET 3)"
+							  " WHERE datname ~ '^tmpl_[0-9a-f]{16}(_d[0-9]+)?$' ORDER BY oid DESC OFFSET 3)"
 							 " SELECT 'spare_' || substr(datname, 6) FROM old"
 							 " UNION ALL SELECT datname FROM old");
 	int			i;
@@ -425,7 +646,7 @@ make_spare(struct pgw_sandbox_db *sb, PGconn *admin)
 
 static int
 open_local(struct pgw_sandbox_db *sb, const struct pgw_config *cfg, PGconn *target,
-		   const char *conninfo)
+		   const char *conninfo, int sample_rows)
 {
 	char	   *dir = fs_join(cfg->root, ".pgwarden/sandbox");
 	struct pgw_start_opts so = {0};
@@ -466,7 +687,11 @@ open_local(struct pgw_sandbox_db *sb, const struct pgw_config *cfg, PGconn *targ
 		PQclear(PQexec(admin, "SELECT pg_catalog.pg_reload_conf()"));
 	}
 	PQclear(res);
-	sb->template_name = pgw_asprintf("tmpl_%.16s", sb->fingerprint);
+	/* a template with a data sample is another template (per size) */
+	if (sample_rows > 0)
+		sb->template_name = pgw_asprintf("tmpl_%.16s_d%d", sb->fingerprint, sample_rows);
+	else
+		sb->template_name = pgw_asprintf("tmpl_%.16s", sb->fingerprint);
 	p[0] = sb->template_name;
 	res = PQexecParams(admin, "SELECT 1 FROM pg_catalog.pg_database WHERE datname = $1", 1, NULL, p,
 					   NULL, NULL, 0);
@@ -474,7 +699,7 @@ open_local(struct pgw_sandbox_db *sb, const struct pgw_config *cfg, PGconn *targ
 	PQclear(res);
 	if (!sb->cached)
 	{
-		if (build_template(sb, target, conninfo, admin) != 0)
+		if (build_template(sb, target, conninfo, admin, &cfg->schemas, sample_rows) != 0)
 			goto done;
 		prune_templates(admin);
 	}
@@ -493,7 +718,7 @@ done:
 
 int
 sandbox_open(struct pgw_sandbox_db *sb, enum pgw_sandbox_kind kind, const struct pgw_config *cfg,
-			 PGconn *target, const char *conninfo, int lock_timeout_ms)
+			 PGconn *target, const char *conninfo, int lock_timeout_ms, int sample_rows)
 {
 	long long	t0 = pgw_now_ms();
 	PGresult   *res;
@@ -528,7 +753,7 @@ sandbox_open(struct pgw_sandbox_db *sb, enum pgw_sandbox_kind kind, const struct
 		sb->open_ms = pgw_now_ms() - t0;
 		return 0;
 	}
-	rc = open_local(sb, cfg, target, conninfo);
+	rc = open_local(sb, cfg, target, conninfo, sample_rows);
 	sb->open_ms = pgw_now_ms() - t0;
 	if (rc != 0)
 	{

@@ -78,10 +78,17 @@ bool		sandbox_local_available(const struct pgw_config *cfg);
 /*
  * Opens a sandbox of the target (target: an open connection; conninfo: how
  * it was made, for pg_dump).  lock_timeout_ms applies to the tx kind.
+ * sample_rows > 0 (local only): the template also holds up to that many
+ * rows of every table of the managed schemas (cfg->schemas), read from the
+ * target with COPY and loaded with triggers off; rows whose validated
+ * foreign key finds no parent in the sample are deleted (repeatedly, for
+ * chains and cycles) and owned sequences are moved to their column's
+ * maximum.  Such a template is cached apart (tmpl_<fingerprint>_d<rows>):
+ * its sample is the one taken when the schema last changed.
  */
 int			sandbox_open(struct pgw_sandbox_db *sb, enum pgw_sandbox_kind kind,
 						 const struct pgw_config *cfg, PGconn *target, const char *conninfo,
-						 int lock_timeout_ms);
+						 int lock_timeout_ms, int sample_rows);
 
 /* local only: another database from the same template (for comparing a
  * fresh copy with one a migration went through).  Caller PQfinish()es. */

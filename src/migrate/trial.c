@@ -259,6 +259,27 @@ run_plan(struct pgw_trial *t, PGconn *conn, bool tx, struct pgw_plan *p, bool do
 }
 
 int
+trial_apply(PGconn *conn, const struct pgw_migration *m)
+{
+	struct pgw_trial t;
+	struct pgw_plan p;
+	int			rc = -1;
+
+	memset(&t, 0, sizeof(t));
+	if (runner_plan_migration(&p, m, false) == 0)
+	{
+		if (run_plan(&t, conn, false, &p, false) == 1)
+			rc = 0;
+		else
+			pgw_error(PGW_ERR_APPLY, "'%s' does not apply in the sandbox again: %s", m->file,
+					  t.fail_message ? t.fail_message : t.untestable_why ? t.untestable_why : "?");
+	}
+	runner_plan_release(&p);
+	trial_release(&t);
+	return rc;
+}
+
+int
 trial_run(struct pgw_trial *t, PGconn *conn, bool tx, struct pgw_migration *const *ms, size_t n,
 		  const struct pgw_catalog_opts *copts)
 {

@@ -15,7 +15,9 @@
  *
  * In a tx sandbox (the target, inside a transaction that is never
  * committed) everything runs in that one transaction; a part that is not in
- * transaction mode cannot be tried and the trial says so (untestable).
+ * transaction mode cannot be tried and the trial says so (untestable) —
+ * cmd/safety.c sends such migrations to a local sandbox when there can be
+ * one, so this is what is left where PostgreSQL's binaries are missing.
  *
  * Results: trial_run() returns 0 when the trial ran — whether the
  * migration passed or not is in the struct — and -1 with an error recorded
@@ -83,6 +85,13 @@ struct pgw_trial
 int			trial_run(struct pgw_trial *t, PGconn *conn, bool tx, struct pgw_migration *const *ms,
 					  size_t n, const struct pgw_catalog_opts *copts);
 void		trial_release(struct pgw_trial *t);
+
+/*
+ * Applies m's up part on conn (a local sandbox, outside any transaction)
+ * as the runner would, without history: how a sandbox kept over a batch
+ * follows the target.  0, or -1 with an error recorded.
+ */
+int			trial_apply(PGconn *conn, const struct pgw_migration *m);
 
 /*
  * The changes of a diff in words, grouped by kind and action with counts

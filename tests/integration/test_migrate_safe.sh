@@ -2,8 +2,9 @@
 # pgwarden migrate up --safe (and smart-migrate): lint, pre-flight against
 # the live database, sandbox trial with the rollback check, apply,
 # post-verification — a migration failing any check never reaches the
-# target; a divergent target (PGWARDEN_FAULT=safe:diverge) is caught after
-# the apply and the migration rolled back (exit 5).
+# target; a divergent target (PGWARDEN_FAULT=safe:diverge) is caught before
+# a transactional migration commits (never recorded), and after a
+# non-transactional one, which its rollback file undoes (exit 5 either way).
 . "$(dirname "$0")/../lib.sh"
 
 db=$(fresh_db safe) || { fail "cannot make a database"; finish; }
@@ -39,6 +40,7 @@ contains "checks in a row" "$OUT" "syntax ok · lint ok"
 contains "pre-flight names the table it uses (made by the batch: not listed)" "$OUT" "pre-flight ok"
 contains "sandbox words" "$OUT" "+1 table (vehicles), +3 columns"
 contains "rollback checked" "$OUT" "rollback restores ok"
+contains "the second migration is tried in the first's sandbox, not a new dump" "$OUT" "sandbox (local, kept from the last migration): +1 table (vehicles)"
 contains "backup skipped" "$OUT" "backup: skipped (no backup command yet)"
 contains "verified" "$OUT" "· verified"
 contains "summary" "$OUT" "applied 2 migrations safely"
@@ -67,11 +69,53 @@ printf 'CREATE TABLE tenants (id int);\n-- pgwarden:down\nSELECT 1;\n' > migrati
 expect_rc 1 "exists already" "$PGW" --no-color migrate up --safe --db "$db"
 contains "says it exists" "$OUT" "line 1: table 'tenants' already exists"
 rm migrations/4_garages.sql
+# columns: used, added, dropped and renamed — earlier statements and earlier
+# migrations of the batch count
+cat > migrations/4_garages.sql <<'EOF'
+ALTER TABLE vehicles ADD COLUMN plate text;
+ALTER TABLE vehicles ADD COLUMN IF NOT EXISTS plate text;
+ALTER TABLE vehicles RENAME COLUMN color TO colour;
+CREATE INDEX vehicles_colour_idx ON vehicles (colour);
+UPDATE vehicles SET color = 'x';
+COMMENT ON COLUMN vehicles.nope IS 'x';
+ALTER TABLE vehicles ADD CONSTRAINT vehicles_owner_fk FOREIGN KEY (owner_id) REFERENCES tenants (nid);
+CREATE TABLE garages (id int PRIMARY KEY, name text);
+CREATE INDEX garages_city_idx ON garages (city);
+ALTER TABLE garages ADD COLUMN city text;
+CREATE INDEX garages_city2_idx ON garages (city);
+ALTER TABLE vehicles DROP COLUMN colour;
+ALTER TABLE vehicles ALTER COLUMN colour SET NOT NULL;
+ALTER TABLE vehicles DROP COLUMN IF EXISTS wheels;
+-- pgwarden:down
+SELECT 1;
+EOF
+allow="--allow locking.create_index_not_concurrent --allow locking.constraint_not_valid --allow locking.set_not_null"
+expect_rc 1 "column problems" "$PGW" --no-color migrate up --safe $allow --db "$db"
+contains "add an existing column" "$OUT" "line 1: column 'vehicles.plate' already exists"
+lacks "IF NOT EXISTS tolerated" "$OUT" "line 2:"
+lacks "renamed column found" "$OUT" "line 4:"
+contains "the old name is gone" "$OUT" "line 5: column 'vehicles.color' does not exist"
+contains "comment on a missing column" "$OUT" "line 6: column 'vehicles.nope' does not exist"
+contains "referenced column" "$OUT" "line 7: column 'tenants.nid' does not exist"
+contains "a new table's columns are known" "$OUT" "line 9: column 'garages.city' does not exist"
+lacks "added in the batch" "$OUT" "line 11:"
+contains "dropped in the batch" "$OUT" "line 13: column 'vehicles.colour' does not exist"
+lacks "IF EXISTS tolerated" "$OUT" "line 14:"
+equals "nothing applied" "$(state "$db")" "1:applied 2:applied 3:applied"
+expect_rc 1 "column problems, json" "$PGW" --json migrate up --safe $allow --db "$db"
+contains "json problem" "$OUT" "line 5: column 'vehicles.color' does not exist"
+# a column added by an earlier migration of the same batch
+printf 'ALTER TABLE vehicles ADD COLUMN seats int;\n-- pgwarden:down\nALTER TABLE vehicles DROP COLUMN seats;\n' > migrations/4_garages.sql
+printf 'ALTER TABLE vehicles ALTER COLUMN seats SET DEFAULT 4;\nCOMMENT ON COLUMN vehicles.seats IS $$seats$$;\n-- pgwarden:down\nALTER TABLE vehicles ALTER COLUMN seats DROP DEFAULT;\nCOMMENT ON COLUMN vehicles.seats IS NULL;\n' > migrations/41_seats.sql
+expect_rc 0 "a column from the batch" "$PGW" --no-color migrate up --safe --db "$db"
+equals "both applied" "$(state "$db")" "1:applied 2:applied 3:applied 4:applied 41:applied"
+expect_rc 0 "undo them" "$PGW" migrate down 2 --db "$db"
+rm migrations/4_garages.sql migrations/41_seats.sql
 
 # --- a migration that fails in the sandbox never reaches the target --------------
 cat > migrations/5_bad.sql <<'EOF'
 CREATE TABLE parts (id int PRIMARY KEY);
-CREATE INDEX parts_nope_idx ON parts (nope);
+ALTER TABLE parts ADD CONSTRAINT parts_nope_check CHECK (nope > 0);
 -- pgwarden:down
 DROP TABLE parts;
 EOF
@@ -104,28 +148,47 @@ expect_rc 2 "--allow an unknown rule" "$PGW" migrate up --safe --allow no.such -
 expect_rc 2 "--allow without --safe" "$PGW" migrate up --allow rls.table_without_rls --db "$db"
 expect_rc 2 "--safe --dry-run" "$PGW" migrate up --safe --dry-run --db "$db"
 
-# --- the divergence hook: caught after the apply, rolled back ------------------------
-printf 'ALTER TABLE vehicles ADD COLUMN model text;\n-- pgwarden:down\nALTER TABLE vehicles DROP COLUMN model;\n' > migrations/7_model.sql
+# --- the divergence hook: caught before the COMMIT, never committed ----------------
+printf 'ALTER TABLE vehicles ADD COLUMN model text;\nCREATE TABLE models (id int);\n-- pgwarden:down\nDROP TABLE models;\nALTER TABLE vehicles DROP COLUMN model;\n' > migrations/7_model.sql
 rows_before=$(sql "$db" "SELECT count(*) FROM vehicles")
 PGWARDEN_FAULT=safe:diverge expect_rc 5 "divergent target" "$PGW" --no-color migrate up --safe --db "$db"
-contains "verification failed" "$OUT" "applied"
 contains "says it" "$OUT" "verification failed"
 contains "names the difference" "$OUT" "the target differs from the sandbox's result: +1 table (pgwarden_fault_diverge)"
-contains "rolled back" "$OUT" "rolled back"
-contains "error" "$ERR" "'7_model.sql' failed post-verification and was rolled back"
-equals "column gone" "$(sql "$db" "SELECT count(*) FROM information_schema.columns WHERE column_name = 'model'")" "0"
-equals "history row gone" "$(state "$db")" "1:applied 2:applied 3:applied 6:applied"
+contains "not committed" "$OUT" "not committed: rolled back, nothing of it was applied or recorded"
+contains "error" "$ERR" "'7_model.sql' failed post-verification and was not committed"
+equals "column never there" "$(sql "$db" "SELECT count(*) FROM information_schema.columns WHERE column_name = 'model'")" "0"
+equals "table never there" "$(sql "$db" "SELECT to_regclass('models') IS NULL")" "t"
+equals "never recorded, not even as failed" "$(sql "$db" "SELECT count(*) FROM pgwarden.schema_migrations WHERE version = '7'")" "0"
+equals "history as before" "$(state "$db")" "1:applied 2:applied 3:applied 6:applied"
 equals "rows kept" "$(sql "$db" "SELECT count(*) FROM vehicles")" "$rows_before"
 sql "$db" "DROP TABLE pgwarden_fault_diverge" >/dev/null
 PGWARDEN_FAULT=safe:diverge expect_rc 5 "divergent target, json" "$PGW" --json migrate up --safe --db "$db"
 contains "json rolled back" "$OUT" '"status": "rolled back"'
 contains "json verify" "$OUT" '"schema_matches_sandbox": false'
+contains "json not committed" "$OUT" '"committed": false'
+contains "json verified inside the transaction" "$OUT" '"before_commit": true'
 contains "json exit code" "$OUT" '"exit_code": 5'
+equals "not recorded (json)" "$(sql "$db" "SELECT count(*) FROM pgwarden.schema_migrations WHERE version = '7'")" "0"
 sql "$db" "DROP TABLE pgwarden_fault_diverge" >/dev/null
 expect_rc 0 "without the fault it goes through" "$PGW" --json migrate up --safe --db "$db"
 contains "json verified" "$OUT" '"schema_matches_sandbox": true'
+contains "json committed" "$OUT" '"committed": true'
 contains "json applied" "$OUT" '"status": "applied"'
 equals "recorded" "$(state "$db")" "1:applied 2:applied 3:applied 6:applied 7:applied"
+
+# --- not one transaction (CREATE INDEX CONCURRENTLY): verified after, undone by
+# its rollback file ------------------------------------------------------------------
+printf 'CREATE INDEX CONCURRENTLY vehicles_plate_idx ON vehicles (plate);\n-- pgwarden:down\nDROP INDEX CONCURRENTLY vehicles_plate_idx;\n' > migrations/75_plate.sql
+PGWARDEN_FAULT=safe:diverge expect_rc 5 "divergent target, statements mode" "$PGW" --no-color migrate up --safe --sandbox tx --db "$db"
+contains "tx cannot hold it: pushed to local" "$OUT" "sandbox (local, pushed from tx)"
+contains "applied first" "$OUT" "applied ("
+contains "then verification failed" "$OUT" "verification failed"
+contains "rollback file ran" "$OUT" "rolled back by its rollback file"
+contains "error" "$ERR" "'75_plate.sql' failed post-verification and was rolled back"
+equals "index gone" "$(sql "$db" "SELECT to_regclass('vehicles_plate_idx') IS NULL")" "t"
+equals "history row gone" "$(sql "$db" "SELECT count(*) FROM pgwarden.schema_migrations WHERE version = '75'")" "0"
+sql "$db" "DROP TABLE pgwarden_fault_diverge" >/dev/null
+rm migrations/75_plate.sql
 
 # --- post-verification: a new validate error rolls the migration back ----------------
 # (a tenant column on a table without row-level security: validate's error)
@@ -136,6 +199,20 @@ contains "rolled back" "$OUT" "rolled back"
 equals "column gone" "$(sql "$db" "SELECT count(*) FROM information_schema.columns WHERE table_name = 'vehicles' AND column_name = 'tenant_id'")" "0"
 equals "not recorded" "$(sql "$db" "SELECT count(*) FROM pgwarden.schema_migrations WHERE version = '8'")" "0"
 rm migrations/8_tenant.sql
+
+# --- --with-data: a migration the target's rows break stops in the sandbox ---------
+printf 'ALTER TABLE vehicles ADD CONSTRAINT vehicles_plate_lower CHECK (plate = lower(plate));\n-- pgwarden:down\nALTER TABLE vehicles DROP CONSTRAINT vehicles_plate_lower;\n' > migrations/85_lower.sql
+expect_rc 1 "with a data sample the sandbox sees the rows" "$PGW" --no-color migrate up --safe --with-data 10 --allow locking.constraint_not_valid --db "$db"
+contains "sandbox with data" "$OUT" "sandbox (local, with data): the migration fails"
+contains "the check fails there" "$OUT" "is violated by some row"
+equals "not recorded" "$(sql "$db" "SELECT count(*) FROM pgwarden.schema_migrations WHERE version = '85'")" "0"
+expect_rc 5 "without it, the target's rows stop it at the apply" "$PGW" --no-color migrate up --safe --allow locking.constraint_not_valid --db "$db"
+contains "sandbox passed" "$OUT" "rollback restores ok"
+equals "not recorded either" "$(sql "$db" "SELECT count(*) FROM pgwarden.schema_migrations WHERE version = '85'")" "0"
+expect_rc 2 "--with-data with --sandbox tx" "$PGW" migrate up --safe --with-data 10 --sandbox tx --db "$db"
+contains "says why" "$ERR" "--with-data does not go with --sandbox tx"
+expect_rc 2 "--with-data without --safe" "$PGW" migrate up --with-data 10 --db "$db"
+rm migrations/85_lower.sql
 
 # --- the tx sandbox -----------------------------------------------------------------
 printf 'CREATE TABLE drivers (id int PRIMARY KEY);\n-- pgwarden:down\nDROP TABLE drivers;\n' > migrations/9_drivers.sql

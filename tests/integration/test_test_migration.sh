@@ -120,9 +120,20 @@ expect_rc 0 "tx sandbox passes" "$PGW" --no-color test-migration --sandbox tx t/
 contains "says tx" "$OUT" "sandbox: tx (rolled back afterwards"
 contains "same words" "$OUT" "+1 table (notes)"
 equals "target unchanged after tx" "$(state)" "$before"
-expect_rc 1 "tx sandbox: CONCURRENTLY is not testable" "$PGW" --no-color test-migration --sandbox tx t/20250107000000_conc.sql --db "$db"
+# what a transaction cannot hold is pushed to a local sandbox
+expect_rc 0 "tx sandbox: CONCURRENTLY pushed to local" "$PGW" --no-color test-migration --sandbox tx t/20250107000000_conc.sql --db "$db"
+contains "pushed" "$OUT" "pushed from tx: 20250107000000_conc.sql:1: CREATE INDEX CONCURRENTLY cannot run inside a transaction"
+contains "tried locally" "$OUT" "sandbox: local"
+contains "index created there" "$OUT" "+1 index (vehicles.vehicles_plate_idx)"
+contains "said on stderr" "$ERR" "not testable in a transaction"
+expect_rc 0 "tx sandbox pushed, json" "$PGW" --json test-migration --sandbox tx t/20250107000000_conc.sql --db "$db"
+contains "json kind" "$OUT" '"kind": "local"'
+contains "json pushed_from" "$OUT" '"pushed_from": "tx"'
+# ... and stays untestable where there are no PostgreSQL binaries
+PGWARDEN_PG_BINDIR=/nonexistent expect_rc 1 "tx sandbox without binaries: not testable" "$PGW" --no-color test-migration --sandbox tx t/20250107000000_conc.sql --db "$db"
 contains "not testable" "$OUT" "CREATE INDEX CONCURRENTLY cannot run inside the sandbox transaction"
 contains "rule" "$OUT" "[migration.untestable]"
+lacks "not pushed" "$OUT" "pushed from tx"
 expect_rc 1 "tx sandbox: failing migration" "$PGW" --no-color test-migration --sandbox tx t/20250103000000_broken.sql --db "$db"
 contains "tx failure" "$OUT" "fails in the sandbox at line 2"
 expect_rc 1 "tx sandbox: incomplete rollback" "$PGW" --no-color test-migration --sandbox tx t/20250102000000_partial.sql --db "$db"
@@ -139,6 +150,40 @@ expect_rc 0 "password URL" "$PGW" --no-color test-migration t/20250101000000_not
 contains "new template (pw_probe changed the schema)" "$OUT" "schema copied"
 lacks "no password printed" "$OUT$ERR" "s3cret"
 sql "$db" "DROP TABLE pw_probe" >/dev/null
+
+# --- --with-data N: a sample of the target's rows, foreign keys kept ---------------
+# tenants 1..3, vehicles 1..50 (tenant 1 + id % 3): a sample of 2 rows each
+# takes tenants 1, 2 and vehicles 1 (tenant 2), 2 (tenant 3: no parent in the
+# sample, so left out)
+cat > t/20250109000000_counts.sql <<'EOF'
+DO $$
+BEGIN
+  IF (SELECT count(*) FROM tenants) <> 2 OR (SELECT count(*) FROM vehicles) <> 1
+     OR EXISTS (SELECT 1 FROM vehicles v WHERE NOT EXISTS (SELECT 1 FROM tenants t WHERE t.id = v.tenant_id)) THEN
+    RAISE EXCEPTION 'sample: % tenants, % vehicles', (SELECT count(*) FROM tenants), (SELECT count(*) FROM vehicles);
+  END IF;
+END $$;
+-- pgwarden:down
+SELECT 1;
+EOF
+expect_rc 0 "the sample: N rows, no orphan" "$PGW" --no-color test-migration --with-data 2 t/20250109000000_counts.sql --db "$db"
+contains "says with data" "$OUT" "with a data sample"
+expect_rc 1 "without data the tables are empty" "$PGW" --no-color test-migration t/20250109000000_counts.sql --db "$db"
+contains "empty" "$OUT" "sample: 0 tenants, 0 vehicles"
+# a check the target's rows break: passes on the schema alone, fails with data
+printf "ALTER TABLE vehicles ADD CONSTRAINT plate_not_p CHECK (plate NOT LIKE 'P%%');\n-- pgwarden:down\nALTER TABLE vehicles DROP CONSTRAINT plate_not_p;\n" > t/20250110000000_check.sql
+expect_rc 0 "data-only failure passes without data" "$PGW" --no-color test-migration t/20250110000000_check.sql --db "$db"
+expect_rc 1 "data-only failure fails with data" "$PGW" --no-color test-migration --with-data 2 t/20250110000000_check.sql --db "$db"
+contains "the rows say why" "$OUT" "is violated by some row"
+# a validated foreign key made again over the sample holds
+printf 'ALTER TABLE vehicles DROP CONSTRAINT vehicles_tenant_id_fkey;\nALTER TABLE vehicles ADD CONSTRAINT vehicles_tenant_fk FOREIGN KEY (tenant_id) REFERENCES tenants (id);\n-- pgwarden:down\nALTER TABLE vehicles DROP CONSTRAINT vehicles_tenant_fk;\nALTER TABLE vehicles ADD CONSTRAINT vehicles_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES tenants (id);\n' > t/20250111000000_fk.sql
+expect_rc 0 "an FK validated over the sample" "$PGW" --no-color test-migration --with-data 2 t/20250111000000_fk.sql --db "$db"
+expect_rc 0 "with data, json" "$PGW" --json test-migration --with-data 2 t/20250109000000_counts.sql --db "$db"
+contains "json with_data" "$OUT" '"with_data": 2'
+expect_rc 2 "--with-data with --sandbox tx" "$PGW" test-migration --with-data 2 --sandbox tx t/20250109000000_counts.sql --db "$db"
+contains "usage says why" "$ERR" "--with-data does not go with --sandbox tx"
+expect_rc 2 "--with-data 0" "$PGW" test-migration --with-data 0 t/20250109000000_counts.sql --db "$db"
+equals "target unchanged after the samples" "$(state)" "$before"
 
 # --- bad input --------------------------------------------------------------------
 printf 'CREATE TABLE y (id int;\n' > t/20250108000000_syntax.sql
