@@ -855,15 +855,6 @@ validate_errors(struct session *s, struct pgw_strlist *fps, struct pgw_strlist *
 	return rc;
 }
 
-static bool
-list_has(const struct pgw_strlist *l, const char *s)
-{
-	for (size_t i = 0; i < l->n; i++)
-		if (strcmp(l->items[i], s) == 0)
-			return true;
-	return false;
-}
-
 static json_t *
 strlist_json(const struct pgw_strlist *l)
 {
@@ -936,7 +927,7 @@ verify_applied(struct session *s, const struct safety_trial *st, const struct pg
 	if (validate_errors(s, &fps, &msgs) != 0)
 		goto done;
 	for (size_t i = 0; i < fps.n; i++)
-		if (!list_has(errors_before, fps.items[i]))
+		if (!strlist_contains(errors_before, fps.items[i]))
 			strlist_add(&fresh, msgs.items[i]);
 	json_object_set_new(jv, "new_validate_errors", strlist_json(&fresh));
 	if (fresh.n)
