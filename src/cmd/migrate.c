@@ -993,6 +993,19 @@ verify_before_commit(void *arg, PGconn *conn)
 	return -1;
 }
 
+/* A migration applied and verified: said so; with more to come, the batch's
+ * sandbox follows the target. */
+static void
+safe_verified(json_t *jm, struct safety_keep *keep, struct pgw_migration *m, bool more)
+{
+	step_out(false, PGW_STYLE_OK, "verified");
+	if (!out_is_json())
+		out_printf("\n");
+	json_object_set_new(jm, "status", json_string("applied"));
+	if (more)
+		safety_keep_advance(keep, m);
+}
+
 /*
  * migrate up --safe: for each pending migration in order — syntax and
  * lint, pre-flight against the target, sandbox trial with its rollback,
@@ -1291,14 +1304,8 @@ safe_up(struct session *s, struct entry **todo, size_t n, json_t *list)
 			json_object_set_new(js, "committed", json_true());
 			safety_trial_release(&st);
 			step_out(true, PGW_STYLE_OK, "applied (%lld ms)", step.duration_ms);
-			step_out(false, PGW_STYLE_OK, "verified");
-			if (!out_is_json())
-				out_printf("\n");
-			json_object_set_new(jm, "status", json_string("applied"));
+			safe_verified(jm, &keep, m, i + 1 < n);
 			applied++;
-			/* the batch's sandbox follows the target */
-			if (i + 1 < n)
-				safety_keep_advance(&keep, m);
 			continue;
 		}
 		json_object_set_new(steps, "apply", step_json(NULL, m->file, &step, "applied"));
@@ -1325,14 +1332,8 @@ safe_up(struct session *s, struct entry **todo, size_t n, json_t *list)
 		json_object_set_new(js, "committed", json_true());
 		if (v == 1)
 		{
-			step_out(false, PGW_STYLE_OK, "verified");
-			if (!out_is_json())
-				out_printf("\n");
-			json_object_set_new(jm, "status", json_string("applied"));
+			safe_verified(jm, &keep, m, i + 1 < n);
 			applied++;
-			/* the batch's sandbox follows the target */
-			if (i + 1 < n)
-				safety_keep_advance(&keep, m);
 			continue;
 		}
 		step_out(false, PGW_STYLE_ERROR, "verification failed");
