@@ -45,7 +45,8 @@
 #include "util/text.h"
 
 #define DOCTOR_USAGE "pgwarden doctor [--rule RULE]... [--category CAT] [--fail-on LEVEL] [--no-stats]\n" \
-	"       pgwarden doctor --fix [--yes] [--only RULE]... [--delete-orphans|--nullify-orphans]"
+	"       pgwarden doctor --fix [--yes [--sandbox local|tx] [--allow RULE]...] [--only RULE]...\n" \
+	"                       [--delete-orphans|--nullify-orphans]"
 
 enum
 {
@@ -58,7 +59,9 @@ enum
 	OPT_ONLY,
 	OPT_DELETE,
 	OPT_NULLIFY,
-	OPT_TENANT_FROM
+	OPT_TENANT_FROM,
+	OPT_SANDBOX,
+	OPT_ALLOW
 };
 
 struct doctor_args
@@ -72,6 +75,8 @@ struct doctor_args
 	struct pgw_strlist only;
 	enum pgw_orphans orphans;
 	int			tenant_from;
+	const char *sandbox;		/* --yes: passed to migrate up --safe */
+	struct pgw_strlist allow;
 };
 
 /* One diagnosis: the findings asked for, in rank order. */
@@ -577,16 +582,34 @@ pending_migrations(struct pgw_ctx *ctx, PGconn *conn, struct pgw_strlist *names)
 	return n;
 }
 
-/* Runs `migrate up --safe --to VERSION`; its JSON document into *doc. */
+/* Runs `migrate up --safe --to VERSION [--sandbox K] [--allow R]…`; its
+ * JSON document into *doc. */
 static int
-apply_fix(struct pgw_ctx *ctx, const char *version, json_t **doc)
+apply_fix(struct pgw_ctx *ctx, const struct doctor_args *a, const char *version, json_t **doc)
 {
-	char	   *av[] = {"migrate", "up", "--safe", "--to", (char *) version, NULL};
-	int			rc;
+	char	  **av = pgw_calloc(8 + 2 * a->allow.n, sizeof(char *));
+	int			n = 0,
+				rc;
 
+	av[n++] = "migrate";
+	av[n++] = "up";
+	av[n++] = "--safe";
+	av[n++] = "--to";
+	av[n++] = (char *) version;
+	if (a->sandbox)
+	{
+		av[n++] = "--sandbox";
+		av[n++] = (char *) a->sandbox;
+	}
+	for (size_t i = 0; i < a->allow.n; i++)
+	{
+		av[n++] = "--allow";
+		av[n++] = a->allow.items[i];
+	}
 	out_json_capture(doc);
-	rc = cmd_migrate(ctx, 5, av);
+	rc = cmd_migrate(ctx, n, av);
 	out_json_capture(NULL);
+	free(av);
 	return rc;
 }
 
@@ -594,6 +617,7 @@ static int
 parse_args(struct doctor_args *a, int argc, char **argv)
 {
 	static const struct pgw_opt opts[] = {
+		{"allow", 0, true, OPT_ALLOW},
 		{"category", 0, true, OPT_CATEGORY},
 		{"delete-orphans", 0, false, OPT_DELETE},
 		{"fail-on", 0, true, OPT_FAIL_ON},
@@ -602,6 +626,7 @@ parse_args(struct doctor_args *a, int argc, char **argv)
 		{"nullify-orphans", 0, false, OPT_NULLIFY},
 		{"only", 0, true, OPT_ONLY},
 		{"rule", 0, true, OPT_RULE},
+		{"sandbox", 0, true, OPT_SANDBOX},
 		{"tenant-from", 0, true, OPT_TENANT_FROM},
 		{"yes", 'y', false, OPT_YES},
 		{NULL, 0, false, 0}
@@ -609,6 +634,7 @@ parse_args(struct doctor_args *a, int argc, char **argv)
 	struct pgw_optparser p;
 	const char *arg;
 	const char *fix_only = NULL;
+	const char *yes_only = NULL;
 	int			r;
 
 	memset(a, 0, sizeof(*a));
@@ -661,10 +687,23 @@ parse_args(struct doctor_args *a, int argc, char **argv)
 					return opt_usage_error(&p, "use setting, jwt or membership", "invalid --tenant-from '%s'", arg);
 				fix_only = "tenant-from";
 				break;
+			case OPT_SANDBOX:
+				if (strcmp(arg, "local") != 0 && strcmp(arg, "tx") != 0)
+					return opt_usage_error(&p, "use local or tx", "unknown sandbox '%s'", arg);
+				a->sandbox = arg;
+				yes_only = "sandbox";
+				break;
+			case OPT_ALLOW:
+				strlist_add(&a->allow, arg);
+				yes_only = "allow";
+				break;
 			case OPT_POSITIONAL:
 				return opt_usage_error(&p, NULL, "unexpected argument '%s'", arg);
 		}
 	}
+	if (yes_only && !a->yes)
+		return opt_usage_error(&p, "--yes applies the fix through pgwarden migrate up --safe",
+							   "--%s goes with --fix --yes", yes_only);
 	if (fix_only && !a->fix)
 		return opt_usage_error(&p, "pgwarden doctor --fix writes the migration", "--%s goes with --fix", fix_only);
 	return PGW_EXIT_OK;
@@ -785,7 +824,7 @@ cmd_doctor(struct pgw_ctx *ctx, int argc, char **argv)
 		{
 			if (!out_is_json())
 				out_printf("\napplying it through pgwarden migrate up --safe:\n");
-			rc = apply_fix(ctx, fx.version, &applied);
+			rc = apply_fix(ctx, &a, fx.version, &applied);
 			if (rc != PGW_EXIT_OK)
 			{
 				/* migrate said why (text), or it is in its document */
@@ -862,5 +901,6 @@ out_args:
 	free(fx.version);
 	strlist_release(&a.rules);
 	strlist_release(&a.only);
+	strlist_release(&a.allow);
 	return rc;
 }

@@ -113,6 +113,8 @@ equals "... and the rows" "$(counts)" "$rows"
 expect_rc 2 "--yes without --fix" "$PGW" doctor --yes --db "$db"
 contains "says so" "$ERR" "--yes goes with --fix"
 expect_rc 2 "both orphan flags" "$PGW" doctor --fix --delete-orphans --nullify-orphans --db "$db"
+expect_rc 2 "--sandbox without --yes" "$PGW" doctor --fix --sandbox tx --db "$db"
+contains "says so" "$ERR" "--sandbox goes with --fix --yes"
 
 # --- --fix writes one migration and shows it; the database is untouched
 expect_rc 1 "--fix writes" "$PGW" --no-color doctor --fix --no-stats --db "$db"
@@ -148,7 +150,7 @@ check "rollback restores the schema (but the INVALID index)" \
 rm -f migrations/*
 
 # --- --fix --yes: applied through migrate up --safe, then diagnosed again
-expect_rc 0 "--fix --yes" "$PGW" --no-color doctor --fix --yes --delete-orphans --no-stats --db "$db"
+expect_rc 0 "--fix --yes" "$PGW" --no-color doctor --fix --yes --sandbox local --delete-orphans --no-stats --db "$db"
 contains "through the safe runner" "$OUT" "applying it through pgwarden migrate up --safe"
 contains "sandbox" "$OUT" "rollback restores ok"
 contains "verified" "$OUT" "· verified"
