@@ -80,6 +80,30 @@ findings_add(struct pgw_findings *list, const char *rule,
 	return f;
 }
 
+struct pgw_finding *
+findings_copy(struct pgw_findings *list, const struct pgw_finding *from)
+{
+	struct pgw_finding *f = findings_add(list, from->rule, from->severity, from->category, from->message);
+
+	f->object.kind = dup(list, from->object.kind);
+	f->object.schema = dup(list, from->object.schema);
+	f->object.name = dup(list, from->object.name);
+	f->object.column = dup(list, from->object.column);
+	f->detail = dup(list, from->detail);
+	f->hint = dup(list, from->hint);
+	f->file = dup(list, from->file);
+	f->line = from->line;
+	f->column = from->column;
+	if (from->has_fix)
+	{
+		finding_set_fix(list, f, from->fix.action, from->fix.args, from->fix.nargs, from->fix.sql);
+		finding_set_fix_undo(list, f, from->fix.undo, from->fix.concurrent);
+	}
+	f->suppressed = from->suppressed;
+	memcpy(f->fingerprint, from->fingerprint, sizeof(f->fingerprint));
+	return f;
+}
+
 void
 finding_set_object(struct pgw_findings *list, struct pgw_finding *f,
 				   const char *kind, const char *schema,

@@ -85,6 +85,8 @@ void		findings_release(struct pgw_findings *list);
 struct pgw_finding *findings_add(struct pgw_findings *list, const char *rule,
 								 enum pgw_severity severity, const char *category,
 								 const char *message);
+/* Appends a copy of another list's finding, everything included. */
+struct pgw_finding *findings_copy(struct pgw_findings *list, const struct pgw_finding *from);
 void		finding_set_object(struct pgw_findings *list, struct pgw_finding *f,
 							   const char *kind, const char *schema,
 							   const char *name, const char *column);

@@ -213,22 +213,12 @@ diagnose(struct pgw_ctx *ctx, const struct doctor_args *a, struct diagnosis *d, 
 		for (size_t i = 0; i < d->all.n; i++)
 		{
 			const struct pgw_finding *f = &d->all.items[i];
-			struct pgw_finding *c;
 
 			if (f->suppressed || !wanted(f, &a->rules, a->category) || strcmp(doctor_rank(f), ranks[k]) != 0)
 				continue;
-			c = findings_add(&d->shown, f->rule, f->severity, f->category, f->message);
-			finding_set_object(&d->shown, c, f->object.kind, f->object.schema, f->object.name, f->object.column);
-			if (f->detail)
-				finding_set_detail(&d->shown, c, f->detail);
-			if (f->hint)
-				finding_set_hint(&d->shown, c, f->hint);
+			findings_copy(&d->shown, f);
 			if (f->has_fix)
-			{
-				finding_set_fix(&d->shown, c, f->fix.action, f->fix.args, f->fix.nargs, f->fix.sql);
-				finding_set_fix_undo(&d->shown, c, f->fix.undo, f->fix.concurrent);
 				d->fixable++;
-			}
 			d->count[k]++;
 		}
 	return 0;

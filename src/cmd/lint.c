@@ -4,8 +4,11 @@
  * RLS and security mistakes — reported like a compiler, as JSON, or as
  * SARIF for code scanning.
  *
- * Files are linted one at a time (read, split, parse, classify, lint,
- * print), so memory stays at one file's worth whatever the folder holds.
+ * Files are linted on --jobs threads (default: the machine's cores), each
+ * file read, split, parsed, classified and linted by one thread, then
+ * printed and merged by the main thread in file order — so the output does
+ * not depend on the number of threads, and memory stays at a few files'
+ * worth whatever the folder holds.
  * Exit codes: 4 when any file cannot be read or holds SQL errors (syntax,
  * unterminated quotes, psql meta-commands, bytes that are not UTF-8), else
  * 1 when an unsuppressed finding reaches --fail-on, else 0.
@@ -17,6 +20,8 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <pthread.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,7 +39,7 @@
 #include "util/mem.h"
 #include "util/text.h"
 
-#define LINT_USAGE "pgwarden lint [FILE|DIR|-]... [--format text|json|sarif] [--fail-on LEVEL] [--pending] [--statements]"
+#define LINT_USAGE "pgwarden lint [FILE|DIR|-]... [--format text|json|sarif] [--fail-on LEVEL] [--pending] [--statements] [-j N]"
 
 enum
 {
@@ -44,7 +49,8 @@ enum
 	OPT_PG_VERSION,
 	OPT_TRANSACTION,
 	OPT_RULES,
-	OPT_STATEMENTS
+	OPT_STATEMENTS,
+	OPT_JOBS
 };
 
 enum lint_format
@@ -65,6 +71,24 @@ struct lint_run
 	size_t		bytes;
 	bool		statements;		/* --statements: what each statement does */
 	json_t	   *jstatements;
+};
+
+/*
+ * One file's results, made by a worker thread and printed and merged into
+ * the run in file order by the main thread: the output is the same
+ * whatever the number of threads.
+ */
+struct lint_file
+{
+	const char *path;
+	struct pgw_findings findings;
+	struct pgw_findings errors;
+	json_t	   *jstatements;	/* --statements with JSON */
+	struct pgw_buf text;		/* what text mode prints for it */
+	bool		read;			/* the file could be read */
+	size_t		nstmts;
+	size_t		bytes;
+	bool		done;
 };
 
 /* Versions applied on the target (pgwarden.schema_migrations, status
@@ -102,7 +126,7 @@ applied_versions(struct pgw_ctx *ctx, struct pgw_strlist *applied, int *rc)
 
 /* Prints "  12 | text" and a caret under column col (characters). */
 static void
-print_excerpt(const struct pgw_sql_file *f, const struct pgw_sql_diag *d)
+print_excerpt(struct pgw_buf *out, const struct pgw_sql_file *f, const struct pgw_sql_diag *d)
 {
 	size_t		ls = sqlfile_line_start(f, d->offset);
 	size_t		le = sqlfile_line_end(f, d->offset);
@@ -126,7 +150,7 @@ print_excerpt(const struct pgw_sql_file *f, const struct pgw_sql_diag *d)
 		col++;
 	}
 	buf_printf(&b, "%s^%s\n", out_style(PGW_STYLE_ERROR), out_style_end());
-	out_printf("%s", b.data);
+	buf_append(out, b.data);
 	buf_release(&b);
 }
 
@@ -150,17 +174,17 @@ cmp_finding(const void *a, const void *b)
 }
 
 static void
-record_error(struct lint_run *run, const char *file, int line, int column,
+record_error(struct lint_file *lf, const char *file, int line, int column,
 			 const char *message, const char *hint)
 {
-	struct pgw_finding *f = findings_add(&run->errors, "sql.syntax_error", PGW_SEV_ERROR,
+	struct pgw_finding *f = findings_add(&lf->errors, "sql.syntax_error", PGW_SEV_ERROR,
 										 "syntax", message);
 
-	finding_set_object(&run->errors, f, "file", NULL, file, NULL);
+	finding_set_object(&lf->errors, f, "file", NULL, file, NULL);
 	if (hint)
-		finding_set_hint(&run->errors, f, hint);
+		finding_set_hint(&lf->errors, f, hint);
 	if (line > 0)
-		finding_set_location(&run->errors, f, file, line, column);
+		finding_set_location(&lf->errors, f, file, line, column);
 }
 
 static const char *
@@ -187,7 +211,7 @@ tx_name(enum pgw_txcontrol tx)
 /* --statements: one line (or JSON object) per statement saying what it
  * does — the classification the migration runner works from. */
 static void
-describe_statements(struct lint_run *run, const struct pgw_sql_script *s)
+describe_statements(const struct lint_run *run, struct lint_file *lf, const struct pgw_sql_script *s)
 {
 	const struct pgw_sql_file *f = s->file;
 	size_t		i,
@@ -229,7 +253,7 @@ describe_statements(struct lint_run *run, const struct pgw_sql_script *s)
 			json_object_set_new(j, "objects", objs);
 			if (st->copy_stdin)
 				json_object_set_new(j, "copy_data_bytes", json_integer((json_int_t) st->copy_len));
-			json_array_append_new(run->jstatements, j);
+			json_array_append_new(lf->jstatements, j);
 			continue;
 		}
 		{
@@ -256,7 +280,7 @@ describe_statements(struct lint_run *run, const struct pgw_sql_script *s)
 			}
 			if (st->copy_stdin)
 				buf_printf(&b, " · %zu bytes of COPY data", st->copy_len);
-			out_printf("%s\n", b.data);
+			buf_printf(&lf->text, "%s\n", b.data);
 			buf_release(&b);
 		}
 	}
@@ -264,72 +288,199 @@ describe_statements(struct lint_run *run, const struct pgw_sql_script *s)
 
 /* Lints one file; its findings go to run->findings. */
 static void
-lint_one(struct lint_run *run, const char *path)
+lint_one(const struct lint_run *run, struct lint_file *lf)
 {
 	struct pgw_sql_file f;
 	struct pgw_sql_script s;
-	size_t		first = run->findings.n;
+	const char *path = lf->path;
+	struct pgw_buf *out = run->format == FMT_TEXT ? &lf->text : NULL;
 	size_t		i;
 
 	if (sqlfile_read(path, &f) != 0)
 	{
 		const struct pgw_err *e = pgw_error_last();
+		const char *why = e && e->message ? e->message : "cannot read the file";
 
-		record_error(run, strcmp(path, "-") == 0 ? "<stdin>" : path, 0, 0,
-					 e && e->message ? e->message : "cannot read the file", NULL);
-		if (run->format == FMT_TEXT)
-			out_printf("%s: %serror%s: %s\n", path, out_style(PGW_STYLE_ERROR), out_style_end(),
-					   e && e->message ? e->message : "cannot read the file");
+		record_error(lf, strcmp(path, "-") == 0 ? "<stdin>" : path, 0, 0, why, NULL);
+		if (out)
+			buf_printf(out, "%s: %serror%s: %s\n", path, out_style(PGW_STYLE_ERROR), out_style_end(), why);
 		pgw_error_clear();
 		return;
 	}
-	run->nfiles++;
-	run->bytes += f.len;
+	lf->read = true;
+	lf->bytes = f.len;
 	/* --statements wants every tree; lint alone builds data trees on need */
 	sql_script_load_flags(&s, &f, run->statements ? 0 : PGW_SQL_DEFER_DATA);
-	run->nstmts += s.nstmts;
+	lf->nstmts = s.nstmts;
 	for (i = 0; i < s.ndiags; i++)
 	{
 		const struct pgw_sql_diag *d = &s.diags[i];
 
-		record_error(run, f.name, d->line, d->column, d->message, d->hint);
-		if (run->format == FMT_TEXT)
+		record_error(lf, f.name, d->line, d->column, d->message, d->hint);
+		if (out)
 		{
-			out_printf("%s:%d:%d: %serror%s: %s\n", f.name, d->line, d->column,
+			buf_printf(out, "%s:%d:%d: %serror%s: %s\n", f.name, d->line, d->column,
 					   out_style(PGW_STYLE_ERROR), out_style_end(), d->message);
-			print_excerpt(&f, d);
+			print_excerpt(out, &f, d);
 			if (d->hint)
-				out_printf("hint: %s\n", d->hint);
+				buf_printf(out, "hint: %s\n", d->hint);
 		}
 	}
 	if (run->statements)
 	{
-		describe_statements(run, &s);
+		describe_statements(run, lf, &s);
 		sql_script_release(&s);
 		sqlfile_release(&f);
 		return;
 	}
-	lint_script(&s, &run->opts, &run->findings);
-	if (run->findings.n > first)
-		qsort(run->findings.items + first, run->findings.n - first, sizeof(struct pgw_finding),
-			  cmp_finding);
-	if (run->format == FMT_TEXT)
-		for (i = first; i < run->findings.n; i++)
-		{
-			const struct pgw_finding *fd = &run->findings.items[i];
+	lint_script(&s, &run->opts, &lf->findings);
+	if (lf->findings.n)
+		qsort(lf->findings.items, lf->findings.n, sizeof(struct pgw_finding), cmp_finding);
+	for (i = 0; out && i < lf->findings.n; i++)
+	{
+		const struct pgw_finding *fd = &lf->findings.items[i];
 
-			if (fd->suppressed)
-				continue;
-			out_printf("%s:%d:%d: %s%s%s: %s [%s]\n", fd->file, fd->line, fd->column,
-					   out_style(sev_style(fd->severity)), severity_name(fd->severity),
-					   out_style_end(), fd->message, fd->rule);
-			if (fd->detail)
-				out_printf("detail: %s\n", fd->detail);
-			if (fd->hint)
-				out_printf("hint: %s\n", fd->hint);
-		}
+		if (fd->suppressed)
+			continue;
+		buf_printf(out, "%s:%d:%d: %s%s%s: %s [%s]\n", fd->file, fd->line, fd->column,
+				   out_style(sev_style(fd->severity)), severity_name(fd->severity),
+				   out_style_end(), fd->message, fd->rule);
+		if (fd->detail)
+			buf_printf(out, "detail: %s\n", fd->detail);
+		if (fd->hint)
+			buf_printf(out, "hint: %s\n", fd->hint);
+	}
 	sql_script_release(&s);
 	sqlfile_release(&f);
+}
+
+static void
+lint_file_init(struct lint_file *lf, const char *path)
+{
+	memset(lf, 0, sizeof(*lf));
+	lf->path = path;
+	findings_init(&lf->findings);
+	findings_init(&lf->errors);
+	lf->jstatements = json_array();
+	buf_init(&lf->text);
+}
+
+/* Prints a file's results and adds them to the run, then frees them. */
+static void
+lint_file_merge(struct lint_run *run, struct lint_file *lf)
+{
+	if (lf->text.len)
+		out_write(lf->text.data);
+	for (size_t i = 0; i < lf->findings.n; i++)
+		findings_copy(&run->findings, &lf->findings.items[i]);
+	for (size_t i = 0; i < lf->errors.n; i++)
+		findings_copy(&run->errors, &lf->errors.items[i]);
+	json_array_extend(run->jstatements, lf->jstatements);
+	if (lf->read)
+		run->nfiles++;
+	run->nstmts += lf->nstmts;
+	run->bytes += lf->bytes;
+	findings_release(&lf->findings);
+	findings_release(&lf->errors);
+	json_decref(lf->jstatements);
+	buf_release(&lf->text);
+}
+
+/*
+ * The files on `jobs` threads.  Workers take the next file, at most
+ * LINT_AHEAD per thread ahead of the one the main thread prints next, so
+ * memory stays at a few files' worth; the main thread prints and merges in
+ * file order.  libpg_query keeps its memory per thread and frees a
+ * thread's when the thread ends (a thread-specific destructor of its own).
+ */
+#define LINT_AHEAD 8
+
+struct lint_pool
+{
+	const struct lint_run *run;
+	struct lint_file *slots;
+	size_t		n;
+	size_t		window;
+	size_t		next;			/* the next file a worker takes */
+	size_t		merged;			/* files printed and merged */
+	pthread_mutex_t mu;
+	pthread_cond_t ready;		/* a file is done */
+	pthread_cond_t room;		/* the main thread moved on */
+};
+
+static void *
+lint_worker(void *arg)
+{
+	struct lint_pool *pool = arg;
+
+	pthread_mutex_lock(&pool->mu);
+	while (pool->next < pool->n)
+	{
+		size_t		i;
+
+		if (pool->next >= pool->merged + pool->window)
+		{
+			pthread_cond_wait(&pool->room, &pool->mu);
+			continue;
+		}
+		i = pool->next++;
+		pthread_mutex_unlock(&pool->mu);
+		lint_one(pool->run, &pool->slots[i]);
+		pthread_mutex_lock(&pool->mu);
+		pool->slots[i].done = true;
+		pthread_cond_broadcast(&pool->ready);
+	}
+	pthread_mutex_unlock(&pool->mu);
+	return NULL;
+}
+
+static void
+lint_files(struct lint_run *run, const struct pgw_strlist *files, int jobs)
+{
+	struct lint_pool pool;
+	pthread_t  *th;
+	int			started = 0;
+
+	memset(&pool, 0, sizeof(pool));
+	pool.run = run;
+	pool.n = files->n;
+	pool.slots = pgw_calloc(files->n + 1, sizeof(*pool.slots));
+	for (size_t i = 0; i < files->n; i++)
+		lint_file_init(&pool.slots[i], files->items[i]);
+	if ((size_t) jobs > files->n)
+		jobs = (int) files->n;
+	pool.window = (size_t) jobs * LINT_AHEAD;
+	pthread_mutex_init(&pool.mu, NULL);
+	pthread_cond_init(&pool.ready, NULL);
+	pthread_cond_init(&pool.room, NULL);
+	th = pgw_calloc((size_t) jobs + 1, sizeof(*th));
+	for (int k = 0; jobs > 1 && k < jobs; k++)
+		if (pthread_create(&th[k], NULL, lint_worker, &pool) == 0)
+			started++;
+	for (size_t i = 0; i < files->n; i++)
+	{
+		if (started == 0)
+			lint_one(run, &pool.slots[i]);	/* one job, or no thread could start */
+		else
+		{
+			pthread_mutex_lock(&pool.mu);
+			while (!pool.slots[i].done)
+				pthread_cond_wait(&pool.ready, &pool.mu);
+			pthread_mutex_unlock(&pool.mu);
+		}
+		lint_file_merge(run, &pool.slots[i]);
+		pthread_mutex_lock(&pool.mu);
+		pool.merged = i + 1;
+		pthread_cond_broadcast(&pool.room);
+		pthread_mutex_unlock(&pool.mu);
+	}
+	for (int k = 0; k < started; k++)
+		pthread_join(th[k], NULL);
+	pthread_cond_destroy(&pool.ready);
+	pthread_cond_destroy(&pool.room);
+	pthread_mutex_destroy(&pool.mu);
+	free(th);
+	free(pool.slots);
 }
 
 static int
@@ -398,6 +549,7 @@ cmd_lint(struct pgw_ctx *ctx, int argc, char **argv)
 	static const struct pgw_opt opts[] = {
 		{"fail-on", 0, true, OPT_FAIL_ON},
 		{"format", 0, true, OPT_FORMAT},
+		{"jobs", 'j', true, OPT_JOBS},
 		{"pending", 0, false, OPT_PENDING},
 		{"pg-version", 0, true, OPT_PG_VERSION},
 		{"rules", 0, false, OPT_RULES},
@@ -418,6 +570,8 @@ cmd_lint(struct pgw_ctx *ctx, int argc, char **argv)
 	int			r;
 	int			rc = PGW_EXIT_OK;
 	long		v;
+	long		ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	int			jobs = ncpu < 1 ? 1 : ncpu > 16 ? 16 : (int) ncpu;
 
 	memset(&run, 0, sizeof(run));
 	run.format = out_is_json() ? FMT_JSON : FMT_TEXT;
@@ -485,6 +639,14 @@ cmd_lint(struct pgw_ctx *ctx, int argc, char **argv)
 				return list_rules();
 			case OPT_STATEMENTS:
 				run.statements = true;
+				break;
+			case OPT_JOBS:
+				if (!opt_int(&p, "jobs", arg, 1, 64, &v))
+				{
+					strlist_release(&paths);
+					return PGW_EXIT_USAGE;
+				}
+				jobs = (int) v;
 				break;
 			case OPT_POSITIONAL:
 				if (strcmp(arg, "-") == 0)
@@ -576,8 +738,7 @@ cmd_lint(struct pgw_ctx *ctx, int argc, char **argv)
 	findings_init(&run.findings);
 	findings_init(&run.errors);
 	run.jstatements = json_array();
-	for (i = 0; i < files.n; i++)
-		lint_one(&run, files.items[i]);
+	lint_files(&run, &files, jobs);
 
 	if (run.errors.n > 0)
 		rc = PGW_EXIT_INPUT;

@@ -340,14 +340,8 @@ safety_lint(struct pgw_ctx *ctx, const struct pgw_migration *m, struct pgw_findi
 			continue;
 		if (x->severity == PGW_SEV_ERROR)
 			errors++;
-		y = findings_add(out, x->rule, x->severity, x->category, x->message);
+		y = findings_copy(out, x);
 		finding_set_location(out, y, x->file ? x->file : m->file, x->line, x->column);
-		if (x->object.kind)
-			finding_set_object(out, y, x->object.kind, x->object.schema, x->object.name, x->object.column);
-		if (x->detail)
-			finding_set_detail(out, y, x->detail);
-		if (x->hint)
-			finding_set_hint(out, y, x->hint);
 	}
 	findings_release(&f);
 	runner_plan_release(&p);

@@ -10,9 +10,10 @@
 
 #include "sql/script.h"
 
-/* Whether libpg_query was called in this process: pg_query_exit() crashes
- * when the library never made its top memory context. */
-static bool library_used = false;
+/* Whether libpg_query was called in this thread: its memory contexts are
+ * per thread, and pg_query_exit() crashes when the library never made this
+ * thread's top memory context. */
+static _Thread_local bool library_used = false;
 
 void
 sql_library_exit(void)

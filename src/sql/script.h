@@ -27,7 +27,8 @@
  * transaction (no such statement and no BEGIN/COMMIT of its own) — the rule
  * `pgwarden lint --transaction auto` assumes the runner follows.  COPY data
  * is kept byte for byte (CRLF included: COPY's text format accepts it).
- * Call sql_library_exit() once at process end (main does).
+ * Call sql_library_exit() once at process end (main does); the memory of
+ * other threads that parsed is freed by libpg_query when they end.
  *
  * Stages, usable separately: sql_script_split (tokens from pg_query_scan,
  * our own boundaries), sql_script_parse (pg_query_parse_protobuf, syntax

@@ -123,4 +123,26 @@ ShareUpdateExclusiveLock|ALTER TABLE t SET (fillfactor = 90)
 AccessExclusiveLock|ALTER TABLE t ALTER COLUMN a SET NOT NULL
 STATEMENTS
 
+# --- threads: the same output, byte for byte, whatever -j is ------------------
+# every lint case's files (SQL errors, findings, suppressions) in one folder
+mkdir -p many
+n=0
+for f in "$SRC"/tests/cases/lint/*/*.sql; do
+    n=$((n + 1))
+    cp "$f" "many/$(printf '%04d' "$n")_$(basename "$f")"
+done
+for fmt in text json sarif; do
+    "$PGW" --no-color lint -j 1 --format "$fmt" many > "one.$fmt" 2>&1
+    rc1=$?
+    "$PGW" --no-color lint -j 4 --format "$fmt" many > "four.$fmt" 2>&1
+    rc4=$?
+    check "-j 4 prints what -j 1 prints ($fmt)" cmp -s "one.$fmt" "four.$fmt"
+    equals "-j 4 exits as -j 1 ($fmt)" "$rc4" "$rc1"
+done
+contains "the cases hold SQL errors too" "$(cat one.text)" "error: syntax error"
+"$PGW" --no-color lint -j 1 --statements many > one.st 2>&1
+"$PGW" --no-color lint -j 3 --statements many > three.st 2>&1
+check "--statements the same on threads" cmp -s one.st three.st
+expect_rc 2 "-j 0 refused" "$PGW" lint -j 0 many
+
 finish
