@@ -242,6 +242,7 @@ password_read(struct pgw_cluster *c)
 {
 	char	   *text;
 	size_t		len;
+	const char *pw;
 
 	free(c->password);
 	c->password = NULL;
@@ -250,12 +251,13 @@ password_read(struct pgw_cluster *c)
 		pgw_error_clear();
 		return;
 	}
-	text_trim(text);
-	if (*text)
+	pw = text_trim(text);
+	if (*pw)
 	{
-		c->password = pgw_strdup(text_trim(text));
+		c->password = pgw_strdup(pw);
 		redact_add_secret(c->password);
 	}
+	explicit_bzero(text, len);
 	free(text);
 }
 
