@@ -151,7 +151,7 @@ cluster_json(const struct pgw_cluster *c, const struct pgw_local_status *st)
 	json_object_set_new(j, "data_dir", json_string(c->datadir));
 	if (c->port)
 	{
-		char	   *url = local_url(c, false);
+		char	   *url = local_url_display(c);
 		char	   *surl = local_url(c, true);
 
 		json_object_set_new(j, "url", json_string(url));
@@ -165,6 +165,7 @@ cluster_json(const struct pgw_cluster *c, const struct pgw_local_status *st)
 		json_object_set_new(j, "socket_url", json_null());
 	}
 	json_object_set_new(j, "port", c->port ? json_integer(c->port) : json_null());
+	json_object_set_new(j, "password_file", c->password ? json_string(c->pwfile) : json_null());
 	json_object_set_new(j, "pid", st->pid ? json_integer(st->pid) : json_null());
 	json_object_set_new(j, "major_version", st->major ? json_integer(st->major) : json_null());
 	json_object_set_new(j, "server_version", st->server_version[0] ? json_string(st->server_version) : json_null());
@@ -189,12 +190,15 @@ emit_json(const struct pgw_cluster *c, const char *action, bool ok)
 	out_json_emit(doc);
 }
 
+/* The URL as messages show it: the password masked, and where to get it. */
 static void
 print_urls(const struct pgw_cluster *c)
 {
-	char	   *url = local_url(c, false);
+	char	   *url = local_url_display(c);
 
 	out_printf("  url:  %s%s%s\n", out_style(PGW_STYLE_BOLD), url, out_style_end());
+	if (c->password)
+		out_printf("  password: in %s ('pgwarden local url' prints the URL with it)\n", c->pwfile);
 	out_printf("  dir:  %s\n", c->real_dir);
 	free(url);
 }
@@ -505,9 +509,16 @@ cmd_local(struct pgw_ctx *ctx, int argc, char **argv)
 			emit_json(&c, "url", true);
 		else
 		{
+			/*
+			 * The one place a password is printed: this command exists so
+			 * that DATABASE_URL=$(pgwarden local url) works, as `supabase
+			 * status` prints its URL.  --json keeps it masked like every
+			 * other document.
+			 */
 			char	   *url = local_url(&c, a.socket);
 
-			out_printf("%s\n", url);
+			out_write_unredacted(url);
+			out_write_unredacted("\n");
 			free(url);
 		}
 	}

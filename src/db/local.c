@@ -1,5 +1,11 @@
 /*
  * local.c — the embedded PostgreSQL cluster and sandboxes (see local.h).
+ *
+ * The local cluster listens on 127.0.0.1, which every user of the machine can
+ * reach, so initdb is given a random superuser password (scram-sha-256 over
+ * TCP) that pgwarden keeps in the cluster folder; the Unix socket, in a 0700
+ * folder of the server user, stays trusted and is what pgwarden connects
+ * through.  Sandboxes listen on no TCP address at all and need no password.
  */
 #include <dirent.h>
 #include <stdarg.h>
@@ -14,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -30,10 +37,13 @@
 #include "util/fault.h"
 #include "util/fs.h"
 #include "util/mem.h"
+#include "util/redact.h"
 #include "util/sha256.h"
 #include "util/text.h"
 
 #define STATE_FILE "pgwarden.state"
+#define PASSWORD_FILE "password"
+#define PASSWORD_BYTES 12		/* 96 random bits, 24 hex digits */
 #define START_TIMEOUT_MS 60000
 #define STOP_TIMEOUT_MS 60000
 
@@ -222,6 +232,35 @@ local_find_binaries(const char *configured, struct pgw_pgbin *bin)
 
 /* --- the state file ---------------------------------------------------- */
 
+/*
+ * Reads the password file into c->password and registers the password as a
+ * secret, so no message or JSON document can show it.  No file (a cluster
+ * made before pgwarden set passwords, or none yet) leaves it NULL.
+ */
+static void
+password_read(struct pgw_cluster *c)
+{
+	char	   *text;
+	size_t		len;
+	const char *pw;
+
+	free(c->password);
+	c->password = NULL;
+	if (fs_read_file(c->pwfile, &text, &len) != 0)
+	{
+		pgw_error_clear();
+		return;
+	}
+	pw = text_trim(text);
+	if (*pw)
+	{
+		c->password = pgw_strdup(pw);
+		redact_add_secret(c->password);
+	}
+	explicit_bzero(text, len);
+	free(text);
+}
+
 static void
 state_read(struct pgw_cluster *c)
 {
@@ -234,6 +273,7 @@ state_read(struct pgw_cluster *c)
 	c->major = 0;
 	c->initialized = false;
 	c->supabase = false;
+	password_read(c);
 	if (fs_read_file(c->statefile, &text, &len) != 0)
 	{
 		pgw_error_clear();
@@ -308,10 +348,12 @@ set_paths(struct pgw_cluster *c, const char *real)
 	free(c->datadir);
 	free(c->logfile);
 	free(c->statefile);
+	free(c->pwfile);
 	c->real_dir = pgw_strdup(real);
 	c->datadir = fs_join(real, "data");
 	c->logfile = fs_join(real, "server.log");
 	c->statefile = fs_join(real, STATE_FILE);
+	c->pwfile = fs_join(real, PASSWORD_FILE);
 }
 
 int
@@ -343,6 +385,8 @@ local_close(struct pgw_cluster *c)
 	free(c->datadir);
 	free(c->logfile);
 	free(c->statefile);
+	free(c->pwfile);
+	free(c->password);
 	free(c->server_user);
 	free(c->notes);
 	memset(c, 0, sizeof(*c));
@@ -482,13 +526,36 @@ socket_url(const char *dir, int port)
 	return url;
 }
 
+/* The TCP URL, with the password when there is one; masked: shown as
+ * PGW_REDACTED, the form for messages. */
+static char *
+tcp_url(int port, const char *pw, bool masked)
+{
+	char	   *enc;
+	char	   *url;
+
+	if (!pw)
+		return pgw_asprintf("postgresql://%s@127.0.0.1:%d/%s", PGW_LOCAL_SUPERUSER, port,
+							PGW_LOCAL_DBNAME);
+	enc = masked ? pgw_strdup(PGW_REDACTED) : url_encode(pw);
+	url = pgw_asprintf("postgresql://%s:%s@127.0.0.1:%d/%s", PGW_LOCAL_SUPERUSER, enc, port,
+					   PGW_LOCAL_DBNAME);
+	free(enc);
+	return url;
+}
+
 char *
 local_url(const struct pgw_cluster *c, bool socket)
 {
 	if (socket)
 		return socket_url(c->real_dir, c->port);
-	return pgw_asprintf("postgresql://%s@127.0.0.1:%d/%s", PGW_LOCAL_SUPERUSER, c->port,
-						PGW_LOCAL_DBNAME);
+	return tcp_url(c->port, c->password, false);
+}
+
+char *
+local_url_display(const struct pgw_cluster *c)
+{
+	return tcp_url(c->port, c->password, true);
 }
 
 /* The last lines of the server log written since offset, for error details. */
@@ -731,13 +798,88 @@ prepare_dir(struct pgw_cluster *c, const struct pgw_runas *ra)
 	return 0;
 }
 
+/*
+ * A new random password: PASSWORD_BYTES from the kernel as hex, so it needs
+ * no quoting in a URL or a file.  out must hold 2 * PASSWORD_BYTES + 1.
+ */
+static int
+make_password(char *out)
+{
+	unsigned char raw[PASSWORD_BYTES];
+	size_t		got = 0;
+	size_t		i;
+
+	while (got < sizeof(raw))
+	{
+		ssize_t		n = getrandom(raw + got, sizeof(raw) - got, 0);
+
+		if (n < 0)
+		{
+			if (errno == EINTR)
+				continue;
+			if (errno == ENOSYS)
+				break;			/* an old kernel: /dev/urandom below */
+			return pgw_error(PGW_ERR_INTERNAL, "cannot get random bytes: %s", strerror(errno));
+		}
+		got += (size_t) n;
+	}
+	if (got < sizeof(raw))
+	{
+		int			fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+		ssize_t		n = fd >= 0 ? read(fd, raw, sizeof(raw)) : -1;
+
+		if (fd >= 0)
+			close(fd);
+		if (n != (ssize_t) sizeof(raw))
+			return pgw_error(PGW_ERR_INTERNAL, "cannot read /dev/urandom");
+	}
+	for (i = 0; i < sizeof(raw); i++)
+		snprintf(out + 2 * i, 3, "%02x", raw[i]);
+	explicit_bzero(raw, sizeof(raw));
+	return 0;
+}
+
+/*
+ * Writes password to a new file at path (mode 0600) that initdb, which runs
+ * as the server user, can read: given to that user when pgwarden is root.
+ */
+static int
+write_initdb_pwfile(const char *path, const char *password, const struct pgw_runas *ra)
+{
+	int			fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	size_t		len = strlen(password);
+	int			rc = 0;
+
+	if (fd < 0)
+		return pgw_error(PGW_ERR_CONNECT, "cannot create '%s': %s", path, strerror(errno));
+	if (write(fd, password, len) != (ssize_t) len || write(fd, "\n", 1) != 1)
+		rc = pgw_error(PGW_ERR_CONNECT, "cannot write '%s': %s", path, strerror(errno));
+	else if (ra->active && fchown(fd, ra->uid, ra->gid) != 0)
+		rc = pgw_error(PGW_ERR_CONNECT, "cannot give '%s' to user '%s': %s", path, ra->name,
+					   strerror(errno));
+	if (close(fd) != 0 && rc == 0)
+		rc = pgw_error(PGW_ERR_CONNECT, "cannot write '%s': %s", path, strerror(errno));
+	if (rc != 0)
+		unlink(path);
+	return rc;
+}
+
+/*
+ * Runs initdb for datadir.  password NULL: every connection is trusted (a
+ * sandbox, which listens on no TCP address).  Otherwise it becomes the
+ * superuser's password and TCP connections need it (scram-sha-256); initdb
+ * reads it from a temporary file next to datadir, removed before returning
+ * (a killed run's file goes with the data.initdb-* folders).
+ */
 static int
 run_initdb(const struct pgw_pgbin *bin, const struct pgw_runas *ra, const char *dir,
-		   const char *datadir, bool nosync)
+		   const char *datadir, bool nosync, const char *password)
 {
 	char	   *initdb = fs_join(bin->dir, "initdb");
 	char	   *dflag = pgw_asprintf("--pgdata=%s", datadir);
-	char	   *argv[12];
+	char	   *pwpath = NULL;
+	char	   *pwflag = NULL;
+	char	   *argv[13];
 	int			i = 0;
 	struct pgw_buf out;
 	int			status;
@@ -747,7 +889,23 @@ run_initdb(const struct pgw_pgbin *bin, const struct pgw_runas *ra, const char *
 	argv[i++] = dflag;
 	argv[i++] = "--username=" PGW_LOCAL_SUPERUSER;
 	argv[i++] = "--auth-local=trust";
-	argv[i++] = "--auth-host=trust";
+	if (password)
+	{
+		pwpath = pgw_asprintf("%s.pwfile", datadir);
+		unlink(pwpath);			/* left by a killed run of this pid */
+		if (write_initdb_pwfile(pwpath, password, ra) != 0)
+		{
+			free(pwpath);
+			free(initdb);
+			free(dflag);
+			return -1;
+		}
+		pwflag = pgw_asprintf("--pwfile=%s", pwpath);
+		argv[i++] = "--auth-host=scram-sha-256";
+		argv[i++] = pwflag;
+	}
+	else
+		argv[i++] = "--auth-host=trust";
 	argv[i++] = "--encoding=UTF8";
 	argv[i++] = "--locale=C.UTF-8";
 	if (nosync)
@@ -763,7 +921,11 @@ run_initdb(const struct pgw_pgbin *bin, const struct pgw_runas *ra, const char *
 		pgw_error_detail("%s", out.data);
 		rc = -1;
 	}
+	if (pwpath)
+		unlink(pwpath);
 	buf_release(&out);
+	free(pwpath);
+	free(pwflag);
 	free(initdb);
 	free(dflag);
 	return rc;
@@ -1026,6 +1188,7 @@ local_start(struct pgw_cluster *c, const struct pgw_start_opts *opts, bool *alre
 	pid_t		pid;
 	int			rc = -1;
 	int			dmajor;
+	char		password[2 * PASSWORD_BYTES + 1];
 
 	*already = false;
 	if (local_find_binaries(opts->bindir, &bin) != 0)
@@ -1095,7 +1258,32 @@ local_start(struct pgw_cluster *c, const struct pgw_start_opts *opts, bool *alre
 		}
 		unlink(c->statefile);
 		c->supabase = false;
-		if (run_initdb(&bin, &ra, c->real_dir, fresh, false) != 0 ||
+
+		/*
+		 * The password file is written before initdb and the state file
+		 * after it, so a cluster the state calls initialized always has its
+		 * password on disk.  It belongs to whoever runs pgwarden (the server
+		 * never reads it) and only they may read it.
+		 */
+		if (make_password(password) != 0 ||
+			fs_write_file(c->pwfile, password, strlen(password), 0600) != 0)
+		{
+			pgw_error_set_kind(PGW_ERR_CONNECT);
+			free(fresh);
+			goto done;
+		}
+		/* the umask can only narrow the mode, but a temporary file left by a
+		 * killed run would have kept its own */
+		if (chmod(c->pwfile, 0600) != 0)
+		{
+			pgw_error(PGW_ERR_CONNECT, "cannot set permissions of '%s': %s", c->pwfile, strerror(errno));
+			free(fresh);
+			goto done;
+		}
+		free(c->password);
+		c->password = pgw_strdup(password);
+		redact_add_secret(c->password);
+		if (run_initdb(&bin, &ra, c->real_dir, fresh, false, password) != 0 ||
 			write_server_conf(&bin, fresh, c->real_dir, true) != 0)
 		{
 			free(fresh);
@@ -1161,6 +1349,7 @@ local_start(struct pgw_cluster *c, const struct pgw_start_opts *opts, bool *alre
 	rc = apply_supabase_if_needed(c, opts->supabase);
 
 done:
+	explicit_bzero(password, sizeof(password));
 	close(lockfd);
 	return rc;
 }
@@ -1240,6 +1429,8 @@ local_destroy(struct pgw_cluster *c)
 		c->initialized = false;
 		c->supabase = false;
 		c->port = 0;
+		free(c->password);
+		c->password = NULL;
 	}
 	return rc;
 }
@@ -1384,7 +1575,7 @@ sandbox_start(struct pgw_sandbox *sb, const char *bindir, const char *user, bool
 		goto fail;
 	}
 	datadir = fs_join(sb->dir, "data");
-	if (run_initdb(&bin, &sb->runas, sb->dir, datadir, true) != 0 ||
+	if (run_initdb(&bin, &sb->runas, sb->dir, datadir, true, NULL) != 0 ||
 		write_server_conf(&bin, datadir, sb->dir, false) != 0)
 	{
 		free(datadir);

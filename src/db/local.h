@@ -10,8 +10,16 @@
  *       pgwarden.state   port, major version, flavour, whether init finished
  *       data/            PGDATA
  *       server.log       the server's output
+ *       password         the superuser's password for TCP connections
+ *                        (0600, owned by whoever ran pgwarden)
  *       .s.PGSQL.PORT    the Unix socket (the server also listens on
  *                        127.0.0.1:PORT, never on other addresses)
+ *
+ *   Authentication: the socket is trusted (its folder is 0700 and belongs to
+ *   the server user: that is the protection), TCP asks for the password with
+ *   scram-sha-256, because any user of the machine can reach 127.0.0.1.  A
+ *   cluster made before pgwarden set a password has no password file and
+ *   trusts TCP too; it is used as it is (never rewritten) until a reset.
  *   Every call works from what is on disk (the state file and the server's
  *   postmaster.pid), so a pgwarden killed half-way through `local start` leaves
  *   nothing the next call cannot find and finish or stop.
@@ -57,6 +65,10 @@ struct pgw_cluster
 	char	   *datadir;
 	char	   *logfile;
 	char	   *statefile;
+	char	   *pwfile;			/* the password file's path */
+	char	   *password;		/* from pwfile (registered as a secret with
+								 * util/redact), or NULL: an older cluster
+								 * whose TCP connections are trusted */
 	/* from the state file */
 	int			port;
 	int			major;
@@ -113,10 +125,21 @@ bool		local_is_running(struct pgw_cluster *c);
 /* Stops the server and removes the cluster, data and all. */
 int			local_destroy(struct pgw_cluster *c);
 
-/* libpq conninfo through the socket (caller frees). */
+/* libpq conninfo through the socket (caller frees).  pgwarden itself always
+ * connects this way: it needs no password. */
 char	   *local_conninfo(const struct pgw_cluster *c);
-/* postgresql:// URL: over TCP, or through the socket (caller frees). */
+
+/*
+ * postgresql:// URL: over TCP, or through the socket (caller frees).  The TCP
+ * URL carries the password when the cluster has one: it is for handing to
+ * something that connects (DATABASE_URL) or to a user who asked for it
+ * (`local url`), never for a message — use local_url_display() there.
+ */
 char	   *local_url(const struct pgw_cluster *c, bool socket);
+
+/* The TCP URL with the password, if any, masked: for messages, JSON and
+ * target displays (caller frees). */
+char	   *local_url_display(const struct pgw_cluster *c);
 
 /* The Supabase basics: roles, auth, storage.  Idempotent; one transaction
  * per database.  Applied to template1 and postgres so new databases have it. */

@@ -175,7 +175,7 @@ target_resolve(const struct pgw_config *cfg, const char *db_opt,
 
 		local_open(cfg, NULL, &c);
 		conninfo = local_conninfo(&c);
-		url = local_url(&c, false);
+		url = local_url_display(&c);
 		t->kind = PGW_TARGET_LOCAL;
 		t->source = pgw_strdup("local cluster");
 		t->conninfo = conninfo;

@@ -86,7 +86,7 @@ diff_source_parse(const struct pgw_config *cfg, const char *spec, struct pgw_dif
 		s->target.kind = PGW_TARGET_LOCAL;
 		s->target.source = pgw_strdup("local cluster");
 		s->target.conninfo = local_conninfo(&c);
-		s->target.display = c.port ? local_url(&c, false) : pgw_strdup("(local cluster, not created yet)");
+		s->target.display = c.port ? local_url_display(&c) : pgw_strdup("(local cluster, not created yet)");
 		s->target.local_dir = pgw_strdup(c.dir);
 		local_close(&c);
 		s->kind = PGW_SOURCE_LIVE;

@@ -187,6 +187,14 @@ out_write(const char *text)
 	write_redacted(stdout, text);
 }
 
+void
+out_write_unredacted(const char *text)
+{
+	if (st.json)
+		return;
+	fputs(text, stdout);
+}
+
 static void
 message(enum pgw_style style, const char *label, const char *fmt, va_list ap)
 {

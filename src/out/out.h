@@ -7,7 +7,8 @@
  * prints nothing on stdout but exactly one JSON document, at the end, through
  * out_json_emit() (or out_fail() on error).  Messages (errors, warnings,
  * notes, progress) go to stderr in both modes.  Everything written, on both
- * streams, passes through the secret filter (util/redact.h).
+ * streams, passes through the secret filter (util/redact.h), except the one
+ * deliberate exception, out_write_unredacted().
  *
  * Message shape, as PostgreSQL's tools print them:
  *     pgwarden local: error: cannot start the local database
@@ -97,6 +98,14 @@ void		out_json_line(json_t *doc);
 
 /* Writes raw bytes to stdout, redacted (for generated text such as SQL). */
 void		out_write(const char *text);
+
+/*
+ * Writes text to stdout as it is, past the secret filter; ignored in JSON
+ * mode.  Only for output whose whole point is to hand the user a secret they
+ * asked for: `pgwarden local url`, so DATABASE_URL=$(pgwarden local url)
+ * works.  Everything else goes through the filter.
+ */
+void		out_write_unredacted(const char *text);
 
 /* Flushes both streams. */
 void		out_flush(void);

@@ -23,8 +23,9 @@ expect_rc 0 "status text" "$PGW" local status
 contains "status text running" "$OUT" "local database: running"
 contains "status text version" "$OUT" "version: PostgreSQL 15"
 
+pw=$(cat "$dir/password")
 expect_rc 0 "url" "$PGW" local url
-equals "url is TCP on 127.0.0.1" "$OUT" "postgresql://postgres@127.0.0.1:$port/postgres"
+equals "url is TCP on 127.0.0.1, with the password" "$OUT" "postgresql://postgres:$pw@127.0.0.1:$port/postgres"
 expect_rc 0 "url over TCP works" psql "$OUT" -XAtc "select 40 + 2"
 equals "TCP query" "$OUT" 42
 expect_rc 0 "socket url" "$PGW" local url --socket
@@ -48,7 +49,7 @@ contains "target stopped message" "$ERR" "error: the local database is not runni
 
 expect_rc 0 "restart" "$PGW" local start
 expect_rc 0 "port remembered" "$PGW" local url
-equals "same port after restart" "$OUT" "postgresql://postgres@127.0.0.1:$port/postgres"
+equals "same port and password after restart" "$OUT" "postgresql://postgres:$pw@127.0.0.1:$port/postgres"
 expect_rc 0 "data kept" psql "$sock_url" -XAtc "select count(*) from keepme"
 
 expect_rc 2 "reset without --yes" "$PGW" local reset
@@ -58,6 +59,8 @@ expect_rc 0 "reset --yes" "$PGW" local reset --yes
 contains "reset re-creates" "$OUT" "re-created the local database"
 expect_rc 1 "table gone after reset" psql "$sock_url" -XAtc "select count(*) from keepme"
 equals "one server after reset" "$(server_pids "$dir/data" | wc -l)" 1
+newpw=$(cat "$dir/password")
+[ -n "$newpw" ] && [ "$newpw" != "$pw" ] || fail "reset did not make a new password"
 
 # a second cluster on an explicit port, next to the first
 other="$SCRATCH/other"
