@@ -37,7 +37,7 @@
 
 #define PGW_COMMAND_TABLE(X) \
 	X(diff,   "the migration that turns one schema into another; drift capture and compare", PGW_CMD_OPTIONAL_DB | PGW_CMD_WRITES) \
-	X(doctor, "diagnose performance and security problems in one report, with the SQL that fixes them", PGW_CMD_NEEDS_DB) \
+	X(doctor, "diagnose performance, security and integrity problems; --fix writes one migration that fixes them", PGW_CMD_NEEDS_DB) \
 	X(dump_schema, "the managed schema as one ordered SQL file", PGW_CMD_NEEDS_DB | PGW_CMD_WRITES) \
 	X(generate, "write a migration and its rollback that fix a problem: tenant isolation, RLS policies, FKs, ...", PGW_CMD_NEEDS_DB | PGW_CMD_WRITES) \
 	X(health, "the live database in one report: connections, locks, slow queries, cache, vacuum", PGW_CMD_NEEDS_DB) \
