@@ -199,6 +199,12 @@ print_urls(const struct pgw_cluster *c)
 	out_printf("  url:  %s%s%s\n", out_style(PGW_STYLE_BOLD), url, out_style_end());
 	if (c->password)
 		out_printf("  password: in %s ('pgwarden local url' prints the URL with it)\n", c->pwfile);
+	else if (c->pwfile && fs_exists(c->pwfile))
+		out_printf("  password: in %s (not readable by you)\n", c->pwfile);
+	else
+		out_printf("  %spassword: none%s — 127.0.0.1 is trusted (a cluster made before pgwarden set one); "
+				   "'pgwarden local reset --yes' makes it again with a password\n",
+				   out_style(PGW_STYLE_WARN), out_style_end());
 	out_printf("  dir:  %s\n", c->real_dir);
 	free(url);
 }

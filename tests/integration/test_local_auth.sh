@@ -82,7 +82,7 @@ rm -f "$old/password"
 sed 's/scram-sha-256$/trust/' "$old/data/pg_hba.conf" >"$SCRATCH/hba" && cat "$SCRATCH/hba" >"$old/data/pg_hba.conf"
 hba_before=$(sha256sum <"$old/data/pg_hba.conf")
 expect_rc 0 "old-style cluster: start again" "$PGW" local start --dir "$old"
-lacks "old-style start: no password line" "$OUT" "password:"
+contains "old-style start: says TCP is trusted" "$OUT" "password: none — 127.0.0.1 is trusted"
 expect_rc 0 "old-style cluster: url" "$PGW" local url --dir "$old"
 old_url=$OUT
 oport=$(echo "$old_url" | sed -n 's/.*@127\.0\.0\.1:\([0-9]*\)\/.*/\1/p')
