@@ -166,9 +166,13 @@ check_unindexed_fk(const struct pgw_relation *r, struct pgw_findings *out)
 		args[0] = pgw_asprintf("%s.%s", r->obj.schema, r->obj.name);
 		for (j = 0; j < c->columns.n; j++)
 			args[j + 1] = c->columns.items[j];
-		finding_set_fix(out, f, "add-composite-index", args, c->columns.n + 1, sql.data);
-		if (r->relkind == 'r')	/* CONCURRENTLY: not on a partitioned table */
+		/* CONCURRENTLY cannot build a partitioned table's index: that one
+		 * is by hand (each partition, then ON ONLY the parent, attached) */
+		if (r->relkind == 'r')
+		{
+			finding_set_fix(out, f, "add-composite-index", args, c->columns.n + 1, sql.data);
 			finding_set_fix_undo(out, f, undo.data, true);
+		}
 		free((char *) args[0]);
 		free(args);
 		buf_release(&cols);
@@ -589,16 +593,46 @@ check_views(const struct pgw_relation *r, const struct pgw_config *cfg, struct p
  * every row instead of once.  pg_get_expr prints a sub-select as
  * "( SELECT auth.uid() AS uid)" — possibly with casts around the call,
  * "( SELECT (current_setting('x'::text, true))::bigint AS ...)" — so a call
- * counts as wrapped when one of the parentheses around it opens a SELECT.
+ * counts as wrapped when a parenthesis around it opens a SELECT with no
+ * FROM before the call: "(EXISTS ( SELECT 1 FROM m WHERE m.u = auth.uid()))"
+ * is a correlated sub-query, run per row, call and all.
+ *
+ * Every scan works on a mask of the expression: the insides of '...' and
+ * "..." replaced by spaces (quotes kept, so offsets match), so text in a
+ * string literal or a quoted name is never taken for a call, a parenthesis
+ * or a keyword.
  */
 static const char *const per_row_calls[] = {"auth.uid()", "auth.jwt()", "auth.role()", "current_setting("};
 
+static char *
+mask_quotes(const char *expr)
+{
+	char	   *m = pgw_strdup(expr);
+	char		q = 0;
+
+	for (char *p = m; *p; p++)
+	{
+		if (!q && (*p == '\'' || *p == '"'))
+			q = *p;
+		else if (q && *p == q)
+		{
+			if (p[1] == q)		/* '' or "" inside: still quoted */
+				*p++ = ' ', *p = ' ';
+			else
+				q = 0;
+		}
+		else if (q)
+			*p = ' ';
+	}
+	return m;
+}
+
 static bool
-in_subselect(const char *expr, const char *at)
+in_subselect(const char *mask, const char *at)
 {
 	int			depth = 0;
 
-	for (const char *q = at; q-- > expr;)
+	for (const char *q = at; q-- > mask;)
 	{
 		if (*q == ')')
 			depth++;
@@ -607,20 +641,24 @@ in_subselect(const char *expr, const char *at)
 		else if (*q == '(')
 		{
 			const char *r = q + 1;
+			const char *from;
 
 			while (*r == ' ')
 				r++;
-			if (strncmp(r, "SELECT ", 7) == 0)
+			if (strncmp(r, "SELECT ", 7) != 0)
+				continue;
+			from = strstr(r, " FROM ");
+			if (!from || from > at)
 				return true;
 		}
 	}
 	return false;
 }
 
-/* The next call not in a sub-select at or after from (*which: its name),
- * or NULL. */
+/* The next call (in mask) not in a sub-select at or after from (*which:
+ * its name), or NULL. */
 static const char *
-next_per_row_call(const char *expr, const char *from, const char **which)
+next_per_row_call(const char *mask, const char *from, const char **which)
 {
 	const char *best = NULL;
 
@@ -628,9 +666,9 @@ next_per_row_call(const char *expr, const char *from, const char **which)
 		for (const char *p = from; (p = strstr(p, per_row_calls[i])) != NULL; p++)
 		{
 			/* a name that merely ends so (myauth.uid()) is not the call */
-			if (p > expr && (isalnum((unsigned char) p[-1]) || p[-1] == '_' || p[-1] == '.'))
+			if (p > mask && (isalnum((unsigned char) p[-1]) || p[-1] == '_' || p[-1] == '.'))
 				continue;
-			if (in_subselect(expr, p))
+			if (in_subselect(mask, p))
 				continue;
 			if (!best || p < best)
 			{
@@ -646,32 +684,41 @@ static const char *
 per_row_call(const char *expr)
 {
 	const char *which = NULL;
+	char	   *mask;
+	bool		found;
 
-	return expr && next_per_row_call(expr, expr, &which) ? which : NULL;
+	if (!expr)
+		return NULL;
+	mask = mask_quotes(expr);
+	found = next_per_row_call(mask, mask, &which) != NULL;
+	free(mask);
+	return found ? which : NULL;
 }
 
 /*
  * expr with every per-row call wrapped in a sub-select, or NULL when a call
  * cannot be wrapped safely: its arguments must be constants (quoted
- * literals, casts, true/false, numbers) so the value is the same for every
- * row.  Caller frees.
+ * literals, casts, true/false) so the value is the same for every row.
+ * Caller frees.
  */
 static char *
 wrap_per_row_calls(const char *expr)
 {
 	struct pgw_buf b;
-	const char *p = expr,
+	char	   *mask = mask_quotes(expr);
+	const char *p = mask,
 			   *call,
 			   *which;
 
 	buf_init(&b);
-	while ((call = next_per_row_call(expr, p, &which)) != NULL)
+	while ((call = next_per_row_call(mask, p, &which)) != NULL)
 	{
 		const char *end = call + strlen(which);
 
 		if (which[strlen(which) - 1] == '(')
 		{
-			/* current_setting(args): to its closing parenthesis */
+			/* current_setting(args): to its closing parenthesis; in the
+			 * mask a literal is its quotes around spaces */
 			int			depth = 1;
 			bool		quoted = false;
 
@@ -681,6 +728,8 @@ wrap_per_row_calls(const char *expr)
 					quoted = !quoted;
 				else if (quoted)
 					continue;
+				else if (*end == '"')
+					break;		/* a quoted name: not a constant */
 				else if (*end == '(')
 					depth++;
 				else if (*end == ')')
@@ -694,23 +743,24 @@ wrap_per_row_calls(const char *expr)
 					/* a word outside quotes: a cast's type or a boolean */
 					if (!(end[-1] == ':' || (n == 4 && strncmp(end, "true", 4) == 0) ||
 						  (n == 5 && strncmp(end, "false", 5) == 0)))
-					{
-						buf_release(&b);
-						return NULL;
-					}
+						break;
 					end += n - 1;
 				}
 			}
 			if (depth)
 			{
 				buf_release(&b);
+				free(mask);
 				return NULL;
 			}
 		}
-		buf_printf(&b, "%.*s(SELECT %.*s)", (int) (call - p), p, (int) (end - call), call);
+		/* the original text, at the mask's offsets */
+		buf_printf(&b, "%.*s(SELECT %.*s)", (int) (call - p), expr + (p - mask), (int) (end - call),
+				   expr + (call - mask));
 		p = end;
 	}
-	buf_append(&b, p);
+	buf_append(&b, expr + (p - mask));
+	free(mask);
 	return buf_steal(&b);
 }
 
@@ -762,9 +812,15 @@ check_policies(const struct pgw_relation *r, struct pgw_findings *out)
 			{
 				struct pgw_buf sql;
 
+				char	   *table = pgw_asprintf("%s.%s", r->obj.schema, r->obj.name);
+				const char *args[1] = {table};
+
 				buf_init(&sql);
 				alter_policy(&sql, r, p, u, c);
-				finding_set_fix(out, f, NULL, NULL, 0, sql.data);
+				/* the table as the fix's argument: doctor --fix leaves the
+				 * policy be when a fix of that table rewrites its policies */
+				finding_set_fix(out, f, NULL, args, 1, sql.data);
+				free(table);
 				buf_reset(&sql);
 				alter_policy(&sql, r, p, p->using_expr, p->check_expr);
 				finding_set_fix_undo(out, f, sql.data, false);

@@ -502,7 +502,10 @@ fix_tenant_isolation(struct pgw_fixgen *g, const struct pgw_relation *rel,
 			fix_comment(&tx->down, "-- the backfilled %s values stay: they are correct data\n", g->t.column);
 	}
 
-	if (!tc || !has_leading_index(rel, g->t.column))
+	if ((!tc || !has_leading_index(rel, g->t.column)) && rel->relkind == 'p')
+		fix_comment(&tx->up, "-- %s is partitioned: index the tenant column CONCURRENTLY on each partition by hand\n",
+					q);
+	else if (!tc || !has_leading_index(rel, g->t.column))
 	{
 		char	   *ixname = fix_object_name(rel->obj.name, g->t.column, "idx");
 		const char *cols[1] = {g->t.column};
@@ -535,6 +538,15 @@ fix_foreign_key(struct pgw_fixgen *g, const struct pgw_relation *rel, const stru
 	struct pgw_buf sql;
 	long long	n;
 	int			rc = -1;
+
+	if (rel->relkind != 'r')
+	{
+		free(q);
+		pgw_error(PGW_ERR_INPUT, "'%s' is partitioned: a foreign key cannot be added NOT VALID there, nor its index built CONCURRENTLY",
+				  rel->obj.name);
+		pgw_error_hint("add it by hand: the index on each partition CONCURRENTLY, then ALTER TABLE ... ADD FOREIGN KEY in a quiet moment");
+		return -1;
+	}
 
 	buf_init(&cond);
 	buf_init(&sql);
@@ -679,6 +691,13 @@ fix_composite_index(struct pgw_fixgen *g, const struct pgw_relation *rel, const 
 	(void) g;
 	if (ncols == 0)
 		return pgw_error(PGW_ERR_USAGE, "name at least one column");
+	if (rel->relkind != 'r')
+	{
+		pgw_error(PGW_ERR_INPUT, "'%s' is partitioned: CREATE INDEX CONCURRENTLY cannot build its index",
+				  rel->obj.name);
+		pgw_error_hint("build the index CONCURRENTLY on each partition, then CREATE INDEX ON ONLY the parent and ALTER INDEX ... ATTACH PARTITION each");
+		return -1;
+	}
 	buf_init(&mid);
 	for (size_t i = 0; i < ncols; i++)
 	{
@@ -791,21 +810,6 @@ fix_create_table(struct pgw_fixgen *g, const char *schema, const char *name, boo
 /* --- many fixes in one migration ----------------------------------------- */
 
 static void
-add_line(struct pgw_strlist *l, const char *fmt,...) __attribute__((format(printf, 2, 3)));
-static void
-add_line(struct pgw_strlist *l, const char *fmt,...)
-{
-	va_list		ap;
-	char	   *s;
-
-	va_start(ap, fmt);
-	s = pgw_vasprintf(fmt, ap);
-	va_end(ap);
-	strlist_add(l, s);
-	free(s);
-}
-
-static void
 fix_piece_reset(struct pgw_fix_piece *p)
 {
 	buf_reset(&p->up);
@@ -897,8 +901,10 @@ fix_set_release(struct pgw_fixset *s)
 	fix_piece_release(&s->tx);
 	fix_piece_release(&s->nontx);
 	buf_release(&s->what);
-	strlist_release(&s->done);
-	strlist_release(&s->refused);
+	for (size_t i = 0; i < s->nreqs; i++)
+		free(s->refused[i]);
+	free(s->refused);
+	free(s->done);
 }
 
 void
@@ -924,18 +930,31 @@ take(struct pgw_fixset *s, struct pgw_fix_piece *p, bool nontx)
 	fix_piece_reset(p);
 }
 
-/* Whether one generator's failure is a refusal to note (tolerant) rather
- * than an error: the data or the schema says no, not the server. */
+/*
+ * Whether one generator's failure is a refusal to note (tolerant) rather
+ * than an error: the data or the schema says no, not the server.  The
+ * reason goes to every request in mark[] (those the failed fix stood for).
+ */
 static bool
-refused(struct pgw_fixset *s, bool tolerant, const char *table)
+refused(struct pgw_fixset *s, bool tolerant, const bool *mark)
 {
 	const struct pgw_err *e = pgw_error_last();
 
 	if (!tolerant || e->kind == PGW_ERR_CONNECT)
 		return false;
-	add_line(&s->refused, "%s: %s", table, e->message);
+	for (size_t k = 0; k < s->nreqs; k++)
+		if (mark[k] && !s->refused[k])
+			s->refused[k] = pgw_strdup(e->message);
 	pgw_error_clear();
 	return true;
+}
+
+static void
+mark_done(struct pgw_fixset *s, const bool *mark)
+{
+	for (size_t k = 0; k < s->nreqs; k++)
+		if (mark[k])
+			s->done[k] = true;
 }
 
 static bool
@@ -961,10 +980,14 @@ fix_combine(struct pgw_fixgen *g, const struct pgw_fixreq *reqs, size_t n, bool 
 {
 	struct pgw_fix_piece a,
 				b;
+	bool	   *mark = pgw_calloc(n + 1, sizeof(bool));
 	int			rc = -1;
 
 	fix_piece_init(&a);
 	fix_piece_init(&b);
+	s->nreqs = n;
+	s->done = pgw_calloc(n + 1, sizeof(bool));
+	s->refused = pgw_calloc(n + 1, sizeof(char *));
 	/* per table in model order: tenant isolation subsumes the policy fix */
 	for (size_t i = 0; i < g->m->relations.n; i++)
 	{
@@ -976,12 +999,16 @@ fix_combine(struct pgw_fixgen *g, const struct pgw_fixreq *reqs, size_t n, bool 
 			continue;
 		for (size_t k = 0; k < n; k++)
 		{
+			mark[k] = false;
 			if (!reqs[k].table || tenancy_resolve_table(g->m, reqs[k].table) != rel)
 				continue;
 			if (is_action(&reqs[k], "add-tenant-isolation") && (!iso || (!iso->backfill && reqs[k].backfill)))
 				iso = &reqs[k];
 			else if (is_action(&reqs[k], "fix-rls-policy"))
 				rls = &reqs[k];
+			else
+				continue;
+			mark[k] = true;		/* one fix of the table stands for all */
 		}
 		if (iso)
 		{
@@ -992,12 +1019,12 @@ fix_combine(struct pgw_fixgen *g, const struct pgw_fixreq *reqs, size_t n, bool 
 			{
 				fix_piece_reset(&a);
 				fix_piece_reset(&b);
-				if (refused(s, tolerant, rel->obj.name))
+				if (refused(s, tolerant, mark))
 					continue;
 				goto out;
 			}
 			buf_printf(&s->what, "%stenant isolation of %s", s->what.len ? "; " : "", rel->obj.name);
-			add_line(&s->done, "add-tenant-isolation %s", iso->table);
+			mark_done(s, mark);
 			take(s, &a, false);
 			take(s, &b, true);
 		}
@@ -1006,12 +1033,12 @@ fix_combine(struct pgw_fixgen *g, const struct pgw_fixreq *reqs, size_t n, bool 
 			if (fix_rls_policy(g, rel, &a) != 0)
 			{
 				fix_piece_reset(&a);
-				if (refused(s, tolerant, rel->obj.name))
+				if (refused(s, tolerant, mark))
 					continue;
 				goto out;
 			}
 			buf_printf(&s->what, "%sisolation policies on %s", s->what.len ? "; " : "", rel->obj.name);
-			add_line(&s->done, "fix-rls-policy %s", rls->table);
+			mark_done(s, mark);
 			take(s, &a, false);
 		}
 	}
@@ -1027,9 +1054,17 @@ fix_combine(struct pgw_fixgen *g, const struct pgw_fixreq *reqs, size_t n, bool 
 		if ((!fk && !is_action(&reqs[k], "add-composite-index")) || !reqs[k].table)
 			continue;
 		for (size_t j = 0; j < k && !dup; j++)
-			dup = same_request(&reqs[j], &reqs[k]);
+			if ((dup = same_request(&reqs[j], &reqs[k])))
+			{
+				/* the same fix once: its outcome is this one's too */
+				s->done[k] = s->done[j];
+				if (s->refused[j])
+					s->refused[k] = pgw_strdup(s->refused[j]);
+			}
 		if (dup)
 			continue;
+		memset(mark, 0, n * sizeof(bool));
+		mark[k] = true;
 		if (!(rel = fix_need_table(g->m, reqs[k].table)))
 			goto out;
 		if (fk)
@@ -1043,7 +1078,7 @@ fix_combine(struct pgw_fixgen *g, const struct pgw_fixreq *reqs, size_t n, bool 
 		if (r != 0)
 		{
 			fix_piece_reset(&a);
-			if (refused(s, tolerant, rel->obj.name))
+			if (refused(s, tolerant, mark))
 				continue;
 			goto out;
 		}
@@ -1052,11 +1087,12 @@ fix_combine(struct pgw_fixgen *g, const struct pgw_fixreq *reqs, size_t n, bool 
 					   reqs[k].column ? reqs[k].column : ref->obj.name);
 		else
 			buf_printf(&s->what, "%sindex on %s", s->what.len ? "; " : "", rel->obj.name);
-		add_line(&s->done, "%s %s", reqs[k].action, reqs[k].table);
+		s->done[k] = true;
 		take(s, &a, true);
 	}
 	rc = 0;
 out:
+	free(mark);
 	fix_piece_release(&a);
 	fix_piece_release(&b);
 	return rc;

@@ -149,8 +149,11 @@ struct pgw_fixset
 	struct pgw_fix_piece tx;
 	struct pgw_fix_piece nontx;
 	struct pgw_buf what;
-	struct pgw_strlist done;	/* "action table" of each fix made */
-	struct pgw_strlist refused; /* tolerant: "table: why" of each refused */
+	/* per request of the last fix_combine: made (or covered by another
+	 * fix of the same table), or refused with this reason (tolerant) */
+	size_t		nreqs;
+	bool	   *done;
+	char	  **refused;
 };
 
 void		fix_set_init(struct pgw_fixset *s);

@@ -298,40 +298,21 @@ left_as_is(struct doctor_fix *fx, const struct pgw_finding *f, const char *why, 
 	json_array_append_new(fx->jleft, o);
 }
 
-/* Whether a finding's generate action was made by fix_combine. */
+/* Whether fix_combine rewrote the policies of table (tenant isolation or
+ * the policy fix): a policy fix of the doctor's own there could name a
+ * policy the migration drops. */
 static bool
-action_done(const struct pgw_fixset *set, const struct pgw_fixreq *r)
-{
-	for (size_t i = 0; i < set->done.n; i++)
-	{
-		const char *d = set->done.items[i];
-		const char *sp = strchr(d, ' ');
-
-		if (!sp || strcmp(sp + 1, r->table) != 0)
-			continue;
-		if (strncmp(d, r->action, (size_t) (sp - d)) == 0 && r->action[sp - d] == '\0')
-			return true;
-		/* tenant isolation brings the policies along */
-		if (strcmp(r->action, "fix-rls-policy") == 0 && strncmp(d, "add-tenant-isolation ", 21) == 0)
-			return true;
-	}
-	return false;
-}
-
-/* The refusal fix_combine noted for table, or NULL. */
-static const char *
-action_refused(const struct pgw_fixset *set, const struct pgw_model *m, const char *table)
+policies_rewritten(const struct pgw_fixset *set, const struct pgw_fixreq *reqs, size_t n,
+				   const struct pgw_model *m, const char *table)
 {
 	const struct pgw_relation *rel = tenancy_resolve_table(m, table);
 
-	for (size_t i = 0; rel && i < set->refused.n; i++)
-	{
-		size_t		n = strlen(rel->obj.name);
-
-		if (strncmp(set->refused.items[i], rel->obj.name, n) == 0 && set->refused.items[i][n] == ':')
-			return set->refused.items[i] + n + 2;
-	}
-	return NULL;
+	for (size_t k = 0; rel && k < n; k++)
+		if (set->done[k] && reqs[k].table && tenancy_resolve_table(m, reqs[k].table) == rel &&
+			(strcmp(reqs[k].action, "fix-rls-policy") == 0 ||
+			 strcmp(reqs[k].action, "add-tenant-isolation") == 0))
+			return true;
+	return false;
 }
 
 /*
@@ -402,20 +383,26 @@ build_fix(struct pgw_ctx *ctx, const struct doctor_args *a, struct diagnosis *d,
 		}
 		if (req_of[i] != SIZE_MAX)
 		{
-			const struct pgw_fixreq *r = &reqs[req_of[i]];
-			const char *why;
+			size_t		k = req_of[i];
 
-			if (action_done(&set, r))
+			if (set.done[k])
 			{
 				json_array_append_new(fx->jfixed, finding_ref(f));
 				fx->fixed++;
 			}
-			else if ((why = action_refused(&set, &d->m, r->table)) != NULL)
-				left_as_is(fx, f, why,
+			else if (set.refused[k])
+				left_as_is(fx, f, set.refused[k],
 						   strncmp(f->rule, "fk.", 3) == 0 ?
-						   "pgwarden doctor --fix --delete-orphans or --nullify-orphans, or fix the rows by hand" : NULL);
+						   "pgwarden doctor --fix --delete-orphans or --nullify-orphans, or fix the rows by hand" : f->hint);
 			else
 				left_as_is(fx, f, "not fixed automatically", f->hint);
+			continue;
+		}
+		if (strcmp(f->rule, "security.rls_policy_initplan") == 0 && f->fix.nargs == 1 &&
+			policies_rewritten(&set, reqs, nreqs, &d->m, f->fix.args[0]))
+		{
+			left_as_is(fx, f, "this migration rewrites the table's policies: run pgwarden doctor again after it",
+					   NULL);
 			continue;
 		}
 		if (!f->fix.sql || !f->fix.undo)

@@ -157,6 +157,39 @@ exists_live(PGconn *conn, const char *class, const char *schema, const char *nam
 	return rc;
 }
 
+/*
+ * The schema an unqualified relation name means: where the target has it
+ * (through the search_path), else where CREATE would put it
+ * (current_schema()) — so "t" and "public.t" are one key in the batch
+ * state.  NULL with an error recorded when the lookup fails.  Caller
+ * frees.
+ */
+static char *
+rel_schema(PGconn *conn, const char *schema, const char *name)
+{
+	struct pgw_buf q;
+	const char *p[1];
+	PGresult   *res;
+	char	   *out;
+
+	if (schema && *schema)
+		return pgw_strdup(schema);
+	buf_init(&q);
+	sql_ident(&q, name);
+	p[0] = q.data;
+	res = db_exec(conn, PGW_ERR_CONNECT, "pre-flight lookup failed",
+				  "SELECT coalesce((SELECT n.nspname FROM pg_catalog.pg_class c"
+				  " JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+				  " WHERE c.oid = pg_catalog.to_regclass($1)), pg_catalog.current_schema(), '')",
+				  1, p, PGRES_TUPLES_OK);
+	buf_release(&q);
+	if (!res)
+		return NULL;
+	out = pgw_strdup(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return out;
+}
+
 /* --- columns ------------------------------------------------------------- */
 
 enum colop
@@ -187,13 +220,18 @@ column_live(PGconn *conn, const char *schema, const char *table, const char *col
 	p[1] = column;
 	res = db_exec(conn, PGW_ERR_CONNECT, "pre-flight lookup failed",
 				  "SELECT c.oid IS NOT NULL, EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a"
-				  " WHERE a.attrelid = c.oid AND a.attname = $2 AND a.attnum > 0 AND NOT a.attisdropped)"
+				  " WHERE a.attrelid = c.oid AND a.attname = $2 AND a.attnum > 0 AND NOT a.attisdropped),"
+				  " EXISTS (SELECT 1 FROM pg_catalog.pg_inherits i WHERE i.inhrelid = c.oid)"
 				  " FROM (SELECT pg_catalog.to_regclass($1) AS oid) c",
 				  2, p, PGRES_TUPLES_OK);
 	buf_release(&q);
 	if (!res)
 		return -1;
 	rc = strcmp(PQgetvalue(res, 0, 0), "t") != 0 ? 2 : strcmp(PQgetvalue(res, 0, 1), "t") == 0;
+	/* a partition or child: a column added to its parent earlier in the
+	 * batch reaches it too, which the batch state does not follow */
+	if (rc == 0 && strcmp(PQgetvalue(res, 0, 2), "t") == 0)
+		rc = 2;
 	PQclear(res);
 	return rc;
 }
@@ -202,8 +240,9 @@ column_live(PGconn *conn, const char *schema, const char *table, const char *col
  * Checks one column a statement uses, adds or drops, against the batch
  * state first (columns added, dropped or renamed by earlier statements;
  * tables created by the batch, whose columns are known when their CREATE
- * TABLE listed them all), then the target.  Keys: "col:schema.table.column"
- * with the schema as written ("" when unqualified), like the relations'.
+ * TABLE listed them all), then the target.  Keys: "col:schema.table.column",
+ * an unqualified table's schema resolved by rel_schema, like the
+ * relations'.
  */
 static int
 check_column(struct pgw_preflight *pf, PGconn *conn, int line, const char *schema, const char *table,
@@ -215,13 +254,18 @@ check_column(struct pgw_preflight *pf, PGconn *conn, int line, const char *schem
 			   *shown;
 	int			live;
 
+	char	   *canon;
+
 	if (!table || !*table || !column || !*column)
 		return 0;
 	if (schema && !*schema)
 		schema = NULL;
-	key = pgw_asprintf("col:%s.%s.%s", schema ? schema : "", table, column);
-	rel = pgw_asprintf("rel:%s.%s", schema ? schema : "", table);
-	cols = pgw_asprintf("cols:%s.%s", schema ? schema : "", table);
+	if (!(canon = rel_schema(conn, schema, table)))
+		return -1;
+	key = pgw_asprintf("col:%s.%s.%s", canon, table, column);
+	rel = pgw_asprintf("rel:%s.%s", canon, table);
+	cols = pgw_asprintf("cols:%s.%s", canon, table);
+	free(canon);
 	shown = schema ? pgw_asprintf("%s.%s.%s", schema, table, column) : pgw_asprintf("%s.%s", table, column);
 	if (has(&pf->created, key))
 		live = 1;
@@ -389,6 +433,32 @@ check_columns(struct pgw_preflight *pf, PGconn *conn, int line, const PgQuery__N
 			{
 				const PgQuery__RenameStmt *r = n->rename_stmt;
 
+				if (r->relation && r->newname &&
+					(r->rename_type == PG_QUERY__OBJECT_TYPE__OBJECT_TABLE ||
+					 r->rename_type == PG_QUERY__OBJECT_TYPE__OBJECT_VIEW ||
+					 r->rename_type == PG_QUERY__OBJECT_TYPE__OBJECT_MATVIEW ||
+					 r->rename_type == PG_QUERY__OBJECT_TYPE__OBJECT_SEQUENCE))
+				{
+					/* ALTER TABLE t RENAME TO u: u exists from here on, t not */
+					char	   *canon = rel_schema(conn, r->relation->schemaname, r->relation->relname);
+					char	   *from,
+							   *to;
+
+					if (!canon)
+						return -1;
+					from = pgw_asprintf("rel:%s.%s", canon, r->relation->relname);
+					to = pgw_asprintf("rel:%s.%s", canon, r->newname);
+					remove_item(&pf->created, from);
+					if (!has(&pf->dropped, from))
+						strlist_add(&pf->dropped, from);
+					remove_item(&pf->dropped, to);
+					if (!has(&pf->created, to))
+						strlist_add(&pf->created, to);
+					free(from);
+					free(to);
+					free(canon);
+					return 0;
+				}
 				if (r->rename_type != PG_QUERY__OBJECT_TYPE__OBJECT_COLUMN || !r->relation ||
 					r->relation_type != PG_QUERY__OBJECT_TYPE__OBJECT_TABLE)
 					return 0;
@@ -449,26 +519,33 @@ check_columns(struct pgw_preflight *pf, PGconn *conn, int line, const PgQuery__N
 				const char *schema;
 				bool		complete;
 
+				char	   *canon;
+
 				if (!rv)
 					return 0;
-				schema = rv->schemaname && *rv->schemaname ? rv->schemaname : NULL;
-				/* its columns are all listed unless it inherits, copies or is typed */
-				complete = c->n_inh_relations == 0 && !c->of_typename && !c->partbound;
+				if (!(canon = rel_schema(conn, rv->schemaname, rv->relname)))
+					return -1;
+				schema = canon;
+				/* its columns are all listed unless it inherits, copies or is
+				 * typed — or IF NOT EXISTS met a table that is there already,
+				 * columns and all */
+				complete = c->n_inh_relations == 0 && !c->of_typename && !c->partbound &&
+					!c->if_not_exists;
 				for (size_t i = 0; i < c->n_table_elts; i++)
 					if (c->table_elts[i]->node_case != PG_QUERY__NODE__NODE_COLUMN_DEF)
 						complete = false;
 				if (complete)
 				{
-					char	   *cols = pgw_asprintf("cols:%s.%s", schema ? schema : "", rv->relname);
+					char	   *cols = pgw_asprintf("cols:%s.%s", schema, rv->relname);
 
 					if (!has(&pf->created, cols))
 						strlist_add(&pf->created, cols);
 					free(cols);
 				}
-				for (size_t i = 0; i < c->n_table_elts; i++)
+				for (size_t i = 0; !c->if_not_exists && i < c->n_table_elts; i++)
 					if (c->table_elts[i]->node_case == PG_QUERY__NODE__NODE_COLUMN_DEF)
 					{
-						char	   *key = pgw_asprintf("col:%s.%s.%s", schema ? schema : "", rv->relname,
+						char	   *key = pgw_asprintf("col:%s.%s.%s", schema, rv->relname,
 													   c->table_elts[i]->column_def->colname);
 
 						remove_item(&pf->dropped, key);
@@ -476,6 +553,7 @@ check_columns(struct pgw_preflight *pf, PGconn *conn, int line, const PgQuery__N
 							strlist_add(&pf->created, key);
 						free(key);
 					}
+				free(canon);
 				for (size_t i = 0; i < c->n_table_elts; i++)
 				{
 					const PgQuery__Node *e = c->table_elts[i];
@@ -523,9 +601,14 @@ preflight_check(struct pgw_preflight *pf, PGconn *conn, struct pgw_plan *p)
 			double		rows;
 			int			live;
 
+			char	   *canon = NULL;
+
 			if (!class || !o->name)
 				continue;
-			key = pgw_asprintf("%s:%s.%s", class, schema ? schema : "", o->name);
+			if (!strcmp(class, "rel") && !(canon = rel_schema(conn, schema, o->name)))
+				return -1;
+			key = pgw_asprintf("%s:%s.%s", class, canon ? canon : schema ? schema : "", o->name);
+			free(canon);
 			shown = schema ? pgw_asprintf("%s.%s", schema, o->name) : pgw_strdup(o->name);
 			if (has(&pf->created, key))
 				live = 1;

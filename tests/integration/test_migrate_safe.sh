@@ -222,5 +222,47 @@ equals "recorded" "$(sql "$db" "SELECT status FROM pgwarden.schema_migrations WH
 expect_rc 0 "nothing pending" "$PGW" --no-color smart-migrate --db "$db"
 contains "nothing" "$OUT" "nothing to apply"
 
+# --- pre-flight: valid migrations are not refused ---------------------------------
+# one name qualified here and not there, renames then use, a column added to
+# a partitioned table then used on a partition, IF NOT EXISTS on a table that
+# is there already
+sql "$db" "CREATE TABLE pf1 (id int); CREATE TABLE pf2 (a int); CREATE TABLE pf6 (a int);
+           CREATE TABLE pf3 (id int, b int); CREATE TABLE pf4 (id int);
+           CREATE TABLE ev (id int, at date) PARTITION BY RANGE (at);
+           CREATE TABLE ev_2024 PARTITION OF ev FOR VALUES FROM ('2024-01-01') TO ('2025-01-01')" >/dev/null
+cat > migrations/95_valid.sql <<'EOF'
+ALTER TABLE public.pf1 ADD COLUMN x int;
+CREATE INDEX pf1_x ON pf1 (x);
+ALTER TABLE pf2 RENAME COLUMN a TO b;
+UPDATE public.pf2 SET b = 1;
+ALTER TABLE public.pf6 DROP COLUMN a;
+ALTER TABLE pf6 ADD COLUMN a text;
+ALTER TABLE ev ADD COLUMN kind text;
+CREATE INDEX ev_2024_kind ON ev_2024 (kind);
+CREATE TABLE IF NOT EXISTS pf3 (id int);
+CREATE INDEX IF NOT EXISTS pf3_b ON pf3 (b);
+ALTER TABLE pf4 RENAME TO pf4b;
+ALTER TABLE pf4b ADD COLUMN y int;
+CREATE TABLE pf9 (id int);
+ALTER TABLE public.pf9 ADD COLUMN z int;
+-- pgwarden:down
+DROP TABLE public.pf9;
+ALTER TABLE pf4b DROP COLUMN y;
+ALTER TABLE pf4b RENAME TO pf4;
+DROP INDEX pf3_b;
+DROP INDEX ev_2024_kind;
+ALTER TABLE ev DROP COLUMN kind;
+ALTER TABLE pf6 DROP COLUMN a;
+ALTER TABLE pf6 ADD COLUMN a int;
+ALTER TABLE pf2 RENAME COLUMN b TO a;
+DROP INDEX pf1_x;
+ALTER TABLE pf1 DROP COLUMN x;
+EOF
+"$PGW" --no-color migrate up --safe --allow locking.create_index_not_concurrent --db "$db" > "$SCRATCH/valid.out" 2>&1
+contains "valid migration passes pre-flight" "$(cat "$SCRATCH/valid.out")" "pre-flight ok"
+lacks "no column or relation problem" "$(cat "$SCRATCH/valid.out")" "does not exist"
+lacks "nothing said to exist already" "$(cat "$SCRATCH/valid.out")" "already exists"
+contains "and it applies" "$(cat "$SCRATCH/valid.out")" "applied 1 migration safely"
+
 check "sandbox server stopped at the end" sandbox_stopped
 finish
