@@ -166,6 +166,22 @@ tenancy_init(struct pgw_tenancy *t, const struct pgw_model *m, const struct pgw_
 		if (c)
 			t->key_type = c->type;
 	}
+	else
+	{
+		/* no tenants table: the type the tables' tenant columns have (the
+		 * policies compare the column with the setting cast to it) */
+		for (size_t i = 0; i < m->relations.n; i++)
+		{
+			const struct pgw_relation *r = m->relations.items[i];
+			const struct pgw_column *c;
+
+			if (tenancy_is_managed_table(r) && (c = model_find_column(r, t->column)) != NULL)
+			{
+				t->key_type = c->type;
+				break;
+			}
+		}
+	}
 }
 
 /* FKs to tenant-owned tables, NOT NULL columns first. */

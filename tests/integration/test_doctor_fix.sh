@@ -175,6 +175,45 @@ assert d["fix"]["up"] is None, d["fix"]
 assert sorted(x["rule"] for x in d["fix"]["left"]) == ["rls.not_forced", "table.no_primary_key"], d["fix"]["left"]
 ' <<< "$OUT" || fail "json document: $OUT"
 check "--only limits the fix" "$PGW" -q doctor --fix --only index. --no-stats --db "$db"
+
+# --- policies: strings are not rewritten, correlated sub-queries are per row,
+# a policy the same migration drops is left alone; partitioned tables by hand
+db2=$(fresh_db fix2) || { fail "cannot make a database"; finish; }
+sql "$db2" "
+CREATE TABLE members (tenant_id bigint NOT NULL, user_id uuid NOT NULL, PRIMARY KEY (tenant_id, user_id));
+ALTER TABLE members ENABLE ROW LEVEL SECURITY; ALTER TABLE members FORCE ROW LEVEL SECURITY;
+CREATE POLICY members_own ON members TO authenticated USING (user_id = (SELECT auth.uid()));
+CREATE TABLE notes2 (id bigint PRIMARY KEY, tenant_id bigint NOT NULL, note text);
+CREATE INDEX notes2_tenant_idx ON notes2 (tenant_id);
+ALTER TABLE notes2 ENABLE ROW LEVEL SECURITY; ALTER TABLE notes2 FORCE ROW LEVEL SECURITY;
+CREATE POLICY notes2_str ON notes2 TO authenticated
+  USING (tenant_id = current_setting('app.tenant', true)::bigint AND note <> 'auth.uid() (x')
+  WITH CHECK (tenant_id = current_setting('app.tenant', true)::bigint);
+CREATE POLICY notes2_members ON notes2 FOR SELECT TO authenticated
+  USING (EXISTS (SELECT 1 FROM members m WHERE m.tenant_id = notes2.tenant_id AND m.user_id = auth.uid()));
+CREATE TABLE docs (id bigint PRIMARY KEY, tenant_id bigint NOT NULL);
+CREATE INDEX docs_tenant_idx ON docs (tenant_id);
+ALTER TABLE docs ENABLE ROW LEVEL SECURITY; ALTER TABLE docs FORCE ROW LEVEL SECURITY;
+CREATE POLICY docs_auth ON docs TO authenticated USING (auth.role() = 'authenticated');
+CREATE TABLE events (id bigint, member_tenant bigint, member_user uuid, at date,
+  FOREIGN KEY (member_tenant, member_user) REFERENCES members) PARTITION BY RANGE (at);
+" >/dev/null || fail "second fixture"
+expect_rc 1 "doctor on the policies" "$PGW" --json doctor --no-stats --db "$db2"
+got=$(echo "$OUT" | rules)
+contains "correlated sub-query found" "$got" "security.rls_policy_initplan public.notes2_members"
+contains "string policy found" "$got" "security.rls_policy_initplan public.notes2_str"
+contains "partitioned FK found" "$got" "index.unindexed_fk public.events_member_tenant_member_user_fkey"
+mkdir -p "$SCRATCH/p2/migrations" && cp pgwarden.conf "$SCRATCH/p2/"
+( cd "$SCRATCH/p2" && "$PGW" --no-color doctor --fix --yes --no-stats --db "$db2" ) > "$SCRATCH/p2.out" 2>&1
+out2=$(cat "$SCRATCH/p2.out")
+contains "the string stays as written" "$out2" "(note <> 'auth.uid() (x'::text)"
+contains "the correlated call is wrapped" "$out2" "(m.user_id = (SELECT auth.uid()))"
+contains "the dropped policy is left alone" "$out2" "this migration rewrites the table's policies"
+lacks "no ALTER POLICY of a dropped policy" "$(sed -n '/^-- the migration/,$p' <<< "$out2")" "ALTER POLICY docs_auth"
+contains "the tenant column's own type (no tenants table)" "$out2" "current_setting('app.tenant', true)::bigint)"
+contains "applied through the safe runner" "$out2" "applied 1 migration safely"
+equals "the string in the live policy" "$(sql "$db2" "SELECT pg_get_expr(polqual, polrelid) LIKE '%''auth.uid() (x''%' FROM pg_policy WHERE polname = 'notes2_str'")" "t"
+contains "partitioned: no fix offered" "$(sed -n '/doctor again:/,$p' <<< "$out2")" "[index.unindexed_fk]"
 equals "no new file when nothing is fixable" "$(ls migrations | grep -c doctor_fix)" "2"
 
 finish
