@@ -99,6 +99,8 @@ struct doctor_fix
 	json_t	   *jleft;			/* the rest: rule, object, why, what to do */
 	char	   *up_path;		/* as shown (relative to the project) */
 	char	   *down_path;
+	char	   *up_file;		/* as written */
+	char	   *down_file;
 	char	   *version;
 };
 
@@ -475,7 +477,7 @@ file_header(struct pgw_buf *b, const char *base, const char *cmdline, const stru
 	if (both)
 		buf_append(b, "-- The statements that can run in a transaction run in one (BEGIN ... COMMIT);\n"
 				   "-- CREATE/DROP INDEX CONCURRENTLY and VALIDATE run after it, one by one, and\n"
-				   "-- can safely run again.\n");
+				   "-- can safely run again (pgwarden migrate up resumes after what was applied).\n");
 	buf_append(b, "\n");
 }
 
@@ -521,6 +523,8 @@ write_fix(struct pgw_ctx *ctx, const char *cmdline, struct doctor_fix *fx)
 	{
 		fx->up_path = ctx_project_path(ctx, up);
 		fx->down_path = ctx_project_path(ctx, down);
+		fx->up_file = pgw_strdup(up);
+		fx->down_file = pgw_strdup(down);
 	}
 	buf_release(&text);
 	free(up);
@@ -588,6 +592,36 @@ apply_fix(struct pgw_ctx *ctx, const struct doctor_args *a, const char *version,
 	out_json_capture(NULL);
 	free(av);
 	return rc;
+}
+
+/*
+ * After a failed --yes: the written pair is removed when the database has
+ * no record of it (the safe runner stopped at a check, or rolled it back),
+ * so it does not stay pending and block the next run.  A migration the
+ * history knows (partly applied, statement by statement) stays.
+ */
+static bool
+forget_unapplied(struct pgw_ctx *ctx, const struct doctor_fix *fx)
+{
+	struct pgw_history h;
+	int			rc;
+	PGconn	   *conn = ctx_connect(ctx, &rc);
+	bool		known = true;
+	struct pgw_err saved;
+
+	pgw_error_save(&saved);		/* the failure being reported */
+	if (conn && history_read(conn, &h, migrations_supabase_layout(ctx->cfg.migrations_dir)) == 0)
+	{
+		known = history_find(&h, fx->version) != NULL;
+		history_release(&h);
+	}
+	PQfinish(conn);
+	pgw_error_restore(&saved);
+	if (known)
+		return false;
+	unlink(fx->up_file);
+	unlink(fx->down_file);
+	return true;
 }
 
 static int
@@ -804,7 +838,12 @@ cmd_doctor(struct pgw_ctx *ctx, int argc, char **argv)
 			rc = apply_fix(ctx, &a, fx.version, &applied);
 			if (rc != PGW_EXIT_OK)
 			{
+				bool		removed = forget_unapplied(ctx, &fx);
+
 				/* migrate said why (text), or it is in its document */
+				if (!out_is_json())
+					out_printf(removed ? "removed %s and its rollback: nothing of it was applied\n"
+							   : "%s stays: it is recorded (see pgwarden migrate status)\n", fx.up_path);
 				if (out_is_json())
 				{
 					json_t	   *doc = diagnosis_json(&d, a.fail_on, out_json_envelope(false));
@@ -812,6 +851,7 @@ cmd_doctor(struct pgw_ctx *ctx, int argc, char **argv)
 					json_object_set_new(doc, "fix", json_pack("{s:s, s:s, s:O, s:O}", "up", fx.up_path, "down",
 															  fx.down_path, "fixed", fx.jfixed, "left", fx.jleft));
 					json_object_set_new(doc, "applied", applied ? applied : json_null());
+					json_object_set_new(json_object_get(doc, "fix"), "removed", json_boolean(removed));
 					applied = NULL;
 					out_json_emit(doc);
 				}
@@ -875,6 +915,8 @@ out_args:
 	buf_release(&fx.down);
 	free(fx.up_path);
 	free(fx.down_path);
+	free(fx.up_file);
+	free(fx.down_file);
 	free(fx.version);
 	strlist_release(&a.rules);
 	strlist_release(&a.only);

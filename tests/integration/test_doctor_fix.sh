@@ -216,4 +216,14 @@ equals "the string in the live policy" "$(sql "$db2" "SELECT pg_get_expr(polqual
 contains "partitioned: no fix offered" "$(sed -n '/doctor again:/,$p' <<< "$out2")" "[index.unindexed_fk]"
 equals "no new file when nothing is fixable" "$(ls migrations | grep -c doctor_fix)" "2"
 
+
+# --- a --yes that fails leaves no pending file behind --------------------------------
+sql "$db2" "CREATE VIEW member_view AS SELECT tenant_id FROM members" >/dev/null
+before_files=$(ls "$SCRATCH/p2/migrations" | wc -l)
+( cd "$SCRATCH/p2" && PGWARDEN_FAULT=safe:diverge "$PGW" --no-color doctor --fix --yes --only security.definer_view --no-stats --db "$db2" ) > "$SCRATCH/p3.out" 2>&1
+equals "exit 5: rolled back" "$?" "5"
+contains "says the file is gone" "$(cat "$SCRATCH/p3.out")" "and its rollback: nothing of it was applied"
+equals "no file left pending" "$(ls "$SCRATCH/p2/migrations" | wc -l)" "$before_files"
+equals "the view as it was" "$(sql "$db2" "SELECT coalesce(array_to_string(reloptions, ','), '') FROM pg_class WHERE relname = 'member_view'")" ""
+
 finish
