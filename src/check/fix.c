@@ -16,6 +16,7 @@
 #include "db/query.h"
 #include "sql/quote.h"
 #include "util/error.h"
+#include "util/sha256.h"
 
 #define NAMEDATALEN_MAX 63
 
@@ -63,16 +64,34 @@ fix_object_name(const char *table, const char *middle, const char *suffix)
 {
 	size_t		tail = strlen(middle) + strlen(suffix) + 2;
 	size_t		tl = strlen(table);
+	char		hex[PGW_SHA256_HEX_LEN + 1];
+	char	   *full;
 
-	if (tail + 1 >= NAMEDATALEN_MAX)
-		return pgw_asprintf("%.*s", NAMEDATALEN_MAX, suffix);
-	if (tl + tail > NAMEDATALEN_MAX)
+	if (tl + tail <= NAMEDATALEN_MAX)
+		return pgw_asprintf("%s_%s_%s", table, middle, suffix);
+
+	/*
+	 * Too long: shortened names of two objects could meet, and then IF NOT
+	 * EXISTS would skip the second while its rollback drops the first.  A
+	 * shortened name carries 8 hex digits of a hash of the full one.
+	 */
+	full = pgw_asprintf("%s_%s_%s", table, middle, suffix);
+	sha256_hex(full, strlen(full), hex);
+	free(full);
+	tail = strlen(suffix) + 1 + 9;	/* "_suffix" and "_" + 8 digits */
+	tl = tail < NAMEDATALEN_MAX ? NAMEDATALEN_MAX - tail : 0;
 	{
-		tl = NAMEDATALEN_MAX - tail;
-		while (tl > 0 && ((unsigned char) table[tl] & 0xC0) == 0x80)
+		char	   *lead = pgw_asprintf("%s_%s", table, middle);
+		char	   *out;
+
+		if (tl > strlen(lead))
+			tl = strlen(lead);
+		while (tl > 0 && ((unsigned char) lead[tl] & 0xC0) == 0x80)
 			tl--;				/* do not split a UTF-8 character */
+		out = pgw_asprintf("%.*s_%.8s_%s", (int) tl, lead, hex, suffix);
+		free(lead);
+		return out;
 	}
-	return pgw_asprintf("%.*s_%s_%s", (int) tl, table, middle, suffix);
 }
 
 static void

@@ -1,4 +1,5 @@
-/* Unit tests: check/finding — the shared finding shape, exactly. */
+/* Unit tests: check/finding — the shared finding shape, exactly — and the
+ * names check/fix gives generated objects. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -8,6 +9,7 @@
 #include <string.h>
 
 #include "check/finding.h"
+#include "check/fix.h"
 
 static void
 json_shape(void **state)
@@ -136,6 +138,65 @@ severities(void **state)
 	assert_true(PGW_SEV_ERROR > PGW_SEV_WARNING && PGW_SEV_WARNING > PGW_SEV_INFO);
 }
 
+/* copies carry everything, the fix's rollback included */
+static void
+copy_is_whole(void **state)
+{
+	struct pgw_findings a,
+				b;
+	struct pgw_finding *f;
+	const char *args[] = {"public.t"};
+
+	(void) state;
+	findings_init(&a);
+	findings_init(&b);
+	f = findings_add(&a, "index.duplicate", PGW_SEV_WARNING, "performance", "dup");
+	finding_set_object(&a, f, "index", "public", "t_b", NULL);
+	finding_set_hint(&a, f, "drop it");
+	finding_set_location(&a, f, "x.sql", 3, 4);
+	finding_set_fix(&a, f, NULL, args, 1, "DROP INDEX CONCURRENTLY t_b;");
+	finding_set_fix_undo(&a, f, "CREATE INDEX CONCURRENTLY t_b ON t (b);", true);
+	f->suppressed = true;
+	f = findings_copy(&b, &a.items[0]);
+	assert_string_equal(f->object.name, "t_b");
+	assert_string_equal(f->hint, "drop it");
+	assert_int_equal(f->line, 3);
+	assert_string_equal(f->fix.args[0], "public.t");
+	assert_string_equal(f->fix.undo, "CREATE INDEX CONCURRENTLY t_b ON t (b);");
+	assert_true(f->fix.concurrent);
+	assert_true(f->suppressed);
+	assert_string_equal(f->fingerprint, a.items[0].fingerprint);
+	findings_release(&a);
+	findings_release(&b);
+}
+
+/* names within 63 bytes; shortened ones stay apart */
+static void
+object_names(void **state)
+{
+	char		longt[61];
+	char	   *a,
+			   *b,
+			   *c;
+
+	(void) state;
+	a = fix_object_name("vehicles", "tenant_id", "idx");
+	assert_string_equal(a, "vehicles_tenant_id_idx");
+	free(a);
+	memset(longt, 'x', 60);
+	longt[60] = '\0';
+	a = fix_object_name(longt, "tenant_id", "idx");
+	b = fix_object_name(longt, "tenant_ix", "idx");
+	c = fix_object_name(longt, "tenant_id", "idx");
+	assert_true(strlen(a) <= 63 && strlen(b) <= 63);
+	assert_string_not_equal(a, b);
+	assert_string_equal(a, c);	/* the same input, the same name */
+	assert_true(strcmp(a + strlen(a) - 4, "_idx") == 0);
+	free(a);
+	free(b);
+	free(c);
+}
+
 int
 main(void)
 {
@@ -145,6 +206,8 @@ main(void)
 		cmocka_unit_test(fingerprint_stability),
 		cmocka_unit_test(counts_and_suppression),
 		cmocka_unit_test(severities),
+		cmocka_unit_test(copy_is_whole),
+		cmocka_unit_test(object_names),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
