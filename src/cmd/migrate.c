@@ -321,6 +321,17 @@ emit_doc(struct session *s)
 	s->doc = NULL;
 }
 
+/* Reports the recorded error with the document built so far (which the
+ * report takes) and returns the exit code. */
+static int
+session_fail(struct session *s)
+{
+	int			rc = out_fail_with(s->doc);
+
+	s->doc = NULL;
+	return rc;
+}
+
 static int
 cmp_entry(const void *a, const void *b)
 {
@@ -738,14 +749,12 @@ apply_entries(struct session *s, struct entry **todo, size_t n, json_t *list)
 	for (i = 0; i < n; i++)
 		if (runner_plan_migration(&plans[i], todo[i]->m, false) != 0)
 		{
-			rc = out_fail_with(s->doc);
-			s->doc = NULL;
+			rc = session_fail(s);
 			goto done;
 		}
 	if (n > 0 && session_ensure(s) != 0)
 	{
-		rc = out_fail_with(s->doc);
-		s->doc = NULL;
+		rc = session_fail(s);
 		goto done;
 	}
 	for (i = 0; i < s->ne; i++)
@@ -763,8 +772,7 @@ apply_entries(struct session *s, struct entry **todo, size_t n, json_t *list)
 		if (runner_apply_batch(&s->r, plans, n, &st) != 0)
 		{
 			progress_finish(&s->progress);
-			rc = out_fail_with(s->doc);
-			s->doc = NULL;
+			rc = session_fail(s);
 			goto done;
 		}
 		progress_finish(&s->progress);
@@ -791,8 +799,7 @@ apply_entries(struct session *s, struct entry **todo, size_t n, json_t *list)
 				if (!out_is_json())
 					out_printf("[%zu/%zu] %s  %sfailed%s\n", i + 1, n, todo[i]->m->file,
 							   out_style(PGW_STYLE_ERROR), out_style_end());
-				rc = out_fail_with(s->doc);
-				s->doc = NULL;
+				rc = session_fail(s);
 				goto done;
 			}
 			progress_finish(&s->progress);
@@ -1053,16 +1060,14 @@ safe_up(struct session *s, struct entry **todo, size_t n, json_t *list)
 		if (runner_plan_migration(&p, todo[i]->m, false) != 0)
 		{
 			runner_plan_release(&p);
-			rc = out_fail_with(s->doc);
-			s->doc = NULL;
+			rc = session_fail(s);
 			goto done;
 		}
 		runner_plan_release(&p);
 	}
 	if (validate_errors(s, &errors_before, NULL) != 0)
 	{
-		rc = out_fail_with(s->doc);
-		s->doc = NULL;
+		rc = session_fail(s);
 		goto done;
 	}
 	for (i = 0; i < n; i++)
@@ -1140,8 +1145,7 @@ safe_up(struct session *s, struct entry **todo, size_t n, json_t *list)
 			if (preflight_check(&pf, s->conn, &up) != 0)
 			{
 				runner_plan_release(&up);
-				rc = out_fail_with(s->doc);
-				s->doc = NULL;
+				rc = session_fail(s);
 				goto done;
 			}
 			js = json_object();
@@ -1191,8 +1195,7 @@ safe_up(struct session *s, struct entry **todo, size_t n, json_t *list)
 
 			if (safety_trial_run(&st, s->ctx, s->conn, &so, one, 1, &keep) != 0)
 			{
-				rc = out_fail_with(s->doc);
-				s->doc = NULL;
+				rc = session_fail(s);
 				safety_trial_release(&st);
 				goto done;
 			}
@@ -1246,8 +1249,7 @@ safe_up(struct session *s, struct entry **todo, size_t n, json_t *list)
 			runner_plan_migration(&up, m, false) != 0)
 		{
 			safety_trial_release(&st);
-			rc = out_fail_with(s->doc);
-			s->doc = NULL;
+			rc = session_fail(s);
 			goto done;
 		}
 		js = json_object();
@@ -1293,8 +1295,7 @@ safe_up(struct session *s, struct entry **todo, size_t n, json_t *list)
 			else if (!out_is_json())
 				out_printf(" · cannot verify: not committed, rolled back\n");
 			free(hook.why);
-			rc = out_fail_with(s->doc);
-			s->doc = NULL;
+			rc = session_fail(s);
 			goto done;
 		}
 		if (arc != 0)
@@ -1305,8 +1306,7 @@ safe_up(struct session *s, struct entry **todo, size_t n, json_t *list)
 			safety_trial_release(&st);
 			if (!out_is_json())
 				out_printf("  %sapply failed%s\n", out_style(PGW_STYLE_ERROR), out_style_end());
-			rc = out_fail_with(s->doc);
-			s->doc = NULL;
+			rc = session_fail(s);
 			goto done;
 		}
 		json_object_set_new(steps, "apply", step_json(NULL, m->file, &step, "applied"));
@@ -1336,8 +1336,7 @@ safe_up(struct session *s, struct entry **todo, size_t n, json_t *list)
 			/* cannot verify: say so, keep what was applied (it is recorded) */
 			if (!out_is_json())
 				out_printf("\n");
-			rc = out_fail_with(s->doc);
-			s->doc = NULL;
+			rc = session_fail(s);
 			goto done;
 		}
 		json_object_set_new(js, "ok", json_boolean(v == 1));
@@ -1381,8 +1380,7 @@ safe_up(struct session *s, struct entry **todo, size_t n, json_t *list)
 		}
 		runner_plan_release(&down);
 		free(why);
-		rc = out_fail_with(s->doc);
-		s->doc = NULL;
+		rc = session_fail(s);
 		goto done;
 	}
 	json_object_set_new(summary, "applied", json_integer((json_int_t) applied));
@@ -1417,8 +1415,7 @@ do_up(struct session *s)
 	json_object_set_new(s->doc, "summary", summary);
 	if (check_changed(s) != 0)
 	{
-		rc = out_fail_with(s->doc);
-		s->doc = NULL;
+		rc = session_fail(s);
 		goto done;
 	}
 	warn_missing(s);
@@ -1426,8 +1423,7 @@ do_up(struct session *s)
 	{
 		pgw_error(PGW_ERR_INPUT, "there is no migration %s in %s", s->a->to, s->dir_display);
 		pgw_error_hint("'pgwarden migrate status' lists the versions");
-		rc = out_fail_with(s->doc);
-		s->doc = NULL;
+		rc = session_fail(s);
 		goto done;
 	}
 	n = select_pending(s, todo);
@@ -1458,8 +1454,7 @@ do_up(struct session *s)
 			if (runner_plan_migration(&p, todo[i]->m, false) != 0)
 			{
 				runner_plan_release(&p);
-				rc = out_fail_with(s->doc);
-				s->doc = NULL;
+				rc = session_fail(s);
 				goto done;
 			}
 			json_object_set_new(o, "statements", json_integer((json_int_t) p.n));
@@ -1581,8 +1576,7 @@ revert_entries(struct session *s, struct entry **todo, size_t n, json_t *list)
 	}
 	if (i < n)
 	{
-		rc = out_fail_with(s->doc);
-		s->doc = NULL;
+		rc = session_fail(s);
 		goto done;
 	}
 	for (i = 0; i < n; i++)
@@ -1594,8 +1588,7 @@ revert_entries(struct session *s, struct entry **todo, size_t n, json_t *list)
 		{
 			progress_finish(&s->progress);
 			json_array_append_new(list, step_json(todo[i]->m, plans[i].name, &st, "failed"));
-			rc = out_fail_with(s->doc);
-			s->doc = NULL;
+			rc = session_fail(s);
 			goto done;
 		}
 		progress_finish(&s->progress);
@@ -1628,8 +1621,7 @@ do_down(struct session *s)
 		free(todo);
 		pgw_error(PGW_ERR_INPUT, "there is no migration %s", s->a->to);
 		pgw_error_hint("'pgwarden migrate status' lists the versions");
-		rc = out_fail_with(s->doc);
-		s->doc = NULL;
+		rc = session_fail(s);
 		return rc;
 	}
 	n = select_revert(s, count, s->a->to, todo);
@@ -1668,17 +1660,17 @@ do_redo(struct session *s)
 	if (select_revert(s, 1, NULL, todo) == 0)
 	{
 		pgw_error(PGW_ERR_INPUT, "nothing to redo: no migration is applied");
-		return out_fail_with(s->doc);
+		return session_fail(s);
 	}
 	if (!todo[0]->m)
 	{
 		pgw_error(PGW_ERR_INPUT, "cannot redo %s: its file is not in %s", todo[0]->version, s->dir_display);
-		return out_fail_with(s->doc);
+		return session_fail(s);
 	}
 	version = pgw_strdup(todo[0]->version);
 	rc = revert_entries(s, todo, 1, list);
 	if (rc == PGW_EXIT_OK && session_reload(s) != 0)
-		rc = out_fail_with(s->doc);
+		rc = session_fail(s);
 	if (rc != PGW_EXIT_OK)
 	{
 		s->doc = NULL;
@@ -1693,7 +1685,7 @@ do_redo(struct session *s)
 	if (!again)
 	{
 		pgw_error(PGW_ERR_INTERNAL, "the rolled-back migration is gone from the folder");
-		return out_fail_with(s->doc);
+		return session_fail(s);
 	}
 	rc = apply_entries(s, &again, 1, list);
 	if (rc == PGW_EXIT_OK)
@@ -1713,7 +1705,7 @@ run_seeds(struct session *s, json_t *list)
 	int			rc = PGW_EXIT_OK;
 
 	if (migrations_seed_files(&s->ctx->cfg.seeds, s->ctx->cfg.seeds_set, &files) != 0)
-		return out_fail_with(s->doc);
+		return session_fail(s);
 	if (files.n == 0 && !out_is_json())
 		out_printf("no seed files (seed.sql or seeds/ beside the migrations folder, or 'seeds' in pgwarden.conf)\n");
 	for (i = 0; i < files.n && rc == PGW_EXIT_OK; i++)
@@ -1730,7 +1722,7 @@ run_seeds(struct session *s, json_t *list)
 			shown += rl + 1;
 		if (sqlfile_read(files.items[i], &f) != 0)
 		{
-			rc = out_fail_with(s->doc);
+			rc = session_fail(s);
 			break;
 		}
 		free(f.name);
@@ -1738,10 +1730,10 @@ run_seeds(struct session *s, json_t *list)
 		if (f.bad)
 		{
 			pgw_error(PGW_ERR_INPUT, "%s:%d:%d: %s", shown, f.diag.line, f.diag.column, f.diag.message);
-			rc = out_fail_with(s->doc);
+			rc = session_fail(s);
 		}
 		else if (runner_plan_file(&p, &f) != 0)
-			rc = out_fail_with(s->doc);
+			rc = session_fail(s);
 		else
 		{
 			progress_start(&s->progress, shown, 0);
@@ -1749,7 +1741,7 @@ run_seeds(struct session *s, json_t *list)
 			{
 				progress_finish(&s->progress);
 				json_array_append_new(list, step_json(NULL, shown, &st, "failed"));
-				rc = out_fail_with(s->doc);
+				rc = session_fail(s);
 			}
 			else
 			{
@@ -1901,8 +1893,7 @@ do_reset(struct session *s)
 	/* the tables first (adopting Supabase's history), so both are cleared */
 	if (session_ensure(s) != 0 || reset_schemas(s, &dropped) != 0 || session_reload(s) != 0)
 	{
-		rc = out_fail_with(s->doc);
-		s->doc = NULL;
+		rc = session_fail(s);
 		return rc;
 	}
 	if (!out_is_json())
@@ -1946,16 +1937,16 @@ do_repair(struct session *s)
 	{
 		pgw_error(PGW_ERR_INPUT, "there is no migration %s in %s", v, s->dir_display);
 		pgw_error_hint("--applied and --checksum read the file; --reverted works without it");
-		return out_fail_with(s->doc);
+		return session_fail(s);
 	}
 	if (s->a->repair == OPT_APPLIED && session_ensure(s) != 0)
-		return out_fail_with(s->doc);
+		return session_fail(s);
 	if (s->a->repair == OPT_APPLIED)
 	{
 		if (row && !row->failed && strcmp(row->checksum, m->checksum) == 0)
 			now = NULL;
 		else if (runner_record(&s->r, m) != 0)
-			return out_fail_with(s->doc);
+			return session_fail(s);
 		else
 			now = "applied";
 	}
@@ -1964,7 +1955,7 @@ do_repair(struct session *s)
 		bool		deleted = false;
 
 		if (row && history_delete(s->conn, row->version, s->supabase, &deleted) != 0)
-			return out_fail_with(s->doc);
+			return session_fail(s);
 		now = deleted ? "not applied" : NULL;
 	}
 	else
@@ -1973,13 +1964,13 @@ do_repair(struct session *s)
 		{
 			pgw_error(PGW_ERR_INPUT, "migration %s is not applied: there is no checksum to repair", v);
 			pgw_error_hint("'migrate repair %s --applied' records it as applied", v);
-			return out_fail_with(s->doc);
+			return session_fail(s);
 		}
 		if (strcmp(row->checksum, m->checksum) == 0 &&
 			strcmp(row->rollback_checksum ? row->rollback_checksum : "", m->rollback_checksum) == 0)
 			now = NULL;
 		else if (history_set_checksum(s->conn, row->version, m->checksum, m->rollback_checksum) != 0)
-			return out_fail_with(s->doc);
+			return session_fail(s);
 		else
 			now = "checksum updated";
 	}
@@ -2013,12 +2004,12 @@ do_baseline(struct session *s)
 	{
 		pgw_error(PGW_ERR_INPUT, "there is no migration %s in %s", v, s->dir_display);
 		pgw_error_hint("baseline marks the migrations up to an existing version as applied");
-		return out_fail_with(s->doc);
+		return session_fail(s);
 	}
 	if (session_ensure(s) != 0)
-		return out_fail_with(s->doc);
+		return session_fail(s);
 	if (db_command(s->conn, PGW_ERR_APPLY, "cannot start a transaction", "BEGIN", 0, NULL) != 0)
-		return out_fail_with(s->doc);
+		return session_fail(s);
 	for (i = 0; i < s->ne; i++)
 	{
 		struct entry *e = &s->e[i];
@@ -2028,7 +2019,7 @@ do_baseline(struct session *s)
 		if (runner_record(&s->r, e->m) != 0)
 		{
 			PQclear(PQexec(s->conn, "ROLLBACK"));
-			return out_fail_with(s->doc);
+			return session_fail(s);
 		}
 		json_array_append_new(list, json_pack("{s:s,s:s}", "version", e->version, "file", e->m->file));
 		if (!out_is_json())
@@ -2036,7 +2027,7 @@ do_baseline(struct session *s)
 		n++;
 	}
 	if (db_command(s->conn, PGW_ERR_APPLY, "cannot commit the baseline", "COMMIT", 0, NULL) != 0)
-		return out_fail_with(s->doc);
+		return session_fail(s);
 	if (!out_is_json())
 		out_printf("baseline %s: %zu migration%s recorded as applied (not run)\n", v, n, n == 1 ? "" : "s");
 	json_object_set_new(s->doc, "summary", json_pack("{s:s,s:i}", "baseline", v, "recorded", (int) n));
@@ -2121,8 +2112,6 @@ cmd_migrate(struct pgw_ctx *ctx, int argc, char **argv)
 			rc = do_repair(&s);
 		else if (!strcmp(a.sub, "baseline"))
 			rc = do_baseline(&s);
-		if (rc != PGW_EXIT_OK)
-			s.doc = NULL;		/* out_fail_with took it */
 	}
 	session_release(&s);
 	strlist_release(&a.allow);
