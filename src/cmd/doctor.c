@@ -720,6 +720,22 @@ parse_args(struct doctor_args *a, int argc, char **argv)
 	return PGW_EXIT_OK;
 }
 
+/* The "fix" part of the JSON document: files written, what was and was not
+ * fixed, the SQL. */
+static json_t *
+fix_json(const struct doctor_fix *fx)
+{
+	json_t	   *j = json_object();
+
+	json_object_set_new(j, "up", fx->up_path ? json_string(fx->up_path) : json_null());
+	json_object_set_new(j, "down", fx->down_path ? json_string(fx->down_path) : json_null());
+	json_object_set_new(j, "fixed", json_incref(fx->jfixed));
+	json_object_set_new(j, "left", json_incref(fx->jleft));
+	json_object_set_new(j, "sql", json_string(fx->up.data ? fx->up.data : ""));
+	json_object_set_new(j, "rollback", json_string(fx->down.data ? fx->down.data : ""));
+	return j;
+}
+
 static void
 print_fix(const struct doctor_fix *fx)
 {
@@ -848,8 +864,7 @@ cmd_doctor(struct pgw_ctx *ctx, int argc, char **argv)
 				{
 					json_t	   *doc = diagnosis_json(&d, a.fail_on, out_json_envelope(false));
 
-					json_object_set_new(doc, "fix", json_pack("{s:s, s:s, s:O, s:O}", "up", fx.up_path, "down",
-															  fx.down_path, "fixed", fx.jfixed, "left", fx.jleft));
+					json_object_set_new(doc, "fix", fix_json(&fx));
 					json_object_set_new(doc, "applied", applied ? applied : json_null());
 					json_object_set_new(json_object_get(doc, "fix"), "removed", json_boolean(removed));
 					applied = NULL;
@@ -884,15 +899,7 @@ cmd_doctor(struct pgw_ctx *ctx, int argc, char **argv)
 
 		if (a.fix)
 		{
-			json_t	   *jfix = json_object();
-
-			json_object_set_new(jfix, "up", fx.up_path ? json_string(fx.up_path) : json_null());
-			json_object_set_new(jfix, "down", fx.down_path ? json_string(fx.down_path) : json_null());
-			json_object_set_new(jfix, "fixed", json_incref(fx.jfixed));
-			json_object_set_new(jfix, "left", json_incref(fx.jleft));
-			json_object_set_new(jfix, "sql", json_string(fx.up.data ? fx.up.data : ""));
-			json_object_set_new(jfix, "rollback", json_string(fx.down.data ? fx.down.data : ""));
-			json_object_set_new(doc, "fix", jfix);
+			json_object_set_new(doc, "fix", fix_json(&fx));
 		}
 		if (applied)
 		{
