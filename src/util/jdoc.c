@@ -70,6 +70,18 @@ skip_ws(struct parser *ps)
 	ps->p = p;
 }
 
+/* After an array item or object member: true at ',' (another follows),
+ * false at close (the end, consumed) or on an error (ps->failed). */
+static bool
+more_items(struct parser *ps, char close)
+{
+	skip_ws(ps);
+	if (ps->p < ps->end && (*ps->p == ',' || *ps->p == close))
+		return *ps->p++ == ',';
+	fail_at(ps, ps->p, close == ']' ? "',' or ']' expected" : "',' or '}' expected");
+	return false;
+}
+
 static int
 hexval(char c)
 {
@@ -372,19 +384,12 @@ parse_array(struct parser *ps, struct jdoc *v)
 			if (ps->failed)
 				return;
 			push_val(ps, &item);
-			skip_ws(ps);
-			if (ps->p < ps->end && *ps->p == ',')
+			if (!more_items(ps, ']'))
 			{
-				ps->p++;
-				continue;
-			}
-			if (ps->p < ps->end && *ps->p == ']')
-			{
-				ps->p++;
+				if (ps->failed)
+					return;
 				break;
 			}
-			fail_at(ps, ps->p, "',' or ']' expected");
-			return;
 		}
 	n = ps->nvals - base;
 	v->type = JDOC_ARRAY;
@@ -446,19 +451,12 @@ parse_object(struct parser *ps, struct jdoc *v)
 			if (ps->failed)
 				return;
 			push_mem(ps, &m);
-			skip_ws(ps);
-			if (ps->p < ps->end && *ps->p == ',')
+			if (!more_items(ps, '}'))
 			{
-				ps->p++;
-				continue;
-			}
-			if (ps->p < ps->end && *ps->p == '}')
-			{
-				ps->p++;
+				if (ps->failed)
+					return;
 				break;
 			}
-			fail_at(ps, ps->p, "',' or '}' expected");
-			return;
 		}
 	n = ps->nmems - base;
 	v->type = JDOC_OBJECT;
