@@ -53,7 +53,8 @@ enum
 	OPT_SAFE,
 	OPT_ALLOW,
 	OPT_SANDBOX,
-	OPT_WITH_DATA
+	OPT_WITH_DATA,
+	OPT_WITH_ROLLBACK
 };
 
 static const char *const subcommands[] = {
@@ -77,6 +78,7 @@ struct margs
 	struct pgw_strlist allow;	/* --allow RULE (safe) */
 	const char *sandbox;		/* --sandbox local|tx (safe) */
 	int			with_data;		/* --with-data N (safe, local sandbox) */
+	bool		with_rollback;	/* create: a down section to derive */
 	unsigned	given;			/* bit per option id, to check it fits the subcommand */
 };
 
@@ -98,6 +100,8 @@ allowed_options(const char *sub)
 		return B(OPT_YES) | B(OPT_FORCE_REMOTE) | B(OPT_LOCK_WAIT);
 	if (!strcmp(sub, "repair"))
 		return B(OPT_APPLIED) | B(OPT_REVERTED) | B(OPT_CHECKSUM) | B(OPT_LOCK_WAIT);
+	if (!strcmp(sub, "create"))
+		return B(OPT_WITH_ROLLBACK);
 	return 0;
 #undef B
 }
@@ -116,6 +120,7 @@ static const struct pgw_opt migrate_opts[] = {
 	{"sandbox", 0, true, OPT_SANDBOX},
 	{"to", 0, true, OPT_TO},
 	{"with-data", 0, true, OPT_WITH_DATA},
+	{"with-rollback", 0, false, OPT_WITH_ROLLBACK},
 	{"yes", 'y', false, OPT_YES},
 	{NULL, 0, false, 0}
 };
@@ -203,6 +208,9 @@ parse_args(int argc, char **argv, struct margs *a)
 					return PGW_EXIT_USAGE;
 				a->with_data = (int) n;
 				break;
+			case OPT_WITH_ROLLBACK:
+				a->with_rollback = true;
+				break;
 			case OPT_POSITIONAL:
 				if (!a->sub)
 					a->sub = arg;
@@ -228,7 +236,7 @@ parse_args(int argc, char **argv, struct margs *a)
 		free(hint);
 		return rc;
 	}
-	for (id = OPT_TO; id <= OPT_WITH_DATA; id++)
+	for (id = OPT_TO; id <= OPT_WITH_ROLLBACK; id++)
 		if ((a->given & (1u << id)) && !(allowed_options(a->sub) & (1u << id)))
 			return opt_usage_error(&p, NULL, "'migrate %s' does not take --%s", a->sub, opt_name(id));
 	/* positional argument per subcommand */
@@ -1041,7 +1049,7 @@ safe_up(struct session *s, struct entry **todo, size_t n, json_t *list)
 {
 	struct pgw_preflight pf;
 	struct pgw_strlist errors_before = {NULL, 0};
-	struct safety_opts so = {s->a->sandbox, s->a->with_data};
+	struct safety_opts so = {s->a->sandbox, s->a->with_data, NULL, 0};
 	struct safety_keep keep;
 	size_t		i,
 				applied = 0;
@@ -2036,19 +2044,29 @@ do_baseline(struct session *s)
 }
 
 static int
-do_create(struct pgw_ctx *ctx, const char *name)
+do_create(struct pgw_ctx *ctx, const char *name, bool derive)
 {
-	char	   *up,
-			   *down;
+	char	   *up = NULL,
+			   *down = NULL;
 	json_t	   *doc;
 
-	if (migrations_create(ctx->cfg.migrations_dir, name, &up, &down) != 0)
+	if ((derive ? migrations_create_derived(ctx->cfg.migrations_dir, name, &up) :
+		 migrations_create(ctx->cfg.migrations_dir, name, &up, &down)) != 0)
 		return out_fail();
 	doc = out_json_envelope(true);
-	json_object_set_new(doc, "files", json_pack("{s:s,s:s}", "up", up, "rollback", down));
+	if (derive)
+		json_object_set_new(doc, "files", json_pack("{s:s,s:n,s:s}", "up", up, "rollback",
+													"derive", "test-migration --write-rollback"));
+	else
+		json_object_set_new(doc, "files", json_pack("{s:s,s:s}", "up", up, "rollback", down));
 	if (!out_is_json())
 	{
-		out_printf("created %s\ncreated %s\n", up, down);
+		if (derive)
+			out_printf("created %s\n  its rollback: write the migration, then 'pgwarden test-migration %s "
+					   "--write-rollback' derives it, checks it in a sandbox and writes it into the file's "
+					   "'%s' section\n", up, up, PGW_DOWN_MARKER);
+		else
+			out_printf("created %s\ncreated %s\n", up, down);
 		json_decref(doc);
 	}
 	else
@@ -2080,7 +2098,7 @@ cmd_migrate(struct pgw_ctx *ctx, int argc, char **argv)
 	}
 	if (!strcmp(a.sub, "create"))
 	{
-		rc = do_create(ctx, a.arg);
+		rc = do_create(ctx, a.arg, a.with_rollback);
 		strlist_release(&a.allow);
 		return rc;
 	}

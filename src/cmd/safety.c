@@ -122,6 +122,9 @@ safety_trial_run(struct safety_trial *st, struct pgw_ctx *ctx, PGconn *conn, con
 	{
 		char	   *why = non_transactional_part(ms, n);
 
+		if (!why && so->nrewind)
+			why = non_transactional_part(so->rewind, so->nrewind);
+
 		if (why)
 		{
 			st->kind = PGW_SANDBOX_LOCAL;
@@ -156,8 +159,16 @@ safety_trial_run(struct safety_trial *st, struct pgw_ctx *ctx, PGconn *conn, con
 		st->open_ms = sb->open_ms;
 	}
 	safety_catalog_opts(ctx, &co);
-	rc = trial_run(&st->t, sb->conn, st->kind == PGW_SANDBOX_TX, ms, n, &co);
-	if (keep && st->kind == PGW_SANDBOX_LOCAL && rc == 0 && st->t.restored)
+	rc = 0;
+	if (so->nrewind)
+	{
+		/* back to the schema before the migrations already applied */
+		rc = trial_rewind(sb->conn, st->kind == PGW_SANDBOX_TX, so->rewind, so->nrewind);
+		st->rewound = rc == 0;
+	}
+	if (rc == 0)
+		rc = trial_run(&st->t, sb->conn, st->kind == PGW_SANDBOX_TX, ms, n, &co);
+	if (keep && !so->nrewind && st->kind == PGW_SANDBOX_LOCAL && rc == 0 && st->t.restored)
 	{
 		/*
 		 * Keep it for the next migration of the batch — only when the
@@ -220,8 +231,10 @@ safety_trial_run(struct safety_trial *st, struct pgw_ctx *ctx, PGconn *conn, con
 			if (!migration_has_rollback(ms[i]))
 			{
 				char	   *m = pgw_asprintf("'%s' has no rollback", ms[i]->file);
-				char	   *h = pgw_asprintf("write %.*s_rollback.sql beside it, or a '%s' section",
-											 (int) (strlen(ms[i]->file) - 4), ms[i]->file, PGW_DOWN_MARKER);
+				char	   *h = pgw_asprintf("write %.*s_rollback.sql beside it, or a '%s' section; or let "
+											 "'pgwarden test-migration %s --write-rollback' derive one and "
+											 "verify it", (int) (strlen(ms[i]->file) - 4), ms[i]->file,
+											 PGW_DOWN_MARKER, ms[i]->path);
 
 				verdict(st, "migration.no_rollback", ms[i]->file, 1, m, NULL, h);
 				free(m);
@@ -257,17 +270,71 @@ safety_trial_run(struct safety_trial *st, struct pgw_ctx *ctx, PGconn *conn, con
 			buf_reset(&st->residue);
 			buf_append(&st->residue, "a difference outside the managed objects");
 		}
-		m = pgw_asprintf("the rollback does not restore the schema: after up and down, %s",
-						 st->residue.data);
+		const struct pgw_migration *empty = NULL;
+		char	   *h;
+
+		for (size_t i = 0; i < n && !empty; i++)
+			if (migration_rollback_is_empty(ms[i]))
+				empty = ms[i];
+		m = pgw_asprintf("the rollback does not restore the schema: after up and down, %s%s%s%s",
+						 st->residue.data, empty ? " ('" : "", empty ? empty->file : "",
+						 empty ? "' has an empty rollback)" : "");
 		det = json_array_size(st->residue_groups) ? NULL : first_difference(st->t.before, st->t.after_down);
-		verdict(st, "migration.rollback_incomplete", NULL, 0, m, det,
-				"make the rollback undo every change of the migration");
+		h = empty ? pgw_asprintf("write its statements, or let 'pgwarden test-migration %s --write-rollback' "
+								 "derive them and verify them", empty->path) :
+			pgw_strdup("make the rollback undo every change of the migration");
+		verdict(st, "migration.rollback_incomplete", NULL, 0, m, det, h);
+		free(h);
 		free(m);
 		free(det);
 	}
 	st->passed = st->t.up_ok && st->t.has_rollback && st->t.down_ok && st->t.restored &&
 		!st->t.untestable;
 	return 0;
+}
+
+int
+safety_derive_run(struct pgw_ctx *ctx, PGconn *conn, const struct safety_opts *so,
+				  struct pgw_migration *const *ms, size_t n, struct pgw_derived *d,
+				  enum pgw_sandbox_kind *kind)
+{
+	struct pgw_sandbox_db sb;
+	struct pgw_catalog_opts co;
+	struct pgw_err saved;
+	bool		local_ok = sandbox_local_available(&ctx->cfg);
+	int			rc = 0;
+
+	if (so->kind)
+		*kind = strcmp(so->kind, "tx") == 0 ? PGW_SANDBOX_TX : PGW_SANDBOX_LOCAL;
+	else
+		*kind = local_ok ? PGW_SANDBOX_LOCAL : PGW_SANDBOX_TX;
+	if (*kind == PGW_SANDBOX_TX && local_ok)
+	{
+		char	   *why = non_transactional_part(ms, n);
+
+		if (!why && so->nrewind)
+			why = non_transactional_part(so->rewind, so->nrewind);
+		if (why)
+			*kind = PGW_SANDBOX_LOCAL;
+		free(why);
+	}
+	if (*kind == PGW_SANDBOX_TX && so->with_data)
+		return pgw_error(PGW_ERR_USAGE, "--with-data needs a local sandbox, and PostgreSQL's binaries "
+						 "are not here");
+	if (*kind == PGW_SANDBOX_LOCAL && !out_is_json())
+		out_note("deriving the rollback%s in a sandbox…", n == 1 ? "" : "s");
+	if (sandbox_open(&sb, *kind, &ctx->cfg, conn, ctx->target.conninfo, ctx->cfg.lock_timeout_ms,
+					 *kind == PGW_SANDBOX_LOCAL ? so->with_data : 0) != 0)
+		return -1;
+	safety_catalog_opts(ctx, &co);
+	if (so->nrewind)
+		rc = trial_rewind(sb.conn, *kind == PGW_SANDBOX_TX, so->rewind, so->nrewind);
+	if (rc == 0)
+		rc = trial_derive(sb.conn, *kind == PGW_SANDBOX_TX, ms, n, &co, d);
+	pgw_error_save(&saved);
+	sandbox_close(&sb);
+	pgw_error_restore(&saved);
+	return rc;
 }
 
 void

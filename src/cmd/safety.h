@@ -24,6 +24,10 @@ struct safety_opts
 {
 	const char *kind;			/* "local", "tx" or NULL: the default */
 	int			with_data;		/* local: rows per table copied (0: none) */
+	/* rollbacks run in the sandbox before the trial, in this order (newest
+	 * first): test-migration of migrations already applied on the target */
+	struct pgw_migration *const *rewind;
+	size_t		nrewind;
 };
 
 /*
@@ -58,6 +62,7 @@ struct safety_trial
 	struct pgw_findings findings;	/* the trial's verdicts */
 	struct pgw_findings lint;		/* lint findings of the up parts */
 	bool		passed;
+	bool		rewound;		/* o->rewind ran first */
 };
 
 /* The catalog options every snapshot of the safe path uses. */
@@ -78,6 +83,15 @@ int			safety_trial_run(struct safety_trial *st, struct pgw_ctx *ctx, PGconn *con
 							 const struct safety_opts *o, struct pgw_migration *const *ms, size_t n,
 							 struct safety_keep *keep);
 void		safety_trial_release(struct safety_trial *st);
+
+/*
+ * Opens a sandbox as safety_trial_run would (o->rewind run first) and
+ * derives the rollbacks d[i].want asks for (trial_derive).  *kind: the
+ * sandbox used.  -1 with an error recorded when the sandbox failed.
+ */
+int			safety_derive_run(struct pgw_ctx *ctx, PGconn *conn, const struct safety_opts *o,
+							  struct pgw_migration *const *ms, size_t n, struct pgw_derived *d,
+							  enum pgw_sandbox_kind *kind);
 
 /*
  * Applies m's up part in the kept sandbox, after it was applied to the

@@ -470,6 +470,52 @@ migration_has_rollback(const struct pgw_migration *m)
 	return m->inline_down || m->has_down_file;
 }
 
+bool
+migration_rollback_is_empty(const struct pgw_migration *m)
+{
+	const struct pgw_sql_file *f;
+	size_t		i,
+				end;
+
+	if (!migration_has_rollback(m))
+		return false;
+	migration_rollback_text(m, &f, &i, &end);
+	while (i < end)
+	{
+		const char *t = f->text;
+
+		if (isspace((unsigned char) t[i]))
+			i++;
+		else if (t[i] == '-' && i + 1 < end && t[i + 1] == '-')
+			while (i < end && t[i] != '\n')
+				i++;
+		else if (t[i] == '/' && i + 1 < end && t[i + 1] == '*')
+		{
+			int			depth = 0;
+
+			/* block comments nest in PostgreSQL */
+			do
+			{
+				if (t[i] == '/' && i + 1 < end && t[i + 1] == '*')
+				{
+					depth++;
+					i += 2;
+				}
+				else if (t[i] == '*' && i + 1 < end && t[i + 1] == '/')
+				{
+					depth--;
+					i += 2;
+				}
+				else
+					i++;
+			} while (i < end && depth > 0);
+		}
+		else
+			return false;
+	}
+	return true;
+}
+
 /* Letters, digits, '_' and '-'; spaces become '_'.  NULL when nothing is
  * left or a character is refused. */
 static char *
@@ -524,8 +570,55 @@ write_new(const char *path, const char *text)
 	return close(fd);
 }
 
+static int	create_files(const char *dir, const char *name, bool derive, char **up_path,
+						 char **down_path);
+
 int
 migrations_create(const char *dir, const char *name, char **up_path, char **down_path)
+{
+	return create_files(dir, name, false, up_path, down_path);
+}
+
+int
+migrations_create_derived(const char *dir, const char *name, char **up_path)
+{
+	char	   *down = NULL;
+
+	return create_files(dir, name, true, up_path, &down);
+}
+
+int
+migration_write_text(const char *path, const char *text, bool replace)
+{
+	char	   *tmp;
+	int			e;
+
+	if (!replace)
+	{
+		if (write_new(path, text) == 0)
+			return 0;
+		if (errno == EEXIST)
+			return pgw_error(PGW_ERR_INPUT, "'%s' exists already: not overwritten", path);
+		return pgw_error(PGW_ERR_INPUT, "cannot write '%s': %s", path, strerror(errno));
+	}
+	/* beside it, then renamed over it: the old text or the new, never half */
+	tmp = pgw_asprintf("%s.pgwarden-%d.tmp", path, (int) getpid());
+	unlink(tmp);
+	if (write_new(tmp, text) != 0 || rename(tmp, path) != 0)
+	{
+		e = errno;
+		unlink(tmp);
+		free(tmp);
+		return pgw_error(PGW_ERR_INPUT, "cannot write '%s': %s", path, strerror(e));
+	}
+	free(tmp);
+	return 0;
+}
+
+/* migrate create: the pair, or (derive) one file whose '-- pgwarden:down'
+ * section is left for test-migration --write-rollback to fill. */
+static int
+create_files(const char *dir, const char *name, bool derive, char **up_path, char **down_path)
 {
 	char	   *clean = clean_name(name);
 	struct pgw_migration_set set;
@@ -569,19 +662,36 @@ migrations_create(const char *dir, const char *name, char **up_path, char **down
 			continue;
 		up = pgw_asprintf("%s/%s_%s.sql", dir, version, clean);
 		down = pgw_asprintf("%s/%s_%s_rollback.sql", dir, version, clean);
-		up_text = pgw_asprintf(
-			"-- %s_%s.sql\n"
-			"-- Migration %s: %s.\n"
-			"-- Runs in one transaction with its history row (pgwarden migrate up);\n"
-			"-- a statement that cannot (CREATE INDEX CONCURRENTLY, ...) makes the\n"
-			"-- whole file run statement by statement.  The rollback is\n"
-			"-- %s_%s_rollback.sql.\n"
-			"\n", version, clean, version, name, version, clean);
+		if (derive)
+			up_text = pgw_asprintf(
+				"-- %s_%s.sql\n"
+				"-- Migration %s: %s.\n"
+				"-- Runs in one transaction with its history row (pgwarden migrate up);\n"
+				"-- a statement that cannot (CREATE INDEX CONCURRENTLY, ...) makes the\n"
+				"-- whole file run statement by statement.  Write the statements above\n"
+				"-- the '%s' line; then\n"
+				"--   pgwarden test-migration %s --write-rollback\n"
+				"-- derives the rollback, checks in a sandbox that it restores the schema\n"
+				"-- exactly, and writes it below that line.\n"
+				"\n"
+				"\n"
+				"%s\n", version, clean, version, name, PGW_DOWN_MARKER, up, PGW_DOWN_MARKER);
+		else
+			up_text = pgw_asprintf(
+				"-- %s_%s.sql\n"
+				"-- Migration %s: %s.\n"
+				"-- Runs in one transaction with its history row (pgwarden migrate up);\n"
+				"-- a statement that cannot (CREATE INDEX CONCURRENTLY, ...) makes the\n"
+				"-- whole file run statement by statement.  The rollback is\n"
+				"-- %s_%s_rollback.sql.\n"
+				"\n", version, clean, version, name, version, clean);
 		down_text = pgw_asprintf(
 			"-- %s_%s_rollback.sql\n"
 			"-- Undoes migration %s (pgwarden migrate down): write the statements that\n"
-			"-- restore the schema exactly as it was before it.\n"
-			"\n", version, clean, version);
+			"-- restore the schema exactly as it was before it, or let\n"
+			"--   pgwarden test-migration %s --write-rollback\n"
+			"-- derive them (and check them in a sandbox) below these lines.\n"
+			"\n", version, clean, version, up);
 		if (write_new(up, up_text) != 0)
 		{
 			int			e = errno;
@@ -598,7 +708,7 @@ migrations_create(const char *dir, const char *name, char **up_path, char **down
 			free(clean);
 			return -1;
 		}
-		if (write_new(down, down_text) != 0)
+		if (!derive && write_new(down, down_text) != 0)
 		{
 			int			e = errno;
 
@@ -616,7 +726,10 @@ migrations_create(const char *dir, const char *name, char **up_path, char **down
 		free(up_text);
 		free(down_text);
 		*up_path = up;
-		*down_path = down;
+		if (derive)
+			free(down);
+		else
+			*down_path = down;
 		migrations_release(&set);
 		free(clean);
 		return 0;

@@ -94,6 +94,10 @@ int			migration_parse_name(const char *base, char **version, char **name);
  * of text (the runner checks it parses). */
 bool		migration_has_rollback(const struct pgw_migration *m);
 
+/* Whether the rollback is there but holds nothing but comments and
+ * whitespace (the file `migrate create` writes, an empty down section). */
+bool		migration_rollback_is_empty(const struct pgw_migration *m);
+
 /* The rollback text: file and byte range, and the name shown in messages. */
 void		migration_rollback_text(const struct pgw_migration *m, const struct pgw_sql_file **f,
 									size_t *start, size_t *end);
@@ -106,6 +110,20 @@ void		migration_rollback_text(const struct pgw_migration *m, const struct pgw_sq
  */
 int			migrations_create(const char *dir, const char *name, char **up_path,
 							  char **down_path);
+
+/*
+ * migrate create --with-rollback: writes VERSION_NAME.sql alone, ending in
+ * an empty '-- pgwarden:down' section that `test-migration --write-rollback`
+ * fills with a derived, verified rollback.  Path returned (caller frees).
+ */
+int			migrations_create_derived(const char *dir, const char *name, char **up_path);
+
+/*
+ * Writes text to path: a new file (refused when path exists), or, with
+ * replace, a complete replacement (written beside it and renamed over it,
+ * so a reader sees the old text or the new).  -1 with PGW_ERR_INPUT.
+ */
+int			migration_write_text(const char *path, const char *text, bool replace);
 
 /* The seed files: every path in seeds that is a file, and the *.sql files
  * of every folder (name order).  Missing paths are skipped unless required

@@ -2,6 +2,7 @@
  * trial.c — a migration tried in a sandbox and its rollback checked
  * (migrate/trial.h).
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -556,4 +557,317 @@ trial_statements_json(const struct pgw_trial *t)
 		json_array_append_new(arr, o);
 	}
 	return arr;
+}
+
+/* --- rollbacks derived ------------------------------------------------------ */
+
+static void
+derived_refuse(struct pgw_derived *d, int line, const char *detail, const char *fmt,...)
+	__attribute__((format(printf, 4, 5)));
+
+static void
+derived_refuse(struct pgw_derived *d, int line, const char *detail, const char *fmt,...)
+{
+	va_list		ap;
+	struct pgw_buf b;
+
+	if (d->refused)
+		return;
+	buf_init(&b);
+	va_start(ap, fmt);
+	buf_vprintf(&b, fmt, ap);
+	va_end(ap);
+	d->refused = buf_steal(&b);
+	d->refused_line = line;
+	d->refused_detail = detail ? pgw_strdup(detail) : NULL;
+}
+
+/* Whether diff d creates the table schema.name (schema NULL: any schema,
+ * as an unqualified name in the migration). */
+static bool
+diff_creates_table(const struct pgw_diff *d, const char *schema, const char *name)
+{
+	for (size_t i = 0; i < d->changes.n; i++)
+	{
+		const struct pgw_change *c = d->changes.items[i];
+
+		if (c->kind == PGW_KIND_TABLE && c->sub == NULL && strcmp(c->action, "create") == 0 &&
+			c->name && strcmp(c->name, name) == 0 &&
+			(!schema || (c->schema && strcmp(c->schema, schema) == 0)))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * What makes a rollback of the migration planned in up impossible to derive,
+ * given its forward diff fwd: a change that deletes data, or rows written
+ * to a table it did not create.  Recorded in d.
+ */
+static void
+derive_check_data(struct pgw_derived *d, const struct pgw_plan *up, const struct pgw_diff *fwd)
+{
+	struct pgw_buf lost;
+
+	buf_init(&lost);
+	for (size_t i = 0; i < fwd->changes.n; i++)
+	{
+		const struct pgw_change *c = fwd->changes.items[i];
+
+		if (c->hazards & PGW_HAZARD_DELETES_DATA)
+			buf_printf(&lost, "%s%s", lost.len ? "; " : "", c->summary);
+	}
+	if (lost.len)
+		derived_refuse(d, 0, lost.data, "it deletes data a rollback cannot bring back");
+	buf_release(&lost);
+	for (size_t i = 0; i < up->n && !d->refused; i++)
+	{
+		const struct pgw_sql_stmt *st = &up->s.stmts[up->stmts[i]];
+		const char *tag = st->info.tag ? st->info.tag : "";
+
+		if (strcmp(tag, "INSERT") && strcmp(tag, "UPDATE") && strcmp(tag, "DELETE") &&
+			strcmp(tag, "MERGE") && strcmp(tag, "TRUNCATE") && strcmp(tag, "COPY"))
+			continue;
+		if (st->info.nobjects == 0)
+			derived_refuse(d, st->line, NULL, "line %d: %s changes rows, which a rollback derived from "
+						   "the schema does not undo", st->line, tag);
+		for (size_t k = 0; k < st->info.nobjects; k++)
+		{
+			const struct pgw_sql_object *o = &st->info.objects[k];
+
+			if (strcmp(tag, "COPY") == 0 && o->lock == PGW_LOCK_ACCESS_SHARE)
+				continue;		/* COPY ... TO reads */
+			if (strcmp(o->kind, "table") || !o->name || diff_creates_table(fwd, o->schema, o->name))
+				continue;
+			derived_refuse(d, st->line, NULL, "line %d: %s changes rows of %s%s%s, a table it did not "
+						   "create; a rollback derived from the schema does not undo that", st->line, tag,
+						   o->schema ? o->schema : "", o->schema ? "." : "", o->name);
+			break;
+		}
+	}
+}
+
+int
+trial_derive(PGconn *conn, bool tx, struct pgw_migration *const *ms, size_t n,
+			 const struct pgw_catalog_opts *copts, struct pgw_derived *d)
+{
+	struct pgw_plan *up = pgw_calloc(n ? n : 1, sizeof(*up));
+	struct pgw_plan *down = pgw_calloc(n ? n : 1, sizeof(*down));
+	struct pgw_sql_file *files = pgw_calloc(n ? n : 1, sizeof(*files));
+	struct pgw_model *snap = pgw_calloc(n + 1, sizeof(*snap));
+	char	  **text = pgw_calloc(n + 1, sizeof(*text));
+	struct pgw_trial t;
+	size_t		i,
+				reached = 0;
+	const char *stop = NULL;	/* why the way down stopped */
+	char	   *stop_owned = NULL;
+	int			rc = -1;
+
+	memset(&t, 0, sizeof(t));
+	for (i = 0; i <= n; i++)
+		model_init(&snap[i]);
+	for (i = 0; i < n; i++)
+	{
+		if (runner_plan_migration(&up[i], ms[i], false) != 0)
+			goto done;
+		if (!d[i].want && migration_has_rollback(ms[i]) &&
+			runner_plan_migration(&down[i], ms[i], true) != 0)
+			goto done;
+	}
+	if (snapshot(conn, copts, &snap[0], &text[0]) != 0)
+		goto done;
+	/* up, a snapshot after each migration */
+	for (reached = 0; reached < n; reached++)
+	{
+		if (run_plan(&t, conn, tx, &up[reached], false) != 1)
+			break;
+		if (snapshot(conn, copts, &snap[reached + 1], &text[reached + 1]) != 0)
+			goto done;
+	}
+	rc = 0;
+	if (reached < n)
+	{
+		char	   *why = t.untestable ? pgw_strdup(t.untestable_why) :
+			pgw_asprintf("'%s' fails in the sandbox at line %d: %s", t.fail_file, t.fail_line,
+						 t.fail_message ? t.fail_message : "?");
+
+		for (i = reached; i < n; i++)
+			if (d[i].want)
+				derived_refuse(&d[i], 0, NULL, "%s", why);
+		for (i = 0; i < reached; i++)
+			if (d[i].want)
+				derived_refuse(&d[i], 0, NULL, "not verified: %s", why);
+		free(why);
+		goto done;
+	}
+	/* the rollbacks: schema after → schema before, and what forbids them */
+	for (i = 0; i < n; i++)
+	{
+		struct pgw_diff fwd,
+					back;
+		struct pgw_diff_opts o = {0};
+
+		if (!d[i].want)
+			continue;
+		o.unsafe = true;
+		/* one transaction: a rollback is all or nothing */
+		o.no_concurrently = true;
+		diff_init(&fwd);
+		diff_init(&back);
+		if (diff_models(&snap[i], &snap[i + 1], &o, &fwd) != 0 ||
+			diff_models(&snap[i + 1], &snap[i], &o, &back) != 0)
+		{
+			derived_refuse(&d[i], 0, NULL, "the change cannot be reversed: %s", pgw_error_last()->message);
+			pgw_error_clear();
+		}
+		else if (derive_check_data(&d[i], &up[i], &fwd), back.changes.n == 0)
+			derived_refuse(&d[i], 0, NULL, "it changes nothing in the schema: there is nothing to undo");
+		else
+		{
+			struct pgw_buf b;
+
+			buf_init(&b);
+			diff_script(&back, "rollback derived by pgwarden (schema after → schema before)", &b);
+			d[i].sql = buf_steal(&b);
+			d[i].changes = back.changes.n;
+		}
+		diff_release(&fwd);
+		diff_release(&back);
+	}
+	/* down, newest first: each must give back the snapshot before it */
+	for (i = n; i-- > 0;)
+	{
+		struct pgw_plan *p = &down[i];
+		struct pgw_model m;
+		char	   *after = NULL;
+		int			ran;
+
+		if (d[i].want && !d[i].sql)
+		{
+			stop = "no rollback could be derived for it";
+			break;
+		}
+		if (d[i].want)
+		{
+			sqlfile_from_text(ms[i]->file, d[i].sql, strlen(d[i].sql), &files[i]);
+			if (runner_plan_file(p, &files[i]) != 0)
+			{
+				derived_refuse(&d[i], 0, NULL, "the derived rollback does not parse: %s",
+							   pgw_error_last()->message);
+				pgw_error_clear();
+				stop = "its derived rollback does not parse";
+				break;
+			}
+		}
+		else if (!p->m && !p->loaded)
+		{
+			stop = "it has no rollback";
+			break;
+		}
+		ran = run_plan(&t, conn, tx, p, true);
+		if (ran != 1)
+		{
+			if (d[i].want)
+				derived_refuse(&d[i], t.fail_line, NULL, "the derived rollback fails in the sandbox at line %d: %s",
+							   t.fail_line, t.fail_message ? t.fail_message : t.untestable_why ? t.untestable_why : "?");
+			stop = "its rollback fails in the sandbox";
+			break;
+		}
+		model_init(&m);
+		if (snapshot(conn, copts, &m, &after) != 0)
+		{
+			model_release(&m);
+			rc = -1;
+			goto done;
+		}
+		model_release(&m);
+		if (strcmp(after, text[i]) != 0)
+		{
+			if (d[i].want)
+				derived_refuse(&d[i], 0, NULL, "the derived rollback does not restore the schema exactly");
+			stop = "its rollback does not restore the schema exactly";
+			free(after);
+			break;
+		}
+		free(after);
+		if (d[i].want)
+			d[i].verified = true;
+	}
+	/* what is below where the way down stopped was not verified */
+	if (stop && i != (size_t) -1)
+	{
+		stop_owned = pgw_asprintf("not verified: the way down stopped at '%s', which comes after it (%s)",
+								  ms[i]->file, stop);
+		for (size_t k = 0; k < i; k++)
+			if (d[k].want)
+				derived_refuse(&d[k], 0, NULL, "%s", stop_owned);
+	}
+done:
+	for (i = 0; i < n; i++)
+	{
+		runner_plan_release(&up[i]);
+		if (down[i].m || down[i].loaded)
+			runner_plan_release(&down[i]);
+		sqlfile_release(&files[i]);
+	}
+	for (i = 0; i <= n; i++)
+	{
+		model_release(&snap[i]);
+		free(text[i]);
+	}
+	free(stop_owned);
+	trial_release(&t);
+	free(up);
+	free(down);
+	free(files);
+	free(snap);
+	free(text);
+	return rc;
+}
+
+void
+trial_derived_release(struct pgw_derived *d, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+	{
+		free(d[i].sql);
+		free(d[i].refused);
+		free(d[i].refused_detail);
+		d[i].sql = d[i].refused = d[i].refused_detail = NULL;
+	}
+}
+
+int
+trial_rewind(PGconn *conn, bool tx, struct pgw_migration *const *ms, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+	{
+		struct pgw_trial t;
+		struct pgw_plan p;
+		int			ran = -1;
+
+		if (!migration_has_rollback(ms[i]))
+		{
+			pgw_error(PGW_ERR_INPUT, "'%s' has no rollback", ms[i]->file);
+			return -1;
+		}
+		memset(&t, 0, sizeof(t));
+		if (runner_plan_migration(&p, ms[i], true) != 0)
+			return -1;
+		ran = run_plan(&t, conn, tx, &p, true);
+		runner_plan_release(&p);
+		if (ran != 1)
+		{
+			if (t.untestable)
+				pgw_error(PGW_ERR_APPLY, "the rollback of '%s' cannot run in this sandbox: %s", ms[i]->file,
+						  t.untestable_why);
+			else
+				pgw_error(PGW_ERR_APPLY, "the rollback of '%s' fails in the sandbox at line %d: %s",
+						  ms[i]->file, t.fail_line, t.fail_message ? t.fail_message : "?");
+			trial_release(&t);
+			return -1;
+		}
+		trial_release(&t);
+	}
+	return 0;
 }

@@ -87,6 +87,51 @@ int			trial_run(struct pgw_trial *t, PGconn *conn, bool tx, struct pgw_migration
 void		trial_release(struct pgw_trial *t);
 
 /*
+ * A rollback worked out for a migration that has none (test-migration
+ * --write-rollback): in the sandbox, a snapshot after each migration of the
+ * batch, and the rollback of migration i is the diff from the schema after
+ * it back to the schema after the one before it (diff/diff.h, the same
+ * engine as `diff --rollback`).  It is then run: the rollbacks go down the
+ * batch newest first (a migration's own rollback where it has one and is
+ * not being replaced) and after each one the snapshot must be byte for
+ * byte the one taken before that migration.
+ *
+ * Refused (refused set, sql still there when it could be computed) when
+ * the migration deletes data — a change the diff marks deletes_data
+ * (a dropped table or column, a type recreated) — or changes rows of a
+ * table it did not create (INSERT, UPDATE, DELETE, MERGE, TRUNCATE, COPY
+ * FROM): a schema diff brings back the shape, never the rows.
+ */
+struct pgw_derived
+{
+	bool		want;			/* in: derive one for this migration */
+	char	   *sql;			/* the rollback statements (diff_script) */
+	size_t		changes;		/* changes in it */
+	bool		verified;		/* ran and restored the schema exactly */
+	char	   *refused;		/* why there is none to write (NULL: fine) */
+	char	   *refused_detail;
+	int			refused_line;	/* of the statement that refused it, or 0 */
+};
+
+/*
+ * Derives the rollbacks d[i].want asks for, for ms[0..n) tried in order on
+ * conn (a sandbox, as trial_run).  Returns 0 when the derivation ran —
+ * what came of each is in d — and -1 with an error recorded when the
+ * sandbox itself failed.  d[i]'s strings are freed by trial_derived_release.
+ */
+int			trial_derive(PGconn *conn, bool tx, struct pgw_migration *const *ms, size_t n,
+						 const struct pgw_catalog_opts *copts, struct pgw_derived *d);
+void		trial_derived_release(struct pgw_derived *d, size_t n);
+
+/*
+ * Runs the rollbacks of ms[0..n), in that order (newest first), on conn:
+ * the sandbox goes back to the schema before them (test-migration of a
+ * migration already applied on the target).  0, or -1 with an error
+ * recorded naming the rollback that failed or is missing.
+ */
+int			trial_rewind(PGconn *conn, bool tx, struct pgw_migration *const *ms, size_t n);
+
+/*
  * Applies m's up part on conn (a local sandbox, outside any transaction)
  * as the runner would, without history: how a sandbox kept over a batch
  * follows the target.  0, or -1 with an error recorded.
