@@ -160,9 +160,10 @@ safety_trial_run(struct safety_trial *st, struct pgw_ctx *ctx, PGconn *conn, con
 	}
 	safety_catalog_opts(ctx, &co);
 	rc = 0;
-	if (so->nrewind)
+	if (so->nrewind && !st->reused)
 	{
-		/* back to the schema before the migrations already applied */
+		/* back to the schema before the migrations already applied (a
+		 * sandbox kept from safety_derive_run is there already) */
 		rc = trial_rewind(sb->conn, st->kind == PGW_SANDBOX_TX, so->rewind, so->nrewind);
 		st->rewound = rc == 0;
 	}
@@ -296,12 +297,13 @@ safety_trial_run(struct safety_trial *st, struct pgw_ctx *ctx, PGconn *conn, con
 int
 safety_derive_run(struct pgw_ctx *ctx, PGconn *conn, const struct safety_opts *so,
 				  struct pgw_migration *const *ms, size_t n, struct pgw_derived *d,
-				  enum pgw_sandbox_kind *kind)
+				  enum pgw_sandbox_kind *kind, struct safety_keep *keep)
 {
 	struct pgw_sandbox_db sb;
 	struct pgw_catalog_opts co;
 	struct pgw_err saved;
 	bool		local_ok = sandbox_local_available(&ctx->cfg);
+	bool		restored = false;
 	int			rc = 0;
 
 	if (so->kind)
@@ -330,7 +332,14 @@ safety_derive_run(struct pgw_ctx *ctx, PGconn *conn, const struct safety_opts *s
 	if (so->nrewind)
 		rc = trial_rewind(sb.conn, *kind == PGW_SANDBOX_TX, so->rewind, so->nrewind);
 	if (rc == 0)
-		rc = trial_derive(sb.conn, *kind == PGW_SANDBOX_TX, ms, n, &co, d);
+		rc = trial_derive(sb.conn, *kind == PGW_SANDBOX_TX, ms, n, &co, d, &restored);
+	if (keep && rc == 0 && restored && *kind == PGW_SANDBOX_LOCAL)
+	{
+		keep->sb = sb;
+		keep->open = true;
+		keep->trials++;
+		return 0;
+	}
 	pgw_error_save(&saved);
 	sandbox_close(&sb);
 	pgw_error_restore(&saved);

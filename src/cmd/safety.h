@@ -87,11 +87,14 @@ void		safety_trial_release(struct safety_trial *st);
 /*
  * Opens a sandbox as safety_trial_run would (o->rewind run first) and
  * derives the rollbacks d[i].want asks for (trial_derive).  *kind: the
- * sandbox used.  -1 with an error recorded when the sandbox failed.
+ * sandbox used.  keep (may be NULL): a local sandbox that every rollback
+ * brought back to where it started (the rewound state) is left open in
+ * it, for the trial that follows (which then runs no rewind again).  -1
+ * with an error recorded when the sandbox failed.
  */
 int			safety_derive_run(struct pgw_ctx *ctx, PGconn *conn, const struct safety_opts *o,
 							  struct pgw_migration *const *ms, size_t n, struct pgw_derived *d,
-							  enum pgw_sandbox_kind *kind);
+							  enum pgw_sandbox_kind *kind, struct safety_keep *keep);
 
 /*
  * Applies m's up part in the kept sandbox, after it was applied to the

@@ -103,9 +103,10 @@ rollback_compose(struct pgw_migration *m, struct tm_rollback *r, const char *sql
 	char	   *header;
 	size_t		part = 0;
 
-	header = pgw_asprintf("-- Rollback of %s, derived by 'pgwarden test-migration --write-rollback':\n"
-						  "-- the diff from the schema after the migration back to the schema before\n"
-						  "-- it.  Verified in a %s sandbox: run after the migration, it restores the\n"
+	header = pgw_asprintf("-- Rollback of %s,\n"
+						  "-- derived by 'pgwarden test-migration --write-rollback': the diff from\n"
+						  "-- the schema after the migration back to the schema before it.\n"
+						  "-- Verified in a %s sandbox: run after the migration, it restores the\n"
 						  "-- schema byte for byte (stable snapshots).  It restores the schema, not\n"
 						  "-- rows: what the migration stored in objects it made goes with them.\n",
 						  m->file, kind == PGW_SANDBOX_LOCAL ? "local" : "tx");
@@ -277,6 +278,7 @@ cmd_test_migration(struct pgw_ctx *ctx, int argc, char **argv)
 	const char *arg;
 	struct safety_opts so = {NULL, 0, NULL, 0};
 	struct tm_applied ap;
+	struct safety_keep keep;
 	struct pgw_derived *dv = NULL;
 	struct tm_rollback *rbs = NULL;
 	enum pgw_sandbox_kind dkind = PGW_SANDBOX_LOCAL;
@@ -299,6 +301,7 @@ cmd_test_migration(struct pgw_ctx *ctx, int argc, char **argv)
 
 	memset(&st, 0, sizeof(st));
 	memset(&ap, 0, sizeof(ap));
+	memset(&keep, 0, sizeof(keep));
 	buf_init(&ap.words);
 	opt_init(&p, argc, argv, tm_opts, TM_USAGE);
 	while ((r = opt_next(&p, &arg)) != OPT_END)
@@ -397,7 +400,7 @@ cmd_test_migration(struct pgw_ctx *ctx, int argc, char **argv)
 			dv[i].want = rbs[i].was != RB_FULL || overwrite;
 			nwant += dv[i].want;
 		}
-		if (nwant && safety_derive_run(ctx, conn, &so, mp, files.n, dv, &dkind) != 0)
+		if (nwant && safety_derive_run(ctx, conn, &so, mp, files.n, dv, &dkind, &keep) != 0)
 		{
 			rc = out_fail_with(doc);
 			doc = NULL;
@@ -409,7 +412,10 @@ cmd_test_migration(struct pgw_ctx *ctx, int argc, char **argv)
 			else if (dv[i].want)
 				nrefused++;
 	}
-	if (safety_trial_run(&st, ctx, conn, &so, mp, files.n, NULL) != 0)
+	/* the sandbox the derivation left where it started serves the trial */
+	r = safety_trial_run(&st, ctx, conn, &so, mp, files.n, keep.open ? &keep : NULL);
+	safety_keep_close(&keep);
+	if (r != 0)
 	{
 		rc = out_fail_with(doc);
 		doc = NULL;
@@ -473,11 +479,15 @@ cmd_test_migration(struct pgw_ctx *ctx, int argc, char **argv)
 	}
 	if (!out_is_json())
 	{
-		out_printf("sandbox: %s%s%s (%s, ready in %lld ms)\n", st.kind == PGW_SANDBOX_LOCAL ? "local" : "tx",
-				   st.kind == PGW_SANDBOX_LOCAL ? (st.cached ? ", cached schema" : ", schema copied") : "",
-				   st.with_data ? ", with a data sample" : "",
-				   st.kind == PGW_SANDBOX_LOCAL ? "target only read" : "rolled back afterwards",
-				   st.open_ms);
+		if (st.reused)
+			out_printf("sandbox: local%s (target only read; the one the rollbacks were derived in)\n",
+					   st.with_data ? ", with a data sample" : "");
+		else
+			out_printf("sandbox: %s%s%s (%s, ready in %lld ms)\n", st.kind == PGW_SANDBOX_LOCAL ? "local" : "tx",
+					   st.kind == PGW_SANDBOX_LOCAL ? (st.cached ? ", cached schema" : ", schema copied") : "",
+					   st.with_data ? ", with a data sample" : "",
+					   st.kind == PGW_SANDBOX_LOCAL ? "target only read" : "rolled back afterwards",
+					   st.open_ms);
 		if (st.pushed)
 			out_printf("  pushed from tx: %s\n", st.pushed_why);
 		for (i = 0; i < files.n; i++)
@@ -559,6 +569,7 @@ cmd_test_migration(struct pgw_ctx *ctx, int argc, char **argv)
 	doc = NULL;
 	rc = st.passed ? PGW_EXIT_OK : PGW_EXIT_CHECK;
 done:
+	safety_keep_close(&keep);
 	safety_trial_release(&st);
 	if (dv)
 		trial_derived_release(dv, files.n);

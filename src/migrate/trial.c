@@ -649,7 +649,7 @@ derive_check_data(struct pgw_derived *d, const struct pgw_plan *up, const struct
 
 int
 trial_derive(PGconn *conn, bool tx, struct pgw_migration *const *ms, size_t n,
-			 const struct pgw_catalog_opts *copts, struct pgw_derived *d)
+			 const struct pgw_catalog_opts *copts, struct pgw_derived *d, bool *restored)
 {
 	struct pgw_plan *up = pgw_calloc(n ? n : 1, sizeof(*up));
 	struct pgw_plan *down = pgw_calloc(n ? n : 1, sizeof(*down));
@@ -664,6 +664,7 @@ trial_derive(PGconn *conn, bool tx, struct pgw_migration *const *ms, size_t n,
 	int			rc = -1;
 
 	memset(&t, 0, sizeof(t));
+	*restored = false;
 	for (i = 0; i <= n; i++)
 		model_init(&snap[i]);
 	for (i = 0; i < n; i++)
@@ -793,6 +794,7 @@ trial_derive(PGconn *conn, bool tx, struct pgw_migration *const *ms, size_t n,
 		if (d[i].want)
 			d[i].verified = true;
 	}
+	*restored = !stop;
 	/* what is below where the way down stopped was not verified */
 	if (stop && i != (size_t) -1)
 	{

@@ -117,10 +117,12 @@ struct pgw_derived
  * Derives the rollbacks d[i].want asks for, for ms[0..n) tried in order on
  * conn (a sandbox, as trial_run).  Returns 0 when the derivation ran —
  * what came of each is in d — and -1 with an error recorded when the
- * sandbox itself failed.  d[i]'s strings are freed by trial_derived_release.
+ * sandbox itself failed.  *restored: every rollback ran and the sandbox
+ * is back at its first snapshot.  d[i]'s strings are freed by
+ * trial_derived_release.
  */
 int			trial_derive(PGconn *conn, bool tx, struct pgw_migration *const *ms, size_t n,
-						 const struct pgw_catalog_opts *copts, struct pgw_derived *d);
+						 const struct pgw_catalog_opts *copts, struct pgw_derived *d, bool *restored);
 void		trial_derived_release(struct pgw_derived *d, size_t n);
 
 /*
