@@ -146,7 +146,7 @@ rollback_compose(struct pgw_migration *m, struct tm_rollback *r, const char *sql
 	if (m->has_down_file)
 		sqlfile_release(&m->down);
 	free(m->rollback_path);
-	m->rollback_path = strchr(r->path, '/') ? pgw_strdup(r->path) : pgw_asprintf("./%s", r->path);
+	m->rollback_path = pgw_strdup(r->path);
 	sqlfile_from_text(r->section ? m->file : base, r->text + part, strlen(r->text + part), &m->down);
 	m->has_down_file = true;
 	m->inline_down = false;

@@ -378,7 +378,12 @@ runner_plan_migration(struct pgw_plan *p, const struct pgw_migration *m, bool do
 	if (m->inline_down)
 		return plan_range(p, m->file, &m->up, m->down_start, m->up.len);
 	if (m->has_down_file)
-		return plan_range(p, strrchr(m->rollback_path, '/') + 1, &m->down, 0, m->down.len);
+	{
+		/* test-migration x.sql: a rollback path without a folder */
+		const char *slash = strrchr(m->rollback_path, '/');
+
+		return plan_range(p, slash ? slash + 1 : m->rollback_path, &m->down, 0, m->down.len);
+	}
 	pgw_error(PGW_ERR_INPUT, "migration '%s' has no rollback", m->file);
 	pgw_error_hint("write %s_%s_rollback.sql (or a '%s' section); nothing was rolled back",
 				   m->version, m->name, PGW_DOWN_MARKER);

@@ -103,6 +103,14 @@ contains "refusal" "$OUT" "rollback not derived for 20250202000000_dropcol.sql"
 check "nothing written when the trial fails" test ! -e t/20250204000000_garages_rollback.sql
 equals "target unchanged" "$(state)" "$before"
 
+# --- a file in the current folder (no folder in its path) ----------------------
+(cd t && "$PGW" --no-color test-migration 20250204000000_garages.sql --write-rollback --db "$db" >"$SCRATCH/cwd.out" 2>&1); rc=$?
+equals "derived in the current folder" "$rc" "0"
+contains "wrote it there" "$(cat "$SCRATCH/cwd.out")" "rollback derived: wrote 20250204000000_garages_rollback.sql"
+(cd t && "$PGW" --no-color test-migration 20250204000000_garages.sql --db "$db" >"$SCRATCH/cwd.out" 2>&1); rc=$?
+equals "its rollback beside it is found and runs (was a crash)" "$rc" "0"
+rm -f t/20250204000000_garages_rollback.sql
+
 # --- the tx sandbox --------------------------------------------------------------
 printf 'CREATE TABLE tags (id int PRIMARY KEY);\n' > t/20250207000000_tags.sql
 expect_rc 0 "tx sandbox" "$PGW" --no-color test-migration --sandbox tx t/20250207000000_tags.sql --write-rollback --db "$db"
@@ -152,6 +160,8 @@ contains "says applied" "$ERR" "already applied on the target: 20250201000000_no
 contains "says how" "$ERR" "first runs the rollbacks of 2 applied migrations"
 contains "the change as from before" "$OUT" "+2 tables (labels, notes)"
 contains "passes" "$OUT" "result: migration and rollback pass"
+expect_rc 0 "applied, tx sandbox" "$PGW" --no-color test-migration --sandbox tx migrations/20250201000000_notes.sql --db "$db"
+contains "tx passes" "$OUT" "result: migration and rollback pass"
 expect_rc 0 "json" "$PGW" --json test-migration migrations/20250208000000_seen.sql --db "$db"
 contains "json already_applied" "$OUT" '"already_applied"'
 contains "json rewound" "$OUT" '"rewound"'

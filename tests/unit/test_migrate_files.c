@@ -265,6 +265,70 @@ load_one_file(void **state)
 	free(dir);
 }
 
+/* rollbacks of comments only, migrate create --with-rollback, writing text */
+static void
+empty_rollbacks(void **state)
+{
+	char	   *dir = tmpdir();
+	char	   *up,
+			   *down;
+	char	   *path;
+	struct pgw_migration m;
+	static const struct
+	{
+		const char *text;
+		bool		empty;
+	}			cases[] = {
+		{"CREATE TABLE c (id int);\n-- pgwarden:down\n", true},
+		{"CREATE TABLE c (id int);\n-- pgwarden:down\n-- to be derived\n\n", true},
+		{"CREATE TABLE c (id int);\n-- pgwarden:down\n/* a /* nested */ comment */\n", true},
+		{"CREATE TABLE c (id int);\n-- pgwarden:down\n/* x */ DROP TABLE c;\n", false},
+		{"CREATE TABLE c (id int);\n-- pgwarden:down\n-- x\nDROP TABLE c;\n", false},
+		{"CREATE TABLE c (id int);\n", false},	/* no rollback: not an empty one */
+	};
+
+	(void) state;
+	path = fs_join(dir, "20250101000000_c.sql");
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++)
+	{
+		put(dir, "20250101000000_c.sql", cases[i].text);
+		assert_int_equal(migration_load_file(path, &m), 0);
+		assert_int_equal(migration_rollback_is_empty(&m), cases[i].empty);
+		migration_free_file(&m);
+	}
+	unlink(path);
+	/* the pair migrate create writes: its rollback is comments only */
+	assert_int_equal(migrations_create(dir, "pair", &up, &down), 0);
+	assert_int_equal(migration_load_file(up, &m), 0);
+	assert_true(m.has_down_file);
+	assert_true(migration_rollback_is_empty(&m));
+	assert_non_null(strstr(m.down.text, "--write-rollback"));
+	migration_free_file(&m);
+	/* writing: refused over a file, replaced with replace */
+	assert_int_equal(migration_write_text(down, "DROP TABLE c;\n", false), -1);
+	assert_non_null(strstr(pgw_error_last()->message, "exists already"));
+	pgw_error_clear();
+	assert_int_equal(migration_write_text(down, "DROP TABLE c;\n", true), 0);
+	assert_int_equal(migration_load_file(up, &m), 0);
+	assert_false(migration_rollback_is_empty(&m));
+	migration_free_file(&m);
+	unlink(up);
+	unlink(down);
+	free(up);
+	free(down);
+	/* --with-rollback: one file, an empty down section, no rollback file */
+	assert_int_equal(migrations_create_derived(dir, "solo", &up), 0);
+	assert_int_equal(migration_load_file(up, &m), 0);
+	assert_true(m.inline_down);
+	assert_false(m.has_down_file);
+	assert_true(migration_rollback_is_empty(&m));
+	migration_free_file(&m);
+	free(up);
+	fs_remove_tree(dir);
+	free(path);
+	free(dir);
+}
+
 int
 main(void)
 {
@@ -275,6 +339,7 @@ main(void)
 		cmocka_unit_test(create_pairs),
 		cmocka_unit_test(seeds),
 		cmocka_unit_test(load_one_file),
+		cmocka_unit_test(empty_rollbacks),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
