@@ -96,20 +96,20 @@ buf_end_line(struct pgw_buf *b)
  */
 static void
 rollback_compose(struct pgw_migration *m, struct tm_rollback *r, const char *sql,
-				 enum pgw_sandbox_kind kind)
+				 const char *caution, enum pgw_sandbox_kind kind)
 {
 	struct pgw_buf b;
 	const char *base;
 	char	   *header;
 	size_t		part = 0;
 
-	header = pgw_asprintf("-- Rollback of %s,\n"
+	header = pgw_asprintf("%s-- Rollback of %s,\n"
 						  "-- derived by 'pgwarden test-migration --write-rollback': the diff from\n"
 						  "-- the schema after the migration back to the schema before it.\n"
 						  "-- Verified in a %s sandbox: run after the migration, it restores the\n"
 						  "-- schema byte for byte (stable snapshots).  It restores the schema, not\n"
 						  "-- rows: what the migration stored in objects it made goes with them.\n",
-						  m->file, kind == PGW_SANDBOX_LOCAL ? "local" : "tx");
+						  "", m->file, kind == PGW_SANDBOX_LOCAL ? "local" : "tx");
 	buf_init(&b);
 	r->section = m->inline_down;
 	if (m->inline_down)
@@ -137,6 +137,8 @@ rollback_compose(struct pgw_migration *m, struct tm_rollback *r, const char *sql
 	if (!r->section && !(m->has_down_file && r->was == RB_EMPTY))
 		buf_printf(&b, "-- %s\n", base);
 	buf_append(&b, header);
+	if (caution)
+		buf_printf(&b, "-- Mind: rows written after the migration can make these fail: %s.\n", caution);
 	buf_append_char(&b, '\n');
 	buf_append(&b, sql);
 	buf_end_line(&b);
@@ -175,6 +177,7 @@ static int
 find_applied(struct pgw_ctx *ctx, PGconn *conn, struct pgw_migration *ms, size_t n, struct tm_applied *a)
 {
 	struct pgw_history h;
+	bool		changed;
 	const char *oldest = NULL,
 			   *newest_given = NULL;
 	const char *oldest_file = NULL;
@@ -199,15 +202,16 @@ find_applied(struct pgw_ctx *ctx, PGconn *conn, struct pgw_migration *ms, size_t
 		row = history_find(&h, ms[i].version);
 		if (!row || row->failed)
 			continue;
+		/* rows adopted from Supabase's history carry no checksum */
+		changed = row->checksum && row->checksum[0] && strcmp(row->checksum, ms[i].checksum) != 0 &&
+			strcmp(row->algorithm ? row->algorithm : "", PGW_SUPABASE_ALGORITHM) != 0;
 		if (!a->json)
 			a->json = json_array();
 		json_array_append_new(a->json, json_pack("{s:s,s:s,s:s,s:b}", "version", ms[i].version,
 												 "file", ms[i].file, "applied_at", row->applied_at ? row->applied_at : "",
-												 "changed_since", strcmp(row->checksum, ms[i].checksum) != 0 &&
-												 strcmp(row->algorithm ? row->algorithm : "", PGW_SUPABASE_ALGORITHM) != 0));
+												 "changed_since", changed));
 		buf_printf(&a->words, "%s%s (applied %s%s)", a->words.len ? ", " : "", ms[i].file,
-				   row->applied_at ? row->applied_at : "?",
-				   strcmp(row->checksum, ms[i].checksum) != 0 ? "; the file changed since" : "");
+				   row->applied_at ? row->applied_at : "?", changed ? "; the file changed since" : "");
 		if (!oldest || migration_version_cmp(ms[i].version, oldest) < 0)
 		{
 			oldest = ms[i].version;
@@ -408,7 +412,7 @@ cmd_test_migration(struct pgw_ctx *ctx, int argc, char **argv)
 		}
 		for (i = 0; i < files.n; i++)
 			if (dv[i].want && dv[i].verified && !dv[i].refused)
-				rollback_compose(&ms[i], &rbs[i], dv[i].sql, dkind);
+				rollback_compose(&ms[i], &rbs[i], dv[i].sql, dv[i].caution, dkind);
 			else if (dv[i].want)
 				nrefused++;
 	}

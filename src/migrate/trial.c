@@ -731,6 +731,18 @@ trial_derive(PGconn *conn, bool tx, struct pgw_migration *const *ms, size_t n,
 			diff_script(&back, "rollback derived by pgwarden (schema after → schema before)", &b);
 			d[i].sql = buf_steal(&b);
 			d[i].changes = back.changes.n;
+			buf_init(&b);
+			for (size_t k = 0; k < back.changes.n; k++)
+			{
+				const struct pgw_change *c = back.changes.items[k];
+
+				if (c->hazards & PGW_HAZARD_MAY_FAIL_ON_DATA)
+					buf_printf(&b, "%s%s", b.len ? "; " : "", c->summary);
+			}
+			if (b.len)
+				d[i].caution = buf_steal(&b);
+			else
+				buf_release(&b);
 		}
 		diff_release(&fwd);
 		diff_release(&back);
@@ -835,7 +847,8 @@ trial_derived_release(struct pgw_derived *d, size_t n)
 		free(d[i].sql);
 		free(d[i].refused);
 		free(d[i].refused_detail);
-		d[i].sql = d[i].refused = d[i].refused_detail = NULL;
+		free(d[i].caution);
+		d[i].sql = d[i].refused = d[i].refused_detail = d[i].caution = NULL;
 	}
 }
 
@@ -849,10 +862,7 @@ trial_rewind(PGconn *conn, bool tx, struct pgw_migration *const *ms, size_t n)
 		int			ran = -1;
 
 		if (!migration_has_rollback(ms[i]))
-		{
-			pgw_error(PGW_ERR_INPUT, "'%s' has no rollback", ms[i]->file);
-			return -1;
-		}
+			return pgw_error(PGW_ERR_INPUT, "'%s' has no rollback", ms[i]->file);
 		memset(&t, 0, sizeof(t));
 		if (runner_plan_migration(&p, ms[i], true) != 0)
 			return -1;
@@ -861,11 +871,15 @@ trial_rewind(PGconn *conn, bool tx, struct pgw_migration *const *ms, size_t n)
 		if (ran != 1)
 		{
 			if (t.untestable)
-				pgw_error(PGW_ERR_APPLY, "the rollback of '%s' cannot run in this sandbox: %s", ms[i]->file,
+				pgw_error(PGW_ERR_INPUT, "the rollback of '%s' cannot run in this sandbox: %s", ms[i]->file,
 						  t.untestable_why);
 			else
-				pgw_error(PGW_ERR_APPLY, "the rollback of '%s' fails in the sandbox at line %d: %s",
+				pgw_error(PGW_ERR_INPUT, "the rollback of '%s' fails in the sandbox at line %d: %s",
 						  ms[i]->file, t.fail_line, t.fail_message ? t.fail_message : "?");
+			pgw_error_detail("it runs first to bring the sandbox back to the schema before the "
+							 "migrations already applied on the target");
+			pgw_error_hint("fix that rollback, or test against a database where the migration is not "
+						   "applied yet (--db)");
 			trial_release(&t);
 			return -1;
 		}

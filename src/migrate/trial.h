@@ -111,6 +111,9 @@ struct pgw_derived
 	char	   *refused;		/* why there is none to write (NULL: fine) */
 	char	   *refused_detail;
 	int			refused_line;	/* of the statement that refused it, or 0 */
+	char	   *caution;		/* its changes that rows written after the
+								 * migration can make fail (may_fail_on_data),
+								 * or NULL */
 };
 
 /*

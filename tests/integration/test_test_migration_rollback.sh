@@ -68,6 +68,12 @@ expect_rc 2 "--overwrite alone" "$PGW" test-migration t/20250201000000_notes.sql
 contains "usage" "$ERR" "--overwrite goes with --write-rollback"
 equals "target unchanged" "$(state)" "$before"
 
+# --- a rollback that rows written since can make fail: said in its header ------
+echo "ALTER TABLE vehicles ALTER COLUMN tenant_id DROP NOT NULL;" > t/20250201100000_optional_tenant.sql
+expect_rc 0 "DROP NOT NULL: derived" "$PGW" --no-color test-migration t/20250201100000_optional_tenant.sql --write-rollback --db "$db"
+contains "SET NOT NULL back" "$(cat t/20250201100000_optional_tenant_rollback.sql)" "SET NOT NULL"
+contains "caution in the header" "$(cat t/20250201100000_optional_tenant_rollback.sql)" "-- Mind: rows written after the migration can make these fail"
+
 # --- data-losing migrations: refused, nothing written ----------------------------
 echo "ALTER TABLE vehicles DROP COLUMN old_code;" > t/20250202000000_dropcol.sql
 expect_rc 1 "dropped column refused" "$PGW" --no-color test-migration t/20250202000000_dropcol.sql --write-rollback --db "$db"
@@ -165,6 +171,12 @@ contains "tx passes" "$OUT" "result: migration and rollback pass"
 expect_rc 0 "json" "$PGW" --json test-migration migrations/20250208000000_seen.sql --db "$db"
 contains "json already_applied" "$OUT" '"already_applied"'
 contains "json rewound" "$OUT" '"rewound"'
+# a rollback of an applied migration that fails in the sandbox: said, exit 4
+cp migrations/20250208000000_seen.sql "$SCRATCH/seen.keep"
+printf 'ALTER TABLE notes ADD COLUMN seen boolean;\n-- pgwarden:down\nALTER TABLE notes DROP COLUMN nope;\n' > migrations/20250208000000_seen.sql
+expect_rc 4 "applied, its rollback fails" "$PGW" --no-color test-migration migrations/20250208000000_seen.sql --db "$db"
+contains "which rollback" "$ERR" "the rollback of '20250208000000_seen.sql' fails in the sandbox at line 3"
+cp "$SCRATCH/seen.keep" migrations/20250208000000_seen.sql
 # without a rollback to go back with: said, with what to do
 rm migrations/20250201000000_notes_rollback.sql
 expect_rc 4 "applied, no rollback" "$PGW" --no-color test-migration migrations/20250201000000_notes.sql --db "$db"
