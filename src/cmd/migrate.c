@@ -1226,8 +1226,12 @@ safe_up(struct session *s, struct entry **todo, size_t n, json_t *list)
 				{
 					out_printf("\n");
 					for (size_t k = 0; k < st.findings.n; k++)
+					{
 						out_printf("    %serror%s: %s [%s]\n", out_style(PGW_STYLE_ERROR), out_style_end(),
 								   st.findings.items[k].message, st.findings.items[k].rule);
+						if (st.findings.items[k].hint)
+							out_printf("      hint: %s\n", st.findings.items[k].hint);
+					}
 				}
 			}
 			if (!st.passed)
