@@ -306,7 +306,6 @@ cmd_test_migration(struct pgw_ctx *ctx, int argc, char **argv)
 	memset(&st, 0, sizeof(st));
 	memset(&ap, 0, sizeof(ap));
 	memset(&keep, 0, sizeof(keep));
-	buf_init(&ap.words);
 	opt_init(&p, argc, argv, tm_opts, TM_USAGE);
 	while ((r = opt_next(&p, &arg)) != OPT_END)
 	{
@@ -336,24 +335,22 @@ cmd_test_migration(struct pgw_ctx *ctx, int argc, char **argv)
 	if (overwrite && !write_rollback)
 	{
 		strlist_release(&files);
-		buf_release(&ap.words);
 		return opt_usage_error(&p, "--overwrite lets --write-rollback replace rollbacks that have statements",
 							   "--overwrite goes with --write-rollback");
 	}
 	if (so.with_data && so.kind && strcmp(so.kind, "tx") == 0)
 	{
 		strlist_release(&files);
-		buf_release(&ap.words);
 		return opt_usage_error(&p, "the sample is copied into a local sandbox; a tx sandbox has the target's own rows",
 							   "--with-data does not go with --sandbox tx");
 	}
 	if (files.n == 0)
 	{
 		strlist_release(&files);
-		buf_release(&ap.words);
 		return opt_usage_error(&p, "e.g. pgwarden test-migration migrations/20250101120000_add_notes.sql",
 							   "no migration file given");
 	}
+	buf_init(&ap.words);
 	ms = pgw_calloc(files.n, sizeof(*ms));
 	mp = pgw_calloc(files.n, sizeof(*mp));
 	for (i = 0; i < files.n; i++, loaded++)
