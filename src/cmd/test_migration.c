@@ -477,6 +477,8 @@ cmd_test_migration(struct pgw_ctx *ctx, int argc, char **argv)
 		json_object_set_new(doc, "derived_rollbacks", arr);
 		json_object_set_new(json_object_get(doc, "summary"), "rollbacks_written",
 							json_integer((json_int_t) nwritten));
+		json_object_set_new(json_object_get(doc, "summary"), "rollbacks_not_derived",
+							json_integer((json_int_t) nrefused));
 	}
 	if (!out_is_json())
 	{

@@ -88,6 +88,7 @@ check "no file" test ! -e t/20250203000000_update_rollback.sql
 expect_rc 1 "json: refused" "$PGW" --json test-migration t/20250202000000_dropcol.sql --write-rollback --db "$db"
 contains "json refused" "$OUT" '"refused": "it deletes data a rollback cannot bring back"'
 contains "json written false" "$OUT" '"written": false'
+contains "json summary" "$OUT" '"rollbacks_not_derived": 1'
 equals "target unchanged" "$(state)" "$before"
 
 # --- a batch: each rollback derived against the schema after the previous ones ---
