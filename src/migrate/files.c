@@ -651,3 +651,19 @@ migrations_seed_files(const struct pgw_strlist *seeds, bool required, struct pgw
 	}
 	return 0;
 }
+
+bool
+migration_is_rollback_file(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	const char *base = slash ? slash + 1 : path;
+	size_t		n = strlen(base);
+
+	return n > strlen(ROLLBACK_SUFFIX) && strcmp(base + n - strlen(ROLLBACK_SUFFIX), ROLLBACK_SUFFIX) == 0;
+}
+
+bool
+migration_find_down(const struct pgw_sql_file *f, size_t *up_end, size_t *down_start)
+{
+	return find_down_marker(f, up_end, down_start);
+}
