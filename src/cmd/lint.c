@@ -798,8 +798,11 @@ cmd_lint(struct pgw_ctx *ctx, int argc, char **argv)
 	{
 		if (!fs_is_dir(ctx->cfg.migrations_dir))
 		{
+			char	   *shown = fs_display_path(ctx->cfg.migrations_dir);
+
 			pgw_error(PGW_ERR_INPUT, "no files given and the migrations folder '%s' does not exist",
-					  ctx->cfg.migrations_dir);
+					  shown);
+			free(shown);
 			pgw_error_hint("name the SQL files to lint, or '-' for standard input");
 			return out_fail();
 		}

@@ -137,15 +137,20 @@ migrations_release(struct pgw_migration_set *set)
 static bool
 read_sql(const char *path, const char *base, struct pgw_sql_file *f, struct pgw_buf *problems)
 {
+	(void) base;
 	if (sqlfile_read(path, f) != 0)
 	{
-		buf_printf(problems, "\n  %s: %s", base, pgw_error_last()->message);
+		char	   *shown = fs_display_path(path);
+
+		buf_printf(problems, "\n  %s: %s", shown, pgw_error_last()->message);
+		free(shown);
 		memset(f, 0, sizeof(*f));
 		return false;
 	}
 	if (f->bad)
 	{
-		buf_printf(problems, "\n  %s:%d:%d: %s", base, f->diag.line, f->diag.column, f->diag.message);
+		/* f->name: the path relative to the current folder */
+		buf_printf(problems, "\n  %s:%d:%d: %s", f->name, f->diag.line, f->diag.column, f->diag.message);
 		sqlfile_release(f);
 		memset(f, 0, sizeof(*f));
 		return false;
