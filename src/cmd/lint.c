@@ -50,7 +50,8 @@ enum
 	OPT_TRANSACTION,
 	OPT_RULES,
 	OPT_STATEMENTS,
-	OPT_JOBS
+	OPT_JOBS,
+	OPT_ENABLE
 };
 
 enum lint_format
@@ -286,7 +287,71 @@ describe_statements(const struct lint_run *run, struct lint_file *lf, const stru
 	}
 }
 
-/* Lints one file; its findings go to run->findings. */
+/* A copy of f with the bytes outside [from, to) blanked (newlines kept, so
+ * lines and columns stay those of f), named like f. */
+static void
+sqlfile_part(const struct pgw_sql_file *f, size_t from, size_t to, struct pgw_sql_file *part)
+{
+	char	   *t = pgw_malloc(f->len + 1);
+	size_t		i;
+
+	memcpy(t, f->text, f->len);
+	for (i = 0; i < f->len; i++)
+		if ((i < from || i >= to) && t[i] != '\n')
+			t[i] = ' ';
+	sqlfile_from_text(f->name, t, f->len, part);
+	free(t);
+}
+
+/* Reports a script's SQL errors (as findings and, in text mode, to out). */
+static void
+lint_diags(struct lint_file *lf, const struct pgw_sql_file *f, const struct pgw_sql_script *s,
+		   struct pgw_buf *out)
+{
+	size_t		i;
+
+	for (i = 0; i < s->ndiags; i++)
+	{
+		const struct pgw_sql_diag *d = &s->diags[i];
+
+		record_error(lf, f->name, d->line, d->column, d->message, d->hint);
+		if (out)
+		{
+			buf_printf(out, "%s:%d:%d: %serror%s: %s\n", f->name, d->line, d->column,
+					   out_style(PGW_STYLE_ERROR), out_style_end(), d->message);
+			print_excerpt(out, f, d);
+			if (d->hint)
+				buf_printf(out, "hint: %s\n", d->hint);
+		}
+	}
+}
+
+/*
+ * The forward migration of rollback file path (…_rollback.sql): the file
+ * beside it without the suffix, loaded into fwd/sfwd.  false when there is
+ * none or it cannot be read (then every drop counts as undoing it).
+ */
+static bool
+load_forward(const char *path, struct pgw_sql_file *fwd, struct pgw_sql_script *sfwd)
+{
+	size_t		n = strlen(path) - strlen("_rollback.sql");
+	char	   *fp = pgw_asprintf("%.*s.sql", (int) n, path);
+	bool		ok = fs_exists(fp) && sqlfile_read(fp, fwd) == 0;
+
+	free(fp);
+	if (!ok)
+	{
+		pgw_error_clear();
+		return false;
+	}
+	sql_script_load_flags(sfwd, fwd, PGW_SQL_DEFER_DATA);
+	return true;
+}
+
+/* Lints one file; its findings go to run->findings.  A rollback — a
+ * …_rollback.sql file, or the "-- pgwarden:down" section of a migration —
+ * is linted as one (docs/lint.md): its drops of what the forward part
+ * creates are its job. */
 static void
 lint_one(const struct lint_run *run, struct lint_file *lf)
 {
@@ -294,6 +359,15 @@ lint_one(const struct lint_run *run, struct lint_file *lf)
 	struct pgw_sql_script s;
 	const char *path = lf->path;
 	struct pgw_buf *out = run->format == FMT_TEXT ? &lf->text : NULL;
+	struct pgw_lint_options opts = run->opts;
+	struct pgw_sql_file fwd,
+				down;
+	struct pgw_sql_script sfwd,
+				sdown;
+	bool		has_fwd = false,
+				has_down = false;
+	size_t		up_end,
+				down_start;
 	size_t		i;
 
 	if (sqlfile_read(path, &f) != 0)
@@ -309,23 +383,28 @@ lint_one(const struct lint_run *run, struct lint_file *lf)
 	}
 	lf->read = true;
 	lf->bytes = f.len;
+	if (!run->statements && strcmp(path, "-") != 0 && migration_is_rollback_file(path))
+	{
+		opts.rollback = true;
+		has_fwd = load_forward(path, &fwd, &sfwd);
+		opts.forward = has_fwd ? &sfwd : NULL;
+	}
+	else if (!run->statements && migration_find_down(&f, &up_end, &down_start))
+	{
+		/* two scripts, as migrate runs them: the forward part, then the
+		 * rollback on its own */
+		struct pgw_sql_file up;
+
+		sqlfile_part(&f, 0, up_end, &up);
+		sqlfile_part(&f, down_start, f.len, &down);
+		sqlfile_release(&f);
+		f = up;
+		has_down = true;
+	}
 	/* --statements wants every tree; lint alone builds data trees on need */
 	sql_script_load_flags(&s, &f, run->statements ? 0 : PGW_SQL_DEFER_DATA);
 	lf->nstmts = s.nstmts;
-	for (i = 0; i < s.ndiags; i++)
-	{
-		const struct pgw_sql_diag *d = &s.diags[i];
-
-		record_error(lf, f.name, d->line, d->column, d->message, d->hint);
-		if (out)
-		{
-			buf_printf(out, "%s:%d:%d: %serror%s: %s\n", f.name, d->line, d->column,
-					   out_style(PGW_STYLE_ERROR), out_style_end(), d->message);
-			print_excerpt(out, &f, d);
-			if (d->hint)
-				buf_printf(out, "hint: %s\n", d->hint);
-		}
-	}
+	lint_diags(lf, &f, &s, out);
 	if (run->statements)
 	{
 		describe_statements(run, lf, &s);
@@ -333,7 +412,25 @@ lint_one(const struct lint_run *run, struct lint_file *lf)
 		sqlfile_release(&f);
 		return;
 	}
-	lint_script(&s, &run->opts, &lf->findings);
+	lint_script(&s, &opts, &lf->findings);
+	if (has_down)
+	{
+		struct pgw_lint_options dopts = run->opts;
+
+		sql_script_load_flags(&sdown, &down, PGW_SQL_DEFER_DATA);
+		lf->nstmts += sdown.nstmts;
+		lint_diags(lf, &down, &sdown, out);
+		dopts.rollback = true;
+		dopts.forward = &s;
+		lint_script(&sdown, &dopts, &lf->findings);
+		sql_script_release(&sdown);
+		sqlfile_release(&down);
+	}
+	if (has_fwd)
+	{
+		sql_script_release(&sfwd);
+		sqlfile_release(&fwd);
+	}
 	if (lf->findings.n)
 		qsort(lf->findings.items, lf->findings.n, sizeof(struct pgw_finding), cmp_finding);
 	for (i = 0; out && i < lf->findings.n; i++)
@@ -505,8 +602,9 @@ list_rules(void)
 		return PGW_EXIT_OK;
 	}
 	for (i = 0; i < pgw_lint_nrules; i++)
-		out_printf("%-42s %-8s %s\n", pgw_lint_rules[i].id,
-				   severity_name(pgw_lint_rules[i].severity), pgw_lint_rules[i].summary);
+		out_printf("%-42s %-8s %s%s\n", pgw_lint_rules[i].id,
+				   severity_name(pgw_lint_rules[i].severity), pgw_lint_rules[i].summary,
+				   lint_rule_is_opt_in(pgw_lint_rules[i].id) ? " (off by default: --enable)" : "");
 	return PGW_EXIT_OK;
 }
 
@@ -547,6 +645,7 @@ int
 cmd_lint(struct pgw_ctx *ctx, int argc, char **argv)
 {
 	static const struct pgw_opt opts[] = {
+		{"enable", 0, true, OPT_ENABLE},
 		{"fail-on", 0, true, OPT_FAIL_ON},
 		{"format", 0, true, OPT_FORMAT},
 		{"jobs", 'j', true, OPT_JOBS},
@@ -575,8 +674,18 @@ cmd_lint(struct pgw_ctx *ctx, int argc, char **argv)
 
 	memset(&run, 0, sizeof(run));
 	run.format = out_is_json() ? FMT_JSON : FMT_TEXT;
-	run.opts.pg_version = 15;
+	run.opts.pg_version = ctx->cfg.lint_pg_version > 0 ? ctx->cfg.lint_pg_version : 15;
 	run.opts.tx_mode = PGW_LINT_TX_AUTO;
+	/* --enable adds to the config's list (released with the config) */
+	for (i = 0; i < ctx->cfg.lint_enable.n; i++)
+		if (!lint_rule_is_opt_in(ctx->cfg.lint_enable.items[i]))
+		{
+			pgw_error(PGW_ERR_INPUT, "'%s' in [lint] enable is not a rule that is off by default",
+					  ctx->cfg.lint_enable.items[i]);
+			pgw_error_hint("rules off by default: %s (docs/lint-rules.md)", lint_opt_in_list());
+			return out_fail();
+		}
+	run.opts.enable = &ctx->cfg.lint_enable;
 	run.opts.exposed_schemas = &ctx->cfg.exposed_schemas;
 	run.opts.ignore = &ctx->cfg.ignore;
 
@@ -588,6 +697,16 @@ cmd_lint(struct pgw_ctx *ctx, int argc, char **argv)
 			case OPT_ERROR:
 				strlist_release(&paths);
 				return PGW_EXIT_USAGE;
+			case OPT_ENABLE:
+				if (!lint_rule_is_opt_in(arg))
+				{
+					strlist_release(&paths);
+					return opt_usage_error(&p, NULL, "'%s' is not a rule that is off by default "
+										   "(those are: %s)", arg, lint_opt_in_list());
+				}
+				if (!strlist_contains(&ctx->cfg.lint_enable, arg))
+					strlist_add(&ctx->cfg.lint_enable, arg);
+				break;
 			case OPT_FORMAT:
 				if (strcmp(arg, "text") == 0)
 					run.format = out_is_json() ? FMT_JSON : FMT_TEXT;
@@ -679,8 +798,11 @@ cmd_lint(struct pgw_ctx *ctx, int argc, char **argv)
 	{
 		if (!fs_is_dir(ctx->cfg.migrations_dir))
 		{
+			char	   *shown = fs_display_path(ctx->cfg.migrations_dir);
+
 			pgw_error(PGW_ERR_INPUT, "no files given and the migrations folder '%s' does not exist",
-					  ctx->cfg.migrations_dir);
+					  shown);
+			free(shown);
 			pgw_error_hint("name the SQL files to lint, or '-' for standard input");
 			return out_fail();
 		}

@@ -1125,7 +1125,8 @@ safe_up(struct session *s, struct entry **todo, size_t n, json_t *list)
 				out_printf("\n");
 				for (size_t k = 0; k < lint.n; k++)
 					if (lint.items[k].severity == PGW_SEV_ERROR && !lint.items[k].suppressed)
-						out_printf("    %s:%d:%d: error: %s [%s]\n", m->file, lint.items[k].line,
+						out_printf("    %s:%d:%d: error: %s [%s]\n",
+								   lint.items[k].file ? lint.items[k].file : m->up.name, lint.items[k].line,
 								   lint.items[k].column, lint.items[k].message, lint.items[k].rule);
 				out_printf("    (--allow RULE accepts a finding)\n");
 			}
@@ -1268,7 +1269,7 @@ safe_up(struct session *s, struct entry **todo, size_t n, json_t *list)
 		hook.s = s;
 		hook.st = &st;
 		hook.errors_before = &errors_before;
-		hook.file = m->file;
+		hook.file = m->up.name;
 		hook.jv = js;
 		hook.why = NULL;
 		hook.result = -2;
@@ -1371,7 +1372,7 @@ safe_up(struct session *s, struct entry **todo, size_t n, json_t *list)
 			if (!out_is_json())
 				out_printf("  %srolled back%s by its rollback file (%lld ms)\n", out_style(PGW_STYLE_WARN),
 						   out_style_end(), step.duration_ms);
-			pgw_error(PGW_ERR_APPLY, "'%s' failed post-verification and was rolled back", m->file);
+			pgw_error(PGW_ERR_APPLY, "'%s' failed post-verification and was rolled back", m->up.name);
 			pgw_error_detail("%s", why);
 			if (strncmp(why, "validate", 8) == 0)
 				pgw_error_hint("'pgwarden validate' shows the errors; fix the migration and run again");
@@ -1387,7 +1388,7 @@ safe_up(struct session *s, struct entry **todo, size_t n, json_t *list)
 			json_object_set_new(js, "rolled_back", json_false());
 			json_object_set_new(jm, "status", json_string("applied, unverified"));
 			pgw_error_restore(&saved);
-			pgw_error_prefix("'%s' failed post-verification (%s) and its rollback failed", m->file, why);
+			pgw_error_prefix("'%s' failed post-verification (%s) and its rollback failed", m->up.name, why);
 			pgw_error_set_kind(PGW_ERR_APPLY);
 		}
 		runner_plan_release(&down);
@@ -1564,25 +1565,25 @@ revert_entries(struct session *s, struct entry **todo, size_t n, json_t *list)
 		if (e->state == ST_CHANGED)
 		{
 			pgw_error(PGW_ERR_INPUT, "cannot roll back '%s': the file changed after it was applied",
-					  e->m->file);
+					  e->m->up.name);
 			pgw_error_hint("restore the file as applied, or accept it with "
 						   "'pgwarden migrate repair %s --checksum'; nothing was rolled back", e->version);
 			break;
 		}
 		if (!migration_has_rollback(e->m))
 		{
-			pgw_error(PGW_ERR_INPUT, "cannot roll back '%s': it has no rollback", e->m->file);
-			pgw_error_hint("write %s_%s_rollback.sql (or a '%s' section); nothing was rolled back",
-						   e->m->version, e->m->name, PGW_DOWN_MARKER);
+			pgw_error(PGW_ERR_INPUT, "cannot roll back '%s': it has no rollback", e->m->up.name);
+			pgw_error_hint("write %.*s_rollback.sql (or a '%s' section); nothing was rolled back",
+						   (int) (strlen(e->m->up.name) - 4), e->m->up.name, PGW_DOWN_MARKER);
 			break;
 		}
 		if (runner_plan_migration(&plans[i], e->m, true) != 0)
 			break;
 		if (plans[i].n == 0)
 		{
-			pgw_error(PGW_ERR_INPUT, "cannot roll back '%s': its rollback has no statements", e->m->file);
+			pgw_error(PGW_ERR_INPUT, "cannot roll back '%s': its rollback has no statements", e->m->up.name);
 			pgw_error_hint("write the statements that undo it in %s; nothing was rolled back",
-						   e->m->inline_down ? e->m->file : strrchr(e->m->rollback_path, '/') + 1);
+						   e->m->inline_down ? e->m->up.name : e->m->down.name);
 			break;
 		}
 	}

@@ -231,13 +231,13 @@ safety_trial_run(struct safety_trial *st, struct pgw_ctx *ctx, PGconn *conn, con
 		for (size_t i = 0; i < n; i++)
 			if (!migration_has_rollback(ms[i]))
 			{
-				char	   *m = pgw_asprintf("'%s' has no rollback", ms[i]->file);
-				char	   *h = pgw_asprintf("write %.*s_rollback.sql beside it, or a '%s' section; or let "
+				char	   *m = pgw_asprintf("'%s' has no rollback", ms[i]->up.name);
+				char	   *h = pgw_asprintf("write %.*s_rollback.sql, or a '%s' section; or let "
 											 "'pgwarden test-migration %s --write-rollback' derive one and "
-											 "verify it", (int) (strlen(ms[i]->file) - 4), ms[i]->file,
-											 PGW_DOWN_MARKER, ms[i]->path);
+											 "verify it", (int) (strlen(ms[i]->up.name) - 4), ms[i]->up.name,
+											 PGW_DOWN_MARKER, ms[i]->up.name);
 
-				verdict(st, "migration.no_rollback", ms[i]->file, 1, m, NULL, h);
+				verdict(st, "migration.no_rollback", ms[i]->up.name, 1, m, NULL, h);
 				free(m);
 				free(h);
 			}
@@ -417,7 +417,7 @@ safety_lint(struct pgw_ctx *ctx, const struct pgw_migration *m, struct pgw_findi
 		if (x->severity == PGW_SEV_ERROR)
 			errors++;
 		y = findings_copy(out, x);
-		finding_set_location(out, y, x->file ? x->file : m->file, x->line, x->column);
+		finding_set_location(out, y, x->file ? x->file : m->up.name, x->line, x->column);
 	}
 	findings_release(&f);
 	runner_plan_release(&p);

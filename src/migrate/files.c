@@ -137,15 +137,20 @@ migrations_release(struct pgw_migration_set *set)
 static bool
 read_sql(const char *path, const char *base, struct pgw_sql_file *f, struct pgw_buf *problems)
 {
+	(void) base;
 	if (sqlfile_read(path, f) != 0)
 	{
-		buf_printf(problems, "\n  %s: %s", base, pgw_error_last()->message);
+		char	   *shown = fs_display_path(path);
+
+		buf_printf(problems, "\n  %s: %s", shown, pgw_error_last()->message);
+		free(shown);
 		memset(f, 0, sizeof(*f));
 		return false;
 	}
 	if (f->bad)
 	{
-		buf_printf(problems, "\n  %s:%d:%d: %s", base, f->diag.line, f->diag.column, f->diag.message);
+		/* f->name: the path relative to the current folder */
+		buf_printf(problems, "\n  %s:%d:%d: %s", f->name, f->diag.line, f->diag.column, f->diag.message);
 		sqlfile_release(f);
 		memset(f, 0, sizeof(*f));
 		return false;
@@ -763,4 +768,20 @@ migrations_seed_files(const struct pgw_strlist *seeds, bool required, struct pgw
 		}
 	}
 	return 0;
+}
+
+bool
+migration_is_rollback_file(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	const char *base = slash ? slash + 1 : path;
+	size_t		n = strlen(base);
+
+	return n > strlen(ROLLBACK_SUFFIX) && strcmp(base + n - strlen(ROLLBACK_SUFFIX), ROLLBACK_SUFFIX) == 0;
+}
+
+bool
+migration_find_down(const struct pgw_sql_file *f, size_t *up_end, size_t *down_start)
+{
+	return find_down_marker(f, up_end, down_start);
 }

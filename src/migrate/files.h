@@ -90,6 +90,14 @@ bool		migration_version_valid(const char *s);
 /* Splits "VERSION_NAME.sql" (a base name): 0 and malloc'd parts, or -1. */
 int			migration_parse_name(const char *base, char **version, char **name);
 
+/* Whether path (a file name or path) names a rollback file, …_rollback.sql. */
+bool		migration_is_rollback_file(const char *path);
+
+/* The "-- pgwarden:down" line of a migration's text: the rollback section
+ * starts at *down_start, the forward part ends at *up_end.  false when the
+ * file has none. */
+bool		migration_find_down(const struct pgw_sql_file *f, size_t *up_end, size_t *down_start);
+
 /* Whether the migration has a rollback with at least one statement's worth
  * of text (the runner checks it parses). */
 bool		migration_has_rollback(const struct pgw_migration *m);

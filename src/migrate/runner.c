@@ -374,19 +374,14 @@ runner_plan_migration(struct pgw_plan *p, const struct pgw_migration *m, bool do
 	memset(p, 0, sizeof(*p));
 	p->m = m;
 	if (!down)
-		return plan_range(p, m->file, &m->up, 0, m->up_end);
+		return plan_range(p, m->up.name, &m->up, 0, m->up_end);
 	if (m->inline_down)
-		return plan_range(p, m->file, &m->up, m->down_start, m->up.len);
+		return plan_range(p, m->up.name, &m->up, m->down_start, m->up.len);
 	if (m->has_down_file)
-	{
-		/* test-migration x.sql: a rollback path without a folder */
-		const char *slash = strrchr(m->rollback_path, '/');
-
-		return plan_range(p, slash ? slash + 1 : m->rollback_path, &m->down, 0, m->down.len);
-	}
-	pgw_error(PGW_ERR_INPUT, "migration '%s' has no rollback", m->file);
-	pgw_error_hint("write %s_%s_rollback.sql (or a '%s' section); nothing was rolled back",
-				   m->version, m->name, PGW_DOWN_MARKER);
+		return plan_range(p, m->down.name, &m->down, 0, m->down.len);
+	pgw_error(PGW_ERR_INPUT, "migration '%s' has no rollback", m->up.name);
+	pgw_error_hint("write %.*s_rollback.sql (or a '%s' section); nothing was rolled back",
+				   (int) (strlen(m->up.name) - 4), m->up.name, PGW_DOWN_MARKER);
 	return -1;
 }
 

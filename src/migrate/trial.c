@@ -272,7 +272,7 @@ trial_apply(PGconn *conn, const struct pgw_migration *m)
 		if (run_plan(&t, conn, false, &p, false) == 1)
 			rc = 0;
 		else
-			pgw_error(PGW_ERR_APPLY, "'%s' does not apply in the sandbox again: %s", m->file,
+			pgw_error(PGW_ERR_APPLY, "'%s' does not apply in the sandbox again: %s", m->up.name,
 					  t.fail_message ? t.fail_message : t.untestable_why ? t.untestable_why : "?");
 	}
 	runner_plan_release(&p);

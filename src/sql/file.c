@@ -229,7 +229,13 @@ sqlfile_read(const char *path, struct pgw_sql_file *f)
 		pgw_error_set_kind(PGW_ERR_INPUT);
 		return -1;
 	}
-	load(f, path, data, len);
+	{
+		/* messages name it relative to the current folder (fs_display_path) */
+		char	   *shown = fs_display_path(path);
+
+		load(f, shown, data, len);
+		free(shown);
+	}
 	return 0;
 }
 

@@ -119,6 +119,15 @@ struct enum_value
 	int			tx;
 };
 
+/* A table, column or schema the forward migration creates. */
+struct fwd_obj
+{
+	char		kind;			/* 't' table, 'c' column, 's' schema */
+	const char *schema;
+	const char *name;			/* the table, or the schema */
+	const char *column;
+};
+
 struct lctx
 {
 	struct pgw_sql_script *s;
@@ -136,6 +145,8 @@ struct lctx
 	int			tx;				/* current transaction number */
 	int			next_tx;
 	bool		wrapped;		/* the tool's own transaction is open */
+	bool		tool_tx;		/* --transaction always: the tool's transaction
+								 * has not been ended by the file */
 	size_t		explicit_begin; /* statement index of an open BEGIN, or SIZE_MAX */
 
 	struct relname *tables;
@@ -164,6 +175,11 @@ struct lctx
 	size_t		nrls;
 	struct nameidx rls_by_name;
 	int			at;				/* a node location for the next emit, or -1 */
+	/* a rollback: what its forward migration creates (see fwd_collect) */
+	struct fwd_obj *fwd;
+	size_t		nfwd,
+				capfwd;
+	struct nameidx fwd_by_name;
 };
 
 #define GROW(arr, n, cap) \
@@ -219,6 +235,38 @@ emit(struct lctx *c, const char *rule, const char *kind, const char *schema,
 	 const char *name, const char *column, const char *fmt,...)
 	__attribute__((format(printf, 7, 8)));
 
+/* Whether rule id is on: opt-in rules only when the options name them. */
+static bool
+rule_on(const struct lctx *c, const char *rule)
+{
+	return !lint_rule_is_opt_in(rule) || (c->o->enable && strlist_contains(c->o->enable, rule));
+}
+
+/*
+ * Rules that say nothing useful about a rollback, whose job is to put back
+ * what was there before the migration: the old column types (types.*), a
+ * table recreated as it was (rls.table_without_rls), a rename or a NOT NULL
+ * undone.  Drops are decided where they are found (rollback_undoes).
+ */
+static bool
+rule_in_rollback(const char *rule)
+{
+	static const char *const off[] = {
+		"destructive.rename_table", "destructive.rename_column", "destructive.drop_not_null",
+		"rls.table_without_rls", NULL
+	};
+	size_t		i;
+
+	if (strncmp(rule, "types.", 6) == 0)
+		return false;
+	for (i = 0; off[i]; i++)
+		if (strcmp(off[i], rule) == 0)
+			return false;
+	return true;
+}
+
+/* Adds a finding of rule at the current statement; NULL when the rule is
+ * an opt-in one that is off (nothing is added). */
 static struct pgw_finding *
 emit(struct lctx *c, const char *rule, const char *kind, const char *schema,
 	 const char *name, const char *column, const char *fmt,...)
@@ -229,6 +277,11 @@ emit(struct lctx *c, const char *rule, const char *kind, const char *schema,
 	va_list		ap;
 	struct pgw_finding *f;
 
+	if (!rule_on(c, rule) || (c->o->rollback && !rule_in_rollback(rule)))
+	{
+		c->at = -1;
+		return NULL;
+	}
 	buf_init(&msg);
 	va_start(ap, fmt);
 	buf_vprintf(&msg, fmt, ap);
@@ -464,6 +517,59 @@ check_coldefs(struct lctx *c, PgQuery__Node *const *elts, size_t n, const PgQuer
 			t[k++].name = elts[i]->column_def->colname;
 	report_duplicates(c, t, k, "CREATE TABLE", rel);
 	free(t);
+}
+
+/* An explicit column name list (String nodes): CREATE VIEW v (a, b) and
+ * CREATE TABLE t (a, b) AS. */
+static void
+check_namelist(struct lctx *c, PgQuery__Node *const *names, size_t n, const char *what,
+			   const PgQuery__RangeVar *rel)
+{
+	struct target *t = pgw_calloc(n ? n : 1, sizeof(*t));
+	size_t		i,
+				k = 0;
+
+	for (i = 0; i < n; i++)
+		if (node_str(names[i]))
+			t[k++].name = node_str(names[i]);
+	report_duplicates(c, t, k, what, rel);
+	free(t);
+}
+
+/* MERGE: each WHEN clause's UPDATE SET and INSERT column list. */
+static void
+check_merge(struct lctx *c, const PgQuery__MergeStmt *m)
+{
+	size_t		i;
+
+	for (i = 0; i < m->n_merge_when_clauses; i++)
+	{
+		const PgQuery__MergeWhenClause *w;
+
+		if (!m->merge_when_clauses[i] || m->merge_when_clauses[i]->node_case != NK(MERGE_WHEN_CLAUSE))
+			continue;
+		w = m->merge_when_clauses[i]->merge_when_clause;
+		if (w->command_type == PG_QUERY__CMD_TYPE__CMD_UPDATE)
+			check_restargets(c, w->target_list, w->n_target_list, "MERGE ... UPDATE SET",
+							 m->relation, false);
+		else if (w->command_type == PG_QUERY__CMD_TYPE__CMD_INSERT)
+			check_restargets(c, w->target_list, w->n_target_list, "the MERGE ... INSERT column list",
+							 m->relation, false);
+	}
+}
+
+/* robustness.unqualified_table (opt-in): a table named without a schema,
+ * unless it is temporary. */
+static void
+check_qualified(struct lctx *c, const char *schema, const char *name, const char *persistence,
+				const char *what)
+{
+	if (!name || (schema && *schema))
+		return;
+	if (persistence && strcmp(persistence, "t") == 0)
+		return;
+	emit(c, "robustness.unqualified_table", "table", NULL, name, NULL,
+		 "table \"%s\" is %s without a schema", name, what);
 }
 
 /* ---- identifiers ------------------------------------------------------ */
@@ -744,6 +850,68 @@ robust(struct lctx *c, const char *what, const PgQuery__RangeVar *rel, const cha
 			 rel ? rel->relname : name, NULL, "%s fails if run twice", what);
 }
 
+/*
+ * An ALTER TABLE action with no IF [NOT] EXISTS form (SET NOT NULL, ENABLE
+ * ROW LEVEL SECURITY, ...), outside a transaction in a file of several
+ * statements: it commits on its own, so a failure later in the file leaves
+ * the table half-migrated, and nothing in the statement says whether it
+ * already ran.  (squawk's prefer-robust-stmts reports every such action.)
+ */
+static const char *alter_action_name(PgQuery__AlterTableType t);
+static bool rollback_undoes(struct lctx *c, char kind, const char *schema, const char *name,
+							const char *column);
+
+static void
+robust_action(struct lctx *c, PgQuery__AlterTableType t, const PgQuery__RangeVar *rel)
+{
+	if (not_in_transaction(c))
+		emit(c, "robustness.not_idempotent", "table", rel ? rel->schemaname : NULL,
+			 rel ? rel->relname : NULL, NULL,
+			 "%s on \"%s\" runs outside a transaction: if a later statement fails, the file is left half-applied",
+			 alter_action_name(t), rvq(c, rel));
+}
+
+/* What an ALTER TABLE action is called in messages (the common ones). */
+static const char *
+alter_action_name(PgQuery__AlterTableType t)
+{
+	switch (t)
+	{
+		case AT(SetNotNull):
+			return "ALTER COLUMN ... SET NOT NULL";
+		case AT(DropNotNull):
+			return "ALTER COLUMN ... DROP NOT NULL";
+		case AT(ColumnDefault):
+			return "ALTER COLUMN ... SET/DROP DEFAULT";
+		case AT(AlterColumnType):
+			return "ALTER COLUMN ... TYPE";
+		case AT(EnableRowSecurity):
+			return "ENABLE ROW LEVEL SECURITY";
+		case AT(DisableRowSecurity):
+			return "DISABLE ROW LEVEL SECURITY";
+		case AT(ForceRowSecurity):
+			return "FORCE ROW LEVEL SECURITY";
+		case AT(NoForceRowSecurity):
+			return "NO FORCE ROW LEVEL SECURITY";
+		case AT(AttachPartition):
+			return "ATTACH PARTITION";
+		case AT(DetachPartition):
+			return "DETACH PARTITION";
+		case AT(ChangeOwner):
+			return "OWNER TO";
+		case AT(SetLogged):
+			return "SET LOGGED";
+		case AT(SetUnLogged):
+			return "SET UNLOGGED";
+		case AT(AddIdentity):
+			return "ADD GENERATED ... AS IDENTITY";
+		case AT(DropIdentity):
+			return "DROP IDENTITY";
+		default:
+			return "this ALTER TABLE action";
+	}
+}
+
 static void
 check_alter_table(struct lctx *c, const PgQuery__AlterTableStmt *a)
 {
@@ -754,6 +922,8 @@ check_alter_table(struct lctx *c, const PgQuery__AlterTableStmt *a)
 
 	if (!rel)
 		return;
+	if (a->objtype == OT(TABLE))
+		check_qualified(c, rel->schemaname, rel->relname, rel->relpersistence, "altered");
 	buf_init(&qb);
 	qname(&qb, rel->schemaname, rel->relname);
 	for (i = 0; i < a->n_cmds; i++)
@@ -826,6 +996,7 @@ check_alter_table(struct lctx *c, const PgQuery__AlterTableStmt *a)
 					break;
 				}
 			case AT(AlterColumnType):
+				robust_action(c, cmd->subtype, rel);
 				if (cmd->def && cmd->def->node_case == NK(COLUMN_DEF))
 					check_column_type(c, rel, cmd->name, cmd->def->column_def->type_name, false);
 				if (!is_new)
@@ -833,6 +1004,7 @@ check_alter_table(struct lctx *c, const PgQuery__AlterTableStmt *a)
 						 "the type of column \"%s\" of \"%s\" is changed", cmd->name, qb.data);
 				break;
 			case AT(SetNotNull):
+				robust_action(c, cmd->subtype, rel);
 				if (!is_new && (c->pgv < 12 || !notnull_is_proven(c, rel, cmd->name)))
 					emit(c, "locking.set_not_null", "column", rel->schemaname, rel->relname, cmd->name,
 						 "column \"%s\" of \"%s\" is set NOT NULL without a validated CHECK (\"%s\" IS NOT NULL)%s",
@@ -840,13 +1012,14 @@ check_alter_table(struct lctx *c, const PgQuery__AlterTableStmt *a)
 						 c->pgv < 12 ? " (and before PostgreSQL 12 the scan happens anyway)" : "");
 				break;
 			case AT(DropNotNull):
+				robust_action(c, cmd->subtype, rel);
 				if (!is_new)
 					emit(c, "destructive.drop_not_null", "column", rel->schemaname, rel->relname, cmd->name,
 						 "column \"%s\" of \"%s\" drops NOT NULL", cmd->name, qb.data);
 				break;
 			case AT(DropColumn):
 			case AT(DropColumnRecurse):
-				if (!is_new)
+				if (!is_new && !rollback_undoes(c, 'c', rel->schemaname, rel->relname, cmd->name))
 					emit(c, "destructive.drop_column", "column", rel->schemaname, rel->relname, cmd->name,
 						 "column \"%s\" of \"%s\" is dropped", cmd->name, qb.data);
 				if (!cmd->missing_ok)
@@ -940,6 +1113,7 @@ check_alter_table(struct lctx *c, const PgQuery__AlterTableStmt *a)
 				}
 				break;
 			case AT(DetachPartition):
+				robust_action(c, cmd->subtype, rel);
 				if (cmd->def && cmd->def->node_case == NK(PARTITION_CMD) &&
 					!cmd->def->partition_cmd->concurrent && c->pgv >= 14 && !is_new)
 					emit(c, "locking.detach_partition_not_concurrent", "table", rel->schemaname, rel->relname,
@@ -948,12 +1122,114 @@ check_alter_table(struct lctx *c, const PgQuery__AlterTableStmt *a)
 			case AT(EnableRowSecurity):
 			case AT(ForceRowSecurity):
 				c->rls_enabled_any = true;
+				robust_action(c, cmd->subtype, rel);
+				break;
+			default:
+				robust_action(c, cmd->subtype, rel);
+				break;
+		}
+	}
+	buf_release(&qb);
+}
+
+/* ---- rollbacks ------------------------------------------------------------ */
+
+static void
+fwd_add(struct lctx *c, char kind, const char *schema, const char *name, const char *column)
+{
+	if (!name)
+		return;
+	GROW(c->fwd, c->nfwd, c->capfwd);
+	c->fwd[c->nfwd].kind = kind;
+	c->fwd[c->nfwd].schema = schema;
+	c->fwd[c->nfwd].name = name;
+	c->fwd[c->nfwd].column = column;
+	nameidx_add(&c->fwd_by_name, name, c->nfwd);
+	c->nfwd++;
+}
+
+/* The tables, columns and schemas the forward migration creates. */
+static void
+fwd_collect(struct lctx *c, const struct pgw_sql_script *f)
+{
+	size_t		i,
+				k;
+
+	for (i = 0; i < f->nstmts; i++)
+	{
+		const PgQuery__Node *n = f->stmts[i].node;
+
+		if (!n)
+			continue;
+		switch (n->node_case)
+		{
+			case NK(CREATE_STMT):
+				if (n->create_stmt->relation)
+					fwd_add(c, 't', n->create_stmt->relation->schemaname,
+							n->create_stmt->relation->relname, NULL);
+				break;
+			case NK(CREATE_TABLE_AS_STMT):
+				if (n->create_table_as_stmt->into && n->create_table_as_stmt->into->rel)
+					fwd_add(c, 't', n->create_table_as_stmt->into->rel->schemaname,
+							n->create_table_as_stmt->into->rel->relname, NULL);
+				break;
+			case NK(CREATE_SCHEMA_STMT):
+				fwd_add(c, 's', NULL, n->create_schema_stmt->schemaname, NULL);
+				break;
+			case NK(ALTER_TABLE_STMT):
+				if (!n->alter_table_stmt->relation)
+					break;
+				for (k = 0; k < n->alter_table_stmt->n_cmds; k++)
+				{
+					const PgQuery__AlterTableCmd *cmd;
+
+					if (n->alter_table_stmt->cmds[k]->node_case != NK(ALTER_TABLE_CMD))
+						continue;
+					cmd = n->alter_table_stmt->cmds[k]->alter_table_cmd;
+					if ((cmd->subtype == AT(AddColumn) || cmd->subtype == AT(AddColumnRecurse)) &&
+						cmd->def && cmd->def->node_case == NK(COLUMN_DEF))
+						fwd_add(c, 'c', n->alter_table_stmt->relation->schemaname,
+								n->alter_table_stmt->relation->relname, cmd->def->column_def->colname);
+				}
 				break;
 			default:
 				break;
 		}
 	}
-	buf_release(&qb);
+}
+
+/*
+ * In a rollback, whether dropping this table (column NULL), column, or
+ * schema (kind 's') undoes the forward migration: it created the table or
+ * schema, or added the column (or created its table).  With no forward
+ * migration to look at, every drop is taken as undoing it.  Outside a
+ * rollback, false.
+ */
+static bool
+rollback_undoes(struct lctx *c, char kind, const char *schema, const char *name, const char *column)
+{
+	size_t		i;
+
+	if (!c->o->rollback)
+		return false;
+	if (!c->o->forward)
+		return true;
+	for (i = nameidx_first(&c->fwd_by_name, name); i != NO_ITEM; i = nameidx_next(&c->fwd_by_name, i))
+	{
+		const struct fwd_obj *o = &c->fwd[i];
+
+		if (kind == 's')
+		{
+			if (o->kind == 's' && strcmp(o->name, name) == 0)
+				return true;
+			continue;
+		}
+		if (o->kind == 's' || !same_rel(o->schema, o->name, schema, name))
+			continue;
+		if (o->kind == 't' || (column && o->column && strcmp(o->column, column) == 0))
+			return true;
+	}
+	return false;
 }
 
 /* ---- the statement dispatcher -------------------------------------------- */
@@ -979,6 +1255,21 @@ is_lock_taking(const struct pgw_sql_stmt *st)
 		default:
 			return false;
 	}
+}
+
+/*
+ * VACUUM FULL and CLUSTER: from PostgreSQL 19 the server has REPACK, whose
+ * CONCURRENTLY form rewrites the table without blocking it, so the hint
+ * names it (squawk's prefer-repack); before 19 only the pg_repack
+ * extension does that, and the rule's own hint says so.
+ */
+static void
+prefer_repack(struct lctx *c, struct pgw_finding *f)
+{
+	if (!f || c->pgv < 19)
+		return;
+	finding_set_hint(c->out, f, "use REPACK (CONCURRENTLY) on the table instead "
+					 "(PostgreSQL 19+): it rewrites it without blocking reads and writes");
 }
 
 static void
@@ -1011,6 +1302,11 @@ check_statement(struct lctx *c, const struct pgw_sql_stmt *st)
 			if (!c->in_tx)
 				emit(c, "robustness.transaction_nesting", "transaction", NULL, NULL, NULL,
 					 "%s without a transaction in progress", st->info.tag);
+			else if (c->tool_tx)	/* a BEGIN inside it did nothing */
+				emit(c, "robustness.transaction_nesting", "transaction", NULL, NULL, NULL,
+					 "%s ends the transaction the migration tool opened for the file",
+					 st->info.tag);
+			c->tool_tx = false;
 			c->in_tx = false;
 			c->wrapped = false;
 			c->explicit_begin = SIZE_MAX;
@@ -1100,9 +1396,7 @@ check_statement(struct lctx *c, const struct pgw_sql_stmt *st)
 					break;
 				if (!cs->if_not_exists && !(temp && cs->oncommit == PG_QUERY__ON_COMMIT_ACTION__ONCOMMIT_DROP))
 					robust(c, "CREATE TABLE without IF NOT EXISTS", rel, NULL);
-				if (!temp && !(rel->schemaname && *rel->schemaname))
-					emit(c, "robustness.unqualified_table", "table", NULL, rel->relname, NULL,
-						 "table \"%s\" is created without a schema", rel->relname);
+				check_qualified(c, rel->schemaname, rel->relname, rel->relpersistence, "created");
 				sch = (rel->schemaname && *rel->schemaname) ? rel->schemaname : "public";
 				if (!temp)
 				{
@@ -1147,12 +1441,21 @@ check_statement(struct lctx *c, const struct pgw_sql_stmt *st)
 					check_restargets(c, ct->query->select_stmt->target_list,
 									 ct->query->select_stmt->n_target_list, "the column list",
 									 ct->into->rel, true);
+				else if (ct->into && ct->into->n_col_names > 1)
+					check_namelist(c, ct->into->col_names, ct->into->n_col_names, "the column list",
+								   ct->into->rel);
+				if (ct->into && ct->into->rel && ct->objtype == OT(TABLE))
+					check_qualified(c, ct->into->rel->schemaname, ct->into->rel->relname,
+									ct->into->rel->relpersistence, "created");
 				if (ct->into && ct->into->rel)
 					table_add(c, ct->into->rel->schemaname, ct->into->rel->relname);
 				break;
 			}
 		case NK(VIEW_STMT):
-			if (n->view_stmt->n_aliases == 0 && n->view_stmt->query &&
+			if (n->view_stmt->n_aliases > 1)
+				check_namelist(c, n->view_stmt->aliases, n->view_stmt->n_aliases, "the view's column list",
+							   n->view_stmt->view);
+			else if (n->view_stmt->n_aliases == 0 && n->view_stmt->query &&
 				n->view_stmt->query->node_case == NK(SELECT_STMT))
 				check_restargets(c, n->view_stmt->query->select_stmt->target_list,
 								 n->view_stmt->query->select_stmt->n_target_list, "the view's columns",
@@ -1164,9 +1467,16 @@ check_statement(struct lctx *c, const struct pgw_sql_stmt *st)
 				check_restargets(c, n->select_stmt->target_list, n->select_stmt->n_target_list,
 								 "SELECT INTO", n->select_stmt->into_clause->rel, true);
 				if (n->select_stmt->into_clause->rel)
+					check_qualified(c, n->select_stmt->into_clause->rel->schemaname,
+									n->select_stmt->into_clause->rel->relname,
+									n->select_stmt->into_clause->rel->relpersistence, "created");
+				if (n->select_stmt->into_clause->rel)
 					table_add(c, n->select_stmt->into_clause->rel->schemaname,
 							  n->select_stmt->into_clause->rel->relname);
 			}
+			break;
+		case NK(MERGE_STMT):
+			check_merge(c, n->merge_stmt);
 			break;
 		case NK(UPDATE_STMT):
 			check_restargets(c, n->update_stmt->target_list, n->update_stmt->n_target_list,
@@ -1191,7 +1501,8 @@ check_statement(struct lctx *c, const struct pgw_sql_stmt *st)
 						 "index%s%s%s is created on \"%s\" without CONCURRENTLY",
 						 x->idxname && *x->idxname ? " \"" : "", x->idxname ? x->idxname : "",
 						 x->idxname && *x->idxname ? "\"" : "", rvq(c, x->relation));
-				if (!x->if_not_exists)
+				/* without a name each run makes a new one: re-running cannot fail */
+				if (!x->if_not_exists && x->idxname && *x->idxname)
 					robust(c, "CREATE INDEX without IF NOT EXISTS", x->relation, NULL);
 				if (x->idxname && *x->idxname)
 				{
@@ -1219,7 +1530,7 @@ check_statement(struct lctx *c, const struct pgw_sql_stmt *st)
 					if (d->remove_type == OT(TABLE) && name)
 					{
 						is_new = table_is_new_name(c, schema, name);
-						if (!is_new)
+						if (!is_new && !rollback_undoes(c, 't', schema, name, NULL))
 							emit(c, "destructive.drop_table", "table", schema, name, NULL,
 								 "table \"%s\" is dropped", qname(&c->namebuf, schema, name));
 						if (!schema)
@@ -1236,7 +1547,7 @@ check_statement(struct lctx *c, const struct pgw_sql_stmt *st)
 								 "index \"%s\" is dropped without CONCURRENTLY",
 								 qname(&c->namebuf, schema, name));
 					}
-					else if (d->remove_type == OT(SCHEMA) && name)
+					else if (d->remove_type == OT(SCHEMA) && name && !rollback_undoes(c, 's', NULL, name, NULL))
 						emit(c, "destructive.drop_schema", "schema", NULL, name, NULL,
 							 "schema \"%s\" is dropped%s", name,
 							 d->behavior == PG_QUERY__DROP_BEHAVIOR__DROP_CASCADE ? " with CASCADE" : "");
@@ -1250,21 +1561,41 @@ check_statement(struct lctx *c, const struct pgw_sql_stmt *st)
 				 "database \"%s\" is dropped", n->dropdb_stmt->dbname);
 			break;
 		case NK(TRUNCATE_STMT):
-			for (i = 0; i < n->truncate_stmt->n_relations; i++)
 			{
-				const PgQuery__RangeVar *rv = n->truncate_stmt->relations[i]->node_case == NK(RANGE_VAR) ?
-					n->truncate_stmt->relations[i]->range_var : NULL;
+				/* CASCADE is a property of the statement: one finding naming
+				 * its tables; a plain TRUNCATE empties each table it names */
+				bool		cascade = n->truncate_stmt->behavior == PG_QUERY__DROP_BEHAVIOR__DROP_CASCADE;
+				const PgQuery__RangeVar *first = NULL;
+				struct pgw_buf names;
+				size_t		nnames = 0;
 
-				if (!rv || table_is_new(c, rv))
-					continue;
-				if (n->truncate_stmt->behavior == PG_QUERY__DROP_BEHAVIOR__DROP_CASCADE)
-					emit(c, "destructive.truncate_cascade", "table", rv->schemaname, rv->relname, NULL,
-						 "table \"%s\" is truncated with CASCADE", rvq(c, rv));
-				else
-					emit(c, "destructive.truncate", "table", rv->schemaname, rv->relname, NULL,
-						 "table \"%s\" is truncated", rvq(c, rv));
+				buf_init(&names);
+				for (i = 0; i < n->truncate_stmt->n_relations; i++)
+				{
+					const PgQuery__RangeVar *rv = n->truncate_stmt->relations[i]->node_case == NK(RANGE_VAR) ?
+						n->truncate_stmt->relations[i]->range_var : NULL;
+
+					if (!rv || table_is_new(c, rv))
+						continue;
+					if (cascade)
+					{
+						buf_printf(&names, "%s\"%s\"", nnames ? ", " : "", rvq(c, rv));
+						if (!first)
+							first = rv;
+						nnames++;
+					}
+					else
+						emit(c, "destructive.truncate", "table", rv->schemaname, rv->relname, NULL,
+							 "table \"%s\" is truncated", rvq(c, rv));
+				}
+				if (first)
+					emit(c, "destructive.truncate_cascade", "table", first->schemaname, first->relname, NULL,
+						 "%s %s %s truncated with CASCADE, which also empties every table with a foreign key to %s",
+						 nnames == 1 ? "table" : "tables", names.data,
+						 nnames == 1 ? "is" : "are", nnames == 1 ? "it" : "them");
+				buf_release(&names);
+				break;
 			}
-			break;
 		case NK(RENAME_STMT):
 			{
 				const PgQuery__RenameStmt *r = n->rename_stmt;
@@ -1289,15 +1620,15 @@ check_statement(struct lctx *c, const struct pgw_sql_stmt *st)
 
 				node_option_bool(n->vacuum_stmt->options, n->vacuum_stmt->n_options, "full", &full);
 				if (n->vacuum_stmt->is_vacuumcmd && full)
-					emit(c, "locking.vacuum_full_or_cluster", "statement", NULL, "VACUUM FULL", NULL,
-						 "VACUUM FULL rewrites %s under an ACCESS EXCLUSIVE lock",
-						 n->vacuum_stmt->n_rels ? "the table" : "every table");
+					prefer_repack(c, emit(c, "locking.vacuum_full_or_cluster", "statement", NULL, "VACUUM FULL", NULL,
+										  "VACUUM FULL rewrites %s under an ACCESS EXCLUSIVE lock",
+										  n->vacuum_stmt->n_rels ? "the table" : "every table"));
 				break;
 			}
 		case NK(CLUSTER_STMT):
-			emit(c, "locking.vacuum_full_or_cluster", "statement", NULL, "CLUSTER", NULL,
-				 "CLUSTER rewrites %s under an ACCESS EXCLUSIVE lock",
-				 n->cluster_stmt->relation ? "the table" : "every clustered table");
+			prefer_repack(c, emit(c, "locking.vacuum_full_or_cluster", "statement", NULL, "CLUSTER", NULL,
+								  "CLUSTER rewrites %s under an ACCESS EXCLUSIVE lock",
+								  n->cluster_stmt->relation ? "the table" : "every clustered table"));
 			break;
 		case NK(REINDEX_STMT):
 			{
@@ -1640,6 +1971,7 @@ lint_script(struct pgw_sql_script *s, const struct pgw_lint_options *o,
 			break;
 	}
 	c.wrapped = c.in_tx;
+	c.tool_tx = o->tx_mode == PGW_LINT_TX_ALWAYS;
 	c.next_tx = 1;
 	c.at = -1;
 	buf_init(&c.namebuf);
@@ -1648,6 +1980,9 @@ lint_script(struct pgw_sql_script *s, const struct pgw_lint_options *o,
 	nameidx_init(&c.cons_by_name, s->nstmts);
 	nameidx_init(&c.cons_by_table, s->nstmts);
 	nameidx_init(&c.rls_by_name, s->nstmts);
+	nameidx_init(&c.fwd_by_name, o->forward ? o->forward->nstmts : 1);
+	if (o->rollback && o->forward)
+		fwd_collect(&c, o->forward);
 	collect_rls(&c);
 	for (i = 0; i < s->nstmts; i++)
 	{
@@ -1671,6 +2006,8 @@ lint_script(struct pgw_sql_script *s, const struct pgw_lint_options *o,
 	nameidx_release(&c.cons_by_name);
 	nameidx_release(&c.cons_by_table);
 	nameidx_release(&c.rls_by_name);
+	nameidx_release(&c.fwd_by_name);
+	free(c.fwd);
 	free(c.rls);
 	free(c.fstmt);
 	free(c.tables);

@@ -42,6 +42,9 @@ struct pgw_lint_options
 	enum pgw_lint_txmode tx_mode;
 	const struct pgw_strlist *exposed_schemas;	/* NULL or empty: "public" */
 	const struct pgw_strlist *ignore;	/* rule ids, from the config */
+	const struct pgw_strlist *enable;	/* opt-in rule ids turned on */
+	bool		rollback;		/* the script undoes a migration (see docs/lint.md) */
+	const struct pgw_sql_script *forward;	/* with rollback: what it undoes, or NULL */
 };
 
 struct pgw_lint_rule
@@ -57,6 +60,12 @@ extern const struct pgw_lint_rule pgw_lint_rules[];
 extern const size_t pgw_lint_nrules;
 
 const struct pgw_lint_rule *lint_rule_find(const char *id);
+
+/* Whether rule id is off unless pgw_lint_options.enable names it. */
+bool		lint_rule_is_opt_in(const char *id);
+
+/* The opt-in rule ids, comma separated, for messages. */
+const char *lint_opt_in_list(void);
 
 /*
  * Lints one script (loaded with sql_script_load, or with PGW_SQL_DEFER_DATA:

@@ -103,7 +103,7 @@ const struct pgw_lint_rule pgw_lint_rules[] = {
 		"transaction control out of place: BEGIN inside a transaction, or COMMIT/ROLLBACK outside one",
 	"remove the extra BEGIN/COMMIT; pgwarden migrate runs each file in a transaction of its own"},
 	{"robustness.not_idempotent", W, "robustness",
-		"a statement that fails when run twice, in a file that is not one transaction: a failure halfway leaves the file impossible to re-run",
+		"a statement that fails when run twice, or changes a table with no guard, in a file that is not one transaction: a failure halfway leaves the file impossible to simply re-run",
 	"use IF NOT EXISTS / IF EXISTS, or make the file transactional"},
 	{"robustness.identifier_too_long", E, "robustness",
 		"an identifier longer than 63 bytes is silently truncated by PostgreSQL",
@@ -111,8 +111,8 @@ const struct pgw_lint_rule pgw_lint_rules[] = {
 	{"robustness.duplicate_column", E, "robustness",
 		"the same column is named twice in one statement",
 	"name each column once"},
-	{"robustness.unqualified_table", I, "robustness",
-		"a table is created or dropped without a schema, so search_path decides where",
+	{"robustness.unqualified_table", W, "robustness",
+		"a table is created, altered or dropped without a schema, so search_path decides which one",
 	"write the schema: public.name"},
 
 	/* types */
@@ -175,4 +175,27 @@ lint_rule_find(const char *id)
 		if (strcmp(pgw_lint_rules[i].id, id) == 0)
 			return &pgw_lint_rules[i];
 	return NULL;
+}
+
+/* Rules that are off by default: a matter of house style, not of safety. */
+static const char *const opt_in_rules[] = {
+	"robustness.unqualified_table",
+	NULL
+};
+
+bool
+lint_rule_is_opt_in(const char *id)
+{
+	size_t		i;
+
+	for (i = 0; opt_in_rules[i]; i++)
+		if (strcmp(opt_in_rules[i], id) == 0)
+			return true;
+	return false;
+}
+
+const char *
+lint_opt_in_list(void)
+{
+	return "robustness.unqualified_table";
 }

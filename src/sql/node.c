@@ -106,6 +106,18 @@ static const char *const nonvolatile_funcs[] = {
 	NULL
 };
 
+/* Every expression of a list is non-volatile (an empty list is). */
+static bool
+node_expr_is_nonvolatile_list(PgQuery__Node *const *items, size_t n)
+{
+	size_t		i;
+
+	for (i = 0; i < n; i++)
+		if (!node_expr_is_nonvolatile(items[i]))
+			return false;
+	return true;
+}
+
 bool
 node_expr_is_nonvolatile(const PgQuery__Node *n)
 {
@@ -139,6 +151,23 @@ node_expr_is_nonvolatile(const PgQuery__Node *n)
 				if (!node_expr_is_nonvolatile(n->list->items[i]))
 					return false;
 			return true;
+		case NK(COALESCE_EXPR):
+			return node_expr_is_nonvolatile_list(n->coalesce_expr->args, n->coalesce_expr->n_args);
+		case NK(MIN_MAX_EXPR):
+			return node_expr_is_nonvolatile_list(n->min_max_expr->args, n->min_max_expr->n_args);
+		case NK(ROW_EXPR):
+			return node_expr_is_nonvolatile_list(n->row_expr->args, n->row_expr->n_args);
+		case NK(NULL_TEST):
+			return node_expr_is_nonvolatile(n->null_test->arg);
+		case NK(BOOLEAN_TEST):
+			return node_expr_is_nonvolatile(n->boolean_test->arg);
+		case NK(CASE_EXPR):
+			return node_expr_is_nonvolatile(n->case_expr->arg) &&
+				node_expr_is_nonvolatile_list(n->case_expr->args, n->case_expr->n_args) &&
+				node_expr_is_nonvolatile(n->case_expr->defresult);
+		case NK(CASE_WHEN):
+			return node_expr_is_nonvolatile(n->case_when->expr) &&
+				node_expr_is_nonvolatile(n->case_when->result);
 		case NK(FUNC_CALL):
 			{
 				const char *schema,

@@ -93,6 +93,7 @@ config_defaults(struct pgw_config *cfg, const char *root)
 	cfg->statement_timeout_ms = 0;
 	cfg->lock_retries = 5;
 	cfg->large_table_bytes = 10LL * 1024 * 1024 * 1024;
+	cfg->lint_pg_version = 15;
 	cfg->local_dir = fs_join(cfg->root, ".pgwarden/local");
 	cfg->local_user = pgw_strdup("postgres");
 }
@@ -123,6 +124,7 @@ config_release(struct pgw_config *cfg)
 	free(cfg->tenant_setting);
 	free(cfg->app_role);
 	strlist_release(&cfg->ignore);
+	strlist_release(&cfg->lint_enable);
 	strlist_release(&cfg->tenant_tables);
 	strlist_release(&cfg->required_columns);
 	strlist_release(&cfg->seeds);
@@ -300,6 +302,7 @@ static const char *const project_keys[] = {
 	"tenant_column", "tenant_setting", "tenant_tables"
 };
 static const char *const local_keys[] = {"bindir", "dir", "port", "supabase", "user"};
+static const char *const lint_keys[] = {"enable", "pg_version"};
 static const char *const env_keys[] = {"dbname", "host", "port", "sslmode", "url", "user"};
 
 static int
@@ -462,6 +465,33 @@ handle_local(struct parse_ctx *ctx, const char *name, const char *value)
 }
 
 static int
+handle_lint(struct parse_ctx *ctx, const char *name, const char *value)
+{
+	struct pgw_config *cfg = ctx->cfg;
+	long		n;
+
+	if (!strcmp(name, "enable"))
+	{
+		if (first_time(ctx, "lint", name))
+			strlist_release(&cfg->lint_enable);
+		parse_list(&cfg->lint_enable, value);
+		return 1;
+	}
+	if (!first_time(ctx, "lint", name))
+		return fail_at(ctx, "'%s' is set twice in [lint]", name, NULL);
+	if (!strcmp(name, "pg_version"))
+	{
+		if (!text_parse_int(value, 9, 99, &n))
+			return fail_at(ctx, "'%s' is not a PostgreSQL major version (expected 9 to 99) for %s",
+						   value, name);
+		cfg->lint_pg_version = (int) n;
+	}
+	else
+		return unknown_key(ctx, "lint", name, lint_keys, sizeof(lint_keys) / sizeof(*lint_keys));
+	return 1;
+}
+
+static int
 handle_env(struct parse_ctx *ctx, const char *section, const char *name, const char *value)
 {
 	struct pgw_env *e = ctx->env;
@@ -526,12 +556,14 @@ handler(void *user, const char *section, const char *name, const char *value)
 	if (ctx->failed)
 		return 0;
 	if (!*section)
-		return fail_at(ctx, "'%s' is outside any section (expected [project], [local] or [env NAME] first)",
+		return fail_at(ctx, "'%s' is outside any section (expected [project], [local], [lint] or [env NAME] first)",
 					   name, NULL);
 	if (!strcmp(section, "project"))
 		return handle_project(ctx, name, value);
 	if (!strcmp(section, "local"))
 		return handle_local(ctx, name, value);
+	if (!strcmp(section, "lint"))
+		return handle_lint(ctx, name, value);
 	envname = env_section_name(section);
 	if (envname)
 	{
@@ -553,7 +585,7 @@ handler(void *user, const char *section, const char *name, const char *value)
 		return handle_env(ctx, section, name, value);
 	}
 	fail_at(ctx, "unknown section [%s]", section, NULL);
-	pgw_error_hint("sections are [project], [local] and [env NAME]");
+	pgw_error_hint("sections are [project], [local], [lint] and [env NAME]");
 	return 0;
 }
 

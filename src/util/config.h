@@ -13,6 +13,7 @@
  *             required_columns, lock_timeout, statement_timeout,
  *             lock_retries, large_table
  *   [local]   dir, port, user, bindir, supabase
+ *   [lint]    pg_version, enable
  *   [env NAME] url, host, port, dbname, user, sslmode
  *
  * Errors name file:line and what was expected; unknown keys and sections are
@@ -67,6 +68,9 @@ struct pgw_config
 	int			statement_timeout_ms;	/* 0: off */
 	int			lock_retries;
 	long long	large_table_bytes;	/* doctor's table.large; 0: off */
+
+	int			lint_pg_version;	/* the server major version lint assumes */
+	struct pgw_strlist lint_enable; /* opt-in lint rules turned on */
 
 	char	   *local_dir;		/* absolute */
 	bool		local_dir_set;	/* an absolute dir in the file: never relocated */

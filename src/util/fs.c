@@ -357,3 +357,53 @@ fs_list_files(const char *dir, const char *suffix, struct pgw_strlist *list)
 	free(names);
 	return 0;
 }
+
+char *
+fs_display_path(const char *path)
+{
+	char	   *cwd,
+			   *a,
+			   *c;
+	size_t		i,
+				common = 0;
+	struct pgw_buf b;
+
+	if (path[0] != '/')
+		return pgw_strdup(path);
+	cwd = getcwd(NULL, 0);
+	if (!cwd)
+		return pgw_strdup(path);
+	a = fs_absolute(path);
+	c = fs_absolute(cwd);
+	free(cwd);
+	/* the longest common prefix that ends at a component boundary */
+	for (i = 0; a[i] && a[i] == c[i]; i++)
+		if (a[i] == '/')
+			common = i;
+	if (a[i] == '\0' && c[i] == '\0')
+		common = i;
+	else if ((a[i] == '/' && c[i] == '\0') || (a[i] == '\0' && c[i] == '/'))
+		common = i;
+	if (common == 0 || (common == 1 && a[0] == '/'))
+	{
+		free(a);
+		free(c);
+		return pgw_strdup(path);	/* only "/" in common */
+	}
+	buf_init(&b);
+	/* one ".." per component of the current folder below the prefix */
+	for (i = common; c[i]; i++)
+		if (c[i] == '/' && c[i + 1])
+			buf_append(&b, "../");
+	if (a[common] == '/')
+		buf_append(&b, a + common + 1);
+	else
+		buf_append(&b, a + common);
+	if (b.len == 0)
+		buf_append(&b, ".");
+	else if (b.data[b.len - 1] == '/')
+		b.data[--b.len] = '\0';
+	free(a);
+	free(c);
+	return buf_steal(&b);
+}

@@ -43,6 +43,14 @@ char	   *fs_join(const char *dir, const char *name);
 /* An absolute, normalised form of path, which need not exist (caller frees). */
 char	   *fs_absolute(const char *path);
 
+/*
+ * path as messages show it (caller frees), the way compilers name files: a
+ * relative path as given; an absolute one relative to the current folder
+ * ("supabase/migrations/x.sql", "../x.sql") when the two share more than
+ * "/", else as given.
+ */
+char	   *fs_display_path(const char *path);
+
 /* The folder part of path (caller frees); "." for a bare name. */
 char	   *fs_dirname(const char *path);
 

@@ -19,7 +19,7 @@ contains "target shown" "$OUT" '"kind": "url"'
 
 check "record first as applied" "$PGW" -q migrate repair 20250101000000 --applied --db "$db"
 expect_rc 1 "pending, first applied" "$PGW" --no-color lint --pending --fail-on warning --db "$db"
-contains "second linted" "$OUT" "20250102000000_second.sql:3:1: warning: table \"app.b\" is dropped"
+contains "second linted, named from the current folder" "$OUT" "migrations/20250102000000_second.sql:3:1: warning: table \"app.b\" is dropped"
 lacks "first skipped" "$OUT" "20250101000000_first.sql"
 
 check "record second as applied" "$PGW" -q migrate repair 20250102000000 --applied --db "$db"

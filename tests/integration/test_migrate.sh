@@ -46,7 +46,7 @@ fi
 chmod 644 migrations/2_c.sql
 printf 'CREATE TABLE d (id int);\nCREATE TABLE d2 (id int;\n' > migrations/3_d.sql
 expect_rc 4 "syntax error in a pending file" "$PGW" migrate up --db "$db"
-contains "file:line:col" "$ERR" "3_d.sql:2:"
+contains "file:line:col, from the current folder" "$ERR" "migrations/3_d.sql:2:"
 equals "nothing applied, not even the good ones" "$(sql "$db" "SELECT to_regclass('a') IS NULL AND to_regclass('c') IS NULL")" "t"
 rm migrations/3_d.sql
 
@@ -91,7 +91,7 @@ echo "CREATE TABLE g (id int);" > migrations/6_g.sql
 expect_rc 5 "failing migration" "$PGW" migrate up --db "$db"
 contains "server message" "$ERR" 'relation "nope" does not exist'
 contains "sqlstate" "$ERR" "SQLSTATE 42P01"
-contains "file:line:col" "$ERR" "5_f.sql:4:13"
+contains "file:line:col, from the current folder" "$ERR" "migrations/5_f.sql:4:13"
 contains "rolled back" "$ERR" "nothing of this migration was applied"
 equals "f not created, g not run" "$(sql "$db" "SELECT to_regclass('f') IS NULL AND to_regclass('g') IS NULL")" "t"
 equals "not recorded" "$(state "$db")" "1:applied 2:applied 4:applied"
@@ -105,7 +105,8 @@ rm migrations/6_g.sql
 
 # --- down, redo, rollbacks ---------------------------------------------------
 expect_rc 4 "down without rollback" "$PGW" migrate down 2 --db "$db"
-contains "no rollback" "$ERR" "cannot roll back '5_f.sql': it has no rollback"
+contains "no rollback, named from the current folder" "$ERR" "cannot roll back 'migrations/5_f.sql': it has no rollback"
+contains "the file to write, from the current folder" "$ERR" "write migrations/5_f_rollback.sql"
 equals "nothing rolled back" "$(state "$db")" "1:applied 2:applied 4:applied 5:applied"
 echo "DROP TABLE f;" > migrations/5_f_rollback.sql
 printf 'CREATE TABLE e (id int);\n-- pgwarden:down\nDROP TABLE e;\n' > migrations/4_e.sql

@@ -162,7 +162,7 @@ PGWARDEN_FAULT=safe:diverge expect_rc 5 "divergent target" "$PGW" --no-color mig
 contains "says it" "$OUT" "verification failed"
 contains "names the difference" "$OUT" "the target differs from the sandbox's result: +1 table (pgwarden_fault_diverge)"
 contains "not committed" "$OUT" "not committed: rolled back, nothing of it was applied or recorded"
-contains "error" "$ERR" "'7_model.sql' failed post-verification and was not committed"
+contains "error" "$ERR" "'migrations/7_model.sql' failed post-verification and was not committed"
 equals "column never there" "$(sql "$db" "SELECT count(*) FROM information_schema.columns WHERE column_name = 'model'")" "0"
 equals "table never there" "$(sql "$db" "SELECT to_regclass('models') IS NULL")" "t"
 equals "never recorded, not even as failed" "$(sql "$db" "SELECT count(*) FROM pgwarden.schema_migrations WHERE version = '7'")" "0"
@@ -191,7 +191,7 @@ contains "tx cannot hold it: pushed to local" "$OUT" "sandbox (local, pushed fro
 contains "applied first" "$OUT" "applied ("
 contains "then verification failed" "$OUT" "verification failed"
 contains "rollback file ran" "$OUT" "rolled back by its rollback file"
-contains "error" "$ERR" "'75_plate.sql' failed post-verification and was rolled back"
+contains "error" "$ERR" "'migrations/75_plate.sql' failed post-verification and was rolled back"
 equals "index gone" "$(sql "$db" "SELECT to_regclass('vehicles_plate_idx') IS NULL")" "t"
 equals "history row gone" "$(sql "$db" "SELECT count(*) FROM pgwarden.schema_migrations WHERE version = '75'")" "0"
 sql "$db" "DROP TABLE pgwarden_fault_diverge" >/dev/null

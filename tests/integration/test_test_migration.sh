@@ -48,9 +48,9 @@ contains "tables created" "$OUT" "+1 table (notes)"
 contains "columns counted" "$OUT" "+4 columns"
 contains "the added column named" "$OUT" "vehicles.color"
 contains "index named" "$OUT" "+1 index (notes.notes_vehicle_idx)"
-contains "locks of the CREATE TABLE" "$OUT" "20250101000000_notes.sql:1 CREATE TABLE — AccessExclusiveLock on public.notes"
+contains "locks of the CREATE TABLE" "$OUT" "t/20250101000000_notes.sql:1 CREATE TABLE — AccessExclusiveLock on public.notes"
 contains "FK lock on the referenced table" "$OUT" "ShareRowExclusiveLock on public.vehicles"
-contains "ALTER TABLE lock" "$OUT" "20250101000000_notes.sql:7 ALTER TABLE — AccessExclusiveLock on public.vehicles"
+contains "ALTER TABLE lock" "$OUT" "t/20250101000000_notes.sql:7 ALTER TABLE — AccessExclusiveLock on public.vehicles"
 contains "rollback checked" "$OUT" "rollback: restores the schema exactly"
 contains "verdict" "$OUT" "result: migration and rollback pass"
 equals "target unchanged (snapshot + rows)" "$(state)" "$before"
@@ -90,7 +90,7 @@ ALTER TABLE vehicles ADD CONSTRAINT vehicles_part_fk FOREIGN KEY (part_id) REFER
 DROP TABLE parts;
 EOF
 expect_rc 1 "failing migration" "$PGW" --no-color test-migration t/20250103000000_broken.sql --db "$db"
-contains "file and line" "$OUT" "'20250103000000_broken.sql' fails in the sandbox at line 2"
+contains "file and line" "$OUT" "'t/20250103000000_broken.sql' fails in the sandbox at line 2"
 contains "server's words" "$OUT" 'column "part_id" referenced in foreign key constraint does not exist'
 equals "never reached the target" "$(sql "$db" "SELECT to_regclass('parts') IS NULL")" "t"
 equals "target unchanged" "$(state)" "$before"
@@ -98,16 +98,16 @@ equals "target unchanged" "$(state)" "$before"
 # --- no rollback, a rollback that fails ---------------------------------------
 echo "CREATE TABLE lonely (id int);" > t/20250104000000_lonely.sql
 expect_rc 1 "no rollback" "$PGW" --no-color test-migration t/20250104000000_lonely.sql --db "$db"
-contains "says so" "$OUT" "'20250104000000_lonely.sql' has no rollback [migration.no_rollback]"
+contains "says so" "$OUT" "'t/20250104000000_lonely.sql' has no rollback [migration.no_rollback]"
 printf 'CREATE TABLE x2 (id int);\n-- pgwarden:down\nDROP TABLE nope;\n' > t/20250105000000_badback.sql
 expect_rc 1 "failing rollback" "$PGW" --no-color test-migration t/20250105000000_badback.sql --db "$db"
-contains "rollback failure" "$OUT" "the rollback '20250105000000_badback.sql' fails in the sandbox at line 3"
+contains "rollback failure" "$OUT" "the rollback 't/20250105000000_badback.sql' fails in the sandbox at line 3"
 
 # --- several files: ups in order, rollbacks in reverse -------------------------
 printf 'ALTER TABLE notes ADD COLUMN seen boolean;\n-- pgwarden:down\nALTER TABLE notes DROP COLUMN seen;\n' > t/20250106000000_seen.sql
 expect_rc 0 "two files" "$PGW" --no-color test-migration t/20250101000000_notes.sql t/20250106000000_seen.sql --db "$db"
 contains "both changes (4 + 1 columns)" "$OUT" "+1 table (notes), +5 columns"
-contains "rollback of the second first" "$OUT" "rollback 20250106000000_seen.sql:3"
+contains "rollback of the second first" "$OUT" "rollback t/20250106000000_seen.sql:3"
 
 # --- statements outside a transaction -----------------------------------------
 printf 'CREATE INDEX CONCURRENTLY vehicles_plate_idx ON vehicles (plate);\n-- pgwarden:down\nDROP INDEX CONCURRENTLY vehicles_plate_idx;\n' > t/20250107000000_conc.sql
@@ -122,7 +122,7 @@ contains "same words" "$OUT" "+1 table (notes)"
 equals "target unchanged after tx" "$(state)" "$before"
 # what a transaction cannot hold is pushed to a local sandbox
 expect_rc 0 "tx sandbox: CONCURRENTLY pushed to local" "$PGW" --no-color test-migration --sandbox tx t/20250107000000_conc.sql --db "$db"
-contains "pushed" "$OUT" "pushed from tx: 20250107000000_conc.sql:1: CREATE INDEX CONCURRENTLY cannot run inside a transaction"
+contains "pushed" "$OUT" "pushed from tx: t/20250107000000_conc.sql:1: CREATE INDEX CONCURRENTLY cannot run inside a transaction"
 contains "tried locally" "$OUT" "sandbox: local"
 contains "index created there" "$OUT" "+1 index (vehicles.vehicles_plate_idx)"
 contains "said on stderr" "$ERR" "not testable in a transaction"
@@ -188,7 +188,7 @@ equals "target unchanged after the samples" "$(state)" "$before"
 # --- bad input --------------------------------------------------------------------
 printf 'CREATE TABLE y (id int;\n' > t/20250108000000_syntax.sql
 expect_rc 4 "syntax error" "$PGW" test-migration t/20250108000000_syntax.sql --db "$db"
-contains "file:line" "$ERR" "20250108000000_syntax.sql:1:"
+contains "file:line, as given" "$ERR" "t/20250108000000_syntax.sql:1:"
 expect_rc 4 "missing file" "$PGW" test-migration t/nope.sql --db "$db"
 expect_rc 4 "a rollback given" "$PGW" test-migration t/20250101000000_notes_rollback.sql --db "$db"
 contains "says rollback" "$ERR" "is a rollback"

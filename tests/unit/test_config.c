@@ -155,7 +155,23 @@ unknown_section(void **state)
 {
 	(void) state;
 	assert_int_equal(config_parse_text(&cfg, "p.conf", "\n\n[projet]\nx = 1\n"), -1);
-	assert_error("p.conf:4: unknown section [projet]", "sections are [project], [local] and [env NAME]");
+	assert_error("p.conf:4: unknown section [projet]", "sections are [project], [local], [lint] and [env NAME]");
+}
+
+static void
+lint_section(void **state)
+{
+	(void) state;
+	assert_int_equal(cfg.lint_pg_version, 15);
+	assert_int_equal(config_parse_text(&cfg, "p.conf",
+									   "[lint]\npg_version = 19\nenable = robustness.unqualified_table\n"), 0);
+	assert_int_equal(cfg.lint_pg_version, 19);
+	assert_int_equal(cfg.lint_enable.n, 1);
+	assert_string_equal(cfg.lint_enable.items[0], "robustness.unqualified_table");
+	assert_int_equal(config_parse_text(&cfg, "q.conf", "[lint]\npg_version = 8\n"), -1);
+	assert_error("q.conf:2: '8' is not a PostgreSQL major version (expected 9 to 99) for pg_version", NULL);
+	assert_int_equal(config_parse_text(&cfg, "r.conf", "[lint]\npg_versoin = 16\n"), -1);
+	assert_error("r.conf:2: unknown key 'pg_versoin' in section [lint]", "did you mean 'pg_version'?");
 }
 
 static void
@@ -163,7 +179,7 @@ outside_section(void **state)
 {
 	(void) state;
 	assert_int_equal(config_parse_text(&cfg, "p.conf", "schemas = a\n"), -1);
-	assert_error("p.conf:1: 'schemas' is outside any section (expected [project], [local] or [env NAME] first)",
+	assert_error("p.conf:1: 'schemas' is outside any section (expected [project], [local], [lint] or [env NAME] first)",
 				 NULL);
 }
 
@@ -286,7 +302,7 @@ main(void)
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 	const struct CMUnitTest tests[] = {
 		T(defaults), T(full_file), T(env_conninfo), T(unknown_key), T(unknown_key_no_guess),
-		T(unknown_section), T(outside_section), T(syntax_error), T(long_line),
+		T(unknown_section), T(lint_section), T(outside_section), T(syntax_error), T(long_line),
 		T(longest_line_that_fits), T(duplicate_scalar), T(bad_values), T(password_refused),
 		T(durations), T(template_parses), T(relative_local_dir),
 	};

@@ -13,6 +13,53 @@
 #include "util/fs.h"
 
 static void
+expect_display(const char *path, const char *want)
+{
+	char	   *p = fs_display_path(path);
+
+	assert_string_equal(p, want);
+	free(p);
+}
+
+/* Paths in messages: relative to the current folder, as compilers show them. */
+static void
+display_paths(void **state)
+{
+	char	   *tmp = strdup("/tmp/pgw-fs-XXXXXX");
+	char	   *old = getcwd(NULL, 0);
+	char	   *sub,
+			   *p;
+
+	(void) state;
+	assert_non_null(mkdtemp(tmp));
+	sub = fs_join(tmp, "proj");
+	assert_int_equal(fs_mkdir_p(sub, 0700), 0);
+	assert_int_equal(chdir(sub), 0);
+	free(sub);
+	sub = getcwd(NULL, 0);		/* the physical path, as getcwd sees it */
+	p = fs_dirname(sub);
+	free(tmp);
+	tmp = p;
+	expect_display("supabase/migrations/x.sql", "supabase/migrations/x.sql");	/* as given */
+	p = fs_join(sub, "supabase/migrations/x.sql");
+	expect_display(p, "supabase/migrations/x.sql");
+	free(p);
+	p = fs_join(tmp, "x.sql");
+	expect_display(p, "../x.sql");
+	free(p);
+	p = fs_join(tmp, "projx/y.sql");	/* a sibling whose name starts the same */
+	expect_display(p, "../projx/y.sql");
+	free(p);
+	expect_display(sub, ".");
+	expect_display("/etc/hosts", "/etc/hosts");	/* only "/" in common */
+	assert_int_equal(chdir(old), 0);
+	assert_int_equal(fs_remove_tree(tmp), 0);
+	free(sub);
+	free(tmp);
+	free(old);
+}
+
+static void
 paths(void **state)
 {
 	char	   *p;
@@ -89,6 +136,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(paths),
+		cmocka_unit_test(display_paths),
 		cmocka_unit_test(files_and_trees),
 	};
 

@@ -120,6 +120,63 @@ suppression(void **state)
 	findings_release(&l);
 }
 
+/* A rollback: drops of what its forward script creates are quiet, others
+ * are not, type rules are off, locking rules stay; opt-in rules need
+ * enable. */
+static void
+rollback_and_opt_in(void **state)
+{
+	static const char fwd_sql[] = "CREATE TABLE app.inv (id bigint);\n"
+		"ALTER TABLE app.orders ADD COLUMN inv_id bigint;\n";
+	static const char rb_sql[] = "SET lock_timeout = '1s';\nSET statement_timeout = '1s';\n"
+		"ALTER TABLE app.orders DROP COLUMN inv_id;\nDROP TABLE app.inv;\n"
+		"DROP TABLE app.orders;\nALTER TABLE app.orders ADD COLUMN c char(3);\n"
+		"CREATE INDEX i ON app.orders (c);\nDROP TABLE t;\n";
+	struct pgw_sql_file ff,
+				rf;
+	struct pgw_sql_script fs,
+				rs;
+	struct pgw_lint_options o;
+	struct pgw_findings l;
+	struct pgw_strlist en = {NULL, 0};
+
+	(void) state;
+	sqlfile_from_text("f.sql", fwd_sql, strlen(fwd_sql), &ff);
+	sql_script_load(&fs, &ff);
+	sqlfile_from_text("f_rollback.sql", rb_sql, strlen(rb_sql), &rf);
+	sql_script_load(&rs, &rf);
+	memset(&o, 0, sizeof(o));
+	o.rollback = true;
+	o.forward = &fs;
+	findings_init(&l);
+	lint_script(&rs, &o, &l);
+	assert_int_equal(count_rule(&l, "destructive.drop_column", false), 0);
+	assert_int_equal(count_rule(&l, "destructive.drop_table", false), 2);	/* app.orders, t */
+	assert_int_equal(count_rule(&l, "types.char", false), 0);
+	assert_int_equal(count_rule(&l, "locking.create_index_not_concurrent", false), 1);
+	assert_int_equal(count_rule(&l, "robustness.unqualified_table", false), 0);	/* off */
+	findings_release(&l);
+
+	/* the same script as a forward migration, with the opt-in rule on */
+	strlist_add(&en, "robustness.unqualified_table");
+	memset(&o, 0, sizeof(o));
+	o.enable = &en;
+	findings_init(&l);
+	lint_script(&rs, &o, &l);
+	assert_int_equal(count_rule(&l, "destructive.drop_column", false), 1);
+	assert_int_equal(count_rule(&l, "destructive.drop_table", false), 3);
+	assert_int_equal(count_rule(&l, "types.char", false), 1);
+	assert_int_equal(count_rule(&l, "robustness.unqualified_table", false), 1);
+	assert_true(lint_rule_is_opt_in("robustness.unqualified_table"));
+	assert_false(lint_rule_is_opt_in("destructive.drop_table"));
+	findings_release(&l);
+	strlist_release(&en);
+	sql_script_release(&rs);
+	sqlfile_release(&rf);
+	sql_script_release(&fs);
+	sqlfile_release(&ff);
+}
+
 static void
 runner_awareness(void **state)
 {
@@ -219,6 +276,7 @@ main(void)
 		cmocka_unit_test(finding_shape),
 		cmocka_unit_test(suppression),
 		cmocka_unit_test(runner_awareness),
+		cmocka_unit_test(rollback_and_opt_in),
 		cmocka_unit_test(sarif_shape),
 	};
 	int			rc = cmocka_run_group_tests(tests, NULL, NULL);
