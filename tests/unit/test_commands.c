@@ -54,12 +54,17 @@ main_help_lists_every_command_with_its_summary(void **state)
 {
 	char	   *help = embedded_help_text("docs/pgwarden.md");
 	size_t		i;
+	int			width = 0;
 
 	(void) state;
 	assert_non_null(help);
+	/* one column for the summaries: the longest name, then two spaces */
+	for (i = 0; i < pgw_ncommands; i++)
+		if ((int) strlen(command_name(&pgw_commands[i])) > width)
+			width = (int) strlen(command_name(&pgw_commands[i]));
 	for (i = 0; i < pgw_ncommands; i++)
 	{
-		char	   *line = pgw_asprintf("  %-9s %s\n", command_name(&pgw_commands[i]), pgw_commands[i].summary);
+		char	   *line = pgw_asprintf("  %-*s  %s\n", width, command_name(&pgw_commands[i]), pgw_commands[i].summary);
 
 		if (!strstr(help, line))
 			fail_msg("docs/pgwarden.md does not list '%s' as: %s", command_name(&pgw_commands[i]), line);
