@@ -179,6 +179,16 @@ done
 flush
 exec 3<&-
 
+# `cd DIR && PATH/pgwarden ...` in the prose: DIR exists and PATH from there
+# is the build's binary (the README once said build/pgwarden from examples/fleet)
+while IFS= read -r span; do
+    d=$(sed -E 's/^`cd ([^ `]+).*/\1/' <<<"$span")
+    check "README: '$span': folder $d exists" test -d "$SRC/$d"
+    p=$(grep -oE '&& *[^ `]*pgwarden( |`)' <<<"$span" | sed -E 's/^&& *//; s/[ `]$//')
+    [ -n "$p" ] && [ "$p" != pgwarden ] &&
+        equals "README: '$span': the binary" "$(realpath -m "$SRC/$d/$p")" "$(realpath -m "$SRC/build/pgwarden")"
+done < <(grep -ohE '`cd [^`]*`' "$SRC/README.md" "$SRC/examples/fleet/README.md")
+
 echo "README: $nblocks blocks, $ncmds commands run, $nskipped skipped"
 CHECKS=$((CHECKS + 1))
 [ "$ncmds" -ge 30 ] || fail "only $ncmds README commands ran: is the README's format still '\$ COMMAND' in \`\`\`-blocks?"
