@@ -96,24 +96,6 @@ equals "the orphans were nullified (data change stays)" "$(sql "$db" "select cou
 expect_rc 4 "a FK that exists" "$PGW" generate add-foreign-key vehicles garages --db "$db"
 contains "says so" "$ERR" "already has foreign key 'vehicles_garage_id_fkey'"
 expect_rc 2 "unknown table" "$PGW" generate fix-rls-policy nope --db "$db"
-# a table or column name the user got wrong: exit 2, what there is, the nearest
-expect_rc 2 "misspelt table" "$PGW" generate fix-rls-policy vehicle --db "$db"
-contains "the nearest table" "$ERR" "hint: did you mean 'vehicles'?"
-contains "the tables" "$ERR" "detail: the tables of the managed schemas: capture_sessions, conversation_messages,"
-expect_rc 2 "misspelt --backfill-from" "$PGW" generate add-tenant-isolation photo_metadata --backfill-from event_photo --db "$db"
-contains "the nearest parent" "$ERR" "hint: did you mean 'event_photos'?"
-for cols in "nosuchcol" "tenant_id nosuchcol"; do
-    expect_rc 2 "add-composite-index $cols" "$PGW" generate add-composite-index vehicles $cols --db "$db"
-    contains "names the column" "$ERR" "error: table 'vehicles' has no column 'nosuchcol'"
-    contains "lists the columns" "$ERR" "detail: its columns: id, tenant_id, garage_id, vin, make, model, year, mileage_km, created_at"
-done
-expect_rc 2 "add-composite-index misspelt" "$PGW" generate add-composite-index vehicles tenantid --db "$db"
-contains "the nearest column" "$ERR" "hint: did you mean 'tenant_id'?"
-expect_rc 2 "add-foreign-key --column misspelt, no REF" "$PGW" generate add-foreign-key vehicles --column garageid --db "$db"
-contains "the nearest column" "$ERR" "hint: did you mean 'garage_id'?"
-expect_rc 2 "add-foreign-key --column misspelt, with REF" "$PGW" generate add-foreign-key vehicles garages --column garage --db "$db"
-contains "the nearest column" "$ERR" "hint: did you mean 'garage_id'?"
-equals "nothing written by the misspellings" "$(ls $mig | wc -l)" 10
 expect_rc 2 "unknown action" "$PGW" generate frobnicate vehicles --db "$db"
 expect_rc 2 "fix needs ALL" "$PGW" generate fix everything --db "$db"
 expect_rc 4 "fix-rls-policy needs the tenant column" "$PGW" generate fix-rls-policy photo_metadata --db "$db"
