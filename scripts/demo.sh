@@ -3,10 +3,14 @@
 # database with the Supabase flavour, apply examples/fleet's migrations and
 # seed with pgwarden migrate, and run pgwarden's commands on it: inspect, then
 # the loop validate → rls test → generate fix ALL → migrate up → validate →
-# rls test → doctor --fix --yes.  Run again, it starts from a fresh
-# copy of the example.  The database is stopped at the end (no server is left
-# running); its data stays: `cd examples/fleet && pgwarden local start` brings
-# it back to look around.
+# rls test → doctor --fix --yes.  The loop writes its fixes under
+# .pgwarden/demo (ignored by git, never into the example's own migrations),
+# and at the end `migrate reset` puts the example's database back to its own
+# five migrations and seed — the state examples/fleet/README.md describes,
+# with nothing "missing locally" — so the loop can be tried again by hand;
+# the fixes stay to read and to re-apply (--config .pgwarden/demo/pgwarden.conf
+# migrate up).  Run again, it starts from a fresh copy of the example.  The
+# database is stopped at the end (no server is left running).
 set -u
 bin=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -71,6 +75,12 @@ loop rls test || exit 1
 step "doctor --fix --yes: the index and security problems, fixed through the safe runner"
 loop doctor --fix --yes --no-stats --rule index. --rule security. || exit 1
 
-step "done: stopping the example's database (its data stays)"
+step "back to the example as its README describes: its own migrations and seed (the fixes stay in $demo/migrations)"
+run migrate reset --yes || exit 1
+run migrate status --exit-code || exit 1
+
+step "done: stopping the example's database"
 run local stop || exit 1
-echo "to look around: cd examples/fleet && $bin local start && $bin local psql"
+here=$(pwd)
+echo "to look around: cd $here && $bin local start"
+echo "to re-apply the demo's fixes there: $bin --config $demo/pgwarden.conf migrate up"

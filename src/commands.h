@@ -29,6 +29,8 @@
 #ifndef PGW_COMMANDS_H
 #define PGW_COMMANDS_H
 
+#include <jansson.h>
+
 #include "cmd/cmd.h"
 
 #define PGW_CMD_NEEDS_DB	0x01
@@ -81,8 +83,15 @@ const struct pgw_command *command_find(const char *name);
  * close, else a pointer to --help (caller frees). */
 char	   *command_suggestion(const char *word);
 
-/* Prints the --help text of a command (NULL: pgwarden's own) on stdout.
+/* Prints the --help text of a command (NULL: pgwarden's own) on stdout;
+ * with --json, command_help_json()'s document.
  * Returns PGW_EXIT_OK, or PGW_EXIT_INTERNAL when its docs page is missing. */
 int			command_print_help(const char *name);
+
+/* The help as data (cmd/helpdoc.c): for one command its name, summary,
+ * flags (needs_db, optional_db, writes), usage forms, subcommands, options
+ * and the help text; for NULL every command (without the texts), the global
+ * options and pgwarden's own help text.  Caller owns the result. */
+json_t	   *command_help_json(const struct pgw_command *cmd);
 
 #endif

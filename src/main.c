@@ -218,9 +218,13 @@ run(int argc, char **argv)
 	}
 	else if ((ctx.db || ctx.env) && !(ctx.command->flags & PGW_CMD_OPTIONAL_DB))
 	{
-		rc = out_usage_error(MAIN_USAGE, NULL, "'%s' does not use a database; leave out %s",
-							 ctx.command->name, ctx.db ? "--db" : "--env");
-		goto out;
+		/*
+		 * A global option with no effect here is ignored, as git ignores -C
+		 * where it does not apply: scripts export one --db (or
+		 * DATABASE_URL) for every command they run.
+		 */
+		out_verbose("'%s' does not use a database; %s ignored",
+					command_name(ctx.command), ctx.db && ctx.env ? "--db and --env" : ctx.db ? "--db" : "--env");
 	}
 	rc = ctx.command->fn(&ctx, cargc, cargv);
 

@@ -583,7 +583,14 @@ fix_foreign_key(struct pgw_fixgen *g, const struct pgw_relation *rel, const stru
 	}
 	if (!(col = model_find_column(rel, column)))
 	{
+		if (!guess)
+		{
+			/* the user's --column: a typo, answered as every unknown name */
+			tenancy_unknown_column(rel, column);
+			goto out;
+		}
 		pgw_error(PGW_ERR_INPUT, "table '%s' has no column '%s'", rel->obj.name, column);
+		pgw_error_detail("the column's name was guessed from the table '%s'", ref->obj.name);
 		pgw_error_hint("name the column with --column");
 		goto out;
 	}
@@ -723,8 +730,7 @@ fix_composite_index(struct pgw_fixgen *g, const struct pgw_relation *rel, const 
 		if (!model_find_column(rel, cols[i]))
 		{
 			buf_release(&mid);
-			pgw_error(PGW_ERR_INPUT, "table '%s' has no column '%s'", rel->obj.name, cols[i]);
-			return -1;
+			return tenancy_unknown_column(rel, cols[i]);
 		}
 		buf_printf(&mid, "%s%s", i ? "_" : "", cols[i]);
 	}
@@ -842,8 +848,7 @@ fix_need_table(struct pgw_model *m, const char *arg)
 
 	if (!r || !tenancy_is_managed_table(r))
 	{
-		pgw_error(PGW_ERR_USAGE, "table '%s' does not exist", arg);
-		pgw_error_hint("name a table of the managed schemas, e.g. vehicles or public.vehicles");
+		tenancy_unknown_table(m, arg);
 		return NULL;
 	}
 	return r;

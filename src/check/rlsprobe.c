@@ -386,7 +386,7 @@ rls_probe_run(PGconn *conn, struct pgw_model *m, const struct pgw_config *cfg, c
 	tenancy_init(&t, m, cfg);
 	rep->role = pgw_strdup(cfg->app_role);
 	if (only && !(one = tenancy_resolve_table(m, only)))
-		return pgw_error(PGW_ERR_USAGE, "table '%s' does not exist", only);
+		return tenancy_unknown_table(m, only);
 	if (!t.tenants || !t.tenants_key)
 	{
 		pgw_error(PGW_ERR_INPUT, "no tenants table found");

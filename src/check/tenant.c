@@ -3,10 +3,14 @@
  */
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "check/tenant.h"
+#include "util/error.h"
+#include "util/mem.h"
+#include "util/text.h"
 
 bool
 tenancy_is_managed_table(const struct pgw_relation *rel)
@@ -343,4 +347,84 @@ tenancy_guess_reference(const struct pgw_model *m, const struct pgw_relation *re
 			return ref;
 	}
 	return NULL;
+}
+
+/* --- names the user got wrong ---------------------------------------------- */
+
+#define TENANCY_LIST_MAX 40
+
+/*
+ * Records the error for an unknown name: detail "LABEL: a, b, c" (at most
+ * TENANCY_LIST_MAX, then how many more), hint the nearest of match[] (the
+ * spelling compared with the word) shown as shown[], else fallback_hint.
+ */
+static int
+unknown_name(const char *word, const char *const *match, const char *const *shown, size_t n,
+			 const char *label, const char *fallback_hint)
+{
+	const char *close = text_closest(word, match, n);
+	struct pgw_buf b;
+
+	buf_init(&b);
+	for (size_t i = 0; i < n && i < TENANCY_LIST_MAX; i++)
+		buf_printf(&b, "%s%s", i ? ", " : "", shown[i]);
+	if (n > TENANCY_LIST_MAX)
+		buf_printf(&b, " and %zu more", n - TENANCY_LIST_MAX);
+	if (n)
+		pgw_error_detail("%s: %s", label, b.data);
+	for (size_t i = 0; close && i < n; i++)
+		if (match[i] == close)
+		{
+			pgw_error_hint("did you mean '%s'?", shown[i]);
+			break;
+		}
+	if (!close)
+		pgw_error_hint("%s", fallback_hint);
+	buf_release(&b);
+	return -1;
+}
+
+int
+tenancy_unknown_table(const struct pgw_model *m, const char *arg)
+{
+	const char **match = pgw_calloc(m->relations.n + 1, sizeof(char *));
+	const char **shown = pgw_calloc(m->relations.n + 1, sizeof(char *));
+	bool		qualified = strchr(arg, '.') != NULL;
+	size_t		n = 0;
+
+	pgw_error(PGW_ERR_USAGE, "table '%s' does not exist", arg);
+	for (size_t i = 0; i < m->relations.n; i++)
+	{
+		const struct pgw_relation *r = m->relations.items[i];
+
+		if (!tenancy_is_managed_table(r))
+			continue;
+		/* "vehicle" is compared with "vehicles", "fleet.vehicle" with
+		 * "fleet.vehicles"; shown as the argument that names it */
+		shown[n] = tenancy_table_arg(m, r);
+		match[n] = qualified ? pgw_asprintf("%s.%s", r->obj.schema, r->obj.name) : r->obj.name;
+		n++;
+	}
+	unknown_name(arg, match, shown, n, "the tables of the managed schemas",
+				 n ? "name one of these tables, or schema.table"
+				 : "the managed schemas (config: schemas) hold no table");
+	for (size_t i = 0; qualified && i < n; i++)
+		free((char *) match[i]);
+	free(match);
+	free(shown);
+	return -1;
+}
+
+int
+tenancy_unknown_column(const struct pgw_relation *rel, const char *column)
+{
+	const char **names = pgw_calloc(rel->columns.n + 1, sizeof(char *));
+
+	pgw_error(PGW_ERR_USAGE, "table '%s' has no column '%s'", rel->obj.name, column);
+	for (size_t i = 0; i < rel->columns.n; i++)
+		names[i] = ((const struct pgw_column *) rel->columns.items[i])->obj.name;
+	unknown_name(column, names, names, rel->columns.n, "its columns",
+				 "name one of its columns");
+	free(names);
+	return -1;
 }

@@ -86,4 +86,14 @@ struct pgw_relation *tenancy_guess_reference(const struct pgw_model *m,
 /* "SELECT", "INSERT", ... for a policy command letter. */
 const char *tenancy_policy_command(char cmd);
 
+/*
+ * A table or column the user named that is not there: records a usage
+ * error (exit 2) whose detail lists what there is (the managed tables; the
+ * table's columns) and whose hint names the nearest ("did you mean
+ * 'vehicles'?").  One place, so every command that takes a table or a
+ * column name answers a typo the same way.  Return -1.
+ */
+int			tenancy_unknown_table(const struct pgw_model *m, const char *arg);
+int			tenancy_unknown_column(const struct pgw_relation *rel, const char *column);
+
 #endif

@@ -500,11 +500,7 @@ validate_run(PGconn *conn, struct pgw_model *m, const struct pgw_validate_opts *
 	memset(res, 0, sizeof(*res));
 	tenancy_init(&t, m, o->cfg);
 	if (o->table && !(only = tenancy_resolve_table(m, o->table)))
-	{
-		pgw_error(PGW_ERR_USAGE, "table '%s' does not exist", o->table);
-		pgw_error_hint("name a table of the managed schemas, e.g. vehicles or public.vehicles");
-		return -1;
-	}
+		return tenancy_unknown_table(m, o->table);
 	/*
 	 * Inside the caller's transaction (migrate up --safe verifies a
 	 * migration before its COMMIT): read there and leave it open — a BEGIN

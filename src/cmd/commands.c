@@ -74,9 +74,28 @@ command_suggestion(const char *word)
 int
 command_print_help(const char *name)
 {
-	char	   *page = pgw_asprintf("docs/%s.md", name ? name : "pgwarden");
+	char	   *page;
 	char	   *text;
 
+	if (out_is_json())
+	{
+		const struct pgw_command *cmd = NULL;
+		json_t	   *doc;
+		json_t	   *help;
+
+		/* name is as typed (help dump-schema) or the table's (dump_schema) */
+		for (size_t i = 0; name && i < pgw_ncommands; i++)
+			if (strcmp(pgw_commands[i].name, name) == 0 || strcmp(command_name(&pgw_commands[i]), name) == 0)
+				cmd = &pgw_commands[i];
+		out_set_command("help");
+		doc = out_json_envelope(true);
+		help = command_help_json(cmd);
+		json_object_update(doc, help);
+		json_decref(help);
+		out_json_emit(doc);
+		return PGW_EXIT_OK;
+	}
+	page = pgw_asprintf("docs/%s.md", name ? name : "pgwarden");
 	for (char *p = page; *p; p++)
 		if (*p == '_')
 			*p = '-';

@@ -329,8 +329,9 @@ generate_one(struct pgw_ctx *ctx, struct gen_args *a, struct pgw_fixgen *g, cons
 		{
 			const struct pgw_column *c = model_find_column(rel, column);
 
-			ref = c ? tenancy_guess_reference(g->m, rel, c) : NULL;
-			if (!ref)
+			if (!c)
+				tenancy_unknown_column(rel, column);
+			else if (!(ref = tenancy_guess_reference(g->m, rel, c)))
 				pgw_error(PGW_ERR_USAGE, "cannot tell which table '%s' references", column);
 		}
 		else

@@ -41,4 +41,16 @@ expect_rc 0 "init --dir supabase project" "$PGW" init --dir "$supa"
 check "supabase migrations folder" test -d "$supa/supabase/migrations"
 check "supabase flavour" grep -qx 'supabase = true' "$supa/pgwarden.conf"
 check "migrations_dir" grep -qx 'migrations_dir = supabase/migrations' "$supa/pgwarden.conf"
+# --db, --env and DATABASE_URL mean nothing to init and local: ignored
+# (with -v, a note), as scripts export one database for every command
+ign="$SCRATCH/ignored"
+mkdir -p "$ign"
+expect_rc 0 "init --db" "$PGW" --db postgresql://x:Secret@nohost/db init --dir "$ign"
+check "init --db wrote the config" test -f "$ign/pgwarden.conf"
+lacks "no note without -v" "$ERR" "ignored"
+expect_rc 0 "init --force --env -v" "$PGW" init --force --dir "$ign" --env nosuchenv -v
+contains "note with -v" "$ERR" "'init' does not use a database; --env ignored"
+expect_rc 0 "init with DATABASE_URL and --env" env DATABASE_URL=postgresql://x@nohost/db "$PGW" --env staging init --force --dir "$ign"
+cd "$ign" || exit 1
+expect_rc 0 "local status --db" "$PGW" local status --db postgresql://x@nohost/db
 finish
