@@ -421,8 +421,8 @@ session_release(struct session *s)
 	progress_finish(&s->progress);
 	if (s->runner_open)
 		runner_close(&s->r);
-	if (s->conn)
-		PQfinish(s->conn);
+	/* the session ends: a cancelled statement's locks go with it */
+	db_close(s->conn);
 	history_release(&s->h);
 	migrations_release(&s->set);
 	free(s->e);

@@ -34,6 +34,7 @@
 #include "out/progress.h"
 #include "util/embedded.h"
 #include "util/error.h"
+#include "util/interrupt.h"
 #include "util/fault.h"
 #include "util/fs.h"
 #include "util/mem.h"
@@ -639,6 +640,8 @@ wait_ready(const char *conninfo, pid_t pid, bool child, const char *logfile, lon
 			free(tail);
 			break;
 		}
+		if (interrupt_check() != 0)
+			break;
 		if (pgw_now_ms() > deadline)
 		{
 			pgw_error(PGW_ERR_CONNECT, "the server did not accept connections within %d s",

@@ -15,6 +15,7 @@
 
 #include "util/error.h"
 #include "util/fs.h"
+#include "util/interrupt.h"
 #include "util/proc.h"
 
 int
@@ -116,6 +117,9 @@ proc_run(char *const argv[], const struct pgw_runas *ra, const char *cwd,
 		_exit(127);
 	}
 	close(fds[1]);
+	/* ^C stops it too (it may be in another process group, or the signal
+	 * may have been sent to pgwarden alone) */
+	interrupt_watch_child(pid);
 	while ((n = read(fds[0], chunk, sizeof(chunk))) != 0)
 	{
 		if (n < 0)
@@ -130,7 +134,11 @@ proc_run(char *const argv[], const struct pgw_runas *ra, const char *cwd,
 	close(fds[0]);
 	while (waitpid(pid, &wstatus, 0) < 0)
 		if (errno != EINTR)
+		{
+			interrupt_forget_child(pid);
 			return pgw_error(PGW_ERR_INTERNAL, "waitpid failed: %s", strerror(errno));
+		}
+	interrupt_forget_child(pid);
 	*status = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : -1;
 	return 0;
 }
