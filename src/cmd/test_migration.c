@@ -15,6 +15,7 @@
 #include "cmd/cmd.h"
 #include "cmd/opt.h"
 #include "cmd/safety.h"
+#include "db/query.h"
 #include "migrate/files.h"
 #include "migrate/runner.h"
 #include "migrate/sandbox.h"
@@ -23,6 +24,7 @@
 #include "sql/lint.h"
 #include "util/error.h"
 #include "util/exitcode.h"
+#include "util/interrupt.h"
 #include "util/mem.h"
 
 #define TM_USAGE "pgwarden test-migration FILE... [--sandbox local|tx] [--with-data N] [--json]"
@@ -107,7 +109,8 @@ cmd_test_migration(struct pgw_ctx *ctx, int argc, char **argv)
 	if (!conn)
 		goto done;
 	doc = out_json_envelope(true);
-	if (safety_trial_run(&st, ctx, conn, &so, mp, files.n, NULL) != 0)
+	/* a trial that a signal cut short proves nothing: say so instead */
+	if (safety_trial_run(&st, ctx, conn, &so, mp, files.n, NULL) != 0 || interrupt_check() != 0)
 	{
 		rc = out_fail_with(doc);
 		doc = NULL;
@@ -177,8 +180,7 @@ cmd_test_migration(struct pgw_ctx *ctx, int argc, char **argv)
 done:
 	safety_trial_release(&st);
 	json_decref(doc);
-	if (conn)
-		PQfinish(conn);
+	db_close(conn);
 	for (i = 0; i < loaded; i++)
 		migration_free_file(&ms[i]);
 	free(ms);

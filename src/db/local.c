@@ -918,6 +918,8 @@ run_initdb(const struct pgw_pgbin *bin, const struct pgw_runas *ra, const char *
 	buf_init(&out);
 	if (proc_run(argv, ra, dir, &out, &status) != 0)
 		rc = -1;
+	else if (status != 0 && pgw_interrupted())
+		rc = interrupt_check();	/* stopped by the signal (it cleans up after itself) */
 	else if (status != 0)
 	{
 		pgw_error(PGW_ERR_CONNECT, "initdb failed (exit status %d)", status);

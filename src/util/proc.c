@@ -50,8 +50,11 @@ proc_runas_resolve(const char *user, struct pgw_runas *ra)
 int
 proc_child_setup(const struct pgw_runas *ra, int deathsig, pid_t parent)
 {
-	/* pgwarden ignores SIGPIPE; the programs it runs expect the default */
+	/* pgwarden ignores SIGPIPE and catches SIGINT/SIGTERM (its handler is
+	 * not for this process); the programs it runs expect the defaults */
 	signal(SIGPIPE, SIG_DFL);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
 	if (ra && ra->active)
 	{
 		if (initgroups(ra->name, ra->gid) != 0 || setgid(ra->gid) != 0 || setuid(ra->uid) != 0)
@@ -87,6 +90,8 @@ proc_run(char *const argv[], const struct pgw_runas *ra, const char *cwd,
 	char		chunk[4096];
 	ssize_t		n;
 
+	if (interrupt_check() != 0)
+		return -1;				/* no new work after a signal */
 	if (pipe2(fds, O_CLOEXEC) != 0)
 		return pgw_error(PGW_ERR_INTERNAL, "cannot create a pipe: %s", strerror(errno));
 	fflush(NULL);
