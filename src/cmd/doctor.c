@@ -591,6 +591,7 @@ apply_fix(struct pgw_ctx *ctx, const struct doctor_args *a, const char *version,
 	out_json_capture(doc);
 	rc = cmd_migrate(ctx, n, av);
 	out_json_capture(NULL);
+	out_set_command("doctor");	/* migrate named itself */
 	free(av);
 	return rc;
 }

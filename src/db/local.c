@@ -1348,6 +1348,15 @@ local_start(struct pgw_cluster *c, const struct pgw_start_opts *opts, bool *alre
 		}
 		rc = wait_ready(ci, pid, false, c->logfile, offset);
 		free(ci);
+		if (rc != 0 && pgw_interrupted())
+		{
+			/* ^C while it starts: the start is undone, not left behind */
+			struct pgw_err saved;
+
+			pgw_error_save(&saved);
+			stop_pid(pid, false);
+			pgw_error_restore(&saved);
+		}
 		if (rc != 0)
 			goto done;
 	}
