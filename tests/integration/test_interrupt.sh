@@ -9,7 +9,7 @@
 #
 # Signals land at random points (seeded: the seed is printed, and
 # PGW_INTERRUPT_SEED=N replays a run; PGW_INTERRUPT_TRIALS sets the trials
-# per command: 6 by default for migrate up, half that for the commands that
+# per command: 6 by default for migrate up, 2 for the commands that
 # start a sandbox), and at chosen points: inside a slow statement, in the
 # retry pause after a lock timeout, waiting for the migration lock, while
 # the squash sandbox runs.
@@ -21,7 +21,7 @@ mkdir -p "$TMPDIR" && chmod 755 "$TMPDIR"
 
 seed=${PGW_INTERRUPT_SEED:-$(( (RANDOM << 15) | RANDOM ))}
 trials=${PGW_INTERRUPT_TRIALS:-6}
-slow_trials=${PGW_INTERRUPT_TRIALS:-3}
+slow_trials=${PGW_INTERRUPT_TRIALS:-2}
 echo "test_interrupt: seed $seed (PGW_INTERRUPT_SEED=$seed replays this run)"
 RANDOM=$seed
 
