@@ -18,8 +18,12 @@
  *     target_connect and the runner do it), interrupt_forget_conn(conn)
  *     before PQfinish (or db_close(), which does both).  A query running on
  *     a watched connection fails with SQLSTATE 57014 when interrupted.
- *   - child processes (pg_dump, ...): interrupt_watch_child(pid) after
- *     fork, interrupt_forget_child(pid) once reaped.  proc_run() does it.
+ *   - child processes (pg_dump, ...): proc_run() does it all; by hand,
+ *     block SIGINT and SIGTERM around fork (the child restores the default
+ *     actions, then unblocks), interrupt_watch_child(pid) before unblocking
+ *     in the parent, interrupt_forget_child(pid) once reaped.  A child that
+ *     ends with a failure after a signal is reported with interrupt_check()
+ *     rather than as its own failure.
  *   - between steps: `if (interrupt_check() != 0) goto fail;` records the
  *     error "interrupted by SIGINT" (PGW_ERR_INTERRUPTED) when a signal
  *     came; pauses use interrupt_sleep_ms(), which returns early.
