@@ -22,6 +22,7 @@
 #include "sql/script.h"
 #include "util/embedded.h"
 #include "util/error.h"
+#include "util/interrupt.h"
 #include "util/mem.h"
 #include "util/redact.h"
 #include "util/text.h"
@@ -227,6 +228,7 @@ run(int argc, char **argv)
 					command_name(ctx.command), ctx.db && ctx.env ? "--db and --env" : ctx.db ? "--db" : "--env");
 	}
 	rc = ctx.command->fn(&ctx, cargc, cargv);
+	rc = out_finish_interrupted(rc);
 
 out:
 	if (ctx.has_target)
@@ -247,8 +249,11 @@ main(int argc, char **argv)
 	setlocale(LC_CTYPE, "");
 	/* a closed pipe (pgwarden ... | head) ends output quietly */
 	signal(SIGPIPE, SIG_IGN);
+	/* ^C and SIGTERM cancel the queries and let the command clean up */
+	interrupt_setup();
 	rc = run(argc, argv);
 	out_flush();
+	interrupt_release();
 	/* libpg_query's top memory context, once, on the main thread */
 	sql_library_exit();
 	return rc;

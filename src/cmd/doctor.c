@@ -33,6 +33,7 @@
 #include "cmd/cmd.h"
 #include "cmd/opt.h"
 #include "commands.h"
+#include "db/query.h"
 #include "migrate/files.h"
 #include "migrate/history.h"
 #include "model/model.h"
@@ -590,6 +591,7 @@ apply_fix(struct pgw_ctx *ctx, const struct doctor_args *a, const char *version,
 	out_json_capture(doc);
 	rc = cmd_migrate(ctx, n, av);
 	out_json_capture(NULL);
+	out_set_command("doctor");	/* migrate named itself */
 	free(av);
 	return rc;
 }
@@ -615,7 +617,7 @@ forget_unapplied(struct pgw_ctx *ctx, const struct doctor_fix *fx)
 		known = history_find(&h, fx->version) != NULL;
 		history_release(&h);
 	}
-	PQfinish(conn);
+	db_close(conn);
 	pgw_error_restore(&saved);
 	if (known)
 		return false;
@@ -826,13 +828,13 @@ cmd_doctor(struct pgw_ctx *ctx, int argc, char **argv)
 			rc = out_fail();
 			strlist_release(&pending);
 			buf_release(&cmdline);
-			PQfinish(conn);
+			db_close(conn);
 			goto out;
 		}
 		strlist_release(&pending);
 		rc = build_fix(ctx, &a, &d, conn, &fx) == 0 && (fx.up.len == 0 || write_fix(ctx, cmdline.data, &fx) == 0)
 			? PGW_EXIT_OK : -1;
-		PQfinish(conn);
+		db_close(conn);
 		buf_release(&cmdline);
 		if (rc != PGW_EXIT_OK)
 		{

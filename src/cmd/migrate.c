@@ -29,10 +29,11 @@
 #include "migrate/preflight.h"
 #include "model/snapshot.h"
 #include "util/clock.h"
-#include "util/fault.h"
 #include "util/error.h"
 #include "util/exitcode.h"
+#include "util/fault.h"
 #include "util/fs.h"
+#include "util/interrupt.h"
 #include "util/mem.h"
 #include "util/text.h"
 
@@ -429,8 +430,8 @@ session_release(struct session *s)
 	progress_finish(&s->progress);
 	if (s->runner_open)
 		runner_close(&s->r);
-	if (s->conn)
-		PQfinish(s->conn);
+	/* the session ends: a cancelled statement's locks go with it */
+	db_close(s->conn);
 	history_release(&s->h);
 	migrations_release(&s->set);
 	free(s->e);
@@ -803,10 +804,12 @@ apply_entries(struct session *s, struct entry **todo, size_t n, json_t *list)
 			if (runner_apply(&s->r, &plans[i], todo[i]->state == ST_FAILED ? todo[i]->row : NULL, &st) != 0)
 			{
 				progress_finish(&s->progress);
-				json_array_append_new(list, step_json(todo[i]->m, todo[i]->m->file, &st, "failed"));
+				const char *how = pgw_interrupted() ? "interrupted" : "failed";
+
+				json_array_append_new(list, step_json(todo[i]->m, todo[i]->m->file, &st, how));
 				if (!out_is_json())
-					out_printf("[%zu/%zu] %s  %sfailed%s\n", i + 1, n, todo[i]->m->file,
-							   out_style(PGW_STYLE_ERROR), out_style_end());
+					out_printf("[%zu/%zu] %s  %s%s%s\n", i + 1, n, todo[i]->m->file,
+							   out_style(PGW_STYLE_ERROR), how, out_style_end());
 				rc = session_fail(s);
 				goto done;
 			}
@@ -1099,6 +1102,14 @@ safe_up(struct session *s, struct entry **todo, size_t n, json_t *list)
 
 		memset(&st, 0, sizeof(st));
 		memset(&step, 0, sizeof(step));
+		if (interrupt_check() != 0)
+		{
+			/* the ones before are applied and verified: the rest waits */
+			json_decref(jm);
+			json_decref(steps);
+			rc = session_fail(s);
+			goto done;
+		}
 		json_object_set_new(jm, "version", json_string(m->version));
 		json_object_set_new(jm, "file", json_string(m->file));
 		json_object_set_new(jm, "steps", steps);
@@ -1202,7 +1213,9 @@ safe_up(struct session *s, struct entry **todo, size_t n, json_t *list)
 		{
 			struct pgw_migration *one[1] = {m};
 
-			if (safety_trial_run(&st, s->ctx, s->conn, &so, one, 1, &keep) != 0)
+			/* a trial that a signal cut short proves nothing: stop */
+			if (safety_trial_run(&st, s->ctx, s->conn, &so, one, 1, &keep) != 0 ||
+				interrupt_check() != 0)
 			{
 				rc = session_fail(s);
 				safety_trial_release(&st);

@@ -42,6 +42,7 @@
 #include "util/error.h"
 #include "util/exitcode.h"
 #include "util/fs.h"
+#include "util/interrupt.h"
 #include "util/mem.h"
 #include "util/text.h"
 
@@ -435,8 +436,12 @@ cmd_squash(struct pgw_ctx *ctx, int argc, char **argv)
 	progress_start(&prog, "proving the squashed migration", 0);
 	if (plan_squashed(&q, &sf, &sm, &sp) != 0)
 		goto fail;
+	if (interrupt_check() != 0)
+		goto fail;
 	if (apply_plans(&q, proof, "squash_proof", &sp, 1) != 0)
 	{
+		if (pgw_interrupted())
+			goto fail;			/* not a refusal: the run was stopped */
 		/* a refusal, not a failure of pgwarden: nothing is written */
 		const struct pgw_err *e = pgw_error_last();
 
@@ -467,6 +472,9 @@ cmd_squash(struct pgw_ctx *ctx, int argc, char **argv)
 	if (row_counts(built, &ca) != 0 || row_counts(proof, &cb) != 0)
 		goto fail;
 	progress_finish(&prog);
+	/* a signal now: nothing is written (the sandbox goes below) */
+	if (interrupt_check() != 0)
+		goto fail;
 	same = a.len == b.len && memcmp(a.data, b.data, a.len) == 0 && strcmp(ca.data, cb.data) == 0;
 
 	if (!same)
@@ -555,10 +563,10 @@ out:
 		runner_plan_release(&sp);
 	if (sf.text)
 		sqlfile_release(&sf);
-	PQfinish(base);
-	PQfinish(built);
-	PQfinish(proof);
-	PQfinish(admin);
+	db_close(base);
+	db_close(built);
+	db_close(proof);
+	db_close(admin);
 	if (q.started)
 		sandbox_stop(&q.sb);
 	if (plans)

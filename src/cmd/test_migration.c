@@ -21,6 +21,7 @@
 #include "cmd/cmd.h"
 #include "cmd/opt.h"
 #include "cmd/safety.h"
+#include "db/query.h"
 #include "migrate/files.h"
 #include "migrate/history.h"
 #include "migrate/runner.h"
@@ -30,6 +31,7 @@
 #include "sql/lint.h"
 #include "util/error.h"
 #include "util/exitcode.h"
+#include "util/interrupt.h"
 #include "util/mem.h"
 
 #define TM_USAGE "pgwarden test-migration FILE... [--sandbox local|tx] [--with-data N] " \
@@ -401,7 +403,8 @@ cmd_test_migration(struct pgw_ctx *ctx, int argc, char **argv)
 			dv[i].want = rbs[i].was != RB_FULL || overwrite;
 			nwant += dv[i].want;
 		}
-		if (nwant && safety_derive_run(ctx, conn, &so, mp, files.n, dv, &dkind, &keep) != 0)
+		if (nwant && (safety_derive_run(ctx, conn, &so, mp, files.n, dv, &dkind, &keep) != 0 ||
+					  interrupt_check() != 0))
 		{
 			rc = out_fail_with(doc);
 			doc = NULL;
@@ -416,7 +419,8 @@ cmd_test_migration(struct pgw_ctx *ctx, int argc, char **argv)
 	/* the sandbox the derivation left where it started serves the trial */
 	r = safety_trial_run(&st, ctx, conn, &so, mp, files.n, keep.open ? &keep : NULL);
 	safety_keep_close(&keep);
-	if (r != 0)
+	/* a trial that a signal cut short proves nothing: say so instead */
+	if (r != 0 || interrupt_check() != 0)
 	{
 		rc = out_fail_with(doc);
 		doc = NULL;
@@ -588,8 +592,7 @@ done:
 	json_decref(ap.json);
 	buf_release(&ap.words);
 	json_decref(doc);
-	if (conn)
-		PQfinish(conn);
+	db_close(conn);
 	for (i = 0; i < loaded; i++)
 		migration_free_file(&ms[i]);
 	free(ms);

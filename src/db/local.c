@@ -34,6 +34,7 @@
 #include "out/progress.h"
 #include "util/embedded.h"
 #include "util/error.h"
+#include "util/interrupt.h"
 #include "util/fault.h"
 #include "util/fs.h"
 #include "util/mem.h"
@@ -639,6 +640,8 @@ wait_ready(const char *conninfo, pid_t pid, bool child, const char *logfile, lon
 			free(tail);
 			break;
 		}
+		if (interrupt_check() != 0)
+			break;
 		if (pgw_now_ms() > deadline)
 		{
 			pgw_error(PGW_ERR_CONNECT, "the server did not accept connections within %d s",
@@ -915,6 +918,8 @@ run_initdb(const struct pgw_pgbin *bin, const struct pgw_runas *ra, const char *
 	buf_init(&out);
 	if (proc_run(argv, ra, dir, &out, &status) != 0)
 		rc = -1;
+	else if (status != 0 && pgw_interrupted())
+		rc = interrupt_check();	/* stopped by the signal (it cleans up after itself) */
 	else if (status != 0)
 	{
 		pgw_error(PGW_ERR_CONNECT, "initdb failed (exit status %d)", status);
@@ -1343,6 +1348,15 @@ local_start(struct pgw_cluster *c, const struct pgw_start_opts *opts, bool *alre
 		}
 		rc = wait_ready(ci, pid, false, c->logfile, offset);
 		free(ci);
+		if (rc != 0 && pgw_interrupted())
+		{
+			/* ^C while it starts: the start is undone, not left behind */
+			struct pgw_err saved;
+
+			pgw_error_save(&saved);
+			stop_pid(pid, false);
+			pgw_error_restore(&saved);
+		}
 		if (rc != 0)
 			goto done;
 	}

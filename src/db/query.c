@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "db/query.h"
+#include "util/interrupt.h"
 
 const char *
 db_sqlstate(const PGresult *res)
@@ -97,5 +98,15 @@ db_open(const char *conninfo, enum pgw_errkind kind, const char *what)
 		return NULL;
 	}
 	PQclear(PQexec(c, "SET client_min_messages = warning"));
+	interrupt_watch_conn(c);
 	return c;
+}
+
+void
+db_close(PGconn *conn)
+{
+	if (!conn)
+		return;
+	interrupt_forget_conn(conn);
+	PQfinish(conn);
 }

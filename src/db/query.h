@@ -31,8 +31,14 @@ int			db_command_or_send(PGconn *conn, enum pgw_errkind kind, const char *what,
 
 /* Connects with a plain conninfo (a sandbox's, ...) and quiets NOTICEs
  * (client_min_messages = warning): NULL with kind recorded, "cannot connect
- * to WHAT", libpq's message as detail. */
+ * to WHAT", libpq's message as detail.  The connection is watched
+ * (util/interrupt.h): close it with db_close(). */
 PGconn	   *db_open(const char *conninfo, enum pgw_errkind kind, const char *what);
+
+/* Forgets conn's cancel watch (util/interrupt.h) and closes it: the
+ * server ends the session, which rolls back what is open and releases its
+ * session locks.  NULL is fine. */
+void		db_close(PGconn *conn);
 
 /* Records res's error (or the connection's, when res is NULL). */
 int			db_error_from(PGconn *conn, const PGresult *res, enum pgw_errkind kind,

@@ -7,6 +7,7 @@
 #include "db/local.h"
 #include "db/target.h"
 #include "util/error.h"
+#include "util/interrupt.h"
 #include "util/mem.h"
 #include "util/redact.h"
 
@@ -294,6 +295,7 @@ db_connect(const struct pgw_target *t, PGconn **out)
 		PQfinish(conn);
 		return -1;
 	}
+	interrupt_watch_conn(conn);	/* ^C cancels its query */
 	*out = conn;
 	return 0;
 }

@@ -14,6 +14,7 @@
 #include "util/clock.h"
 #include "util/error.h"
 #include "util/fault.h"
+#include "util/interrupt.h"
 #include "util/mem.h"
 #include "util/sha256.h"
 
@@ -43,14 +44,6 @@ runner_txmode_name(enum pgw_txmode mode)
 	return "?";
 }
 
-static void
-sleep_ms(int ms)
-{
-	struct timespec ts = {ms / 1000, (long) (ms % 1000) * 1000000L};
-
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
 
 /* Runs fixed SQL, ignoring the result (ROLLBACK after a failure, ...). */
 static void
@@ -241,7 +234,11 @@ runner_lock(struct pgw_runner *r)
 		 */
 		while (!r->locked && pgw_now_ms() < deadline)
 		{
-			sleep_ms(pause);
+			if (interrupt_sleep_ms(pause) != 0)
+			{
+				buf_release(&who);
+				return interrupt_check();
+			}
 			if (pause < 500)
 				pause *= 2;
 			res = PQexec(r->conn, "SELECT pg_catalog.pg_try_advisory_lock(" LOCK_KEY ")");
@@ -453,6 +450,21 @@ exec_stmt(struct pgw_runner *r, const struct pgw_plan *p, const struct pgw_sql_s
 	memcpy(sql + plen, p->f->text + st->start, st->end - st->start);
 	sql[plen + st->end - st->start] = '\0';
 	r->pos_shift = (int) plen;
+	if (pgw_interrupted())
+	{
+		/*
+		 * A signal came between statements (a cancel request then finds
+		 * the backend idle and is ignored): the statement is not run, and
+		 * the server reports it as cancelled, so every caller takes the
+		 * path it takes for a statement cancelled while running —
+		 * rollback, clean-up, history — with nothing new to get wrong.
+		 */
+		free(sql);
+		sql = pgw_asprintf("%sDO $pgw$BEGIN RAISE EXCEPTION USING ERRCODE = 'query_canceled',"
+						   " MESSAGE = 'not run: pgwarden was interrupted (%s) before this statement';"
+						   " END$pgw$", prefix ? prefix : "", interrupt_signal_name());
+		r->pos_shift = 0;
+	}
 	res = PQexec(r->conn, sql);
 	free(sql);
 	if (res && PQresultStatus(res) == PGRES_COPY_IN)
@@ -577,6 +589,8 @@ stmt_error(struct pgw_runner *r, const struct pgw_plan *p, const struct pgw_sql_
 		pgw_error_sqlstate(state);
 	if (hint)
 		pgw_error_hint("%s", hint);
+	else if (strcmp(state, "57014") == 0 && pgw_interrupted())
+		pgw_error_hint("run the command again to go on from here");
 	else if (strcmp(state, "55P03") == 0)
 		pgw_error_hint("another session kept a conflicting lock past lock_timeout (%d ms) on every "
 					   "attempt; run again when the table is quiet, or raise lock_timeout / "
@@ -844,7 +858,7 @@ run_transaction(struct pgw_runner *r, struct pgw_plan *plans, size_t nplans, enu
 			}
 			PQclear(res);
 			settle_session(r);
-			sleep_ms(delay);
+			interrupt_sleep_ms(delay);	/* the next attempt sees the signal */
 			continue;
 		}
 		free(took);
@@ -1153,7 +1167,7 @@ run_statements(struct pgw_runner *r, struct pgw_plan *p, enum op op,
 				if (r->ev.retry)
 					r->ev.retry(r->ev.arg, p->name, attempt, attempts, delay, msg ? msg : "lock timeout");
 				PQclear(res);
-				sleep_ms(delay);
+				interrupt_sleep_ms(delay);
 				continue;
 			}
 			break;

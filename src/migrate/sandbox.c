@@ -505,7 +505,7 @@ build_template(struct pgw_sandbox_db *sb, PGconn *target, const char *conninfo, 
 	PQclear(res);
 	if (sample_rows > 0 && copy_sample(target, c, schemas, sample_rows) != 0)
 		goto drop;
-	PQfinish(c);
+	db_close(c);
 	c = NULL;
 	buf_reset(&sql);
 	buf_append(&sql, "ALTER DATABASE ");
@@ -531,14 +531,14 @@ drop:
 
 		pgw_error_save(&saved);
 		if (c)
-			PQfinish(c);
+			db_close(c);
 		c = NULL;
 		drop_db(admin, loading, false);
 		pgw_error_restore(&saved);
 	}
 done:
 	if (c)
-		PQfinish(c);
+		db_close(c);
 	unlink(dump);
 	free(text);
 	free(dump);
@@ -716,7 +716,7 @@ open_local(struct pgw_sandbox_db *sb, const struct pgw_config *cfg, PGconn *targ
 		goto done;
 	rc = 0;
 done:
-	PQfinish(admin);
+	db_close(admin);
 	return rc;
 }
 
@@ -785,7 +785,7 @@ sandbox_clone(struct pgw_sandbox_db *sb, const char *suffix, PGconn **conn, char
 		return -1;
 	name = pgw_asprintf("%s_%s", sb->dbname, suffix);
 	rc = create_from_template(sb, admin, name);
-	PQfinish(admin);
+	db_close(admin);
 	if (rc == 0)
 	{
 		*conninfo = db_conninfo(sb, name);
@@ -808,7 +808,7 @@ sandbox_close(struct pgw_sandbox_db *sb)
 		return;
 	}
 	if (sb->conn)
-		PQfinish(sb->conn);
+		db_close(sb->conn);
 	sb->conn = NULL;
 	if (sb->dbname && sb->cluster_open)
 	{
@@ -833,7 +833,7 @@ sandbox_close(struct pgw_sandbox_db *sb)
 			if (sb->template_name)
 				make_spare(sb, admin);
 		}
-		PQfinish(admin);
+		db_close(admin);
 	}
 	/* the last run out stops the server */
 	if (sb->use_fd >= 0)

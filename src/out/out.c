@@ -9,6 +9,7 @@
 
 #include "out/out.h"
 #include "util/error.h"
+#include "util/interrupt.h"
 #include "util/mem.h"
 #include "util/redact.h"
 
@@ -45,6 +46,10 @@ out_setup(bool json, bool no_color, int verbosity)
 	st.verbosity = verbosity;
 	st.color_out = !json && color_allowed(STDOUT_FILENO, no_color);
 	st.color_err = color_allowed(STDERR_FILENO, no_color);
+	/* text lines go out as they are made, so an interrupted (or killed)
+	 * run still shows what it did; JSON is one write at the end */
+	if (!json)
+		setvbuf(stdout, NULL, _IOLBF, 0);
 }
 
 void
@@ -324,6 +329,8 @@ out_json_emit(json_t *doc)
 		return;
 	}
 	st.emitted = true;
+	if (pgw_interrupted())
+		json_object_set_new(doc, "interrupted", json_true());
 	text = json_dumps(doc, JSON_INDENT(2) | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(17));
 	json_decref(doc);
 	if (!text)
@@ -367,8 +374,18 @@ int
 out_fail_with(json_t *doc)
 {
 	const struct pgw_err *e = pgw_error_last();
-	int			code = pgw_exit_for_kind(e->kind);
+	int			code;
 
+	/* whatever failed after a signal failed because of it: say so first */
+	if (pgw_interrupted() && e->kind != PGW_ERR_INTERRUPTED)
+	{
+		if (e->message)
+			pgw_error_prefix("interrupted by %s", interrupt_signal_name());
+		else
+			pgw_error(PGW_ERR_INTERRUPTED, "interrupted by %s", interrupt_signal_name());
+		pgw_error_set_kind(PGW_ERR_INTERRUPTED);
+	}
+	code = pgw_exit_for_kind(e->kind);
 	print_error_text(e);
 	if (st.json && (st.capture || !st.emitted))
 	{
@@ -397,6 +414,17 @@ int
 out_fail(void)
 {
 	return out_fail_with(NULL);
+}
+
+int
+out_finish_interrupted(int rc)
+{
+	if (!pgw_interrupted() || rc == PGW_EXIT_OK || rc == PGW_EXIT_INTERRUPTED)
+		return rc;
+	/* the command reported its failure its own way (a trial that failed,
+	 * ...): the reason comes last, and the code says it */
+	interrupt_check();
+	return out_fail();
 }
 
 int

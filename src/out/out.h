@@ -68,6 +68,17 @@ void		out_verbose(const char *fmt,...) __attribute__((format(printf, 1, 2)));
  */
 int			out_fail(void);
 
+/*
+ * After a signal (util/interrupt.h) out_fail() reports any error as
+ * "interrupted by SIGINT: MESSAGE" with exit code 130, and every JSON
+ * document gets "interrupted": true.  out_finish_interrupted() is main()'s
+ * last word on a command's exit code rc: unchanged without a signal or when
+ * the command succeeded (it finished before noticing); otherwise the
+ * interruption is reported (the JSON error document too, when none was
+ * printed) and 130 returned.
+ */
+int			out_finish_interrupted(int rc);
+
 /* out_fail() that puts the error into doc (an envelope the command filled
  * with what it did before failing; stolen, may be NULL). */
 int			out_fail_with(json_t *doc);

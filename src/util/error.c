@@ -139,6 +139,8 @@ pgw_exit_for_kind(enum pgw_errkind kind)
 			return PGW_EXIT_INPUT;
 		case PGW_ERR_APPLY:
 			return PGW_EXIT_APPLY;
+		case PGW_ERR_INTERRUPTED:
+			return PGW_EXIT_INTERRUPTED;
 		case PGW_ERR_NONE:
 		case PGW_ERR_INTERNAL:
 			break;

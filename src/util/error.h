@@ -26,7 +26,8 @@ enum pgw_errkind
 	PGW_ERR_CONNECT,			/* server unreachable, environment unusable → 3 */
 	PGW_ERR_INPUT,				/* bad SQL, file, config → 4 */
 	PGW_ERR_APPLY,				/* apply failed and was rolled back → 5 */
-	PGW_ERR_INTERNAL			/* a bug → 70 */
+	PGW_ERR_INTERNAL,			/* a bug → 70 */
+	PGW_ERR_INTERRUPTED			/* SIGINT/SIGTERM (util/interrupt.h) → 130 */
 };
 
 struct pgw_err

@@ -17,6 +17,8 @@ enum pgw_exit
 								 * usable (no PostgreSQL binaries, port in use) */
 	PGW_EXIT_INPUT = 4,			/* bad input: SQL, file, config */
 	PGW_EXIT_APPLY = 5,			/* apply failed and was rolled back */
+	PGW_EXIT_INTERRUPTED = 130, /* SIGINT or SIGTERM: stopped, cleaned up
+								 * (util/interrupt.h) */
 	PGW_EXIT_INTERNAL = 70		/* a bug in pgwarden (EX_SOFTWARE) */
 };
 

@@ -15,6 +15,7 @@
 
 #include "util/error.h"
 #include "util/fs.h"
+#include "util/interrupt.h"
 #include "util/proc.h"
 
 int
@@ -49,8 +50,11 @@ proc_runas_resolve(const char *user, struct pgw_runas *ra)
 int
 proc_child_setup(const struct pgw_runas *ra, int deathsig, pid_t parent)
 {
-	/* pgwarden ignores SIGPIPE; the programs it runs expect the default */
+	/* pgwarden ignores SIGPIPE and catches SIGINT/SIGTERM (its handler is
+	 * not for this process); the programs it runs expect the defaults */
 	signal(SIGPIPE, SIG_DFL);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
 	if (ra && ra->active)
 	{
 		if (initgroups(ra->name, ra->gid) != 0 || setgid(ra->gid) != 0 || setuid(ra->uid) != 0)
@@ -85,13 +89,25 @@ proc_run(char *const argv[], const struct pgw_runas *ra, const char *cwd,
 	int			wstatus;
 	char		chunk[4096];
 	ssize_t		n;
+	sigset_t	stop,
+				was;
 
+	if (interrupt_check() != 0)
+		return -1;				/* no new work after a signal */
 	if (pipe2(fds, O_CLOEXEC) != 0)
 		return pgw_error(PGW_ERR_INTERNAL, "cannot create a pipe: %s", strerror(errno));
 	fflush(NULL);
+	/* a signal between the fork and the watch must reach the child, and
+	 * the child must take it with the default action, not pgwarden's
+	 * handler: held back until both are set */
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGINT);
+	sigaddset(&stop, SIGTERM);
+	sigprocmask(SIG_BLOCK, &stop, &was);
 	pid = fork();
 	if (pid < 0)
 	{
+		sigprocmask(SIG_SETMASK, &was, NULL);
 		close(fds[0]);
 		close(fds[1]);
 		return pgw_error(PGW_ERR_INTERNAL, "cannot fork: %s", strerror(errno));
@@ -106,6 +122,7 @@ proc_run(char *const argv[], const struct pgw_runas *ra, const char *cwd,
 			dup2(devnull, STDIN_FILENO);
 		if (proc_child_setup(ra, SIGKILL, parent) != 0)
 			_exit(126);
+		sigprocmask(SIG_SETMASK, &was, NULL);
 		if (chdir(cwd ? cwd : "/") != 0)
 		{
 			fprintf(stderr, "pgwarden: cannot enter '%s': %s\n", cwd, strerror(errno));
@@ -116,6 +133,10 @@ proc_run(char *const argv[], const struct pgw_runas *ra, const char *cwd,
 		_exit(127);
 	}
 	close(fds[1]);
+	/* ^C stops it too (it may be in another process group, or the signal
+	 * may have been sent to pgwarden alone) */
+	interrupt_watch_child(pid);
+	sigprocmask(SIG_SETMASK, &was, NULL);
 	while ((n = read(fds[0], chunk, sizeof(chunk))) != 0)
 	{
 		if (n < 0)
@@ -130,7 +151,11 @@ proc_run(char *const argv[], const struct pgw_runas *ra, const char *cwd,
 	close(fds[0]);
 	while (waitpid(pid, &wstatus, 0) < 0)
 		if (errno != EINTR)
+		{
+			interrupt_forget_child(pid);
 			return pgw_error(PGW_ERR_INTERNAL, "waitpid failed: %s", strerror(errno));
+		}
+	interrupt_forget_child(pid);
 	*status = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : -1;
 	return 0;
 }
