@@ -2718,6 +2718,60 @@ diff_context_triggers(struct dctx *c)
 	}
 }
 
+/*
+ * Policies on context tables (storage.objects, auth.users): a platform
+ * ships none — Supabase's storage access is all the project's policies —
+ * so every one is the app's, created, replaced and dropped like a managed
+ * table's.
+ */
+static void
+diff_context_policies(struct dctx *c)
+{
+	for (size_t i = 0; i < c->to->relations.n; i++)
+	{
+		const struct pgw_relation *n = c->to->relations.items[i];
+		const struct pgw_relation *o;
+
+		if (n->obj.managed)
+			continue;
+		o = (const struct pgw_relation *) old_of(c, &n->obj);
+		for (size_t j = 0; j < n->policies.n; j++)
+		{
+			const struct pgw_policy *np = n->policies.items[j];
+			const struct pgw_policy *op = o && !o->obj.managed ? find_policy(&o->policies, np->obj.name) : NULL;
+
+			if (op && policy_eq(op, np))
+				continue;
+			if (op)
+			{
+				bf(c, "DROP POLICY %s ON %s;\n", qi(c, op->obj.name), qn(c, o->obj.schema, o->obj.name));
+				emit(c, PGW_KIND_POLICY, &o->obj, NULL, op->obj.name, "drop", PH_DROP, PA_POLICY,
+					 PGW_HAZARD_AUTHZ_CHANGE);
+			}
+			emit_policy_create(c, n, np);
+		}
+	}
+	for (size_t i = 0; i < c->from->relations.n; i++)
+	{
+		const struct pgw_relation *o = c->from->relations.items[i];
+		const struct pgw_relation *n;
+
+		if (o->obj.managed)
+			continue;
+		n = (const struct pgw_relation *) new_of(c, &o->obj);
+		for (size_t j = 0; j < o->policies.n; j++)
+		{
+			const struct pgw_policy *op = o->policies.items[j];
+
+			if (n && !n->obj.managed && find_policy(&n->policies, op->obj.name))
+				continue;
+			bf(c, "DROP POLICY %s ON %s;\n", qi(c, op->obj.name), qn(c, o->obj.schema, o->obj.name));
+			emit(c, PGW_KIND_POLICY, &o->obj, NULL, op->obj.name, "drop", PH_DROP, PA_POLICY,
+				 PGW_HAZARD_AUTHZ_CHANGE);
+		}
+	}
+}
+
 /* ---- publications ---- */
 
 static const struct pgw_publication *
@@ -3705,6 +3759,7 @@ diff_models(const struct pgw_model *from, const struct pgw_model *to,
 	diff_functions(&c);
 	diff_relations(&c);
 	diff_context_triggers(&c);
+	diff_context_policies(&c);
 	diff_publications(&c);
 	diff_event_triggers(&c);
 	diff_default_acls(&c);
