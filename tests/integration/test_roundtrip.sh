@@ -2,8 +2,8 @@
 # Nothing may be lost without a word: every fixture survives dump-schema →
 # load into an empty database of the same flavour → identical `inspect
 # --stable` snapshot and an empty diff (the inspect fixture, the Supabase
-# fixture, the example project; test_validate and test_doctor_fix run it
-# on theirs).  The Supabase fixture owns objects outside its managed
+# fixture, the example project; test_validate runs it on its own; the
+# doctor fixtures plant an INVALID index, which a dump creates valid).  The Supabase fixture owns objects outside its managed
 # schema — a trigger on auth.users, publication membership, an event
 # trigger, default privileges — and a function only `authenticated` may
 # call, which stays so after dump → reload and after a diff-generated
