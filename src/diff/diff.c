@@ -3036,7 +3036,6 @@ diff_event_triggers(struct dctx *c)
 	for (size_t i = 0; i < c->from->event_triggers.n; i++)
 	{
 		const struct pgw_event_trigger *o = c->from->event_triggers.items[i];
-		const struct pgw_object *fn = event_trigger_function(c->from, o);
 		struct pgw_change *ch;
 
 		if (!o->obj.managed || find_event_trigger(c->to, o->obj.name))
@@ -3044,7 +3043,6 @@ diff_event_triggers(struct dctx *c)
 		bf(c, "DROP EVENT TRIGGER %s;\n", qi(c, o->obj.name));
 		ch = emit(c, PGW_KIND_EVENT_TRIGGER, &o->obj, NULL, NULL, "drop", PH_DROP, PA_TRIGGER, 0);
 		ch->is_drop_of_owner = true;
-		(void) fn;
 	}
 }
 
@@ -3106,7 +3104,6 @@ static void
 defacl_change(struct dctx *c, const struct pgw_object *owner, const char *role, const char *schema, char objtype,
 			  const struct pgw_vec *old, const struct pgw_vec *new, const struct pgw_vec *revoke_roles)
 {
-	static const struct pgw_vec none = {0};
 	struct pgw_grant pub = {"public", objtype == 'f' ? "EXECUTE" : "USAGE", false};
 	struct pgw_vec builtin = {0};
 	const char *what = defacl_word(objtype);
@@ -3118,7 +3115,6 @@ defacl_change(struct dctx *c, const struct pgw_object *owner, const char *role, 
 	new = new ? new : &builtin;
 	if (!new->n && !old->n && !revoke_roles)
 		return;
-	(void) none;
 	for (size_t i = 0; revoke_roles && i < revoke_roles->n; i++)
 	{
 		if (streq(revoke_roles->items[i], role))
