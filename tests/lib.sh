@@ -101,6 +101,39 @@ fresh_db() {
     echo "$PGW_TEST_URL" | sed "s|@/postgres?|@/$name?|"
 }
 
+# dump_roundtrip WHAT URL FLAVOUR [SCHEMA OPTIONS...] — the round trip every
+# fixture must survive: dump-schema of URL, loaded into an empty database of
+# the same FLAVOUR (bare: template0; supabase: template1, which has the
+# Supabase basics), gives the same `inspect --stable` snapshot and an empty
+# `diff --owners`.  The schema options (-n ...) go to all three commands.
+dump_roundtrip() {
+    local what=$1 src=$2 flavour=$3 name dst tmpl=""
+    shift 3
+    name="rt_${TEST_NAME}_$(echo "$what" | tr -c 'a-z0-9\n' '_')"
+    [ "$flavour" = bare ] && tmpl="TEMPLATE template0 ENCODING 'UTF8'"
+    sql "$PGW_TEST_URL" "DROP DATABASE IF EXISTS \"$name\" WITH (FORCE)" >/dev/null &&
+        sql "$PGW_TEST_URL" "CREATE DATABASE \"$name\" $tmpl" >/dev/null ||
+        { fail "$what: cannot make the database to reload into"; return 1; }
+    dst=$(echo "$PGW_TEST_URL" | sed "s|@/postgres?|@/$name?|")
+    expect_rc 0 "$what: dump-schema" "$PGW" --db "$src" dump-schema "$@" --out "$SCRATCH/$name.sql" || return 1
+    CHECKS=$((CHECKS + 1))
+    if ! psql "$dst" -X -q -v ON_ERROR_STOP=1 -o /dev/null -f "$SCRATCH/$name.sql" 2>"$SCRATCH/$name.err"; then
+        fail "$what: the dump does not load into an empty $flavour database"
+        grep -v 'WARNING\|HINT\|NOTICE' "$SCRATCH/$name.err" | head -5 >&2
+        return 1
+    fi
+    "$PGW" -q --db "$src" inspect --stable "$@" --out "$SCRATCH/$name.src.json" >/dev/null &&
+        "$PGW" -q --db "$dst" inspect --stable "$@" --out "$SCRATCH/$name.dst.json" >/dev/null ||
+        { fail "$what: cannot inspect"; return 1; }
+    CHECKS=$((CHECKS + 1))
+    if ! cmp -s "$SCRATCH/$name.src.json" "$SCRATCH/$name.dst.json"; then
+        fail "$what: dump → reload: the snapshots differ"
+        diff -u "$SCRATCH/$name.src.json" "$SCRATCH/$name.dst.json" | head -40 >&2
+    fi
+    expect_rc 0 "$what: dump → reload: diff finds nothing" "$PGW" diff "$src" "$dst" "$@" --owners
+    RT_URL=$dst
+}
+
 # Clusters made by this test, stopped on exit whatever happens.
 CLUSTERS=()
 stop_clusters() {

@@ -337,6 +337,67 @@ static const char q_depends[] =
 "  'pg_catalog.pg_proc'::pg_catalog.regclass, 'pg_catalog.pg_type'::pg_catalog.regclass) "
 "ORDER BY 1, 2, 3, 4";
 
+/*
+ * Objects that live outside every schema but that migrations create:
+ * publications (with their tables and, from PostgreSQL 15, schemas, column
+ * lists and row filters), event triggers, and default privileges.
+ * Publication rows come in one query: kind 't' (a table) or 's' (a
+ * schema), hung on their publication by oid.
+ */
+static const char q_publications[] =
+"SELECT p.oid, p.pubname, pg_catalog.pg_get_userbyid(p.pubowner) AS owner, p.puballtables, "
+"p.pubinsert, p.pubupdate, p.pubdelete, p.pubtruncate, p.pubviaroot, d.description "
+"FROM pg_catalog.pg_publication p "
+DESCRIPTION_JOIN("pg_publication", "p.oid", "0")
+"ORDER BY p.pubname";
+
+static const char q_publication_members[] =
+"SELECT 't' AS kind, pr.prpubid, n.nspname, c.relname, "
+"CASE WHEN pr.prattrs IS NOT NULL THEN pg_catalog.to_json(ARRAY(SELECT a.attname "
+"  FROM pg_catalog.unnest(pr.prattrs::pg_catalog.int2[]) k(attnum) "
+"  JOIN pg_catalog.pg_attribute a ON a.attrelid = pr.prrelid AND a.attnum = k.attnum ORDER BY k.attnum)) END AS columns, "
+"pg_catalog.pg_get_expr(pr.prqual, pr.prrelid) AS where_expr "
+"FROM pg_catalog.pg_publication_rel pr "
+"JOIN pg_catalog.pg_class c ON c.oid = pr.prrelid "
+"JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+"UNION ALL "
+"SELECT 's', pn.pnpubid, n.nspname, NULL, NULL, NULL "
+"FROM pg_catalog.pg_publication_namespace pn "
+"JOIN pg_catalog.pg_namespace n ON n.oid = pn.pnnspid "
+"ORDER BY 2, 1, 3, 4";
+
+/* before PostgreSQL 15: no column lists, row filters or schemas */
+static const char q_publication_members_14[] =
+"SELECT 't' AS kind, pr.prpubid, n.nspname, c.relname, NULL AS columns, NULL AS where_expr "
+"FROM pg_catalog.pg_publication_rel pr "
+"JOIN pg_catalog.pg_class c ON c.oid = pr.prrelid "
+"JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+"ORDER BY 2, 1, 3, 4";
+
+static const char q_event_triggers[] =
+"SELECT e.evtname, e.evtevent, pg_catalog.to_json(e.evttags) AS tags, n.nspname, p.proname, "
+"e.evtenabled, pg_catalog.pg_get_userbyid(e.evtowner) AS owner, d.description "
+"FROM pg_catalog.pg_event_trigger e "
+"JOIN pg_catalog.pg_proc p ON p.oid = e.evtfoid "
+"JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace "
+DESCRIPTION_JOIN("pg_event_trigger", "e.oid", "0")
+"WHERE " NOT_EXT_MEMBER("pg_event_trigger", "e.oid") " "
+"ORDER BY e.evtname";
+
+/*
+ * Default privileges, one row per grant (an entry granting nothing but to
+ * its own role still gives one row, grantee NULL: a global entry that
+ * takes PUBLIC's EXECUTE away is exactly that).
+ */
+static const char q_default_acls[] =
+"SELECT pg_catalog.pg_get_userbyid(da.defaclrole) AS role, n.nspname, da.defaclobjtype, "
+"CASE WHEN x.grantee = 0 THEN 'public' ELSE pg_catalog.pg_get_userbyid(x.grantee) END AS grantee, "
+"x.privilege_type, x.is_grantable "
+"FROM pg_catalog.pg_default_acl da "
+"LEFT JOIN pg_catalog.pg_namespace n ON n.oid = da.defaclnamespace "
+"LEFT JOIN LATERAL pg_catalog.aclexplode(da.defaclacl) x ON x.grantee <> da.defaclrole "
+"ORDER BY 1, 2 NULLS FIRST, 3, 4, 5";
+
 static const char q_begin[] = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
 
 /* One reader step: its query and the function that copies its rows. */
@@ -345,6 +406,7 @@ struct reader
 	const char *what;			/* for messages and fault hooks */
 	const char *sql;
 	void		(*load) (struct pgw_model *m, PGresult *res);
+	const char *sql_pre15;		/* for servers before 15, when different */
 };
 
 /* ---- row access ---- */
@@ -1008,26 +1070,132 @@ load_depends(struct pgw_model *m, PGresult *res)
 	}
 }
 
+static void
+load_publications(struct pgw_model *m, PGresult *res)
+{
+	for (int r = 0; r < PQntuples(res); r++)
+	{
+		struct pgw_publication *p = model_new_object(m, sizeof(*p), PGW_KIND_PUBLICATION,
+													 NULL, val(res, r, 1));
+
+		p->obj.oid = oidval(res, r, 0);
+		p->obj.managed = true;
+		p->owner = str(m, res, r, 2);
+		p->all_tables = flag(res, r, 3);
+		if (flag(res, r, 4))
+			model_push(m, &p->publish, "insert");
+		if (flag(res, r, 5))
+			model_push(m, &p->publish, "update");
+		if (flag(res, r, 6))
+			model_push(m, &p->publish, "delete");
+		if (flag(res, r, 7))
+			model_push(m, &p->publish, "truncate");
+		p->via_root = flag(res, r, 8);
+		p->comment = str(m, res, r, 9);
+		model_push(m, &m->publications, p);
+	}
+}
+
+/* Publications are few: a linear search by oid. */
+static void
+load_publication_members(struct pgw_model *m, PGresult *res)
+{
+	for (int r = 0; r < PQntuples(res); r++)
+	{
+		uint32_t	oid = oidval(res, r, 1);
+		struct pgw_publication *p = NULL;
+
+		for (size_t i = 0; i < m->publications.n && !p; i++)
+			if (((struct pgw_publication *) m->publications.items[i])->obj.oid == oid)
+				p = m->publications.items[i];
+		if (!p)
+			continue;
+		if (chr(res, r, 0) == 's')
+			model_push(m, &p->schemas, (void *) str(m, res, r, 2));
+		else
+		{
+			struct pgw_publication_table *t = arena_alloc(&m->arena, sizeof(*t));
+
+			memset(t, 0, sizeof(*t));
+			t->schema = str(m, res, r, 2);
+			t->name = str(m, res, r, 3);
+			json_strings(m, &t->columns, val(res, r, 4));
+			t->where_expr = str(m, res, r, 5);
+			model_push(m, &p->tables, t);
+			model_add_dep(m, &p->obj, PGW_KIND_TABLE, t->schema, t->name);
+		}
+	}
+}
+
+static void
+load_event_triggers(struct pgw_model *m, PGresult *res)
+{
+	for (int r = 0; r < PQntuples(res); r++)
+	{
+		struct pgw_event_trigger *e = model_new_object(m, sizeof(*e), PGW_KIND_EVENT_TRIGGER,
+													   NULL, val(res, r, 0));
+
+		e->event = str(m, res, r, 1);
+		json_strings(m, &e->tags, val(res, r, 2));
+		e->function_schema = str(m, res, r, 3);
+		e->function_name = str(m, res, r, 4);
+		e->enabled = chr(res, r, 5);
+		e->owner = str(m, res, r, 6);
+		e->comment = str(m, res, r, 7);
+		model_push(m, &m->event_triggers, e);
+	}
+}
+
+static void
+load_default_acls(struct pgw_model *m, PGresult *res)
+{
+	struct pgw_default_acl *cur = NULL;
+
+	for (int r = 0; r < PQntuples(res); r++)
+	{
+		const char *role = val(res, r, 0);
+		const char *schema = val(res, r, 1);
+		char		type = chr(res, r, 2);
+
+		if (!cur || strcmp(cur->obj.name, role) != 0 || cur->objtype != type ||
+			(cur->obj.schema == NULL) != (schema == NULL) ||
+			(schema && strcmp(cur->obj.schema, schema) != 0))
+		{
+			cur = model_new_object(m, sizeof(*cur), PGW_KIND_DEFAULT_ACL, schema, role);
+			cur->objtype = type;
+			model_push(m, &m->default_acls, cur);
+		}
+		if (val(res, r, 3) && val(res, r, 4))
+			add_grant(m, &cur->grants, val(res, r, 3), val(res, r, 4), flag(res, r, 5));
+	}
+}
+
 static const struct reader readers[] = {
-	{"schemas", q_schemas, load_schemas},
-	{"extensions", q_extensions, load_extensions},
-	{"types", q_types, load_types},
-	{"sequences", q_sequences, load_sequences},
-	{"relations", NULL, load_relations},	/* stable or with statistics */
-	{"column types", q_column_types, load_column_types},
-	{"columns", q_columns, load_columns},
-	{"constraints", q_constraints, load_constraints},
-	{"indexes", q_indexes, load_indexes},
-	{"policies", q_policies, load_policies},
-	{"triggers", q_triggers, load_triggers},
-	{"functions", q_functions, load_functions},
-	{"privileges", q_privileges, load_privileges},
-	{"dependencies", q_depends, load_depends},
+	{"schemas", q_schemas, load_schemas, NULL},
+	{"extensions", q_extensions, load_extensions, NULL},
+	{"types", q_types, load_types, NULL},
+	{"sequences", q_sequences, load_sequences, NULL},
+	{"relations", NULL, load_relations, NULL},	/* stable or with statistics */
+	{"column types", q_column_types, load_column_types, NULL},
+	{"columns", q_columns, load_columns, NULL},
+	{"constraints", q_constraints, load_constraints, NULL},
+	{"indexes", q_indexes, load_indexes, NULL},
+	{"policies", q_policies, load_policies, NULL},
+	{"triggers", q_triggers, load_triggers, NULL},
+	{"functions", q_functions, load_functions, NULL},
+	{"privileges", q_privileges, load_privileges, NULL},
+	{"dependencies", q_depends, load_depends, NULL},
+	{"publications", q_publications, load_publications, NULL},
+	{"publication tables", q_publication_members, load_publication_members, q_publication_members_14},
+	{"event triggers", q_event_triggers, load_event_triggers, NULL},
+	{"default privileges", q_default_acls, load_default_acls, NULL},
 };
 
 static const char *
-reader_sql(const struct reader *rd, bool stable)
+reader_sql(const struct reader *rd, bool stable, int server_version_num)
 {
+	if (rd->sql_pre15 && server_version_num > 0 && server_version_num < 150000)
+		return rd->sql_pre15;
 	if (rd->sql)
 		return rd->sql;
 	return stable ? q_relations_stable : q_relations_stats;
@@ -1041,7 +1209,7 @@ catalog_script(bool stable)
 	buf_init(&b);
 	buf_printf(&b, "%s;\n%s;\n", q_begin, q_server);
 	for (size_t i = 0; i < sizeof(readers) / sizeof(readers[0]); i++)
-		buf_printf(&b, "%s;\n", reader_sql(&readers[i], stable));
+		buf_printf(&b, "%s;\n", reader_sql(&readers[i], stable, 0));
 	buf_append(&b, "COMMIT;\n");
 	return buf_steal(&b);
 }
@@ -1177,6 +1345,37 @@ filter_list(struct pgw_model *m, struct pgw_vec *v)
 }
 
 /*
+ * Database-wide objects: an event trigger is the app's when its function
+ * is in a managed schema (else context, e.g. a platform's own); default
+ * privileges follow their schema (dropped with an excluded one), global
+ * ones are managed.  Publications stay managed (see model.h).
+ */
+static void
+filter_database_objects(struct pgw_model *m)
+{
+	size_t		keep = 0;
+
+	for (size_t i = 0; i < m->event_triggers.n; i++)
+	{
+		struct pgw_event_trigger *e = m->event_triggers.items[i];
+		bool		managed = false;
+
+		e->obj.managed = schema_kept(m, e->function_schema, &managed) && managed;
+	}
+	for (size_t i = 0; i < m->default_acls.n; i++)
+	{
+		struct pgw_default_acl *d = m->default_acls.items[i];
+		bool		managed = true;
+
+		if (d->obj.schema && !schema_kept(m, d->obj.schema, &managed))
+			continue;
+		d->obj.managed = managed;
+		m->default_acls.items[keep++] = d;
+	}
+	m->default_acls.n = keep;
+}
+
+/*
  * --exact: row counts and tenant coverage, one pass per table, batched into
  * a few statements (UNION ALL of one aggregate per table).  Partitioned
  * tables get the sum of their partitions instead of a second scan.
@@ -1307,7 +1506,7 @@ count_rows(PGconn *conn, struct pgw_model *m, const struct pgw_catalog_opts *opt
  * expensive first (longest-processing-time scheduling), from timings at
  * 5,000 tables (bench/inspect --per-query).  Indexes into readers[].
  */
-static const int cost_order[] = {8, 6, 7, 13, 12, 9, 4, 5, 3, 2, 10, 11, 0, 1};
+static const int cost_order[] = {8, 6, 7, 13, 12, 9, 4, 5, 3, 2, 10, 11, 0, 1, 14, 15, 16, 17};
 
 #define NREADERS (sizeof(readers) / sizeof(readers[0]))
 _Static_assert(sizeof(cost_order) / sizeof(cost_order[0]) == NREADERS,
@@ -1349,7 +1548,7 @@ fetch_all(PGconn **conns, int nconns, const struct pgw_catalog_opts *opts,
 			next_send++;
 			if (stats)
 				stats->queries++;
-			if (!PQsendQuery(conns[c], step_sql(readers[k].what, reader_sql(&readers[k], opts->stable))))
+			if (!PQsendQuery(conns[c], step_sql(readers[k].what, reader_sql(&readers[k], opts->stable, m->source.server_version_num))))
 			{
 				record_query_error(conns[c], NULL, readers[k].what);
 				rc = -1;
@@ -1578,6 +1777,7 @@ catalog_read(PGconn **conns, int nconns, const struct pgw_catalog_opts *opts,
 	filter_list(m, &m->sequences);
 	filter_list(m, &m->relations);
 	filter_list(m, &m->functions);
+	filter_database_objects(m);
 
 	if (opts->exact)
 	{

@@ -115,6 +115,7 @@ cmd_dump_schema(struct pgw_ctx *ctx, int argc, char **argv)
 	dopts.owners = owners;
 	dopts.if_not_exists = true;
 	dopts.no_concurrently = true;
+	dopts.defaults_unknown = true;
 	if (diff_models(&empty, &src.model, &dopts, &d) != 0)
 		rc = out_fail();
 	else

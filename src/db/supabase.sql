@@ -1,8 +1,10 @@
 -- supabase.sql — the parts of Supabase's catalog that pgwarden reasons about,
 -- for `pgwarden local start --supabase` and sandboxes: the API roles, auth.users
 -- with auth.uid()/auth.role()/auth.jwt()/auth.email(), storage.buckets and
--- storage.objects (RLS on), the extensions schema, and Supabase's default
--- grants on public.  Shapes follow Supabase's own schema; only what a project's
+-- storage.objects (RLS on), the extensions schema (on postgres' search path),
+-- the supabase_realtime publication, the API roles' settings, and Supabase's
+-- default grants on public.  docs/local.md lists what differs from a real
+-- project.  Shapes follow Supabase's own schema; only what a project's
 -- migrations and policies touch is here (no GoTrue or storage server).
 --
 -- Idempotent: run once per database, as one transaction, any number of times.
@@ -30,8 +32,32 @@ BEGIN
   IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'supabase_storage_admin') THEN
     CREATE ROLE supabase_storage_admin NOLOGIN NOINHERIT CREATEROLE;
   END IF;
+  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'supabase_replication_admin') THEN
+    CREATE ROLE supabase_replication_admin NOLOGIN REPLICATION;
+  END IF;
+  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'supabase_read_only_user') THEN
+    CREATE ROLE supabase_read_only_user NOLOGIN BYPASSRLS;
+  END IF;
 END
 $roles$;
+
+GRANT pg_read_all_data TO supabase_read_only_user;
+
+-- Role settings a Supabase project has: the extensions schema is on the
+-- search path (migrations call gen_random_bytes(), uuid_generate_v4()
+-- unqualified), and the API roles have short statement timeouts.  Role
+-- settings apply at login, to every database of the cluster.
+DO $settings$
+BEGIN
+  IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'postgres') THEN
+    ALTER ROLE postgres SET search_path TO "$user", public, extensions;
+  END IF;
+END
+$settings$;
+ALTER ROLE supabase_admin SET search_path TO public, extensions;
+ALTER ROLE anon SET statement_timeout TO '3s';
+ALTER ROLE authenticated SET statement_timeout TO '8s';
+ALTER ROLE authenticator SET statement_timeout TO '8s';
 
 GRANT anon, authenticated, service_role TO authenticator;
 
@@ -201,8 +227,24 @@ ALTER FUNCTION storage.foldername(text) OWNER TO supabase_storage_admin;
 ALTER FUNCTION storage.filename(text) OWNER TO supabase_storage_admin;
 ALTER FUNCTION storage.extension(text) OWNER TO supabase_storage_admin;
 
+-- Supabase Realtime's publication, empty until a migration adds tables.
+DO $publication$
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_publication WHERE pubname = 'supabase_realtime') THEN
+    CREATE PUBLICATION supabase_realtime;
+  END IF;
+END
+$publication$;
+
 -- Supabase's default privileges: the API roles may use what is created in
--- public; row-level security is what keeps rows apart.
+-- public (by postgres, and by supabase_admin, as the platform does);
+-- row-level security is what keeps rows apart.
+ALTER DEFAULT PRIVILEGES FOR ROLE supabase_admin IN SCHEMA public
+  GRANT ALL ON TABLES TO postgres, anon, authenticated, service_role;
+ALTER DEFAULT PRIVILEGES FOR ROLE supabase_admin IN SCHEMA public
+  GRANT ALL ON SEQUENCES TO postgres, anon, authenticated, service_role;
+ALTER DEFAULT PRIVILEGES FOR ROLE supabase_admin IN SCHEMA public
+  GRANT ALL ON FUNCTIONS TO postgres, anon, authenticated, service_role;
 ALTER DEFAULT PRIVILEGES FOR ROLE postgres IN SCHEMA public
   GRANT ALL ON TABLES TO anon, authenticated, service_role;
 ALTER DEFAULT PRIVILEGES FOR ROLE postgres IN SCHEMA public

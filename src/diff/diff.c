@@ -148,7 +148,7 @@ enum
 	PA_RENAME = 0, PA_FK = 5, PA_TRIGGER = 10, PA_POLICY = 12, PA_VIEW = 15,
 	PA_FUNCTION = 20, PA_CONSTRAINT = 25, PA_INDEX = 27, PA_GENCOL = 30, PA_COLUMN = 32,
 	PA_TABLE = 35, PA_SEQUENCE = 40, PA_TYPE = 45, PA_TYPE_RENAME = 46,
-	PA_EXTENSION = 50, PA_SCHEMA = 55
+	PA_EXTENSION = 50, PA_SCHEMA = 55, PA_PUBLICATION = 3
 };
 
 /* priorities in the create phase */
@@ -158,7 +158,7 @@ enum
 	PB_SEQUENCE = 16, PB_FUNCTION = 20, PB_TABLE = 30, PB_TYPE_SWAP = 31, PB_COLUMN = 32,
 	PB_SEQ_OWNED = 35, PB_CONSTRAINT = 38, PB_INDEX = 40, PB_VIEW = 45, PB_FK = 48,
 	PB_TRIGGER = 55, PB_POLICY = 60, PB_RLS = 62, PB_GRANT = 65, PB_COMMENT = 70,
-	PB_VALIDATE = 75, PB_OWNER = 80
+	PB_VALIDATE = 75, PB_OWNER = 80, PB_PUBLICATION = 66, PB_EVENT_TRIGGER = 67, PB_DEFAULT_ACL = 85
 };
 
 static const char *const hazard_names[PGW_HAZARD__COUNT] = {
@@ -256,6 +256,12 @@ kind_class(enum pgw_kind k)
 			return 'r';
 		case PGW_KIND_FUNCTION:
 			return 'f';
+		case PGW_KIND_PUBLICATION:
+			return 'p';
+		case PGW_KIND_EVENT_TRIGGER:
+			return 'e';
+		case PGW_KIND_DEFAULT_ACL:
+			return 'd';
 		default:
 			return '?';
 	}
@@ -462,7 +468,7 @@ emit(struct dctx *c, enum pgw_kind kind, const struct pgw_object *owner_old,
 	ch->owner_new = owner_new;
 	ch->hazards = hazards;
 	change_sql(c, ch);
-	if (o && (o->kind == PGW_KIND_SCHEMA || o->kind == PGW_KIND_EXTENSION))
+	if (o && (o->kind == PGW_KIND_SCHEMA || o->kind == PGW_KIND_EXTENSION || !o->schema))
 		change_summary(c, ch, "%s %s %s%s%s", action, model_kind_name(kind), o->name,
 					   sub ? " " : "", sub ? sub : "");
 	else if (o)
@@ -561,6 +567,144 @@ emit_grants(struct dctx *c, const struct pgw_object *owner, enum pgw_kind kind, 
 		emit(c, kind, NULL, owner, column, "grant", PH_CREATE, PB_GRANT, PGW_HAZARD_AUTHZ_CHANGE)->late = true;
 }
 
+/* ---- exact ACLs of created objects ---- */
+
+static void
+role_add(struct dctx *c, struct pgw_vec *roles, const char *role)
+{
+	if (!role)
+		return;
+	for (size_t i = 0; i < roles->n; i++)
+		if (streq(roles->items[i], role))
+			return;
+	vec_push(&c->d->arena, roles, (void *) role);
+}
+
+static void
+roles_of_grants(struct dctx *c, struct pgw_vec *roles, const struct pgw_vec *grants)
+{
+	for (size_t i = 0; i < grants->n; i++)
+		role_add(c, roles, ((const struct pgw_grant *) grants->items[i])->grantee);
+}
+
+/* Roles the default privileges of m give a new object of this type in this
+ * schema (global entries and the schema's). */
+static void
+roles_of_defaults(struct dctx *c, struct pgw_vec *roles, const struct pgw_model *m, char objtype,
+				  const char *schema)
+{
+	for (size_t i = 0; i < m->default_acls.n; i++)
+	{
+		const struct pgw_default_acl *d = m->default_acls.items[i];
+
+		if (d->objtype == objtype && (!d->obj.schema || streq(d->obj.schema, schema)))
+			roles_of_grants(c, roles, &d->grants);
+	}
+}
+
+/* Every role a model grants anything to (dump style). */
+static void
+roles_of_model(struct dctx *c, struct pgw_vec *roles, const struct pgw_model *m)
+{
+	for (size_t i = 0; i < m->schemas.n; i++)
+		roles_of_grants(c, roles, &((const struct pgw_schema *) m->schemas.items[i])->grants);
+	for (size_t i = 0; i < m->sequences.n; i++)
+		roles_of_grants(c, roles, &((const struct pgw_sequence *) m->sequences.items[i])->grants);
+	for (size_t i = 0; i < m->relations.n; i++)
+		roles_of_grants(c, roles, &((const struct pgw_relation *) m->relations.items[i])->grants);
+	for (size_t i = 0; i < m->functions.n; i++)
+		roles_of_grants(c, roles, &((const struct pgw_function *) m->functions.items[i])->grants);
+	for (size_t i = 0; i < m->default_acls.n; i++)
+		roles_of_grants(c, roles, &((const struct pgw_default_acl *) m->default_acls.items[i])->grants);
+}
+
+static int
+cmp_role(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *) a, *(const char *const *) b);
+}
+
+/*
+ * A created object starts with the ACL the target's defaults give it
+ * (pg_default_acl of the creating role, PUBLIC's EXECUTE on functions), not
+ * an empty one: writes, into the scratch buffer ahead of the GRANTs that
+ * emit_grants adds, a REVOKE of what any such role might have got and the
+ * new ACL does not hold.  Which roles: those of both models' default
+ * privileges for this type and schema, PUBLIC for functions, and with
+ * defaults_unknown (dump-schema: the target is not known) every role the
+ * model grants to.  Grantees already in baseline are emit_grants' own.
+ */
+static void
+acl_revoke_defaults(struct dctx *c, char objtype, const char *schema, const char *owner,
+					const char *onwhat, const struct pgw_vec *baseline, const struct pgw_vec *new)
+{
+	static const char *const table_privs[] = {"SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE",
+	"REFERENCES", "TRIGGER", NULL};
+	static const char *const seq_privs[] = {"USAGE", "SELECT", "UPDATE", NULL};
+	static const char *const func_privs[] = {"EXECUTE", NULL};
+	static const char *const schema_privs[] = {"USAGE", "CREATE", NULL};
+	const char *const *privs = objtype == 'r' ? table_privs : objtype == 'S' ? seq_privs :
+		objtype == 'f' ? func_privs : schema_privs;
+	struct pgw_vec roles = {0};
+
+	roles_of_defaults(c, &roles, c->from, objtype, schema);
+	roles_of_defaults(c, &roles, c->to, objtype, schema);
+	if (c->opts->defaults_unknown)
+	{
+		role_add(c, &roles, "public");
+		roles_of_model(c, &roles, c->to);
+	}
+	vec_sort(&roles, cmp_role);
+	for (size_t i = 0; i < roles.n; i++)
+	{
+		const char *role = roles.items[i];
+		bool		holds = false;
+		bool		listed = false;
+
+		if (streq(role, owner))
+			continue;
+		for (size_t k = 0; baseline && k < baseline->n && !listed; k++)
+			listed = streq(((const struct pgw_grant *) baseline->items[k])->grantee, role);
+		if (listed)
+			continue;
+		for (size_t k = 0; k < new->n && !holds; k++)
+			holds = streq(((const struct pgw_grant *) new->items[k])->grantee, role);
+		if (!holds)
+		{
+			bf(c, "REVOKE ALL ON %s FROM ", onwhat);
+			grantee_sql(c, role);
+			bs(c, ";\n");
+			continue;
+		}
+		/* it keeps some: revoke the others by name */
+		{
+			bool		first = true;
+
+			for (size_t p = 0; privs[p]; p++)
+			{
+				bool		kept = false;
+
+				for (size_t k = 0; k < new->n && !kept; k++)
+				{
+					const struct pgw_grant *g = new->items[k];
+
+					kept = streq(g->grantee, role) && streq(g->privilege, privs[p]);
+				}
+				if (kept)
+					continue;
+				bf(c, "%s%s", first ? "REVOKE " : ", ", privs[p]);
+				first = false;
+			}
+			if (!first)
+			{
+				bf(c, " ON %s FROM ", onwhat);
+				grantee_sql(c, role);
+				bs(c, ";\n");
+			}
+		}
+	}
+}
+
 static void
 emit_owner(struct dctx *c, const struct pgw_object *owner, enum pgw_kind kind, const char *alterwhat,
 		   const char *old, const char *new)
@@ -637,6 +781,8 @@ diff_schemas(struct dctx *c)
 		}
 		emit_comment(c, &n->obj, PGW_KIND_SCHEMA, aprintf(c, "SCHEMA %s", q), NULL,
 					 o ? o->comment : NULL, n->comment, !o);
+		if (!o)
+			acl_revoke_defaults(c, 'n', NULL, n->owner, aprintf(c, "SCHEMA %s", q), NULL, &n->grants);
 		emit_grants(c, &n->obj, PGW_KIND_SCHEMA, aprintf(c, "SCHEMA %s", q), NULL,
 					o ? &o->grants : NULL, &n->grants);
 		emit_owner(c, &n->obj, PGW_KIND_SCHEMA, aprintf(c, "SCHEMA %s", q), o ? o->owner : NULL, n->owner);
@@ -1173,6 +1319,8 @@ diff_sequences(struct dctx *c)
 		}
 		emit_comment(c, &n->obj, PGW_KIND_SEQUENCE, aprintf(c, "SEQUENCE %s", q), NULL,
 					 o ? o->comment : NULL, n->comment, !o);
+		if (!o)
+			acl_revoke_defaults(c, 'S', n->obj.schema, n->owner, aprintf(c, "SEQUENCE %s", q), NULL, &n->grants);
 		emit_grants(c, &n->obj, PGW_KIND_SEQUENCE, aprintf(c, "SEQUENCE %s", q), NULL,
 					o ? &o->grants : NULL, &n->grants);
 		/* an owned sequence follows its table's owner (ALTER TABLE OWNER
@@ -1255,6 +1403,8 @@ function_create(struct dctx *c, const struct pgw_function *n, const struct pgw_f
 		vec_push(&c->d->arena, &baseline, &pub);
 	emit_comment(c, &n->obj, PGW_KIND_FUNCTION, aprintf(c, "%s %s", func_word(n), ref), NULL,
 				 o ? o->comment : NULL, n->comment, !o);
+	if (!o)
+		acl_revoke_defaults(c, 'f', n->obj.schema, n->owner, aprintf(c, "ROUTINE %s", ref), &baseline, &n->grants);
 	emit_grants(c, &n->obj, PGW_KIND_FUNCTION, aprintf(c, "ROUTINE %s", ref), NULL,
 				o ? &o->grants : &baseline, &n->grants);
 	emit_owner(c, &n->obj, PGW_KIND_FUNCTION, aprintf(c, "%s %s", func_word(n), ref),
@@ -2323,6 +2473,8 @@ rel_body(struct dctx *c, const struct pgw_relation *o, const struct pgw_relation
 	/* relation-level extras */
 	emit_comment(c, &n->obj, n->obj.kind, aprintf(c, "%s %s", rel_word(n), qt), NULL,
 				 o ? o->comment : NULL, n->comment, !o);
+	if (!o)
+		acl_revoke_defaults(c, 'r', n->obj.schema, n->owner, aprintf(c, "TABLE %s", qt), NULL, &n->grants);
 	emit_grants(c, &n->obj, n->obj.kind, aprintf(c, "TABLE %s", qt), NULL, o ? &o->grants : NULL, &n->grants);
 	emit_owner(c, &n->obj, n->obj.kind, aprintf(c, "%s %s", n->relkind == 'm' ? "MATERIALIZED VIEW" :
 												n->relkind == 'v' ? "VIEW" : "TABLE", qt),
@@ -2475,6 +2627,592 @@ diff_relations(struct dctx *c)
 		if (!new_of(c, &o->obj) || (o->obj.kind == PGW_KIND_VIEW && is_recreated(c, &o->obj)))
 			rel_drop(c, o, new_of(c, &o->obj) != NULL);
 	}
+}
+
+/* ---- objects outside the managed schemas ---- */
+
+static bool
+schema_is_managed(const struct pgw_model *m, const char *name)
+{
+	for (size_t i = 0; i < m->schemas.n; i++)
+	{
+		const struct pgw_schema *s = m->schemas.items[i];
+
+		if (streq(s->obj.name, name))
+			return s->obj.managed;
+	}
+	return false;
+}
+
+static bool
+schema_is_known(const struct pgw_model *m, const char *name)
+{
+	for (size_t i = 0; i < m->schemas.n; i++)
+		if (streq(((const struct pgw_schema *) m->schemas.items[i])->obj.name, name))
+			return true;
+	return false;
+}
+
+/*
+ * A trigger on a context table (auth.users) whose function is the app's
+ * (in a managed schema): Supabase's "create a profile on sign-up".  The
+ * table is assumed on both sides, like every context object; the trigger
+ * is created, replaced and dropped like a managed table's.
+ */
+static bool
+app_trigger(const struct pgw_model *m, const struct pgw_trigger *t)
+{
+	return t->function_schema && schema_is_managed(m, t->function_schema);
+}
+
+static void
+diff_context_triggers(struct dctx *c)
+{
+	for (size_t i = 0; i < c->to->relations.n; i++)
+	{
+		const struct pgw_relation *n = c->to->relations.items[i];
+		const struct pgw_relation *o;
+
+		if (n->obj.managed)
+			continue;
+		o = (const struct pgw_relation *) old_of(c, &n->obj);
+		for (size_t j = 0; j < n->triggers.n; j++)
+		{
+			const struct pgw_trigger *nt = n->triggers.items[j];
+			const struct pgw_trigger *ot = o && !o->obj.managed ? find_trigger(&o->triggers, nt->obj.name) : NULL;
+
+			if (!app_trigger(c->to, nt))
+				continue;
+			if (ot && streq(ot->definition, nt->definition) && ot->enabled == nt->enabled &&
+				streq(ot->comment, nt->comment))
+				continue;
+			if (ot)
+			{
+				bf(c, "DROP TRIGGER %s ON %s;\n", qi(c, ot->obj.name), qn(c, o->obj.schema, o->obj.name));
+				emit(c, PGW_KIND_TRIGGER, &o->obj, NULL, ot->obj.name, "drop", PH_DROP, PA_TRIGGER, 0);
+			}
+			emit_trigger_create(c, n, nt);
+			emit_comment(c, &n->obj, PGW_KIND_TRIGGER,
+						 aprintf(c, "TRIGGER %s ON %s", qi(c, nt->obj.name), qn(c, n->obj.schema, n->obj.name)),
+						 nt->obj.name, NULL, nt->comment, true);
+		}
+	}
+	for (size_t i = 0; i < c->from->relations.n; i++)
+	{
+		const struct pgw_relation *o = c->from->relations.items[i];
+		const struct pgw_relation *n;
+
+		if (o->obj.managed)
+			continue;
+		n = (const struct pgw_relation *) new_of(c, &o->obj);
+		for (size_t j = 0; j < o->triggers.n; j++)
+		{
+			const struct pgw_trigger *ot = o->triggers.items[j];
+			const struct pgw_trigger *nt = n && !n->obj.managed ? find_trigger(&n->triggers, ot->obj.name) : NULL;
+
+			if (!app_trigger(c->from, ot) || (nt && app_trigger(c->to, nt)))
+				continue;
+			bf(c, "DROP TRIGGER %s ON %s;\n", qi(c, ot->obj.name), qn(c, o->obj.schema, o->obj.name));
+			emit(c, PGW_KIND_TRIGGER, &o->obj, NULL, ot->obj.name, "drop", PH_DROP, PA_TRIGGER, 0);
+		}
+	}
+}
+
+/*
+ * Policies on context tables (storage.objects, auth.users): a platform
+ * ships none — Supabase's storage access is all the project's policies —
+ * so every one is the app's, created, replaced and dropped like a managed
+ * table's.
+ */
+static void
+diff_context_policies(struct dctx *c)
+{
+	for (size_t i = 0; i < c->to->relations.n; i++)
+	{
+		const struct pgw_relation *n = c->to->relations.items[i];
+		const struct pgw_relation *o;
+
+		if (n->obj.managed)
+			continue;
+		o = (const struct pgw_relation *) old_of(c, &n->obj);
+		for (size_t j = 0; j < n->policies.n; j++)
+		{
+			const struct pgw_policy *np = n->policies.items[j];
+			const struct pgw_policy *op = o && !o->obj.managed ? find_policy(&o->policies, np->obj.name) : NULL;
+
+			if (op && policy_eq(op, np))
+				continue;
+			if (op)
+			{
+				bf(c, "DROP POLICY %s ON %s;\n", qi(c, op->obj.name), qn(c, o->obj.schema, o->obj.name));
+				emit(c, PGW_KIND_POLICY, &o->obj, NULL, op->obj.name, "drop", PH_DROP, PA_POLICY,
+					 PGW_HAZARD_AUTHZ_CHANGE);
+			}
+			emit_policy_create(c, n, np);
+		}
+	}
+	for (size_t i = 0; i < c->from->relations.n; i++)
+	{
+		const struct pgw_relation *o = c->from->relations.items[i];
+		const struct pgw_relation *n;
+
+		if (o->obj.managed)
+			continue;
+		n = (const struct pgw_relation *) new_of(c, &o->obj);
+		for (size_t j = 0; j < o->policies.n; j++)
+		{
+			const struct pgw_policy *op = o->policies.items[j];
+
+			if (n && !n->obj.managed && find_policy(&n->policies, op->obj.name))
+				continue;
+			bf(c, "DROP POLICY %s ON %s;\n", qi(c, op->obj.name), qn(c, o->obj.schema, o->obj.name));
+			emit(c, PGW_KIND_POLICY, &o->obj, NULL, op->obj.name, "drop", PH_DROP, PA_POLICY,
+				 PGW_HAZARD_AUTHZ_CHANGE);
+		}
+	}
+}
+
+/* ---- publications ---- */
+
+static const struct pgw_publication *
+find_publication(const struct pgw_model *m, const char *name)
+{
+	for (size_t i = 0; i < m->publications.n; i++)
+		if (streq(((const struct pgw_object *) m->publications.items[i])->name, name))
+			return m->publications.items[i];
+	return NULL;
+}
+
+static const struct pgw_publication_table *
+find_pubtable(const struct pgw_publication *p, const char *schema, const char *name)
+{
+	for (size_t i = 0; i < p->tables.n; i++)
+	{
+		const struct pgw_publication_table *t = p->tables.items[i];
+
+		if (streq(t->schema, schema) && streq(t->name, name))
+			return t;
+	}
+	return NULL;
+}
+
+static bool
+pubtable_eq(const struct pgw_publication_table *a, const struct pgw_publication_table *b)
+{
+	return strs_eq(&a->columns, &b->columns) && streq(a->where_expr, b->where_expr);
+}
+
+/* "TABLE s.t (cols) WHERE (expr)" into the scratch buffer */
+static void
+pubtable_sql(struct dctx *c, const struct pgw_publication_table *t)
+{
+	bf(c, "TABLE %s", qn(c, t->schema, t->name));
+	if (t->columns.n)
+	{
+		bs(c, " (");
+		for (size_t k = 0; k < t->columns.n; k++)
+		{
+			if (k)
+				bs(c, ", ");
+			bi(c, t->columns.items[k]);
+		}
+		bs(c, ")");
+	}
+	if (t->where_expr)
+		bf(c, " WHERE (%s)", t->where_expr);
+}
+
+static void
+publication_with(struct dctx *c, const struct pgw_publication *p)
+{
+	bs(c, "(publish = '");
+	for (size_t k = 0; k < p->publish.n; k++)
+		bf(c, "%s%s", k ? ", " : "", (const char *) p->publish.items[k]);
+	bf(c, "', publish_via_partition_root = %s)", p->via_root ? "true" : "false");
+}
+
+static void
+publication_create(struct dctx *c, const struct pgw_publication *n)
+{
+	const char *q = qi(c, n->obj.name);
+
+	if (c->opts->if_not_exists)
+	{
+		/* no CREATE PUBLICATION IF NOT EXISTS; a platform's own one
+		 * (supabase_realtime) is already there, empty */
+		bs(c, "DO $pgw$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_publication WHERE pubname = ");
+		sql_literal(&c->b, n->obj.name);
+		bf(c, ") THEN CREATE PUBLICATION %s%s; END IF; END $pgw$;\n", q, n->all_tables ? " FOR ALL TABLES" : "");
+		bf(c, "ALTER PUBLICATION %s SET ", q);
+		publication_with(c, n);
+		bs(c, ";\n");
+	}
+	else
+	{
+		bf(c, "CREATE PUBLICATION %s%s WITH ", q, n->all_tables ? " FOR ALL TABLES" : "");
+		publication_with(c, n);
+		bs(c, ";\n");
+	}
+	emit(c, PGW_KIND_PUBLICATION, NULL, &n->obj, NULL, "create", PH_CREATE, PB_PUBLICATION, 0)->is_drop_of_owner = true;
+	emit_comment(c, &n->obj, PGW_KIND_PUBLICATION, aprintf(c, "PUBLICATION %s", q), NULL, NULL, n->comment, true);
+	emit_owner(c, &n->obj, PGW_KIND_PUBLICATION, aprintf(c, "PUBLICATION %s", q), NULL, n->owner);
+}
+
+/*
+ * Publications are the database's, not a schema's: created, altered and
+ * dropped as wholes; of their tables and schemas only those of the
+ * managed schemas are added or removed (a context table's membership is
+ * its platform's), and on creation those of any schema the model has.
+ */
+static void
+diff_publications(struct dctx *c)
+{
+	for (size_t i = 0; i < c->to->publications.n; i++)
+	{
+		const struct pgw_publication *n = c->to->publications.items[i];
+		const struct pgw_publication *o = find_publication(c->from, n->obj.name);
+		const char *q = qi(c, n->obj.name);
+
+		if (!n->obj.managed)
+			continue;
+		if (o && o->all_tables != n->all_tables)
+		{
+			bf(c, "DROP PUBLICATION %s;\n", q);
+			emit(c, PGW_KIND_PUBLICATION, &o->obj, NULL, NULL, "drop", PH_DROP, PA_PUBLICATION, 0)->is_drop_of_owner = true;
+			o = NULL;
+		}
+		if (!o)
+			publication_create(c, n);
+		else
+		{
+			if (!strs_eq(&o->publish, &n->publish) || o->via_root != n->via_root)
+			{
+				bf(c, "ALTER PUBLICATION %s SET ", q);
+				publication_with(c, n);
+				bs(c, ";\n");
+				emit(c, PGW_KIND_PUBLICATION, NULL, &n->obj, NULL, "alter", PH_CREATE, PB_PUBLICATION, 0);
+			}
+			emit_comment(c, &n->obj, PGW_KIND_PUBLICATION, aprintf(c, "PUBLICATION %s", q), NULL,
+						 o->comment, n->comment, false);
+			emit_owner(c, &n->obj, PGW_KIND_PUBLICATION, aprintf(c, "PUBLICATION %s", q), o->owner, n->owner);
+		}
+		for (size_t k = 0; k < n->tables.n; k++)
+		{
+			const struct pgw_publication_table *t = n->tables.items[k];
+			const struct pgw_publication_table *ot = o ? find_pubtable(o, t->schema, t->name) : NULL;
+
+			if (o ? !schema_is_managed(c->to, t->schema) : !schema_is_known(c->to, t->schema))
+				continue;
+			if (ot && pubtable_eq(ot, t))
+				continue;
+			if (ot)
+				bf(c, "ALTER PUBLICATION %s DROP TABLE %s;\n", q, qn(c, t->schema, t->name));
+			bf(c, "ALTER PUBLICATION %s ADD ", q);
+			pubtable_sql(c, t);
+			bs(c, ";\n");
+			emit(c, PGW_KIND_PUBLICATION, NULL, &n->obj, aprintf(c, "%s.%s", t->schema, t->name), "add table",
+				 PH_CREATE, PB_PUBLICATION, 0);
+		}
+		for (size_t k = 0; k < n->schemas.n; k++)
+		{
+			const char *s = n->schemas.items[k];
+
+			if ((o && vec_has_str(&o->schemas, s)) ||
+				(o ? !schema_is_managed(c->to, s) : !schema_is_known(c->to, s)))
+				continue;
+			bf(c, "ALTER PUBLICATION %s ADD TABLES IN SCHEMA %s;\n", q, qi(c, s));
+			emit(c, PGW_KIND_PUBLICATION, NULL, &n->obj, s, "add schema", PH_CREATE, PB_PUBLICATION, 0);
+		}
+		if (!o)
+			continue;
+		for (size_t k = 0; k < o->tables.n; k++)
+		{
+			const struct pgw_publication_table *t = o->tables.items[k];
+
+			if (!schema_is_managed(c->from, t->schema) || find_pubtable(n, t->schema, t->name))
+				continue;
+			bf(c, "ALTER PUBLICATION %s DROP TABLE %s;\n", q, qn(c, t->schema, t->name));
+			emit(c, PGW_KIND_PUBLICATION, &o->obj, NULL, aprintf(c, "%s.%s", t->schema, t->name), "drop table",
+				 PH_DROP, PA_PUBLICATION, 0);
+		}
+		for (size_t k = 0; k < o->schemas.n; k++)
+		{
+			const char *s = o->schemas.items[k];
+
+			if (!schema_is_managed(c->from, s) || vec_has_str(&n->schemas, s))
+				continue;
+			bf(c, "ALTER PUBLICATION %s DROP TABLES IN SCHEMA %s;\n", q, qi(c, s));
+			emit(c, PGW_KIND_PUBLICATION, &o->obj, NULL, s, "drop schema", PH_DROP, PA_PUBLICATION, 0);
+		}
+	}
+	for (size_t i = 0; i < c->from->publications.n; i++)
+	{
+		const struct pgw_publication *o = c->from->publications.items[i];
+
+		if (!o->obj.managed || find_publication(c->to, o->obj.name))
+			continue;
+		bf(c, "DROP PUBLICATION %s;\n", qi(c, o->obj.name));
+		emit(c, PGW_KIND_PUBLICATION, &o->obj, NULL, NULL, "drop", PH_DROP, PA_PUBLICATION, 0)->is_drop_of_owner = true;
+	}
+}
+
+/* ---- event triggers ---- */
+
+static const struct pgw_event_trigger *
+find_event_trigger(const struct pgw_model *m, const char *name)
+{
+	for (size_t i = 0; i < m->event_triggers.n; i++)
+		if (streq(((const struct pgw_object *) m->event_triggers.items[i])->name, name))
+			return m->event_triggers.items[i];
+	return NULL;
+}
+
+/* the trigger's function in m (it takes no arguments) */
+static const struct pgw_object *
+event_trigger_function(const struct pgw_model *m, const struct pgw_event_trigger *e)
+{
+	for (size_t i = 0; i < m->functions.n; i++)
+	{
+		const struct pgw_function *f = m->functions.items[i];
+
+		if (streq(f->obj.schema, e->function_schema) && streq(f->obj.name, e->function_name) &&
+			(!f->identity_args || !f->identity_args[0]))
+			return &f->obj;
+	}
+	return NULL;
+}
+
+static void
+diff_event_triggers(struct dctx *c)
+{
+	for (size_t i = 0; i < c->to->event_triggers.n; i++)
+	{
+		const struct pgw_event_trigger *n = c->to->event_triggers.items[i];
+		const struct pgw_event_trigger *o = find_event_trigger(c->from, n->obj.name);
+		const struct pgw_object *fn = event_trigger_function(c->to, n);
+		const char *q = qi(c, n->obj.name);
+		struct pgw_change *ch;
+
+		if (!n->obj.managed)
+			continue;
+		if (o && (!streq(o->event, n->event) || !strs_eq(&o->tags, &n->tags) ||
+				  !streq(o->function_schema, n->function_schema) || !streq(o->function_name, n->function_name)))
+		{
+			bf(c, "DROP EVENT TRIGGER %s;\n", q);
+			emit(c, PGW_KIND_EVENT_TRIGGER, &o->obj, NULL, NULL, "drop", PH_DROP, PA_TRIGGER, 0)->is_drop_of_owner = true;
+			o = NULL;
+		}
+		if (!o)
+		{
+			bf(c, "CREATE EVENT TRIGGER %s ON %s", q, qi(c, n->event));
+			if (n->tags.n)
+			{
+				bs(c, " WHEN TAG IN (");
+				for (size_t k = 0; k < n->tags.n; k++)
+				{
+					if (k)
+						bs(c, ", ");
+					sql_literal(&c->b, n->tags.items[k]);
+				}
+				bs(c, ")");
+			}
+			bf(c, " EXECUTE FUNCTION %s();\n", qn(c, n->function_schema, n->function_name));
+			ch = emit(c, PGW_KIND_EVENT_TRIGGER, NULL, &n->obj, NULL, "create", PH_CREATE, PB_EVENT_TRIGGER, 0);
+			ch->is_drop_of_owner = true;
+			if (fn)
+				vec_push(&c->d->arena, &ch->before, (void *) fn);
+		}
+		if (n->enabled && n->enabled != (o ? o->enabled : 'O'))
+		{
+			bf(c, "ALTER EVENT TRIGGER %s %s;\n", q, n->enabled == 'D' ? "DISABLE" :
+			   n->enabled == 'R' ? "ENABLE REPLICA" : n->enabled == 'A' ? "ENABLE ALWAYS" : "ENABLE");
+			emit(c, PGW_KIND_EVENT_TRIGGER, NULL, &n->obj, NULL, "alter", PH_CREATE, PB_EVENT_TRIGGER, 0);
+		}
+		emit_comment(c, &n->obj, PGW_KIND_EVENT_TRIGGER, aprintf(c, "EVENT TRIGGER %s", q), NULL,
+					 o ? o->comment : NULL, n->comment, !o);
+		emit_owner(c, &n->obj, PGW_KIND_EVENT_TRIGGER, aprintf(c, "EVENT TRIGGER %s", q),
+				   o ? o->owner : NULL, n->owner);
+	}
+	for (size_t i = 0; i < c->from->event_triggers.n; i++)
+	{
+		const struct pgw_event_trigger *o = c->from->event_triggers.items[i];
+		struct pgw_change *ch;
+
+		if (!o->obj.managed || find_event_trigger(c->to, o->obj.name))
+			continue;
+		bf(c, "DROP EVENT TRIGGER %s;\n", qi(c, o->obj.name));
+		ch = emit(c, PGW_KIND_EVENT_TRIGGER, &o->obj, NULL, NULL, "drop", PH_DROP, PA_TRIGGER, 0);
+		ch->is_drop_of_owner = true;
+	}
+}
+
+/* ---- default privileges ---- */
+
+static const char *
+defacl_word(char objtype)
+{
+	switch (objtype)
+	{
+		case 'r':
+			return "TABLES";
+		case 'S':
+			return "SEQUENCES";
+		case 'f':
+			return "FUNCTIONS";
+		case 'T':
+			return "TYPES";
+		default:
+			return "SCHEMAS";
+	}
+}
+
+static const struct pgw_default_acl *
+find_default_acl(const struct pgw_model *m, const char *role, const char *schema, char objtype)
+{
+	for (size_t i = 0; i < m->default_acls.n; i++)
+	{
+		const struct pgw_default_acl *d = m->default_acls.items[i];
+
+		if (d->objtype == objtype && streq(d->obj.name, role) && streq(d->obj.schema, schema))
+			return d;
+	}
+	return NULL;
+}
+
+/* "ALTER DEFAULT PRIVILEGES FOR ROLE r [IN SCHEMA s] " */
+static void
+defacl_head(struct dctx *c, const char *role, const char *schema)
+{
+	bs(c, "ALTER DEFAULT PRIVILEGES FOR ROLE ");
+	bi(c, role);
+	if (schema)
+	{
+		bs(c, " IN SCHEMA ");
+		bi(c, schema);
+	}
+	bs(c, " ");
+}
+
+/*
+ * One entry from old to new grants (NULL: no entry, i.e. PostgreSQL's
+ * built-in default: EXECUTE / USAGE to PUBLIC on functions / types for a
+ * global entry, nothing for a schema's).  With revoke_roles (dump style:
+ * the target's entry is not known) every one of those roles is revoked
+ * from first.
+ */
+static void
+defacl_change(struct dctx *c, const struct pgw_object *owner, const char *role, const char *schema, char objtype,
+			  const struct pgw_vec *old, const struct pgw_vec *new, const struct pgw_vec *revoke_roles)
+{
+	struct pgw_grant pub = {"public", objtype == 'f' ? "EXECUTE" : "USAGE", false};
+	struct pgw_vec builtin = {0};
+	const char *what = defacl_word(objtype);
+	struct pgw_change *ch;
+
+	if (!schema && (objtype == 'f' || objtype == 'T'))
+		vec_push(&c->d->arena, &builtin, &pub);
+	old = old ? old : &builtin;
+	new = new ? new : &builtin;
+	if (!new->n && !old->n && !revoke_roles)
+		return;
+	for (size_t i = 0; revoke_roles && i < revoke_roles->n; i++)
+	{
+		if (streq(revoke_roles->items[i], role))
+			continue;
+		defacl_head(c, role, schema);
+		bf(c, "REVOKE ALL ON %s FROM ", what);
+		grantee_sql(c, revoke_roles->items[i]);
+		bs(c, ";\n");
+	}
+	for (size_t i = 0; !revoke_roles && i < old->n; i++)
+	{
+		const struct pgw_grant *g = old->items[i];
+
+		if (grant_has(new, g->grantee, g->privilege, g->grantable))
+			continue;
+		defacl_head(c, role, schema);
+		bf(c, "REVOKE %s%s ON %s FROM ", g->grantable && grant_has(new, g->grantee, g->privilege, false) ?
+		   "GRANT OPTION FOR " : "", g->privilege, what);
+		grantee_sql(c, g->grantee);
+		bs(c, ";\n");
+	}
+	for (size_t i = 0; i < new->n; i++)
+	{
+		const struct pgw_grant *g = new->items[i];
+
+		if (!revoke_roles && grant_has(old, g->grantee, g->privilege, g->grantable))
+			continue;
+		defacl_head(c, role, schema);
+		bf(c, "GRANT %s ON %s TO ", g->privilege, what);
+		grantee_sql(c, g->grantee);
+		bs(c, g->grantable ? " WITH GRANT OPTION;\n" : ";\n");
+	}
+	if (!c->b.len)
+		return;
+	ch = emit(c, PGW_KIND_DEFAULT_ACL, NULL, owner, NULL, "grant", PH_CREATE, PB_DEFAULT_ACL,
+			  PGW_HAZARD_AUTHZ_CHANGE);
+	ch->late = true;
+	change_summary(c, ch, "default privileges for role %s%s%s on %s", role, schema ? " in schema " : "",
+				   schema ? schema : "", what);
+}
+
+static void
+diff_default_acls(struct dctx *c)
+{
+	struct pgw_vec revoke = {0};
+	struct pgw_vec roles = {0};
+	static const char types[] = {'r', 'S', 'f', 'T'};
+
+	if (c->opts->defaults_unknown)
+	{
+		role_add(c, &revoke, "public");
+		roles_of_model(c, &revoke, c->to);
+		vec_sort(&revoke, cmp_role);
+	}
+	for (size_t i = 0; i < c->to->default_acls.n; i++)
+	{
+		const struct pgw_default_acl *n = c->to->default_acls.items[i];
+		const struct pgw_default_acl *o;
+
+		role_add(c, &roles, n->obj.name);
+		if (!n->obj.managed)
+			continue;
+		o = find_default_acl(c->from, n->obj.name, n->obj.schema, n->objtype);
+		defacl_change(c, &n->obj, n->obj.name, n->obj.schema, n->objtype, o ? &o->grants : NULL, &n->grants,
+					  c->opts->defaults_unknown ? &revoke : NULL);
+	}
+	for (size_t i = 0; i < c->from->default_acls.n; i++)
+	{
+		const struct pgw_default_acl *o = c->from->default_acls.items[i];
+
+		if (!o->obj.managed || find_default_acl(c->to, o->obj.name, o->obj.schema, o->objtype))
+			continue;
+		defacl_change(c, &o->obj, o->obj.name, o->obj.schema, o->objtype, &o->grants, NULL, NULL);
+	}
+
+	/*
+	 * Dump style: the target may have entries the source does not (a
+	 * platform's defaults the source's migrations took away, which leaves
+	 * no entry): for every role with default privileges and every managed
+	 * schema, an entry the source lacks is revoked from every role.
+	 */
+	if (!c->opts->defaults_unknown)
+		return;
+	vec_sort(&roles, cmp_role);
+	for (size_t r = 0; r < roles.n; r++)
+		for (size_t s = 0; s < c->to->schemas.n; s++)
+		{
+			const struct pgw_schema *sch = c->to->schemas.items[s];
+
+			if (!sch->obj.managed)
+				continue;
+			for (size_t t = 0; t < sizeof(types); t++)
+			{
+				if (find_default_acl(c->to, roles.items[r], sch->obj.name, types[t]))
+					continue;
+				defacl_change(c, &sch->obj, roles.items[r], sch->obj.name, types[t], NULL, NULL, &revoke);
+			}
+		}
 }
 
 /* ---- recreation closure ---- */
@@ -3016,6 +3754,11 @@ diff_models(const struct pgw_model *from, const struct pgw_model *to,
 	diff_sequences(&c);
 	diff_functions(&c);
 	diff_relations(&c);
+	diff_context_triggers(&c);
+	diff_context_policies(&c);
+	diff_publications(&c);
+	diff_event_triggers(&c);
+	diff_default_acls(&c);
 
 	/* data-deleting changes need --unsafe */
 	for (size_t i = 0; i < c.all.n; i++)

@@ -84,6 +84,9 @@ struct pgw_diff_opts
 	bool		owners;			/* compare and set owners */
 	bool		if_not_exists;	/* dump style: CREATE ... IF NOT EXISTS */
 	bool		no_concurrently;	/* plain CREATE INDEX even on existing tables */
+	bool		defaults_unknown;	/* dump style: the target's default privileges
+									 * are not known; a created object's ACL
+									 * revokes from every role the models name */
 	const struct pgw_strlist *renames;	/* "old:new" hints */
 };
 

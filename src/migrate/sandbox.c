@@ -445,7 +445,7 @@ build_template(struct pgw_sandbox_db *sb, PGconn *target, const char *conninfo, 
 	char	   *loading = pgw_asprintf("%s_loading_%d", sb->template_name, (int) getpid());
 	char	   *password = NULL;
 	char	   *safe_ci = conninfo_without_password(conninfo, &password);
-	char	   *argv[] = {pg_dump, "--schema-only", "--no-publications", "--no-subscriptions",
+	char	   *argv[] = {pg_dump, "--schema-only", "--no-subscriptions",
 		"--file", dump, "--dbname", safe_ci, NULL};
 	char	   *old_pw = getenv("PGPASSWORD") ? pgw_strdup(getenv("PGPASSWORD")) : NULL;
 	struct pgw_runas me = {0};

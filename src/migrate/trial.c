@@ -380,10 +380,11 @@ static const char *
 plural(enum pgw_kind k, size_t n)
 {
 	static const char *const one[] = {"schema", "extension", "enum", "domain", "composite type",
-		"sequence", "table", "view", "function", "column", "constraint", "index", "policy", "trigger"};
+		"sequence", "table", "view", "function", "column", "constraint", "index", "policy", "trigger",
+		"publication", "event trigger", "default privileges"};
 	static const char *const many[] = {"schemas", "extensions", "enums", "domains",
 		"composite types", "sequences", "tables", "views", "functions", "columns", "constraints",
-	"indexes", "policies", "triggers"};
+	"indexes", "policies", "triggers", "publications", "event triggers", "default privileges"};
 
 	if ((int) k < 0 || k >= PGW_KIND__COUNT)
 		return n == 1 ? "object" : "objects";

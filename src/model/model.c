@@ -24,6 +24,9 @@ static const char *const kind_names[PGW_KIND__COUNT] = {
 	[PGW_KIND_INDEX] = "index",
 	[PGW_KIND_POLICY] = "policy",
 	[PGW_KIND_TRIGGER] = "trigger",
+	[PGW_KIND_PUBLICATION] = "publication",
+	[PGW_KIND_EVENT_TRIGGER] = "event trigger",
+	[PGW_KIND_DEFAULT_ACL] = "default privileges",
 };
 
 const char *
@@ -326,6 +329,32 @@ cmp_cstr(const void *a, const void *b)
 	return cmp_str(*(const char *const *) a, *(const char *const *) b);
 }
 
+/* Default privileges: by role, then schema (global first), then type. */
+static int
+cmp_default_acl(const void *a, const void *b)
+{
+	const struct pgw_default_acl *x = *(const struct pgw_default_acl *const *) a;
+	const struct pgw_default_acl *y = *(const struct pgw_default_acl *const *) b;
+	int			c = cmp_str(x->obj.name, y->obj.name);
+
+	if (c)
+		return c;
+	if ((x->obj.schema == NULL) != (y->obj.schema == NULL))
+		return x->obj.schema == NULL ? -1 : 1;
+	c = cmp_str(x->obj.schema, y->obj.schema);
+	return c ? c : (int) (unsigned char) x->objtype - (int) (unsigned char) y->objtype;
+}
+
+static int
+cmp_publication_table(const void *a, const void *b)
+{
+	const struct pgw_publication_table *x = *(const struct pgw_publication_table *const *) a;
+	const struct pgw_publication_table *y = *(const struct pgw_publication_table *const *) b;
+	int			c = cmp_str(x->schema, y->schema);
+
+	return c ? c : cmp_str(x->name, y->name);
+}
+
 static void
 sort_object(struct pgw_object *o)
 {
@@ -392,6 +421,22 @@ model_sort(struct pgw_model *m)
 		sort_object(&f->obj);
 		vec_sort(&f->grants, cmp_grant);
 	}
+	vec_sort(&m->publications, cmp_name);
+	for (size_t i = 0; i < m->publications.n; i++)
+	{
+		struct pgw_publication *p = m->publications.items[i];
+
+		vec_sort(&p->tables, cmp_publication_table);
+		vec_sort(&p->schemas, cmp_cstr);
+	}
+	vec_sort(&m->event_triggers, cmp_name);
+	vec_sort(&m->default_acls, cmp_default_acl);
+	for (size_t i = 0; i < m->default_acls.n; i++)
+	{
+		struct pgw_default_acl *d = m->default_acls.items[i];
+
+		vec_sort(&d->grants, cmp_grant);
+	}
 }
 
 /* ---- lookups ---- */
@@ -443,6 +488,12 @@ model_count(const struct pgw_model *m, size_t counts[PGW_KIND__COUNT], bool mana
 		counts[PGW_KIND_POLICY] += r->policies.n;
 		counts[PGW_KIND_TRIGGER] += r->triggers.n;
 	}
+	for (size_t i = 0; i < m->publications.n; i++)
+		counts[PGW_KIND_PUBLICATION] += counted(m->publications.items[i], managed_only);
+	for (size_t i = 0; i < m->event_triggers.n; i++)
+		counts[PGW_KIND_EVENT_TRIGGER] += counted(m->event_triggers.items[i], managed_only);
+	for (size_t i = 0; i < m->default_acls.n; i++)
+		counts[PGW_KIND_DEFAULT_ACL] += counted(m->default_acls.items[i], managed_only);
 }
 
 const char *

@@ -47,6 +47,9 @@ enum pgw_kind
 	PGW_KIND_INDEX,
 	PGW_KIND_POLICY,
 	PGW_KIND_TRIGGER,
+	PGW_KIND_PUBLICATION,		/* database-wide: schema is NULL */
+	PGW_KIND_EVENT_TRIGGER,		/* database-wide: schema is NULL */
+	PGW_KIND_DEFAULT_ACL,		/* name: the role; schema: NULL for global */
 	PGW_KIND__COUNT
 };
 
@@ -304,6 +307,61 @@ struct pgw_function
 	struct pgw_vec grants;
 };
 
+/*
+ * A publication (logical replication; Supabase Realtime's
+ * supabase_realtime).  Database-wide: obj.schema is NULL.  Its tables are
+ * listed whatever their schema; the diff only adds or removes tables of the
+ * managed schemas, and creates or drops the publication itself.
+ */
+struct pgw_publication_table
+{
+	const char *schema;
+	const char *name;
+	struct pgw_vec columns;		/* char *: column list (PG 15), empty: all */
+	const char *where_expr;		/* row filter (PG 15), or NULL */
+};
+
+struct pgw_publication
+{
+	struct pgw_object obj;		/* managed: see catalog.c (always, for now) */
+	const char *owner;
+	bool		all_tables;		/* FOR ALL TABLES */
+	bool		via_root;		/* publish_via_partition_root */
+	struct pgw_vec publish;		/* char *: insert update delete truncate */
+	struct pgw_vec tables;		/* struct pgw_publication_table *, by schema, name */
+	struct pgw_vec schemas;		/* char *: FOR TABLES IN SCHEMA (PG 15) */
+	const char *comment;
+};
+
+/* An event trigger.  Database-wide: obj.schema is NULL; managed when its
+ * function lives in a managed schema (the app made it). */
+struct pgw_event_trigger
+{
+	struct pgw_object obj;
+	const char *event;			/* ddl_command_start, ddl_command_end, ... */
+	struct pgw_vec tags;		/* char *: WHEN TAG IN (...) */
+	const char *function_schema;
+	const char *function_name;
+	char		enabled;		/* O D R A, as pg_event_trigger spells it */
+	const char *owner;
+	const char *comment;
+};
+
+/*
+ * Default privileges (pg_default_acl): what role obj.name's new objects of
+ * one type get, in schema obj.schema or (NULL) everywhere.  grants are the
+ * entry's ACL without the role's own; a global entry replaces PostgreSQL's
+ * built-in default (EXECUTE / USAGE to PUBLIC for functions / types), a
+ * schema entry adds to it.  Managed when the schema is managed, and global
+ * entries always.
+ */
+struct pgw_default_acl
+{
+	struct pgw_object obj;
+	char		objtype;		/* r tables, S sequences, f functions, T types, n schemas */
+	struct pgw_vec grants;
+};
+
 /* Facts about where the model came from. */
 struct pgw_model_source
 {
@@ -326,6 +384,9 @@ struct pgw_model
 	struct pgw_vec sequences;
 	struct pgw_vec relations;	/* tables and views */
 	struct pgw_vec functions;
+	struct pgw_vec publications;	/* struct pgw_publication *, by name */
+	struct pgw_vec event_triggers;	/* struct pgw_event_trigger *, by name */
+	struct pgw_vec default_acls;	/* struct pgw_default_acl *: role, schema, type */
 	/* lookups for the catalog reader */
 	struct pgw_oidmap *byoid;	/* (catalog, oid) → object */
 	struct pgw_oidmap *bytypmod;	/* (type oid, typmod) → format_type() */

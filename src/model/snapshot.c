@@ -29,7 +29,7 @@
 enum ftype
 {
 	F_NAME,						/* obj.name */
-	F_SCHEMA,					/* obj.schema */
+	F_SCHEMA,					/* obj.schema (OPT: left out when NULL) */
 	F_MANAGED,					/* obj.managed */
 	F_OID,						/* obj.oid */
 	F_DEPS,						/* obj.deps */
@@ -40,7 +40,8 @@ enum ftype
 	F_STRS,						/* struct pgw_vec of char * */
 	F_GRANTS,					/* struct pgw_vec of struct pgw_grant * */
 	F_SUBS,						/* struct pgw_vec of sub-objects */
-	F_STATS						/* a relation's statistics object */
+	F_STATS,					/* a relation's statistics object */
+	F_PUBTABLES					/* a publication's tables */
 };
 
 #define OPT  0x01
@@ -343,6 +344,55 @@ static const struct field function_fields[] = {
 #undef S
 static const struct objdesc function_desc = {PGW_KIND_FUNCTION, sizeof(struct pgw_function), function_fields};
 
+#define S struct pgw_publication
+static const struct field publication_fields[] = {
+	HDR("name", F_NAME, 0),
+	HDR("managed", F_MANAGED, 0),
+	HDR("oid", F_OID, STAT),
+	FLD("owner", F_STR, S, owner, 0),
+	FLD("all_tables", F_BOOL, S, all_tables, OPT),
+	FLD("publish", F_STRS, S, publish, 0),
+	FLD("via_root", F_BOOL, S, via_root, OPT),
+	FLD("schemas", F_STRS, S, schemas, OPT),
+	FLD("tables", F_PUBTABLES, S, tables, OPT),
+	FLD("comment", F_STR, S, comment, OPT),
+	END
+};
+#undef S
+static const struct objdesc publication_desc = {PGW_KIND_PUBLICATION, sizeof(struct pgw_publication), publication_fields};
+
+static const struct chrmap map_defacltype[] = {
+	{'r', "tables"}, {'S', "sequences"}, {'f', "functions"}, {'T', "types"}, {'n', "schemas"}, {0, NULL}
+};
+
+#define S struct pgw_event_trigger
+static const struct field event_trigger_fields[] = {
+	HDR("name", F_NAME, 0),
+	HDR("managed", F_MANAGED, 0),
+	FLD("event", F_STR, S, event, 0),
+	FLD("tags", F_STRS, S, tags, OPT),
+	FLD("function_schema", F_STR, S, function_schema, 0),
+	FLD("function_name", F_STR, S, function_name, 0),
+	CHR("enabled", S, enabled, 0, map_enabled),
+	FLD("owner", F_STR, S, owner, 0),
+	FLD("comment", F_STR, S, comment, OPT),
+	END
+};
+#undef S
+static const struct objdesc event_trigger_desc = {PGW_KIND_EVENT_TRIGGER, sizeof(struct pgw_event_trigger), event_trigger_fields};
+
+#define S struct pgw_default_acl
+static const struct field default_acl_fields[] = {
+	HDR("role", F_NAME, 0),
+	HDR("schema", F_SCHEMA, OPT),
+	CHR("object_type", S, objtype, 0, map_defacltype),
+	HDR("managed", F_MANAGED, 0),
+	FLD("grants", F_GRANTS, S, grants, OPT),
+	END
+};
+#undef S
+static const struct objdesc default_acl_desc = {PGW_KIND_DEFAULT_ACL, sizeof(struct pgw_default_acl), default_acl_fields};
+
 /* The top-level lists, in document order. */
 static const struct
 {
@@ -350,14 +400,18 @@ static const struct
 	size_t		off;
 	const struct objdesc *desc;
 	enum pgw_kind kind;			/* only relations of this kind (tables/views) */
+	bool		opt;			/* left out when empty (newer lists) */
 }			lists[] = {
-	{"schemas", offsetof(struct pgw_model, schemas), &schema_desc, PGW_KIND_SCHEMA},
-	{"extensions", offsetof(struct pgw_model, extensions), &extension_desc, PGW_KIND_EXTENSION},
-	{"types", offsetof(struct pgw_model, types), &type_desc, PGW_KIND_ENUM},
-	{"sequences", offsetof(struct pgw_model, sequences), &sequence_desc, PGW_KIND_SEQUENCE},
-	{"tables", offsetof(struct pgw_model, relations), &table_desc, PGW_KIND_TABLE},
-	{"views", offsetof(struct pgw_model, relations), &view_desc, PGW_KIND_VIEW},
-	{"functions", offsetof(struct pgw_model, functions), &function_desc, PGW_KIND_FUNCTION},
+	{"schemas", offsetof(struct pgw_model, schemas), &schema_desc, PGW_KIND_SCHEMA, false},
+	{"extensions", offsetof(struct pgw_model, extensions), &extension_desc, PGW_KIND_EXTENSION, false},
+	{"types", offsetof(struct pgw_model, types), &type_desc, PGW_KIND_ENUM, false},
+	{"sequences", offsetof(struct pgw_model, sequences), &sequence_desc, PGW_KIND_SEQUENCE, false},
+	{"tables", offsetof(struct pgw_model, relations), &table_desc, PGW_KIND_TABLE, false},
+	{"views", offsetof(struct pgw_model, relations), &view_desc, PGW_KIND_VIEW, false},
+	{"functions", offsetof(struct pgw_model, functions), &function_desc, PGW_KIND_FUNCTION, false},
+	{"publications", offsetof(struct pgw_model, publications), &publication_desc, PGW_KIND_PUBLICATION, true},
+	{"event_triggers", offsetof(struct pgw_model, event_triggers), &event_trigger_desc, PGW_KIND_EVENT_TRIGGER, true},
+	{"default_privileges", offsetof(struct pgw_model, default_acls), &default_acl_desc, PGW_KIND_DEFAULT_ACL, true},
 };
 
 #define NLISTS (sizeof(lists) / sizeof(lists[0]))
@@ -539,6 +593,8 @@ w_field(struct writer *w, const void *obj, const struct field *f)
 			w_string(w->b, hdr->name);
 			break;
 		case F_SCHEMA:
+			if (!hdr->schema && (f->flags & OPT))
+				return;
 			w_key(w, f->key);
 			w_string(w->b, hdr->schema ? hdr->schema : "");
 			break;
@@ -660,6 +716,37 @@ w_field(struct writer *w, const void *obj, const struct field *f)
 		case F_STATS:
 			w_stats(w, obj);
 			break;
+		case F_PUBTABLES:
+			{
+				const struct pgw_vec *v = CAT(obj, f->off, struct pgw_vec);
+
+				if (v->n == 0 && (f->flags & OPT))
+					return;
+				w_open(w, f->key, '[');
+				for (size_t i = 0; i < v->n; i++)
+				{
+					const struct pgw_publication_table *t = v->items[i];
+
+					w_key(w, NULL);
+					buf_append(w->b, "{\"schema\": ");
+					w_string(w->b, t->schema);
+					buf_append(w->b, ", \"name\": ");
+					w_string(w->b, t->name);
+					if (t->columns.n)
+					{
+						buf_append(w->b, ", \"columns\": ");
+						w_strs_inline(w->b, &t->columns);
+					}
+					if (t->where_expr)
+					{
+						buf_append(w->b, ", \"where\": ");
+						w_string(w->b, t->where_expr);
+					}
+					buf_append_char(w->b, '}');
+				}
+				w_close(w, ']');
+				break;
+			}
 	}
 }
 
@@ -717,6 +804,8 @@ snapshot_write(const struct pgw_model *m, bool stable, struct pgw_buf *out)
 	{
 		const struct pgw_vec *v = CAT(m, lists[l].off, struct pgw_vec);
 
+		if (lists[l].opt && v->n == 0)
+			continue;
 		w_open(&w, lists[l].key, '[');
 		for (size_t i = 0; i < v->n; i++)
 		{
@@ -839,6 +928,11 @@ r_field(struct reader *r, struct jdoc *j, void *obj, const struct field *f)
 			hdr->name = jdoc_string(v);
 			return 0;
 		case F_SCHEMA:
+			if (!v && (f->flags & OPT))
+			{
+				hdr->schema = NULL;
+				return 0;
+			}
 			if (!jdoc_is_string(v))
 				return r_fail(r, f->key, "must be a string");
 			hdr->schema = jdoc_string(v);
@@ -953,6 +1047,32 @@ r_field(struct reader *r, struct jdoc *j, void *obj, const struct field *f)
 			}
 		case F_STATS:
 			return r_stats(r, v, obj);
+		case F_PUBTABLES:
+			{
+				size_t		i;
+				struct jdoc *t;
+
+				if (!v)
+					return 0;
+				if (!jdoc_is_array(v))
+					return r_fail(r, f->key, "must be an array");
+				for (i = 0; i < jdoc_size(v) && ((t = &(v)->u.items[i]) != NULL); i++)
+				{
+					struct pgw_publication_table *pt = arena_alloc(&r->m->arena, sizeof(*pt));
+
+					memset(pt, 0, sizeof(*pt));
+					pt->schema = jdoc_string(jdoc_get(t, "schema"));
+					pt->name = jdoc_string(jdoc_get(t, "name"));
+					if (!pt->schema || !pt->name)
+						return r_fail(r, f->key, "has an entry without schema and name");
+					if (r_strs(r, jdoc_get(t, "columns"), f->key, &pt->columns) != 0 ||
+						r_str(r, jdoc_get(t, "where"), f->key, &pt->where_expr) != 0)
+						return -1;
+					model_push(r->m, AT(obj, f->off, struct pgw_vec), pt);
+					model_add_dep(r->m, hdr, PGW_KIND_TABLE, pt->schema, pt->name);
+				}
+				return 0;
+			}
 	}
 	return 0;
 }

@@ -26,7 +26,7 @@ cd "$SCRATCH" || exit 1
 # --- exact snapshot of the fixture -----------------------------------------
 expect_rc 0 "inspect the fixture" "$PGW" --db "$db" inspect --stable -n app -n 'Weird*' --out fx.json
 contains "summary names the file" "$OUT" "wrote fx.json"
-contains "summary counts the queries" "$OUT" "21 queries on 2 connections"
+contains "summary counts the queries" "$OUT" "25 queries on 2 connections"
 if ! cmp -s fx.json "$FX/expected.json"; then
     fail "fixture snapshot differs from tests/cases/inspect/fixture/expected.json"
     diff -u "$FX/expected.json" fx.json | head -40 >&2
@@ -36,7 +36,7 @@ CHECKS=$((CHECKS + 1))
 expect_rc 0 "inspect again" "$PGW" --db "$db" inspect --stable -n app -n 'Weird*' --out fx-again.json
 check "two runs give identical bytes" cmp -s fx.json fx-again.json
 expect_rc 0 "inspect over one connection" "$PGW" --db "$db" inspect --jobs 1 --stable -n app -n 'Weird*' --out fx-one.json
-contains "one connection: fewer statements" "$OUT" "17 queries on 1 connection"
+contains "one connection: fewer statements" "$OUT" "21 queries on 1 connection"
 check "one connection gives identical bytes" cmp -s fx.json fx-one.json
 
 expect_rc 0 "load and write a stable snapshot" "$PGW" inspect --from fx.json --out fx-round.json
@@ -93,9 +93,9 @@ for f in "$mig"/*.sql; do
 done
 psql "$ex" -X -q -v ON_ERROR_STOP=1 -f "$SRC/examples/fleet/supabase/seed.sql" || fail "seed"
 expect_rc 0 "inspect the example without row counts" "$PGW" --db "$ex" inspect --out fleet-est.json
-contains "same number of queries on another schema" "$OUT" "21 queries on 2 connections"
+contains "same number of queries on another schema" "$OUT" "25 queries on 2 connections"
 expect_rc 0 "inspect the example" "$PGW" --db "$ex" inspect --exact --out fleet.json
-contains "row counts take one more query" "$OUT" "22 queries"
+contains "row counts take one more query" "$OUT" "26 queries"
 contains "RLS off shows" "$OUT" "public.vehicle_events"
 contains "coverage below 100% shows" "$OUT" "75.0% (9/12)"
 contains "auth is context" "$OUT" "context, read but not managed: auth, extensions, storage"

@@ -121,6 +121,8 @@ CREATE POLICY notes_any ON notes USING (id > 0);
 ALTER TABLE audit ENABLE ROW LEVEL SECURITY;
 CREATE POLICY audit_all ON audit USING (true);
 SQL
+# the fixture survives dump → reload (tests/integration/test_roundtrip.sh)
+dump_roundtrip "validate fixture" "$db2" supabase -n public
 printf '[project]\nmigrations_dir = migrations\n' > "$SCRATCH/rules.conf"
 expect_rc 1 "fixture" "$PGW" --json --config "$SCRATCH/rules.conf" validate --db "$db2"
 r=$OUT
