@@ -162,6 +162,7 @@ check_unindexed_fk(const struct pgw_relation *r, struct pgw_findings *out)
 				"index the referencing columns: deletes and updates of the referenced rows, and joins, scan the whole table without one",
 				"foreign key %s on %s.%s (%s) has no index on its columns", c->obj.name,
 				r->obj.schema, r->obj.name, cols.data);
+		finding_set_table(out, f, r->obj.schema, r->obj.name);
 		args = pgw_calloc(c->columns.n + 1, sizeof(char *));
 		args[0] = pgw_asprintf("%s.%s", r->obj.schema, r->obj.name);
 		for (j = 0; j < c->columns.n; j++)
@@ -247,6 +248,7 @@ check_indexes(const struct pgw_relation *r, struct pgw_findings *out)
 					"drop it and build it again (CREATE INDEX CONCURRENTLY); an INVALID index is left by a failed CONCURRENTLY build",
 					"index %s on %s.%s is INVALID: it is maintained on every write but never used",
 					ix->obj.name, r->obj.schema, r->obj.name);
+			finding_set_table(out, f, r->obj.schema, r->obj.name);
 			finding_set_detail(out, f, ix->definition);
 			drop_index_fix(r, ix, out, f);
 		}
@@ -282,6 +284,7 @@ check_indexes(const struct pgw_relation *r, struct pgw_findings *out)
 					drop->obj.name, "drop the duplicate: every write maintains both",
 					"index %s on %s.%s duplicates %s", drop->obj.name, r->obj.schema, r->obj.name,
 					keep->obj.name);
+			finding_set_table(out, f, r->obj.schema, r->obj.name);
 			drop_index_fix(r, drop, out, f);
 		}
 	}
@@ -806,6 +809,7 @@ check_policies(const struct pgw_relation *r, struct pgw_findings *out)
 			f = add(out, "security.rls_policy_initplan", PGW_SEV_WARNING, "security", "policy",
 					r->obj.schema, p->obj.name, hint, "policy %s on %s.%s calls %s for every row",
 					p->obj.name, r->obj.schema, r->obj.name, shown);
+			finding_set_table(out, f, r->obj.schema, r->obj.name);
 			/* the same policy with the calls wrapped; undone by the
 			 * expressions as they were */
 			if ((u || !p->using_expr) && (c || !p->check_expr))
@@ -1019,6 +1023,7 @@ doctor_check_stats(PGconn *conn, const struct pgw_config *cfg, struct pgw_findin
 				"drop it if it stays unused over a full business cycle (statistics start at the last reset)",
 				"index %s on %s.%s has never been scanned (%s)", PQgetvalue(res, i, 2),
 				PQgetvalue(res, i, 0), PQgetvalue(res, i, 1), PQgetvalue(res, i, 3));
+		finding_set_table(out, f, PQgetvalue(res, i, 0), PQgetvalue(res, i, 1));
 		finding_set_fix(out, f, NULL, NULL, 0, sql.data);
 		buf_release(&sql);
 	}

@@ -337,12 +337,8 @@ check_table(struct pgw_model *m, const struct pgw_tenancy *t, const struct pgw_v
 							   tenancy_policy_command(p->command), why);
 			f = findings_add(out, "rls.weak_policy", PGW_SEV_ERROR, "rls", msg);
 			free(msg);
-			{
-				char	   *objname = pgw_asprintf("%s.%s", rel->obj.name, p->obj.name);
-
-				finding_set_object(out, f, "policy", rel->obj.schema, objname, NULL);
-				free(objname);
-			}
+			finding_set_object(out, f, "policy", rel->obj.schema, p->obj.name, NULL);
+			finding_set_table(out, f, rel->obj.schema, rel->obj.name);
 			msg = pgw_asprintf("USING (%s)%s%s%s", p->using_expr ? p->using_expr : "",
 							   p->check_expr ? " WITH CHECK (" : "", p->check_expr ? p->check_expr : "",
 							   p->check_expr ? ")" : "");
@@ -361,12 +357,8 @@ check_table(struct pgw_model *m, const struct pgw_tenancy *t, const struct pgw_v
 							   p->obj.name, tab, tenancy_policy_command(p->command));
 			f = findings_add(out, "rls.missing_with_check", PGW_SEV_WARNING, "rls", msg);
 			free(msg);
-			{
-				char	   *objname = pgw_asprintf("%s.%s", rel->obj.name, p->obj.name);
-
-				finding_set_object(out, f, "policy", rel->obj.schema, objname, NULL);
-				free(objname);
-			}
+			finding_set_object(out, f, "policy", rel->obj.schema, p->obj.name, NULL);
+			finding_set_table(out, f, rel->obj.schema, rel->obj.name);
 			if (has_tc)
 				append_fix(out, f, "fix-rls-policy", args, 1);
 		}
@@ -392,6 +384,7 @@ check_table(struct pgw_model *m, const struct pgw_tenancy *t, const struct pgw_v
 		f = findings_add(out, "fk.not_validated", PGW_SEV_WARNING, "fk", msg);
 		free(msg);
 		finding_set_object(out, f, "constraint", rel->obj.schema, c->obj.name, NULL);
+		finding_set_table(out, f, rel->obj.schema, rel->obj.name);
 		{
 			struct pgw_buf sql;
 

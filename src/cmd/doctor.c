@@ -284,8 +284,7 @@ finding_ref(const struct pgw_finding *f)
 	json_object_set_new(o, "rule", json_string(f->rule));
 	json_object_set_new(o, "message", json_string(f->message));
 	if (f->object.name)
-		json_object_set_new(o, "object", json_pack("{s:s?, s:s?, s:s?}", "kind", f->object.kind, "schema",
-												   f->object.schema, "name", f->object.name));
+		json_object_set_new(o, "object", finding_object_json(f));
 	return o;
 }
 

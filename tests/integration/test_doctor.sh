@@ -43,7 +43,14 @@ import json, sys
 d = json.load(sys.stdin)
 for f in d["findings"]:
     o = f["object"]
-    print(f["rank"], f["rule"], (o.get("schema") or "") + "." + (o.get("name") or ""))
+    t = o.get("table")
+    on = ""
+    # an index, constraint or policy names its table; a table or column is its own
+    if t and o["kind"] not in ("table", "column"):
+        on = " on " + (t["schema"] or "") + "." + t["table"]
+    elif o["kind"] in ("table", "column") and (not t or t["table"] != o["name"]):
+        on = " table missing"
+    print(f["rank"], f["rule"], (o.get("schema") or "") + "." + (o.get("name") or "") + on)
 ' | sort; }
 
 expect_rc 1 "doctor finds the planted problems" "$PGW" --json doctor --db "$db"
@@ -55,23 +62,23 @@ critical rls.disabled public.counters
 critical rls.disabled public.emails
 critical rls.disabled public.no_pk
 critical rls.disabled public.parent
-high rls.weak_policy public.owned.owned_write
+high rls.weak_policy public.owned_write on public.owned
 critical security.exec_sql public.exec_sql(query text)
 critical security.exposed_auth_users public.user_emails
-high index.invalid public.emails_email_key
+high index.invalid public.emails_email_key on public.emails
 high security.definer_search_path public.definer_no_path()
 high sequence.exhaustion public.counters_id_seq
-medium index.duplicate public.child_note_b
-medium index.unindexed_fk public.child_parent_id_fkey
+medium index.duplicate public.child_note_b on public.child
+medium index.unindexed_fk public.child_parent_id_fkey on public.child
 medium security.definer_view public.child_view
 medium security.extension_in_public .citext
 medium security.public_execute public.definer_no_path()
-medium security.rls_policy_initplan public.owned_read
+medium security.rls_policy_initplan public.owned_read on public.owned
 medium table.bloat public.big
 medium table.no_primary_key public.no_pk
 medium table.seq_scan_heavy public.big
-recommendation index.unused public.child_note_a
-recommendation index.unused public.child_note_b
+recommendation index.unused public.child_note_a on public.child
+recommendation index.unused public.child_note_b on public.child
 recommendation table.large public.big
 LIST
 )

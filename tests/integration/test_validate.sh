@@ -137,4 +137,18 @@ contains "fk.orphans through a NOT VALID FK" "$(has)" "fk.orphans tasks: 1 row p
 lacks "forced RLS is not reported" "$(has)" "rls.not_forced notes"
 equals "hint has the VALIDATE statement" "$(echo "$r" | jq -r '.findings[] | select(.rule == "fk.not_validated" and .object.name == "tasks_project_fk") | .hint')" \
     "fix the offending rows, then: ALTER TABLE public.tasks VALIDATE CONSTRAINT tasks_project_fk;"
+# every finding names its table; a policy is named by itself, a constraint too
+equals "every finding has object.table" "$(echo "$r" | jq '[.findings[] | select(.object.table == null)] | length')" "0"
+equals "policy object" "$(echo "$r" | jq -c '.findings[] | select(.rule == "rls.weak_policy" and .object.name == "tasks_anon_write") | .object')" \
+    '{"kind":"policy","schema":"public","name":"tasks_anon_write","table":{"schema":"public","table":"tasks"}}'
+equals "constraint object" "$(echo "$r" | jq -c '.findings[] | select(.rule == "fk.not_validated" and .object.name == "tasks_project_fk") | .object.table')" \
+    '{"schema":"public","table":"tasks"}'
+equals "column object" "$(echo "$r" | jq -c '[.findings[] | select(.rule == "fk.orphans")][0].object')" \
+    '{"kind":"column","schema":"public","name":"tasks","column":"project_id","table":{"schema":"public","table":"tasks"}}'
+# the fingerprint is what it was when the policy's name read "tasks.tasks_anon_write":
+# SHA-256 of rule, kind, schema, name, column, file, each ended by 0x1f
+old_fp=$(printf 'rls.weak_policy\037policy\037public\037tasks.tasks_anon_write\037\037\037' | sha256sum | cut -c1-16)
+equals "policy fingerprint unchanged" "$(echo "$r" | jq -r '.findings[] | select(.rule == "rls.weak_policy" and .object.name == "tasks_anon_write") | .fingerprint')" "$old_fp"
+old_fp=$(printf 'fk.not_validated\037constraint\037public\037tasks_project_fk\037\037\037' | sha256sum | cut -c1-16)
+equals "constraint fingerprint unchanged" "$(echo "$r" | jq -r '.findings[] | select(.rule == "fk.not_validated" and .object.name == "tasks_project_fk") | .fingerprint')" "$old_fp"
 finish
