@@ -205,10 +205,8 @@ check_table(struct pgw_model *m, const struct pgw_tenancy *t, const struct pgw_v
 	char	   *msg;
 	const char *args[8];
 
-	if (o->cfg->exposed_schemas.n == 0)
-		exposed = strcmp(rel->obj.schema, "public") == 0;
-	else
-		exposed = strlist_contains(&o->cfg->exposed_schemas, rel->obj.schema);
+	/* none listed: a plain project, nothing reached through an API */
+	exposed = strlist_contains(&o->cfg->exposed_schemas, rel->obj.schema);
 	if (parent || backfill)
 	{
 		const struct pgw_constraint *fk = parent ? parent : backfill;
@@ -316,6 +314,15 @@ check_table(struct pgw_model *m, const struct pgw_tenancy *t, const struct pgw_v
 			append_fix(out, f, "fix-rls-policy", args, 1);
 		else if (parent)
 			append_fix(out, f, "add-tenant-isolation", (const char *[]) {tab, "--backfill-from", parent_arg}, 3);
+	}
+	else if (!rel->rls_enabled && o->cfg->exposed_schemas.n == 0)
+	{
+		msg = pgw_asprintf("%s: row-level security is disabled; no schema is exposed to clients (exposed_schemas is empty), so only roles you grant reach it",
+						   tab);
+		f = findings_add(out, "rls.disabled", PGW_SEV_INFO, "rls", msg);
+		free(msg);
+		set_table(out, f, rel, NULL);
+		finding_set_hint(out, f, "when an API (PostgREST, Supabase) serves this schema, list it in exposed_schemas and enable row-level security");
 	}
 	if (rel->rls_enabled && rel->policies.n == 0)
 	{

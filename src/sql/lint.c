@@ -1221,7 +1221,8 @@ check_statement(struct lctx *c, const struct pgw_sql_stmt *st)
 				const PgQuery__RangeVar *rel = cs->relation;
 				bool		temp = rel && rel->relpersistence && strcmp(rel->relpersistence, "t") == 0;
 				const char *sch;
-				bool		exposed = false;
+				bool		exposed = false,
+							plain = false;
 
 				check_coldefs(c, cs->table_elts, cs->n_table_elts, rel);
 				keycols_add(c, rel, cs->table_elts, cs->n_table_elts);
@@ -1256,6 +1257,9 @@ check_statement(struct lctx *c, const struct pgw_sql_stmt *st)
 				sch = (rel->schemaname && *rel->schemaname) ? rel->schemaname : "public";
 				if (!temp)
 				{
+					/* an empty list: a plain project, where the rule is info
+					 * (for public); no list at all: public is exposed */
+					plain = c->o->exposed_schemas && c->o->exposed_schemas->n == 0;
 					if (c->o->exposed_schemas && c->o->exposed_schemas->n > 0)
 						exposed = strlist_contains(c->o->exposed_schemas, sch);
 					else
@@ -1270,7 +1274,11 @@ check_statement(struct lctx *c, const struct pgw_sql_stmt *st)
 					for (k = nameidx_first(&c->rls_by_name, rel->relname); k != NO_ITEM && !found;
 						 k = nameidx_next(&c->rls_by_name, k))
 						found = same_rel(c->rls[k].schema, c->rls[k].name, rel->schemaname, rel->relname);
-					if (!found)
+					if (!found && plain)
+						emit(c, "rls.table_without_rls", "table", sch, rel->relname, NULL,
+							 "table \"%s.%s\" is created without ENABLE ROW LEVEL SECURITY (no schema is exposed: exposed_schemas is empty)",
+							 sch, rel->relname)->severity = PGW_SEV_INFO;
+					else if (!found)
 						emit(c, "rls.table_without_rls", "table", sch, rel->relname, NULL,
 							 "table \"%s.%s\" is created in exposed schema \"%s\" without ENABLE ROW LEVEL SECURITY",
 							 sch, rel->relname, sch);

@@ -11,7 +11,7 @@
  *   [project] migrations_dir, seeds, schemas, exposed_schemas, tenant_column,
  *             tenant_setting, app_role, ignore, tenant_tables,
  *             required_columns, lock_timeout, statement_timeout,
- *             lock_retries, large_table
+ *             lock_retries, large_table, stats_min_age
  *   [local]   dir, port, user, bindir, supabase
  *   [env NAME] url, host, port, dbname, user, sslmode
  *
@@ -67,6 +67,8 @@ struct pgw_config
 	int			statement_timeout_ms;	/* 0: off */
 	int			lock_retries;
 	long long	large_table_bytes;	/* doctor's table.large; 0: off */
+	long long	stats_min_age_s;	/* doctor's index.unused needs statistics
+									 * this old (seconds); 0: any age */
 
 	char	   *local_dir;		/* absolute */
 	bool		local_dir_set;	/* an absolute dir in the file: never relocated */
