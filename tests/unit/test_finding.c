@@ -150,9 +150,15 @@ object_table(void **state)
 	finding_set_table(&list, f, "app", "garages");
 	assert_string_not_equal(fp, f->fingerprint);
 	/* copies keep the table */
-	f = findings_copy(&list, &list.items[list.n - 1]);
-	assert_string_equal(f->object.table, "garages");
-	assert_string_equal(f->object.table_schema, "app");
+	{
+		struct pgw_findings other;
+
+		findings_init(&other);
+		f = findings_copy(&other, &list.items[list.n - 1]);
+		assert_string_equal(f->object.table, "garages");
+		assert_string_equal(f->object.table_schema, "app");
+		findings_release(&other);
+	}
 	findings_release(&list);
 }
 
