@@ -162,6 +162,7 @@ check_unindexed_fk(const struct pgw_relation *r, struct pgw_findings *out)
 				"index the referencing columns: deletes and updates of the referenced rows, and joins, scan the whole table without one",
 				"foreign key %s on %s.%s (%s) has no index on its columns", c->obj.name,
 				r->obj.schema, r->obj.name, cols.data);
+		finding_set_table(out, f, r->obj.schema, r->obj.name);
 		args = pgw_calloc(c->columns.n + 1, sizeof(char *));
 		args[0] = pgw_asprintf("%s.%s", r->obj.schema, r->obj.name);
 		for (j = 0; j < c->columns.n; j++)
@@ -247,6 +248,7 @@ check_indexes(const struct pgw_relation *r, struct pgw_findings *out)
 					"drop it and build it again (CREATE INDEX CONCURRENTLY); an INVALID index is left by a failed CONCURRENTLY build",
 					"index %s on %s.%s is INVALID: it is maintained on every write but never used",
 					ix->obj.name, r->obj.schema, r->obj.name);
+			finding_set_table(out, f, r->obj.schema, r->obj.name);
 			finding_set_detail(out, f, ix->definition);
 			drop_index_fix(r, ix, out, f);
 		}
@@ -282,6 +284,7 @@ check_indexes(const struct pgw_relation *r, struct pgw_findings *out)
 					drop->obj.name, "drop the duplicate: every write maintains both",
 					"index %s on %s.%s duplicates %s", drop->obj.name, r->obj.schema, r->obj.name,
 					keep->obj.name);
+			finding_set_table(out, f, r->obj.schema, r->obj.name);
 			drop_index_fix(r, drop, out, f);
 		}
 	}
@@ -806,6 +809,7 @@ check_policies(const struct pgw_relation *r, struct pgw_findings *out)
 			f = add(out, "security.rls_policy_initplan", PGW_SEV_WARNING, "security", "policy",
 					r->obj.schema, p->obj.name, hint, "policy %s on %s.%s calls %s for every row",
 					p->obj.name, r->obj.schema, r->obj.name, shown);
+			finding_set_table(out, f, r->obj.schema, r->obj.name);
 			/* the same policy with the calls wrapped; undone by the
 			 * expressions as they were */
 			if ((u || !p->using_expr) && (c || !p->check_expr))
@@ -893,12 +897,42 @@ static const char stats_tables[] =
 	" AND $2::bigint IS NOT NULL"
 	" ORDER BY 1, 2";
 
+/*
+ * Since when the counters count: the later of the server's start and the
+ * database's last statistics reset (seconds, and the moment).
+ */
+static const char stats_age[] =
+	"SELECT pg_catalog.date_part('epoch', pg_catalog.now() - t)::bigint, t::text, r"
+	" FROM (SELECT GREATEST(pg_catalog.pg_postmaster_start_time(),"
+	"   coalesce(d.stats_reset, '-infinity')) AS t,"
+	"   coalesce(d.stats_reset > pg_catalog.pg_postmaster_start_time(), false) AS r"
+	" FROM pg_catalog.pg_stat_database d WHERE d.datname = pg_catalog.current_database()) x";
+
+/*
+ * Never scanned, and none of: unique or primary (a constraint's), backing
+ * a constraint, serving a foreign key (its leading keys are the FK's
+ * columns: deletes of the parent need it however rarely they run), or the
+ * first (oldest) of the indexes that lead with a column a policy reads
+ * (pg_depend records a policy's columns): one of them always stays.
+ */
 static const char stats_indexes[] =
 	"SELECT s.schemaname, s.relname, s.indexrelname,"
 	" pg_catalog.pg_size_pretty(pg_catalog.pg_relation_size(s.indexrelid))"
 	" FROM pg_catalog.pg_stat_user_indexes s JOIN pg_catalog.pg_index i ON i.indexrelid = s.indexrelid"
 	" WHERE s.idx_scan = 0 AND NOT i.indisunique AND NOT i.indisprimary AND i.indisvalid"
 	" AND NOT EXISTS (SELECT FROM pg_catalog.pg_constraint c WHERE c.conindid = s.indexrelid)"
+	" AND NOT EXISTS (SELECT FROM pg_catalog.pg_constraint f"
+	"   WHERE f.contype = 'f' AND f.conrelid = i.indrelid AND i.indnkeyatts >= pg_catalog.cardinality(f.conkey)"
+	"   AND (SELECT pg_catalog.array_agg(k) FROM pg_catalog.unnest(i.indkey::pg_catalog.int2[])"
+	"        WITH ORDINALITY AS u(k, o) WHERE o <= pg_catalog.cardinality(f.conkey))"
+	"       OPERATOR(pg_catalog.@>) f.conkey"
+	"   AND i.indexprs IS NULL AND i.indpred IS NULL)"
+	" AND NOT EXISTS (SELECT FROM pg_catalog.pg_depend d"
+	"   WHERE d.classid = 'pg_catalog.pg_policy'::pg_catalog.regclass"
+	"   AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass"
+	"   AND d.refobjid = i.indrelid AND d.refobjsubid = i.indkey[0]"
+	"   AND NOT EXISTS (SELECT FROM pg_catalog.pg_index j WHERE j.indrelid = i.indrelid"
+	"     AND j.indexrelid < i.indexrelid AND j.indisvalid AND j.indkey[0] = i.indkey[0]))"
 	" AND s.schemaname IN (SELECT pg_catalog.jsonb_array_elements_text($1::jsonb))"
 	" AND NOT EXISTS (SELECT FROM pg_catalog.pg_locks l WHERE l.relation IN (s.relid, s.indexrelid)"
 	"   AND l.mode = 'AccessExclusiveLock')"
@@ -930,6 +964,20 @@ static const char stats_sequences[] =
 	" AND s.last_value >= s.min_value + 0.75 * (least(s.max_value, coalesce(col.cap, s.max_value)) - s.min_value)"
 	" ORDER BY 1, 2";
 
+void
+doctor_age_text(struct pgw_buf *b, long long secs)
+{
+	buf_reset(b);
+	if (secs >= 2 * 86400)
+		buf_printf(b, "%lld days", secs / 86400);
+	else if (secs >= 2 * 3600)
+		buf_printf(b, "%lld hours", secs / 3600);
+	else if (secs >= 120)
+		buf_printf(b, "%lld minutes", secs / 60);
+	else
+		buf_printf(b, "%lld second%s", secs, secs == 1 ? "" : "s");
+}
+
 static int
 stats_query(PGconn *conn, const char *sql, int n, const char *const *p, PGresult **res)
 {
@@ -939,8 +987,11 @@ stats_query(PGconn *conn, const char *sql, int n, const char *const *p, PGresult
 }
 
 int
-doctor_check_stats(PGconn *conn, const struct pgw_config *cfg, struct pgw_findings *out)
+doctor_check_stats(PGconn *conn, const struct pgw_config *cfg, struct pgw_findings *out,
+				   struct pgw_stats_age *sa)
 {
+	struct pgw_buf age_text;
+	long long	stats_secs = 0;
 	json_t	   *names = json_array();
 	char	   *jnames;
 	char		large[32];
@@ -950,6 +1001,7 @@ doctor_check_stats(PGconn *conn, const struct pgw_config *cfg, struct pgw_findin
 				rc = -1;
 	size_t		k;
 
+	buf_init(&age_text);
 	for (k = 0; k < cfg->schemas.n; k++)
 		json_array_append_new(names, json_string(cfg->schemas.items[k]));
 	jnames = json_dumps(names, JSON_COMPACT);
@@ -1003,8 +1055,33 @@ doctor_check_stats(PGconn *conn, const struct pgw_config *cfg, struct pgw_findin
 	}
 	PQclear(res);
 
+	if (stats_query(conn, stats_age, 0, NULL, &res) != 0)
+		goto done;
+	{
+		long long	secs = PQntuples(res) == 1 ? atoll(PQgetvalue(res, 0, 0)) : 0;
+		bool		young = cfg->stats_min_age_s > 0 && secs < cfg->stats_min_age_s;
+
+		stats_secs = secs;
+		if (sa)
+		{
+			memset(sa, 0, sizeof(*sa));
+			sa->age_s = secs;
+			if (PQntuples(res) == 1)
+			{
+				snprintf(sa->since, sizeof(sa->since), "%s", PQgetvalue(res, 0, 1));
+				sa->since_reset = strcmp(PQgetvalue(res, 0, 2), "t") == 0;
+			}
+			sa->unused_skipped = young;
+		}
+		PQclear(res);
+		/* counters younger than that say nothing about an index's use */
+		if (young)
+			goto no_unused;
+	}
+
 	if (stats_query(conn, stats_indexes, 1, p, &res) != 0)
 		goto done;
+	doctor_age_text(&age_text, stats_secs);
 	for (i = 0; i < PQntuples(res); i++)
 	{
 		struct pgw_buf sql;
@@ -1017,13 +1094,15 @@ doctor_check_stats(PGconn *conn, const struct pgw_config *cfg, struct pgw_findin
 		f = add(out, "index.unused", PGW_SEV_INFO, "performance", "index", PQgetvalue(res, i, 0),
 				PQgetvalue(res, i, 2),
 				"drop it if it stays unused over a full business cycle (statistics start at the last reset)",
-				"index %s on %s.%s has never been scanned (%s)", PQgetvalue(res, i, 2),
-				PQgetvalue(res, i, 0), PQgetvalue(res, i, 1), PQgetvalue(res, i, 3));
+				"index %s on %s.%s has not been scanned in %s of statistics (%s)", PQgetvalue(res, i, 2),
+				PQgetvalue(res, i, 0), PQgetvalue(res, i, 1), age_text.data, PQgetvalue(res, i, 3));
+		finding_set_table(out, f, PQgetvalue(res, i, 0), PQgetvalue(res, i, 1));
 		finding_set_fix(out, f, NULL, NULL, 0, sql.data);
 		buf_release(&sql);
 	}
 	PQclear(res);
 
+no_unused:
 	if (stats_query(conn, stats_cache, 0, NULL, &res) != 0)
 		goto done;
 	if (PQntuples(res) == 1 && !PQgetisnull(res, 0, 2) &&
@@ -1054,6 +1133,7 @@ doctor_check_stats(PGconn *conn, const struct pgw_config *cfg, struct pgw_findin
 done:
 	PQclear(PQexec(conn, "ROLLBACK"));
 	free(jnames);
+	buf_release(&age_text);
 	return rc;
 }
 

@@ -30,8 +30,21 @@
 
 void		doctor_check_model(const struct pgw_model *m, const struct pgw_config *cfg,
 							   struct pgw_findings *out);
+/* How old the statistics are, and whether that was too young to judge. */
+struct pgw_stats_age
+{
+	long long	age_s;			/* seconds since the counters started */
+	char		since[40];		/* that moment, as the server prints it */
+	bool		since_reset;	/* a stats reset, not the server's start */
+	bool		unused_skipped; /* younger than stats_min_age: no index.unused */
+};
+
+/* "9 days", "5 hours", "12 minutes", "40 seconds" into b (reset first). */
+void		doctor_age_text(struct pgw_buf *b, long long secs);
+
+/* age: filled when not NULL. */
 int			doctor_check_stats(PGconn *conn, const struct pgw_config *cfg,
-							   struct pgw_findings *out);
+							   struct pgw_findings *out, struct pgw_stats_age *age);
 
 /* critical / high / medium / recommendation: how the doctor ranks a
  * finding (error on a critical rule, error, warning, info). */

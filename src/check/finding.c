@@ -1,6 +1,7 @@
 /*
  * finding.c — findings and their JSON form (see finding.h).
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "check/finding.h"
@@ -35,12 +36,19 @@ finding_update_fingerprint(struct pgw_finding *f)
 	struct pgw_buf key;
 	char		hex[PGW_SHA256_HEX_LEN + 1];
 	const char *parts[6];
+	char	   *qualified = NULL;
 	size_t		i;
 
 	parts[0] = f->rule;
 	parts[1] = f->object.kind;
 	parts[2] = f->object.schema;
 	parts[3] = f->object.name;
+	if (f->object.table && f->object.name && f->object.kind &&
+		(strcmp(f->object.kind, "policy") == 0 || strcmp(f->object.kind, "trigger") == 0))
+	{
+		qualified = pgw_asprintf("%s.%s", f->object.table, f->object.name);
+		parts[3] = qualified;
+	}
 	parts[4] = f->object.column;
 	parts[5] = f->file;
 	buf_init(&key);
@@ -56,6 +64,7 @@ finding_update_fingerprint(struct pgw_finding *f)
 		memset(f->fingerprint, '0', 16);
 	f->fingerprint[16] = '\0';
 	buf_release(&key);
+	free(qualified);
 }
 
 struct pgw_finding *
@@ -89,6 +98,8 @@ findings_copy(struct pgw_findings *list, const struct pgw_finding *from)
 	f->object.schema = dup(list, from->object.schema);
 	f->object.name = dup(list, from->object.name);
 	f->object.column = dup(list, from->object.column);
+	f->object.table_schema = dup(list, from->object.table_schema);
+	f->object.table = dup(list, from->object.table);
 	f->detail = dup(list, from->detail);
 	f->hint = dup(list, from->hint);
 	f->file = dup(list, from->file);
@@ -113,6 +124,21 @@ finding_set_object(struct pgw_findings *list, struct pgw_finding *f,
 	f->object.schema = dup(list, schema);
 	f->object.name = dup(list, name);
 	f->object.column = dup(list, column);
+	f->object.table_schema = f->object.table = NULL;
+	if (kind && name && (strcmp(kind, "table") == 0 || strcmp(kind, "column") == 0))
+	{
+		f->object.table_schema = f->object.schema;
+		f->object.table = f->object.name;
+	}
+	finding_update_fingerprint(f);
+}
+
+void
+finding_set_table(struct pgw_findings *list, struct pgw_finding *f,
+				  const char *schema, const char *table)
+{
+	f->object.table_schema = table ? dup(list, schema) : NULL;
+	f->object.table = dup(list, table);
 	finding_update_fingerprint(f);
 }
 
@@ -228,19 +254,30 @@ set_str(json_t *obj, const char *key, const char *value)
 }
 
 json_t *
-finding_to_json(const struct pgw_finding *f)
+finding_object_json(const struct pgw_finding *f)
 {
-	json_t	   *j = json_object();
 	json_t	   *obj = json_object();
 
-	set_str(j, "rule", f->rule);
-	set_str(j, "severity", severity_name(f->severity));
-	set_str(j, "category", f->category);
 	json_object_set_new(obj, "kind", f->object.kind ? json_string(f->object.kind) : json_null());
 	json_object_set_new(obj, "schema", f->object.schema ? json_string(f->object.schema) : json_null());
 	json_object_set_new(obj, "name", f->object.name ? json_string(f->object.name) : json_null());
 	set_str(obj, "column", f->object.column);
-	json_object_set_new(j, "object", obj);
+	if (f->object.table)
+		json_object_set_new(obj, "table", json_pack("{s:o, s:s}", "schema",
+													f->object.table_schema ? json_string(f->object.table_schema) : json_null(),
+													"table", f->object.table));
+	return obj;
+}
+
+json_t *
+finding_to_json(const struct pgw_finding *f)
+{
+	json_t	   *j = json_object();
+
+	set_str(j, "rule", f->rule);
+	set_str(j, "severity", severity_name(f->severity));
+	set_str(j, "category", f->category);
+	json_object_set_new(j, "object", finding_object_json(f));
 	set_str(j, "message", f->message);
 	set_str(j, "detail", f->detail);
 	set_str(j, "hint", f->hint);

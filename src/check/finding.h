@@ -4,14 +4,22 @@
  *
  * JSON form (finding_to_json), keys in this order, absent optional keys
  * omitted:
- *   {rule, severity, category, object:{kind, schema, name, column?},
+ *   {rule, severity, category,
+ *    object:{kind, schema, name, column?, table?:{schema, table}},
  *    message, detail?, hint?, location?:{file, line, column},
  *    fix?:{action, args, sql?}, fingerprint}
  *
+ * object.name is the object's own name (a policy's, an index's); object.table
+ * is the table the object is or belongs to, whenever there is one, so "all
+ * about table t" is a filter on object.table and never a parse of messages.
+ *
  * The fingerprint identifies "the same problem on the same object" across
- * runs: SHA-256 over the rule, the object and the file (not the message, so a
- * changed count keeps it), first 16 hex digits.  Suppression lists and CI
- * baselines key on it or on the rule id.
+ * runs: SHA-256 over the rule, the object's kind, schema, name and column,
+ * and the file (not the message, so a changed count keeps it), first 16 hex
+ * digits.  Policy and trigger names are unique only per table, so theirs is
+ * hashed as "table.name" (what validate always named a policy); object.table
+ * adds nothing else to it, so adding the table kept every other fingerprint.
+ * Suppression lists and CI baselines key on it or on the rule id.
  *
  * Memory: every string of every finding lives in the list's arena; release
  * the list once.
@@ -39,6 +47,8 @@ struct pgw_object_ref
 	const char *schema;
 	const char *name;
 	const char *column;			/* NULL unless the finding is about a column */
+	const char *table_schema;	/* the table it is or belongs to, or NULL */
+	const char *table;
 };
 
 struct pgw_fix
@@ -87,9 +97,14 @@ struct pgw_finding *findings_add(struct pgw_findings *list, const char *rule,
 								 const char *message);
 /* Appends a copy of another list's finding, everything included. */
 struct pgw_finding *findings_copy(struct pgw_findings *list, const struct pgw_finding *from);
+/* Sets the object; a "table" or "column" object is its own table (name is
+ * the table's), any other kind has none until finding_set_table. */
 void		finding_set_object(struct pgw_findings *list, struct pgw_finding *f,
 							   const char *kind, const char *schema,
 							   const char *name, const char *column);
+/* The table the object belongs to (an index's, a policy's); table NULL: none. */
+void		finding_set_table(struct pgw_findings *list, struct pgw_finding *f,
+							  const char *schema, const char *table);
 void		finding_set_detail(struct pgw_findings *list, struct pgw_finding *f, const char *detail);
 void		finding_set_hint(struct pgw_findings *list, struct pgw_finding *f, const char *hint);
 void		finding_set_location(struct pgw_findings *list, struct pgw_finding *f,
@@ -117,6 +132,8 @@ const char *severity_name(enum pgw_severity s);
 int			severity_parse(const char *s);
 
 json_t	   *finding_to_json(const struct pgw_finding *f);
+/* The finding's object alone: {kind, schema, name, column?, table?}. */
+json_t	   *finding_object_json(const struct pgw_finding *f);
 /* Unsuppressed findings as a JSON array. */
 json_t	   *findings_to_json(const struct pgw_findings *list);
 /* {"error":n, "warning":n, "info":n, "suppressed":n} */

@@ -220,12 +220,12 @@ str(json_t *row, const char *key)
 	return json_is_string(v) ? json_string_value(v) : "";
 }
 
-static void
+static struct pgw_finding *
 add(struct pgw_findings *f, const char *rule, enum pgw_severity sev, const char *kind,
 	const char *schema, const char *name, const char *hint, const char *fmt,...)
 __attribute__((format(printf, 8, 9)));
 
-static void
+static struct pgw_finding *
 add(struct pgw_findings *f, const char *rule, enum pgw_severity sev, const char *kind,
 	const char *schema, const char *name, const char *hint, const char *fmt,...)
 {
@@ -243,6 +243,7 @@ add(struct pgw_findings *f, const char *rule, enum pgw_severity sev, const char 
 		finding_set_hint(f, x, hint);
 	finding_update_fingerprint(x);
 	buf_release(&b);
+	return x;
 }
 
 /* --- what the numbers mean ----------------------------------------------- */
@@ -351,10 +352,13 @@ judge_unused(json_t *rows, struct pgw_findings *f)
 	{
 		json_t	   *r = json_array_get(rows, i);
 
-		add(f, "health.unused_index", PGW_SEV_INFO, "index", str(r, "schema"), str(r, "index"),
-			"drop it (DROP INDEX CONCURRENTLY) if it stays unused over a full business cycle",
-			"index %s on %s.%s has not been scanned since statistics were reset (%s)",
-			str(r, "index"), str(r, "schema"), str(r, "table"), str(r, "size"));
+		struct pgw_finding *x;
+
+		x = add(f, "health.unused_index", PGW_SEV_INFO, "index", str(r, "schema"), str(r, "index"),
+				"drop it (DROP INDEX CONCURRENTLY) if it stays unused over a full business cycle",
+				"index %s on %s.%s has not been scanned since statistics were reset (%s)",
+				str(r, "index"), str(r, "schema"), str(r, "table"), str(r, "size"));
+		finding_set_table(f, x, str(r, "schema"), str(r, "table"));
 	}
 }
 

@@ -7,6 +7,9 @@
 #include <string.h>
 #include <strings.h>
 
+#include <jansson.h>
+#include <pg_query.h>
+
 #include "check/tenant.h"
 #include "util/error.h"
 #include "util/mem.h"
@@ -291,12 +294,316 @@ tenancy_policy_command(char cmd)
 	}
 }
 
+/*
+ * What an expression is worth for the anon role, where auth.uid() is NULL,
+ * auth.role() is 'anon' and auth.jwt() carries no claim but role, iss,
+ * ref, iat and exp (an anon key's).  Read off the parse tree (JSON) of
+ * pg_get_expr's text: AV_NULL and AV_FALSE are "never true", which is all
+ * the policy check needs; AV_TEXT is a known text value; anything the walk
+ * does not understand is AV_UNKNOWN (could be true).
+ */
+enum anon_kind
+{
+	AV_UNKNOWN,
+	AV_NULL,
+	AV_FALSE,
+	AV_TEXT,
+	AV_JWT
+};
+
+struct anon_val
+{
+	enum anon_kind k;
+	const char *text;			/* AV_TEXT */
+};
+
+static const struct anon_val av_unknown = {AV_UNKNOWN, NULL};
+
+static struct anon_val anon_eval(json_t *node);
+
+static bool
+av_never(struct anon_val v)
+{
+	return v.k == AV_NULL || v.k == AV_FALSE;
+}
+
+static const char *
+sval(json_t *string_node)
+{
+	return json_string_value(json_object_get(json_object_get(string_node, "String"), "sval"));
+}
+
+/* The last name of a list of String nodes, and the one before (schema). */
+static const char *
+last_name(json_t *names, const char **schema)
+{
+	size_t		n = json_array_size(names);
+
+	*schema = n >= 2 ? sval(json_array_get(names, n - 2)) : NULL;
+	return n ? sval(json_array_get(names, n - 1)) : NULL;
+}
+
+/* Functions that may return non-NULL for a NULL argument. */
+static bool
+non_strict(const char *fn)
+{
+	static const char *const names[] = {
+		"concat", "concat_ws", "format", "num_nulls", "num_nonnulls", "coalesce",
+		"json_build_object", "jsonb_build_object", "json_build_array", "jsonb_build_array",
+		"to_json", "to_jsonb", "array_append", "array_prepend", "array_cat", "row", "nullif",
+		"greatest", "least"
+	};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(*names); i++)
+		if (strcasecmp(fn, names[i]) == 0)
+			return true;
+	return false;
+}
+
+static struct anon_val
+anon_func(json_t *fc)
+{
+	const char *schema;
+	const char *fn = last_name(json_object_get(fc, "funcname"), &schema);
+	json_t	   *args = json_object_get(fc, "args");
+	size_t		i;
+	json_t	   *a;
+
+	if (!fn)
+		return av_unknown;
+	if (schema && strcmp(schema, "auth") == 0 && json_array_size(args) == 0)
+	{
+		if (strcmp(fn, "uid") == 0 || strcmp(fn, "email") == 0)
+			return (struct anon_val) {AV_NULL, NULL};
+		if (strcmp(fn, "role") == 0)
+			return (struct anon_val) {AV_TEXT, "anon"};
+		if (strcmp(fn, "jwt") == 0)
+			return (struct anon_val) {AV_JWT, NULL};
+		return av_unknown;
+	}
+	if (non_strict(fn) || json_object_get(fc, "agg_star") || json_object_get(fc, "over"))
+		return av_unknown;
+	json_array_foreach(args, i, a)
+	{
+		if (anon_eval(a).k == AV_NULL)
+			return (struct anon_val) {AV_NULL, NULL};
+	}
+	return av_unknown;
+}
+
+static struct anon_val
+anon_op(json_t *e)
+{
+	const char *kind = json_string_value(json_object_get(e, "kind"));
+	const char *schema;
+	const char *op = last_name(json_object_get(e, "name"), &schema);
+	struct anon_val l = anon_eval(json_object_get(e, "lexpr"));
+	struct anon_val r;
+
+	if (!kind || !op)
+		return av_unknown;
+	if (strcmp(kind, "AEXPR_IN") == 0 || strcmp(kind, "AEXPR_OP_ANY") == 0 || strcmp(kind, "AEXPR_OP_ALL") == 0)
+		return l.k == AV_NULL ? (struct anon_val) {AV_NULL, NULL} : av_unknown;
+	if (strcmp(kind, "AEXPR_OP") != 0)
+		return av_unknown;		/* IS DISTINCT FROM and the like see NULLs */
+	r = anon_eval(json_object_get(e, "rexpr"));
+	if (l.k == AV_JWT && (strcmp(op, "->>") == 0 || strcmp(op, "->") == 0))
+	{
+		static const char *const claims[] = {"iss", "ref", "iat", "exp"};
+
+		if (r.k != AV_TEXT)
+			return av_unknown;
+		if (strcmp(r.text, "role") == 0)
+			return strcmp(op, "->>") == 0 ? (struct anon_val) {AV_TEXT, "anon"} : av_unknown;
+		for (size_t i = 0; i < sizeof(claims) / sizeof(*claims); i++)
+			if (strcmp(r.text, claims[i]) == 0)
+				return av_unknown;
+		return (struct anon_val) {AV_NULL, NULL};	/* sub, email, app_metadata ... */
+	}
+	if (l.k == AV_NULL || r.k == AV_NULL)
+		return (struct anon_val) {AV_NULL, NULL};	/* operators are strict */
+	if (l.k == AV_TEXT && r.k == AV_TEXT)
+	{
+		if (strcmp(op, "=") == 0 && strcmp(l.text, r.text) != 0)
+			return (struct anon_val) {AV_FALSE, NULL};
+		if ((strcmp(op, "<>") == 0 || strcmp(op, "!=") == 0) && strcmp(l.text, r.text) == 0)
+			return (struct anon_val) {AV_FALSE, NULL};
+	}
+	return av_unknown;
+}
+
+static struct anon_val
+anon_sublink(json_t *sl)
+{
+	const char *type = json_string_value(json_object_get(sl, "subLinkType"));
+	json_t	   *sel = json_object_get(json_object_get(sl, "subselect"), "SelectStmt");
+	bool		empty = sel && av_never(anon_eval(json_object_get(sel, "whereClause")));
+
+	if (!type || !sel)
+		return av_unknown;
+	if (strcmp(type, "EXISTS_SUBLINK") == 0)
+		return empty ? (struct anon_val) {AV_FALSE, NULL} : av_unknown;
+	if (strcmp(type, "ANY_SUBLINK") == 0)
+		/* NULL IN (...) and x IN (no rows) are never true */
+		return empty || anon_eval(json_object_get(sl, "testexpr")).k == AV_NULL
+			? (struct anon_val) {AV_FALSE, NULL} : av_unknown;
+	if (strcmp(type, "EXPR_SUBLINK") == 0 && json_array_size(json_object_get(sel, "targetList")) == 1)
+	{
+		json_t	   *rt = json_object_get(json_array_get(json_object_get(sel, "targetList"), 0), "ResTarget");
+		struct anon_val v = anon_eval(json_object_get(rt, "val"));
+
+		/* no row or a NULL column: NULL either way */
+		if (empty || v.k == AV_NULL)
+			return (struct anon_val) {AV_NULL, NULL};
+		if (!json_object_get(sel, "fromClause"))
+			return v;
+	}
+	return av_unknown;
+}
+
+static struct anon_val
+anon_eval(json_t *node)
+{
+	json_t	   *x;
+
+	if (!node)
+		return av_unknown;
+	if ((x = json_object_get(node, "FuncCall")) != NULL)
+		return anon_func(x);
+	if ((x = json_object_get(node, "A_Expr")) != NULL)
+		return anon_op(x);
+	if ((x = json_object_get(node, "TypeCast")) != NULL)
+		return anon_eval(json_object_get(x, "arg"));
+	if ((x = json_object_get(node, "SubLink")) != NULL)
+		return anon_sublink(x);
+	if ((x = json_object_get(node, "A_Const")) != NULL)
+	{
+		if (json_is_true(json_object_get(x, "isnull")))
+			return (struct anon_val) {AV_NULL, NULL};
+		if (json_object_get(x, "sval"))
+			return (struct anon_val) {AV_TEXT, json_string_value(json_object_get(json_object_get(x, "sval"), "sval"))};
+		return av_unknown;
+	}
+	if ((x = json_object_get(node, "NullTest")) != NULL)
+	{
+		const char *t = json_string_value(json_object_get(x, "nulltesttype"));
+
+		if (t && strcmp(t, "IS_NOT_NULL") == 0 && anon_eval(json_object_get(x, "arg")).k == AV_NULL)
+			return (struct anon_val) {AV_FALSE, NULL};
+		return av_unknown;
+	}
+	if ((x = json_object_get(node, "BoolExpr")) != NULL)
+	{
+		const char *op = json_string_value(json_object_get(x, "boolop"));
+		json_t	   *args = json_object_get(x, "args");
+		size_t		i;
+		json_t	   *a;
+		size_t		never = 0;
+
+		if (!op)
+			return av_unknown;
+		json_array_foreach(args, i, a)
+		{
+			struct anon_val v = anon_eval(a);
+
+			if (strcmp(op, "NOT_EXPR") == 0)
+				return v.k == AV_NULL ? v : av_unknown;
+			if (av_never(v))
+				never++;
+		}
+		if (strcmp(op, "AND_EXPR") == 0 && never > 0)
+			return (struct anon_val) {AV_FALSE, NULL};
+		if (strcmp(op, "OR_EXPR") == 0 && never == json_array_size(args) && never > 0)
+			return (struct anon_val) {AV_FALSE, NULL};
+		return av_unknown;
+	}
+	return av_unknown;
+}
+
+bool
+tenancy_expr_never_for_anon(const char *expr)
+{
+	char	   *q;
+	PgQueryParseResult pr;
+	json_t	   *tree;
+	bool		never = false;
+
+	if (!expr || !*expr)
+		return false;
+	q = pgw_asprintf("SELECT 1 WHERE (%s)", expr);
+	pr = pg_query_parse(q);
+	free(q);
+	if (!pr.error && pr.parse_tree && (tree = json_loads(pr.parse_tree, 0, NULL)) != NULL)
+	{
+		json_t	   *stmts = json_object_get(tree, "stmts");
+		json_t	   *sel = json_object_get(json_object_get(json_object_get(json_array_get(stmts, 0), "stmt"),
+														   "SelectStmt"), "whereClause");
+
+		if (json_array_size(stmts) == 1)
+			never = av_never(anon_eval(sel));
+		json_decref(tree);
+	}
+	pg_query_free_parse_result(pr);
+	return never;
+}
+
+/* Whether the anon role can write a row through permissive policy p: the
+ * expression that gates each command it covers can be true for anon. */
+static bool
+anon_can_write(const struct pgw_policy *p)
+{
+	bool		using_never = tenancy_expr_never_for_anon(p->using_expr);
+	bool		check_never = p->check_expr ? tenancy_expr_never_for_anon(p->check_expr) : using_never;
+
+	switch (p->command)
+	{
+		case 'a':
+			return !tenancy_expr_never_for_anon(p->check_expr);
+		case 'w':
+			return !using_never && !check_never;
+		case 'd':
+			return !using_never;
+		default:
+			/* ALL: a DELETE needs USING, an INSERT the check (or USING) */
+			return !using_never || !check_never;
+	}
+}
+
+bool
+tenancy_owner_column(const struct pgw_relation *rel)
+{
+	static const char *const names[] = {"user_id", "owner_id", "owner", "created_by", "author_id"};
+
+	for (size_t i = 0; i < rel->columns.n; i++)
+	{
+		const struct pgw_column *c = rel->columns.items[i];
+
+		for (size_t k = 0; k < sizeof(names) / sizeof(*names); k++)
+			if (strcmp(c->obj.name, names[k]) == 0)
+				return true;
+	}
+	for (size_t i = 0; i < rel->constraints.n; i++)
+	{
+		const struct pgw_constraint *c = rel->constraints.items[i];
+
+		if (c->type == PGW_CON_FOREIGN && c->ref_schema && c->ref_table &&
+			strcmp(c->ref_schema, "auth") == 0 && strcmp(c->ref_table, "users") == 0)
+			return true;
+	}
+	return false;
+}
+
 const char *
 tenancy_policy_weakness(const struct pgw_tenancy *t, const struct pgw_relation *rel,
 						const struct pgw_policy *p)
 {
 	bool		writes = p->command != 'r';
 
+	/* a catalogue everyone may read (products, prices, settings): a read-only
+	 * policy on a table with no tenant column (nor a parent that has one)
+	 * and no owner column is the pattern */
+	if (!writes && !tenancy_has_column(t, rel) && !tenancy_parent_fk(t, rel) && !tenancy_owner_column(rel))
+		return NULL;
 	if (tenancy_expr_is_true(p->using_expr) || tenancy_expr_is_true(p->check_expr))
 		return "its expression is the constant true: every row of every tenant passes";
 	if (p->permissive && tenancy_has_column(t, rel) &&
@@ -304,7 +611,8 @@ tenancy_policy_weakness(const struct pgw_tenancy *t, const struct pgw_relation *
 		return "it mentions neither the tenant column, the tenant setting nor auth.uid()";
 	if (writes && p->permissive)
 		for (size_t i = 0; i < p->roles.n; i++)
-			if (strcmp(p->roles.items[i], "public") == 0 || strcmp(p->roles.items[i], "anon") == 0)
+			if ((strcmp(p->roles.items[i], "public") == 0 || strcmp(p->roles.items[i], "anon") == 0) &&
+				anon_can_write(p))
 				return "it lets anonymous users write";
 	return NULL;
 }

@@ -74,6 +74,15 @@ const char *tenancy_policy_weakness(const struct pgw_tenancy *t, const struct pg
 /* The single-column primary key's column, or NULL. */
 const char *tenancy_single_pk(const struct pgw_relation *rel);
 
+/* Whether expr (pg_get_expr text) can never be true for the anon role:
+ * auth.uid() is NULL there, auth.role() 'anon', and auth.jwt() has no
+ * claim but role, iss, ref, iat, exp.  False when unsure or unparsable. */
+bool		tenancy_expr_never_for_anon(const char *expr);
+
+/* Whether rel has an owner column: user_id, owner_id, owner, created_by,
+ * author_id, or a foreign key to auth.users. */
+bool		tenancy_owner_column(const struct pgw_relation *rel);
+
 /* Whether column col is covered by a foreign key as its only column. */
 const struct pgw_constraint *tenancy_column_fk(const struct pgw_relation *rel, const char *col);
 

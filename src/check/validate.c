@@ -205,10 +205,8 @@ check_table(struct pgw_model *m, const struct pgw_tenancy *t, const struct pgw_v
 	char	   *msg;
 	const char *args[8];
 
-	if (o->cfg->exposed_schemas.n == 0)
-		exposed = strcmp(rel->obj.schema, "public") == 0;
-	else
-		exposed = strlist_contains(&o->cfg->exposed_schemas, rel->obj.schema);
+	/* none listed: a plain project, nothing reached through an API */
+	exposed = strlist_contains(&o->cfg->exposed_schemas, rel->obj.schema);
 	if (parent || backfill)
 	{
 		const struct pgw_constraint *fk = parent ? parent : backfill;
@@ -317,6 +315,15 @@ check_table(struct pgw_model *m, const struct pgw_tenancy *t, const struct pgw_v
 		else if (parent)
 			append_fix(out, f, "add-tenant-isolation", (const char *[]) {tab, "--backfill-from", parent_arg}, 3);
 	}
+	else if (!rel->rls_enabled && o->cfg->exposed_schemas.n == 0)
+	{
+		msg = pgw_asprintf("%s: row-level security is disabled; no schema is exposed to clients (exposed_schemas is empty), so only roles you grant reach it",
+						   tab);
+		f = findings_add(out, "rls.disabled", PGW_SEV_INFO, "rls", msg);
+		free(msg);
+		set_table(out, f, rel, NULL);
+		finding_set_hint(out, f, "when an API (PostgREST, Supabase) serves this schema, list it in exposed_schemas and enable row-level security");
+	}
 	if (rel->rls_enabled && rel->policies.n == 0)
 	{
 		msg = pgw_asprintf("%s: row-level security is on but no policy exists: only the owner sees rows", tab);
@@ -337,12 +344,8 @@ check_table(struct pgw_model *m, const struct pgw_tenancy *t, const struct pgw_v
 							   tenancy_policy_command(p->command), why);
 			f = findings_add(out, "rls.weak_policy", PGW_SEV_ERROR, "rls", msg);
 			free(msg);
-			{
-				char	   *objname = pgw_asprintf("%s.%s", rel->obj.name, p->obj.name);
-
-				finding_set_object(out, f, "policy", rel->obj.schema, objname, NULL);
-				free(objname);
-			}
+			finding_set_object(out, f, "policy", rel->obj.schema, p->obj.name, NULL);
+			finding_set_table(out, f, rel->obj.schema, rel->obj.name);
 			msg = pgw_asprintf("USING (%s)%s%s%s", p->using_expr ? p->using_expr : "",
 							   p->check_expr ? " WITH CHECK (" : "", p->check_expr ? p->check_expr : "",
 							   p->check_expr ? ")" : "");
@@ -361,12 +364,8 @@ check_table(struct pgw_model *m, const struct pgw_tenancy *t, const struct pgw_v
 							   p->obj.name, tab, tenancy_policy_command(p->command));
 			f = findings_add(out, "rls.missing_with_check", PGW_SEV_WARNING, "rls", msg);
 			free(msg);
-			{
-				char	   *objname = pgw_asprintf("%s.%s", rel->obj.name, p->obj.name);
-
-				finding_set_object(out, f, "policy", rel->obj.schema, objname, NULL);
-				free(objname);
-			}
+			finding_set_object(out, f, "policy", rel->obj.schema, p->obj.name, NULL);
+			finding_set_table(out, f, rel->obj.schema, rel->obj.name);
 			if (has_tc)
 				append_fix(out, f, "fix-rls-policy", args, 1);
 		}
@@ -392,6 +391,7 @@ check_table(struct pgw_model *m, const struct pgw_tenancy *t, const struct pgw_v
 		f = findings_add(out, "fk.not_validated", PGW_SEV_WARNING, "fk", msg);
 		free(msg);
 		finding_set_object(out, f, "constraint", rel->obj.schema, c->obj.name, NULL);
+		finding_set_table(out, f, rel->obj.schema, rel->obj.name);
 		{
 			struct pgw_buf sql;
 

@@ -148,6 +148,7 @@ cmd_init(struct pgw_ctx *ctx, int argc, char **argv)
 		json_object_set_new(summary, "config", json_string(conf_path));
 		json_object_set_new(summary, "migrations_dir", json_string(mig_abs));
 		json_object_set_new(summary, "supabase", json_boolean(supabase));
+		json_object_set_new(summary, "exposed_schemas", supabase ? json_pack("[s]", "public") : json_array());
 		json_object_set_new(summary, "replaced", json_boolean(existed));
 		json_object_set_new(doc, "summary", summary);
 		out_json_emit(doc);
@@ -157,7 +158,9 @@ cmd_init(struct pgw_ctx *ctx, int argc, char **argv)
 		out_printf("%s %s\n", existed ? "rewrote" : "wrote", conf_path);
 		out_printf("migrations folder: %s\n", mig_abs);
 		if (supabase)
-			out_printf("supabase/ found: using supabase/migrations and the Supabase flavour\n");
+			out_printf("supabase/ found: using supabase/migrations and the Supabase flavour; exposed_schemas = public\n");
+		else
+			out_printf("no supabase/ folder: a plain PostgreSQL project, no schema exposed to clients (exposed_schemas is empty)\n");
 		out_printf("next: pgwarden local start%s\n", supabase ? " --supabase" : "");
 	}
 done:

@@ -67,20 +67,12 @@ filter_findings(const struct pgw_findings *src, const struct pgw_strlist *rules,
 	for (size_t i = 0; i < src->n; i++)
 	{
 		const struct pgw_finding *s = &src->items[i];
-		struct pgw_finding *d;
 
 		if (rules->n && !strlist_contains(rules, s->rule))
 			continue;
 		if (cats->n && !strlist_contains(cats, s->category))
 			continue;
-		d = findings_add(dst, s->rule, s->severity, s->category, s->message);
-		finding_set_object(dst, d, s->object.kind, s->object.schema, s->object.name, s->object.column);
-		if (s->detail)
-			finding_set_detail(dst, d, s->detail);
-		if (s->hint)
-			finding_set_hint(dst, d, s->hint);
-		if (s->has_fix)
-			finding_set_fix(dst, d, s->fix.action, s->fix.args, s->fix.nargs, s->fix.sql);
+		findings_copy(dst, s);
 	}
 }
 

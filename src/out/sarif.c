@@ -20,6 +20,38 @@ text(const char *s)
 	return json_pack("{s:s}", "text", s ? s : "");
 }
 
+/*
+ * The object as a SARIF logical location: its name, and a fully qualified
+ * name that goes through its table ("public.orders.orders_tenant_idx"), so
+ * a viewer groups a table's findings together.
+ */
+static json_t *
+logical(const struct pgw_finding *f)
+{
+	json_t	   *l = json_object();
+	struct pgw_buf fq;
+
+	buf_init(&fq);
+	if (f->object.table && f->object.kind && strcmp(f->object.kind, "table") != 0 &&
+		strcmp(f->object.kind, "column") != 0)
+	{
+		if (f->object.table_schema)
+			buf_printf(&fq, "%s.", f->object.table_schema);
+		buf_printf(&fq, "%s.", f->object.table);
+	}
+	else if (f->object.schema)
+		buf_printf(&fq, "%s.", f->object.schema);
+	buf_append(&fq, f->object.name);
+	if (f->object.column)
+		buf_printf(&fq, ".%s", f->object.column);
+	json_object_set_new(l, "name", json_string(f->object.column ? f->object.column : f->object.name));
+	json_object_set_new(l, "fullyQualifiedName", json_string(fq.data));
+	if (f->object.kind)
+		json_object_set_new(l, "kind", json_string(f->object.kind));
+	buf_release(&fq);
+	return l;
+}
+
 json_t *
 sarif_document(const char *tool_version, const char *help_uri,
 			   const struct pgw_sarif_rule *rules, size_t nrules,
@@ -79,17 +111,26 @@ sarif_document(const char *tool_version, const char *help_uri,
 				}
 			json_object_set_new(res, "level", json_string(level(f->severity)));
 			json_object_set_new(res, "message", text(f->message));
-			if (f->file)
+			if (f->file || f->object.name)
 			{
-				json_t	   *region = json_object();
+				json_t	   *loc = json_object();
 
-				json_object_set_new(region, "startLine", json_integer(f->line > 0 ? f->line : 1));
-				json_object_set_new(region, "startColumn", json_integer(f->column > 0 ? f->column : 1));
-				json_object_set_new(res, "locations",
-									json_pack("[{s:{s:{s:s},s:o}}]", "physicalLocation",
-											  "artifactLocation", "uri", f->file,
-											  "region", region));
+				if (f->file)
+				{
+					json_t	   *region = json_object();
+
+					json_object_set_new(region, "startLine", json_integer(f->line > 0 ? f->line : 1));
+					json_object_set_new(region, "startColumn", json_integer(f->column > 0 ? f->column : 1));
+					json_object_set_new(loc, "physicalLocation",
+										json_pack("{s:{s:s},s:o}", "artifactLocation", "uri", f->file,
+												  "region", region));
+				}
+				if (f->object.name)
+					json_object_set_new(loc, "logicalLocations", json_pack("[o]", logical(f)));
+				json_object_set_new(res, "locations", json_pack("[o]", loc));
 			}
+			/* the finding's object as --json has it: table, column and all */
+			json_object_set_new(res, "properties", json_pack("{s:o}", "object", finding_object_json(f)));
 			json_object_set_new(res, "partialFingerprints",
 								json_pack("{s:s}", "pgwarden/v1", f->fingerprint));
 			json_array_append_new(results, res);

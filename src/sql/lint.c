@@ -113,6 +113,16 @@ struct constraint_info
 	size_t		drop_credit;	/* DROP CONSTRAINT IF EXISTS seen before an add */
 };
 
+/* A column of a table this file creates: what a foreign key to it meets */
+struct keycol
+{
+	struct relname table;
+	const char *column;
+	bool		int32;			/* int, integer, int4, serial */
+	bool		int64;			/* bigint, int8, bigserial */
+	bool		pk;
+};
+
 struct enum_value
 {
 	const char *value;
@@ -161,6 +171,9 @@ struct lctx
 	struct enum_value *enums;
 	size_t		nenums,
 				capenums;
+	struct keycol *keycols;
+	size_t		nkeycols,
+				capkeycols;
 	bool		lock_timeout_set;
 	bool		statement_timeout_set;
 	bool		lock_timeout_reported;
@@ -180,6 +193,7 @@ struct lctx
 	size_t		nfwd,
 				capfwd;
 	struct nameidx fwd_by_name;
+	const PgQuery__RangeVar *on;	/* the table the next emit's object is on */
 };
 
 #define GROW(arr, n, cap) \
@@ -291,6 +305,10 @@ emit(struct lctx *c, const char *rule, const char *kind, const char *schema,
 	buf_release(&msg);
 	finding_set_object(c->out, f, kind, (schema && *schema) ? schema : NULL,
 					   (name && *name) ? name : NULL, column);
+	if (c->on && c->on->relname)
+		finding_set_table(c->out, f, (c->on->schemaname && *c->on->schemaname) ? c->on->schemaname : NULL,
+						  c->on->relname);
+	c->on = NULL;
 	if (r)
 		finding_set_hint(c->out, f, r->hint);
 	if (c->at >= 0 && st->loc_base + (size_t) c->at >= st->start &&
@@ -338,9 +356,125 @@ is_id_column(const char *col)
 	return strcmp(col, "id") == 0 || (n > 3 && strcmp(col + n - 3, "_id") == 0);
 }
 
+static bool
+type_is_int32(const PgQuery__TypeName *t)
+{
+	const char *ty = t ? node_type_last(t) : NULL;
+
+	return ty && t->n_array_bounds == 0 &&
+		(strcmp(ty, "int4") == 0 || strcmp(ty, "integer") == 0 || strcmp(ty, "int") == 0 ||
+		 ((strcmp(ty, "serial") == 0 || strcmp(ty, "serial4") == 0) && !node_type_schema(t)));
+}
+
+/* The foreign key that column col is (the first) part of: an inline
+ * REFERENCES, or a table constraint among elts; *pos: col's place in it. */
+static const PgQuery__Constraint *
+column_fk(const PgQuery__ColumnDef *cd, PgQuery__Node *const *elts, size_t n, size_t *pos)
+{
+	size_t		i,
+				k;
+
+	*pos = 0;
+	for (i = 0; i < cd->n_constraints; i++)
+		if (cd->constraints[i]->node_case == NK(CONSTRAINT) &&
+			cd->constraints[i]->constraint->contype == CT(FOREIGN))
+			return cd->constraints[i]->constraint;
+	for (i = 0; i < n; i++)
+	{
+		const PgQuery__Constraint *con;
+
+		if (elts[i]->node_case != NK(CONSTRAINT) ||
+			(con = elts[i]->constraint)->contype != CT(FOREIGN))
+			continue;
+		for (k = 0; k < con->n_fk_attrs; k++)
+			if (node_str(con->fk_attrs[k]) && strcmp(node_str(con->fk_attrs[k]), cd->colname) == 0)
+			{
+				*pos = k;
+				return con;
+			}
+	}
+	return NULL;
+}
+
+/* The column a foreign key's pos-th column references, when this file
+ * created its table (no column list: the table's primary key). */
+static const struct keycol *
+fk_target(const struct lctx *c, const PgQuery__Constraint *fk, size_t pos)
+{
+	const PgQuery__RangeVar *t = fk ? fk->pktable : NULL;
+	const char *col = NULL;
+	size_t		i;
+
+	if (!t || !t->relname)
+		return NULL;
+	if (fk->n_pk_attrs > 0)
+	{
+		if (pos >= fk->n_pk_attrs || !(col = node_str(fk->pk_attrs[pos])))
+			return NULL;
+	}
+	else if (pos > 0)
+		return NULL;
+	for (i = 0; i < c->nkeycols; i++)
+	{
+		const struct keycol *k = &c->keycols[i];
+
+		if (same_rel(k->table.schema, k->table.name, t->schemaname, t->relname) &&
+			(col ? strcmp(k->column, col) == 0 : k->pk))
+			return k;
+	}
+	return NULL;
+}
+
+static bool coldef_is_pk(const PgQuery__ColumnDef *cd);
+static bool name_in_keys(PgQuery__Node *const *keys, size_t n, const char *col);
+
+static bool
+type_is_int64(const PgQuery__TypeName *t)
+{
+	const char *ty = t ? node_type_last(t) : NULL;
+
+	return ty && t->n_array_bounds == 0 &&
+		(strcmp(ty, "int8") == 0 || strcmp(ty, "bigint") == 0 ||
+		 ((strcmp(ty, "bigserial") == 0 || strcmp(ty, "serial8") == 0) && !node_type_schema(t)));
+}
+
+static void
+keycols_add(struct lctx *c, const PgQuery__RangeVar *rel, PgQuery__Node *const *elts, size_t n)
+{
+	size_t		i,
+				k;
+
+	if (!rel || !rel->relname)
+		return;
+	for (i = 0; i < n; i++)
+	{
+		const PgQuery__ColumnDef *cd;
+		bool		pk;
+
+		if (elts[i]->node_case != NK(COLUMN_DEF) || !(cd = elts[i]->column_def)->colname)
+			continue;
+		pk = coldef_is_pk(cd);
+		for (k = 0; !pk && k < n; k++)
+			if (elts[k]->node_case == NK(CONSTRAINT) && elts[k]->constraint->contype == CT(PRIMARY))
+				pk = name_in_keys(elts[k]->constraint->keys, elts[k]->constraint->n_keys, cd->colname);
+		GROW(c->keycols, c->nkeycols, c->capkeycols);
+		c->keycols[c->nkeycols++] = (struct keycol) {
+			{rel->schemaname, rel->relname}, cd->colname, type_is_int32(cd->type_name),
+			type_is_int64(cd->type_name), pk
+		};
+	}
+}
+
+/*
+ * A foreign-key column (fk set) is judged by the key it references: its
+ * type must follow that key's, so a 32-bit one is worth a finding only when
+ * the key it references (ref, when this file created it) is wider — a
+ * 32-bit key is reported where it is defined.
+ */
 static void
 check_column_type(struct lctx *c, const PgQuery__RangeVar *rel, const char *col,
-				  const PgQuery__TypeName *t, bool is_pk)
+				  const PgQuery__TypeName *t, bool is_pk, const PgQuery__Constraint *fk,
+				  const struct keycol *ref)
 {
 	const char *ty = node_type_last(t);
 	const char *schema = rel ? rel->schemaname : NULL;
@@ -366,11 +500,13 @@ check_column_type(struct lctx *c, const PgQuery__RangeVar *rel, const char *col,
 		 strcmp(ty, "smallserial") == 0 || strcmp(ty, "bigserial") == 0))
 		AT_TYPE(), emit(c, "types.serial", "column", schema, table, col,
 			 "column \"%s\" uses %s instead of an identity column", col, ty);
-	if ((strcmp(ty, "int4") == 0 || strcmp(ty, "integer") == 0 || strcmp(ty, "int") == 0 ||
-		 ((strcmp(ty, "serial") == 0 || strcmp(ty, "serial4") == 0) && !node_type_schema(t))) &&
-		t->n_array_bounds == 0 && (is_pk || is_id_column(col)))
+	if (type_is_int32(t) && (is_pk || (!fk && is_id_column(col))))
 		AT_TYPE(), emit(c, "types.int_primary_key", "column", schema, table, col,
 			 "key column \"%s\" is a 32-bit integer", col);
+	else if (type_is_int32(t) && fk && ref && ref->int64)
+		AT_TYPE(), emit(c, "types.int_primary_key", "column", schema, table, col,
+			 "foreign-key column \"%s\" is a 32-bit integer, but the key it references (%s.%s) is a bigint",
+			 col, qname(&c->namebuf, ref->table.schema, ref->table.name), ref->column);
 #undef AT_TYPE
 }
 
@@ -773,12 +909,12 @@ check_policy(struct lctx *c, const char *pname, const PgQuery__RangeVar *table, 
 	bool		writes = !cmd || strcmp(cmd, "select") != 0;
 
 	if (writes && (node_expr_is_true(qual) || node_expr_is_true(check)))
-		emit(c, "rls.policy_always_true", "policy", table ? table->schemaname : NULL, pname, NULL,
+		c->on = table, emit(c, "rls.policy_always_true", "policy", table ? table->schemaname : NULL, pname, NULL,
 			 "policy \"%s\" on \"%s\" allows %s on every row: its %s is true",
 			 pname, rvq(c, table), cmd ? cmd : "everything",
 			 node_expr_is_true(qual) ? "USING" : "WITH CHECK");
 	if (creating && cmd && (strcmp(cmd, "insert") == 0 || strcmp(cmd, "update") == 0) && !check)
-		emit(c, "rls.policy_missing_with_check", "policy", table ? table->schemaname : NULL, pname, NULL,
+		c->on = table, emit(c, "rls.policy_missing_with_check", "policy", table ? table->schemaname : NULL, pname, NULL,
 			 "%s policy \"%s\" on \"%s\" has no WITH CHECK", cmd, pname, rvq(c, table));
 }
 
@@ -950,7 +1086,13 @@ check_alter_table(struct lctx *c, const PgQuery__AlterTableStmt *a)
 					if (!cmd->def || cmd->def->node_case != NK(COLUMN_DEF))
 						break;
 					cd = cmd->def->column_def;
-					check_column_type(c, rel, cd->colname, cd->type_name, coldef_is_pk(cd));
+					{
+						size_t		pos;
+						const PgQuery__Constraint *fk = column_fk(cd, NULL, 0, &pos);
+
+						check_column_type(c, rel, cd->colname, cd->type_name, coldef_is_pk(cd), fk,
+										  fk_target(c, fk, pos));
+					}
 					notnull = cd->is_not_null;
 					for (k = 0; k < cd->n_constraints; k++)
 					{
@@ -998,7 +1140,7 @@ check_alter_table(struct lctx *c, const PgQuery__AlterTableStmt *a)
 			case AT(AlterColumnType):
 				robust_action(c, cmd->subtype, rel);
 				if (cmd->def && cmd->def->node_case == NK(COLUMN_DEF))
-					check_column_type(c, rel, cmd->name, cmd->def->column_def->type_name, false);
+					check_column_type(c, rel, cmd->name, cmd->def->column_def->type_name, false, NULL, NULL);
 				if (!is_new)
 					emit(c, "locking.column_type_change", "column", rel->schemaname, rel->relname, cmd->name,
 						 "the type of column \"%s\" of \"%s\" is changed", cmd->name, qb.data);
@@ -1063,7 +1205,8 @@ check_alter_table(struct lctx *c, const PgQuery__AlterTableStmt *a)
 					break;
 				c->at = con->location;
 				if ((con->contype == CT(FOREIGN) || con->contype == CT(CHECK)) && !con->skip_validation)
-					emit(c, "locking.constraint_not_valid", "constraint", rel->schemaname, rel->relname, NULL,
+					c->on = rel, emit(c, "locking.constraint_not_valid", "constraint", rel->schemaname,
+						 con->conname && *con->conname ? con->conname : NULL, NULL,
 						 "%s constraint%s%s%s is added to \"%s\" without NOT VALID",
 						 con->contype == CT(FOREIGN) ? "FOREIGN KEY" : "CHECK",
 						 con->conname && *con->conname ? " \"" : "",
@@ -1071,11 +1214,13 @@ check_alter_table(struct lctx *c, const PgQuery__AlterTableStmt *a)
 						 con->conname && *con->conname ? "\"" : "", qb.data);
 				else if ((con->contype == CT(PRIMARY) || con->contype == CT(UNIQUE)) &&
 						 !(con->indexname && *con->indexname))
-					emit(c, "locking.unique_without_index", "constraint", rel->schemaname, rel->relname, NULL,
+					c->on = rel, emit(c, "locking.unique_without_index", "constraint", rel->schemaname,
+						 con->conname && *con->conname ? con->conname : NULL, NULL,
 						 "%s constraint is added to \"%s\" without USING INDEX",
 						 con->contype == CT(PRIMARY) ? "PRIMARY KEY" : "UNIQUE", qb.data);
 				else if (con->contype == CT(EXCLUSION))
-					emit(c, "locking.unique_without_index", "constraint", rel->schemaname, rel->relname, NULL,
+					c->on = rel, emit(c, "locking.unique_without_index", "constraint", rel->schemaname,
+						 con->conname && *con->conname ? con->conname : NULL, NULL,
 						 "EXCLUDE constraint is added to \"%s\": its index is built under the lock", qb.data);
 				c->at = -1;
 				break;
@@ -1090,7 +1235,7 @@ check_alter_table(struct lctx *c, const PgQuery__AlterTableStmt *a)
 						ci->known = false;
 					}
 					else if (ci->not_valid_tx >= 0 && ci->not_valid_tx == c->tx && !is_new)
-						emit(c, "locking.validate_same_transaction", "constraint", rel->schemaname, rel->relname,
+						c->on = rel, emit(c, "locking.validate_same_transaction", "constraint", rel->schemaname, cmd->name,
 							 NULL, "constraint \"%s\" of \"%s\" is validated in the transaction that added it",
 							 cmd->name, qb.data);
 					ci->validated = true;
@@ -1372,14 +1517,18 @@ check_statement(struct lctx *c, const struct pgw_sql_stmt *st)
 				const PgQuery__RangeVar *rel = cs->relation;
 				bool		temp = rel && rel->relpersistence && strcmp(rel->relpersistence, "t") == 0;
 				const char *sch;
-				bool		exposed = false;
+				bool		exposed = false,
+							plain = false;
 
 				check_coldefs(c, cs->table_elts, cs->n_table_elts, rel);
+				keycols_add(c, rel, cs->table_elts, cs->n_table_elts);
 				for (i = 0; i < cs->n_table_elts; i++)
 				{
 					const PgQuery__Node *e = cs->table_elts[i];
+					const PgQuery__Constraint *fk;
 					bool		pk = false;
-					size_t		k;
+					size_t		k,
+								pos;
 
 					if (e->node_case != NK(COLUMN_DEF))
 						continue;
@@ -1390,7 +1539,9 @@ check_statement(struct lctx *c, const struct pgw_sql_stmt *st)
 							pk = name_in_keys(cs->table_elts[k]->constraint->keys,
 											  cs->table_elts[k]->constraint->n_keys,
 											  e->column_def->colname);
-					check_column_type(c, rel, e->column_def->colname, e->column_def->type_name, pk);
+					fk = column_fk(e->column_def, cs->table_elts, cs->n_table_elts, &pos);
+					check_column_type(c, rel, e->column_def->colname, e->column_def->type_name, pk, fk,
+									  fk_target(c, fk, pos));
 				}
 				if (!rel)
 					break;
@@ -1400,6 +1551,9 @@ check_statement(struct lctx *c, const struct pgw_sql_stmt *st)
 				sch = (rel->schemaname && *rel->schemaname) ? rel->schemaname : "public";
 				if (!temp)
 				{
+					/* an empty list: a plain project, where the rule is info
+					 * (for public); no list at all: public is exposed */
+					plain = c->o->exposed_schemas && c->o->exposed_schemas->n == 0;
 					if (c->o->exposed_schemas && c->o->exposed_schemas->n > 0)
 						exposed = strlist_contains(c->o->exposed_schemas, sch);
 					else
@@ -1414,7 +1568,11 @@ check_statement(struct lctx *c, const struct pgw_sql_stmt *st)
 					for (k = nameidx_first(&c->rls_by_name, rel->relname); k != NO_ITEM && !found;
 						 k = nameidx_next(&c->rls_by_name, k))
 						found = same_rel(c->rls[k].schema, c->rls[k].name, rel->schemaname, rel->relname);
-					if (!found)
+					if (!found && plain)
+						emit(c, "rls.table_without_rls", "table", sch, rel->relname, NULL,
+							 "table \"%s.%s\" is created without ENABLE ROW LEVEL SECURITY (no schema is exposed: exposed_schemas is empty)",
+							 sch, rel->relname)->severity = PGW_SEV_INFO;
+					else if (!found)
 						emit(c, "rls.table_without_rls", "table", sch, rel->relname, NULL,
 							 "table \"%s.%s\" is created in exposed schema \"%s\" without ENABLE ROW LEVEL SECURITY",
 							 sch, rel->relname, sch);
@@ -1495,7 +1653,7 @@ check_statement(struct lctx *c, const struct pgw_sql_stmt *st)
 				const PgQuery__IndexStmt *x = n->index_stmt;
 
 				if (!x->concurrent && !table_is_new(c, x->relation))
-					emit(c, "locking.create_index_not_concurrent", "index",
+					c->on = x->relation, emit(c, "locking.create_index_not_concurrent", "index",
 						 x->relation ? x->relation->schemaname : NULL,
 						 x->idxname && *x->idxname ? x->idxname : NULL, NULL,
 						 "index%s%s%s is created on \"%s\" without CONCURRENTLY",
@@ -2014,5 +2172,6 @@ lint_script(struct pgw_sql_script *s, const struct pgw_lint_options *o,
 	free(c.indexes);
 	free(c.cons);
 	free(c.enums);
+	free(c.keycols);
 	return out->n - c.first;
 }

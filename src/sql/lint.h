@@ -40,7 +40,7 @@ struct pgw_lint_options
 {
 	int			pg_version;		/* server major version; 0 means 15 */
 	enum pgw_lint_txmode tx_mode;
-	const struct pgw_strlist *exposed_schemas;	/* NULL or empty: "public" */
+	const struct pgw_strlist *exposed_schemas;	/* NULL: "public"; empty: none (info) */
 	const struct pgw_strlist *ignore;	/* rule ids, from the config */
 	const struct pgw_strlist *enable;	/* opt-in rule ids turned on */
 	bool		rollback;		/* the script undoes a migration (see docs/lint.md) */

@@ -82,9 +82,12 @@ config_defaults(struct pgw_config *cfg, const char *root)
 	cfg->root = fs_absolute(root);
 	supa = fs_join(cfg->root, "supabase");
 	cfg->migrations_dir = fs_join(cfg->root, fs_is_dir(supa) ? "supabase/migrations" : "migrations");
-	free(supa);
 	strlist_add(&cfg->schemas, "public");
-	strlist_add(&cfg->exposed_schemas, "public");
+	/* a Supabase project's API serves public; a plain PostgreSQL project
+	 * exposes nothing until the config says so */
+	if (fs_is_dir(supa))
+		strlist_add(&cfg->exposed_schemas, "public");
+	free(supa);
 	default_seeds(cfg);
 	cfg->tenant_column = pgw_strdup("tenant_id");
 	cfg->tenant_setting = pgw_strdup("app.current_tenant_id");
@@ -94,6 +97,7 @@ config_defaults(struct pgw_config *cfg, const char *root)
 	cfg->lock_retries = 5;
 	cfg->large_table_bytes = 10LL * 1024 * 1024 * 1024;
 	cfg->lint_pg_version = 15;
+	cfg->stats_min_age_s = 7 * 86400;
 	cfg->local_dir = fs_join(cfg->root, ".pgwarden/local");
 	cfg->local_user = pgw_strdup("postgres");
 }
@@ -199,6 +203,38 @@ config_parse_duration(const char *s, int *ms)
 	return true;
 }
 
+/* An age in seconds: "7d", "36h", "90min", "30s", or "0". */
+static bool
+parse_age(const char *s, long long *seconds)
+{
+	char	   *end;
+	double		v;
+	double		mult;
+
+	if (!s || !*s)
+		return false;
+	v = strtod(s, &end);
+	if (end == s || v < 0)
+		return false;
+	while (*end == ' ')
+		end++;
+	if (strcmp(end, "s") == 0 || (*end == '\0' && v == 0))
+		mult = 1;
+	else if (strcmp(end, "min") == 0)
+		mult = 60;
+	else if (strcmp(end, "h") == 0)
+		mult = 3600;
+	else if (strcmp(end, "d") == 0)
+		mult = 86400;
+	else
+		return false;
+	v *= mult;
+	if (v > 1e15)
+		return false;
+	*seconds = (long long) v;
+	return true;
+}
+
 /* --- the parser -------------------------------------------------------- */
 
 struct parse_ctx
@@ -298,7 +334,7 @@ parse_list(struct pgw_strlist *l, const char *v)
 
 static const char *const project_keys[] = {
 	"app_role", "exposed_schemas", "ignore", "large_table", "lock_retries", "lock_timeout",
-	"migrations_dir", "required_columns", "schemas", "seeds", "statement_timeout",
+	"migrations_dir", "required_columns", "schemas", "seeds", "stats_min_age", "statement_timeout",
 	"tenant_column", "tenant_setting", "tenant_tables"
 };
 static const char *const local_keys[] = {"bindir", "dir", "port", "supabase", "user"};
@@ -412,6 +448,12 @@ handle_project(struct parse_ctx *ctx, const char *name, const char *value)
 	{
 		if (!config_parse_size(value, &cfg->large_table_bytes))
 			return fail_at(ctx, "'%s' is not a size for %s (expected e.g. 10GB, 500MB, or 0 for off)",
+						   value, name);
+	}
+	else if (!strcmp(name, "stats_min_age"))
+	{
+		if (!parse_age(value, &cfg->stats_min_age_s))
+			return fail_at(ctx, "'%s' is not an age for %s (expected e.g. 7d, 36h, 90min, or 0 for any age)",
 						   value, name);
 	}
 	else if (!strcmp(name, "lock_retries"))
@@ -811,8 +853,9 @@ config_template(const char *migrations_dir, bool supabase)
 		"#seeds = seed.sql\n"
 		"# The schemas pgwarden manages (comma separated).\n"
 		"schemas = public\n"
-		"# Schemas the API exposes to clients; tables there need row-level security.\n"
-		"exposed_schemas = public\n"
+		"# Schemas an API exposes to clients (Supabase: public); tables there need\n"
+		"# row-level security.  Empty: nothing is exposed, RLS findings are info.\n"
+		"exposed_schemas =%s\n"
 		"# The column that says which tenant owns a row, and the setting the\n"
 		"# application sets to the current tenant.\n"
 		"tenant_column = tenant_id\n"
@@ -837,5 +880,5 @@ config_template(const char *migrations_dir, bool supabase)
 		"# environment so no password is written here.\n"
 		"#[env staging]\n"
 		"#url = ${STAGING_DATABASE_URL}\n",
-		migrations_dir, supabase ? "true" : "false");
+		migrations_dir, supabase ? " public" : "", supabase ? "true" : "false");
 }

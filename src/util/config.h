@@ -11,7 +11,7 @@
  *   [project] migrations_dir, seeds, schemas, exposed_schemas, tenant_column,
  *             tenant_setting, app_role, ignore, tenant_tables,
  *             required_columns, lock_timeout, statement_timeout,
- *             lock_retries, large_table
+ *             lock_retries, large_table, stats_min_age
  *   [local]   dir, port, user, bindir, supabase
  *   [lint]    pg_version, enable
  *   [env NAME] url, host, port, dbname, user, sslmode
@@ -68,6 +68,8 @@ struct pgw_config
 	int			statement_timeout_ms;	/* 0: off */
 	int			lock_retries;
 	long long	large_table_bytes;	/* doctor's table.large; 0: off */
+	long long	stats_min_age_s;	/* doctor's index.unused needs statistics
+									 * this old (seconds); 0: any age */
 
 	int			lint_pg_version;	/* the server major version lint assumes */
 	struct pgw_strlist lint_enable; /* opt-in lint rules turned on */

@@ -105,6 +105,12 @@ got=$(echo "$OUT" | rules)
 equals "exactly the planted findings" "$got" "$want"
 [ "$got" = "$want" ] || diff <(echo "$want") <(echo "$got") >&2
 contains "fixes carry their rollback" "$OUT" '"rollback": "ALTER FUNCTION public.definer_no_path() RESET search_path;"'
+# the count is what --fix does (11, below); the others carry SQL for a person
+equals "fixable: what --fix fixes" "$(echo "$OUT" | jq '.summary.fixable')" "11"
+equals "the rest by hand" "$(echo "$OUT" | jq '.summary.fix_by_hand')" "2"
+expect_rc 1 "doctor text" "$PGW" --no-color doctor --no-stats --db "$db"
+contains "the count --fix keeps" "$OUT" "11 issues can be auto-fixed — run: pgwarden doctor --fix"
+contains "and the others" "$OUT" "2 others carry a fix that --fix leaves to you"
 expect_rc 0 "health" "$PGW" --json health --db "$db"
 equals "doctor and health leave the schema as it was" "$(snapshot)" "$before"
 equals "... and the rows" "$(counts)" "$rows"
@@ -133,9 +139,20 @@ contains "transactional part first" "$(head -20 "$up")" "BEGIN;"
 check "the migration parses" "$PGW" -q lint "$up"
 equals "nothing applied by --fix" "$(snapshot)" "$before"
 
-# with --yes and that migration pending: refused, nothing written
+# --fix again: the pending pair is the same, so it is not written twice
+up_before=$(sha256sum "$up" "$down")
+expect_rc 1 "--fix again" "$PGW" --no-color doctor --fix --no-stats --db "$db"
+contains "reused" "$OUT" "pending and identical, not written again: migrations/$(basename "$up")"
+equals "still one pair" "$(ls migrations | wc -l)" "2"
+equals "the pair unchanged" "$(sha256sum "$up" "$down")" "$up_before"
+expect_rc 1 "--fix again, JSON" "$PGW" --json doctor --fix --no-stats --db "$db"
+equals "reused in JSON" "$(echo "$OUT" | jq '.fix.reused')" "true"
+
+# with --yes and another migration pending: refused, nothing written
+printf 'SELECT 1;\n' > migrations/20990101000000_other.sql
 expect_rc 4 "--yes with a pending migration" "$PGW" --no-color doctor --fix --yes --no-stats --db "$db"
-contains "names it" "$ERR" "1 migration is pending"
+contains "names it" "$ERR" "1 migration is pending (20990101000000_other.sql)"
+rm migrations/20990101000000_other.sql
 equals "nothing more written" "$(ls migrations | wc -l)" "2"
 
 # the written migration goes through the safe runner, and its rollback

@@ -10,7 +10,8 @@
 project() {
     local d="$SCRATCH/$1"
     rm -rf "$d" && mkdir -p "$d/migrations" || return 1
-    printf '[project]\nmigrations_dir = migrations\nlock_timeout = 2s\nlock_retries = 1\n' > "$d/pgwarden.conf"
+    # exposed_schemas = public: lint's RLS rule is an error, as in a Supabase project
+    printf '[project]\nmigrations_dir = migrations\nexposed_schemas = public\nlock_timeout = 2s\nlock_retries = 1\n' > "$d/pgwarden.conf"
     echo "$d"
 }
 

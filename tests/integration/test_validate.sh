@@ -120,6 +120,22 @@ ALTER TABLE notes FORCE ROW LEVEL SECURITY;
 CREATE POLICY notes_any ON notes USING (id > 0);
 ALTER TABLE audit ENABLE ROW LEVEL SECURITY;
 CREATE POLICY audit_all ON audit USING (true);
+-- no TO clause, but auth.uid() is NULL for anon: these never let anon write
+CREATE TABLE profiles (id uuid PRIMARY KEY, name text);
+ALTER TABLE profiles ENABLE ROW LEVEL SECURITY;
+CREATE POLICY profiles_update ON profiles FOR UPDATE USING (auth.uid() = id);
+CREATE POLICY profiles_insert ON profiles FOR INSERT WITH CHECK ((SELECT auth.uid()) = id);
+CREATE POLICY profiles_staff ON profiles FOR DELETE USING (auth.role() = 'service_role');
+-- ... and this one does (a NULL uid OR a nameless row)
+CREATE POLICY profiles_delete ON profiles FOR DELETE USING (auth.uid() = id OR name IS NULL);
+-- a public catalogue: read by all, no tenant or owner column — the pattern
+CREATE TABLE products (id int PRIMARY KEY, name text);
+ALTER TABLE products ENABLE ROW LEVEL SECURITY;
+CREATE POLICY products_read ON products FOR SELECT USING (true);
+-- ... but a table with an owner column read by all is still reported
+CREATE TABLE posts (id int PRIMARY KEY, user_id uuid, body text);
+ALTER TABLE posts ENABLE ROW LEVEL SECURITY;
+CREATE POLICY posts_read ON posts FOR SELECT USING (true);
 SQL
 # the fixture survives dump → reload (tests/integration/test_roundtrip.sh)
 dump_roundtrip "validate fixture" "$db2" supabase -n public
@@ -133,10 +149,30 @@ contains "rls.weak_policy: public write" "$(has)" "rls.weak_policy policy tasks_
 contains "rls.weak_policy: no tenant reference" "$(has)" "rls.weak_policy policy notes_any on notes (ALL) does not isolate tenants: it mentions neither"
 contains "rls.weak_policy: true on a table without tenant column" "$(has)" "rls.weak_policy policy audit_all on audit (ALL) does not isolate tenants: its expression is the constant true"
 lacks "tenants' own policy is not judged by the tenant column" "$(has)" "policy tenants_read"
+lacks "anon: UPDATE USING (auth.uid() = id)" "$(has)" "rls.weak_policy policy profiles_update"
+lacks "anon: INSERT WITH CHECK ((SELECT auth.uid()) = id)" "$(has)" "rls.weak_policy policy profiles_insert"
+lacks "anon: auth.role() = 'service_role'" "$(has)" "rls.weak_policy policy profiles_staff"
+contains "anon: an OR that anon can meet" "$(has)" "rls.weak_policy policy profiles_delete on profiles (DELETE) does not isolate tenants: it lets anonymous users write"
+lacks "a public catalogue read by all" "$(has)" "products"
+contains "owner column read by all" "$(has)" "rls.weak_policy policy posts_read on posts (SELECT) does not isolate tenants: its expression is the constant true"
 contains "fk.not_validated FK" "$(has)" "fk.not_validated tasks: foreign key constraint tasks_project_fk is NOT VALID"
 contains "fk.not_validated CHECK" "$(has)" "fk.not_validated audit: check constraint audit_n_small is NOT VALID"
 contains "fk.orphans through a NOT VALID FK" "$(has)" "fk.orphans tasks: 1 row points at no row of projects (project_id, foreign key NOT VALID)"
 lacks "forced RLS is not reported" "$(has)" "rls.not_forced notes"
 equals "hint has the VALIDATE statement" "$(echo "$r" | jq -r '.findings[] | select(.rule == "fk.not_validated" and .object.name == "tasks_project_fk") | .hint')" \
     "fix the offending rows, then: ALTER TABLE public.tasks VALIDATE CONSTRAINT tasks_project_fk;"
+# every finding names its table; a policy is named by itself, a constraint too
+equals "every finding has object.table" "$(echo "$r" | jq '[.findings[] | select(.object.table == null)] | length')" "0"
+equals "policy object" "$(echo "$r" | jq -c '.findings[] | select(.rule == "rls.weak_policy" and .object.name == "tasks_anon_write") | .object')" \
+    '{"kind":"policy","schema":"public","name":"tasks_anon_write","table":{"schema":"public","table":"tasks"}}'
+equals "constraint object" "$(echo "$r" | jq -c '.findings[] | select(.rule == "fk.not_validated" and .object.name == "tasks_project_fk") | .object.table')" \
+    '{"schema":"public","table":"tasks"}'
+equals "column object" "$(echo "$r" | jq -c '[.findings[] | select(.rule == "fk.orphans")][0].object')" \
+    '{"kind":"column","schema":"public","name":"tasks","column":"project_id","table":{"schema":"public","table":"tasks"}}'
+# the fingerprint is what it was when the policy's name read "tasks.tasks_anon_write":
+# SHA-256 of rule, kind, schema, name, column, file, each ended by 0x1f
+old_fp=$(printf 'rls.weak_policy\037policy\037public\037tasks.tasks_anon_write\037\037\037' | sha256sum | cut -c1-16)
+equals "policy fingerprint unchanged" "$(echo "$r" | jq -r '.findings[] | select(.rule == "rls.weak_policy" and .object.name == "tasks_anon_write") | .fingerprint')" "$old_fp"
+old_fp=$(printf 'fk.not_validated\037constraint\037public\037tasks_project_fk\037\037\037' | sha256sum | cut -c1-16)
+equals "constraint fingerprint unchanged" "$(echo "$r" | jq -r '.findings[] | select(.rule == "fk.not_validated" and .object.name == "tasks_project_fk") | .fingerprint')" "$old_fp"
 finish

@@ -56,6 +56,8 @@ defaults(void **state)
 	assert_string_equal(cfg.local_dir, "/proj/.pgwarden/local");
 	assert_false(cfg.local_dir_set);
 	assert_string_equal(cfg.local_user, "postgres");
+	/* /proj has no supabase/ folder: a plain project exposes nothing */
+	assert_int_equal(cfg.exposed_schemas.n, 0);
 }
 
 static void
@@ -293,6 +295,16 @@ template_parses(void **state)
 	assert_string_equal(cfg.migrations_dir, "/proj/supabase/migrations");
 	assert_true(cfg.local_supabase);
 	assert_int_equal(cfg.ignore.n, 0);
+	/* the Supabase template exposes public, the plain one nothing */
+	assert_int_equal(cfg.exposed_schemas.n, 1);
+	assert_string_equal(cfg.exposed_schemas.items[0], "public");
+	free(text);
+	config_release(&cfg);
+	config_defaults(&cfg, "/proj");
+	text = config_template("migrations", false);
+	assert_int_equal(config_parse_text(&cfg, "t", text), 0);
+	assert_int_equal(cfg.exposed_schemas.n, 0);
+	assert_false(cfg.local_supabase);
 	free(text);
 }
 

@@ -24,7 +24,8 @@ json_shape(void **state)
 	findings_init(&list);
 	f = findings_add(&list, "rls.weak_policy", PGW_SEV_ERROR, "rls",
 					 "policy 'all_access' on 'vehicles' does not isolate tenants");
-	finding_set_object(&list, f, "policy", "public", "vehicles", NULL);
+	finding_set_object(&list, f, "policy", "public", "all_access", NULL);
+	finding_set_table(&list, f, "public", "vehicles");
 	finding_set_hint(&list, f, "run: pgwarden generate fix-rls-policy vehicles");
 	finding_set_fix(&list, f, "fix-rls-policy", args, 1, NULL);
 	j = finding_to_json(f);
@@ -32,11 +33,12 @@ json_shape(void **state)
 	json_decref(j);
 	assert_string_equal(text,
 						"{\"rule\":\"rls.weak_policy\",\"severity\":\"error\",\"category\":\"rls\","
-						"\"object\":{\"kind\":\"policy\",\"schema\":\"public\",\"name\":\"vehicles\"},"
+						"\"object\":{\"kind\":\"policy\",\"schema\":\"public\",\"name\":\"all_access\","
+						"\"table\":{\"schema\":\"public\",\"table\":\"vehicles\"}},"
 						"\"message\":\"policy 'all_access' on 'vehicles' does not isolate tenants\","
 						"\"hint\":\"run: pgwarden generate fix-rls-policy vehicles\","
 						"\"fix\":{\"action\":\"fix-rls-policy\",\"args\":[\"vehicles\"]},"
-						"\"fingerprint\":\"42eb98dee6435165\"}");
+						"\"fingerprint\":\"75e9732bb839709c\"}");
 	free(text);
 	findings_release(&list);
 }
@@ -91,6 +93,72 @@ fingerprint_stability(void **state)
 	b = findings_add(&list, "r", PGW_SEV_INFO, "c", "m");
 	finding_set_object(&list, b, "table", "a", "bc", NULL);
 	assert_string_not_equal(fa, list.items[4].fingerprint);
+	findings_release(&list);
+}
+
+/*
+ * object.table: a table or column finding is its own table; any other kind
+ * gets one from finding_set_table.  Adding the table keeps the fingerprint,
+ * and a policy's is still what it was when its name read "table.policy".
+ */
+static void
+object_table(void **state)
+{
+	struct pgw_findings list;
+	struct pgw_finding *f;
+	json_t	   *j;
+	json_t	   *t;
+	char		fp[17];
+
+	(void) state;
+	findings_init(&list);
+	f = findings_add(&list, "fk.missing", PGW_SEV_WARNING, "fk", "m");
+	finding_set_object(&list, f, "column", "app", "work_orders", "garage_id");
+	j = finding_to_json(f);
+	t = json_object_get(json_object_get(j, "object"), "table");
+	assert_string_equal(json_string_value(json_object_get(t, "schema")), "app");
+	assert_string_equal(json_string_value(json_object_get(t, "table")), "work_orders");
+	json_decref(j);
+
+	/* an index: no table until set; setting it leaves the fingerprint */
+	f = findings_add(&list, "index.unused", PGW_SEV_INFO, "performance", "m");
+	finding_set_object(&list, f, "index", "app", "work_orders_garage_idx", NULL);
+	j = finding_to_json(f);
+	assert_null(json_object_get(json_object_get(j, "object"), "table"));
+	json_decref(j);
+	memcpy(fp, f->fingerprint, 17);
+	finding_set_table(&list, f, "app", "work_orders");
+	assert_string_equal(fp, f->fingerprint);
+	j = finding_to_json(f);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(j, "object"), "name")),
+						"work_orders_garage_idx");
+	t = json_object_get(json_object_get(j, "object"), "table");
+	assert_string_equal(json_string_value(json_object_get(t, "table")), "work_orders");
+	json_decref(j);
+
+	/* a policy: named by itself now, fingerprinted as before */
+	f = findings_add(&list, "rls.weak_policy", PGW_SEV_ERROR, "rls", "m");
+	finding_set_object(&list, f, "policy", "app", "work_orders.open_read", NULL);
+	memcpy(fp, f->fingerprint, 17);
+	f = findings_add(&list, "rls.weak_policy", PGW_SEV_ERROR, "rls", "m");
+	finding_set_object(&list, f, "policy", "app", "open_read", NULL);
+	finding_set_table(&list, f, "app", "work_orders");
+	assert_string_equal(fp, f->fingerprint);
+	/* the same policy name on another table is another problem */
+	f = findings_add(&list, "rls.weak_policy", PGW_SEV_ERROR, "rls", "m");
+	finding_set_object(&list, f, "policy", "app", "open_read", NULL);
+	finding_set_table(&list, f, "app", "garages");
+	assert_string_not_equal(fp, f->fingerprint);
+	/* copies keep the table */
+	{
+		struct pgw_findings other;
+
+		findings_init(&other);
+		f = findings_copy(&other, &list.items[list.n - 1]);
+		assert_string_equal(f->object.table, "garages");
+		assert_string_equal(f->object.table_schema, "app");
+		findings_release(&other);
+	}
 	findings_release(&list);
 }
 
@@ -204,6 +272,7 @@ main(void)
 		cmocka_unit_test(json_shape),
 		cmocka_unit_test(json_with_location_and_column),
 		cmocka_unit_test(fingerprint_stability),
+		cmocka_unit_test(object_table),
 		cmocka_unit_test(counts_and_suppression),
 		cmocka_unit_test(severities),
 		cmocka_unit_test(copy_is_whole),

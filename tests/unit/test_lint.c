@@ -206,6 +206,44 @@ runner_awareness(void **state)
 	findings_release(&l);
 }
 
+/* Findings on a policy, a constraint or an index carry their own name and
+ * their table; a column finding's table is the one its name gives. */
+static void
+objects_name_their_table(void **state)
+{
+	struct pgw_findings l;
+	size_t		i;
+	int			seen = 0;
+
+	(void) state;
+	findings_init(&l);
+	run_lint("SET lock_timeout = '1s'; SET statement_timeout = '1s';\n"
+			 "CREATE POLICY p_all ON app.orders FOR UPDATE USING (true);\n"
+			 "ALTER TABLE app.orders ADD CONSTRAINT orders_fk FOREIGN KEY (a) REFERENCES app.x (id);\n"
+			 "CREATE INDEX CONCURRENTLY IF NOT EXISTS orders_a ON app.orders (a);\n"
+			 "ALTER TABLE app.orders ADD COLUMN c timestamp;\n", &l, PGW_LINT_TX_AUTO);
+	for (i = 0; i < l.n; i++)
+	{
+		const struct pgw_finding *f = &l.items[i];
+
+		if (strcmp(f->rule, "rls.policy_always_true") == 0 ||
+			strcmp(f->rule, "locking.constraint_not_valid") == 0 ||
+			strcmp(f->rule, "types.timestamp_without_tz") == 0)
+		{
+			assert_non_null(f->object.table);
+			assert_string_equal(f->object.table, "orders");
+			assert_string_equal(f->object.table_schema, "app");
+			seen++;
+		}
+		if (strcmp(f->rule, "rls.policy_always_true") == 0)
+			assert_string_equal(f->object.name, "p_all");
+		if (strcmp(f->rule, "locking.constraint_not_valid") == 0)
+			assert_string_equal(f->object.name, "orders_fk");
+	}
+	assert_int_equal(seen, 3);
+	findings_release(&l);
+}
+
 static void
 sarif_shape(void **state)
 {
@@ -251,6 +289,15 @@ sarif_shape(void **state)
 	assert_int_equal(json_integer_value(json_object_get(json_object_get(loc, "region"), "startLine")), 2);
 	assert_int_equal(json_integer_value(json_object_get(json_object_get(loc, "region"), "startColumn")), 1);
 	assert_non_null(json_object_get(json_object_get(res, "partialFingerprints"), "pgwarden/v1"));
+	/* the object: a logical location through its table, and as --json has it */
+	loc = json_array_get(json_object_get(json_array_get(json_object_get(res, "locations"), 0), "logicalLocations"), 0);
+	assert_string_equal(json_string_value(json_object_get(loc, "fullyQualifiedName")), "app.t.i");
+	assert_string_equal(json_string_value(json_object_get(loc, "name")), "i");
+	assert_string_equal(json_string_value(json_object_get(loc, "kind")), "index");
+	loc = json_object_get(json_object_get(res, "properties"), "object");
+	assert_string_equal(json_string_value(json_object_get(loc, "name")), "i");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(loc, "table"), "schema")), "app");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(loc, "table"), "table")), "t");
 	{
 		size_t		i;
 
@@ -277,6 +324,7 @@ main(void)
 		cmocka_unit_test(suppression),
 		cmocka_unit_test(runner_awareness),
 		cmocka_unit_test(rollback_and_opt_in),
+		cmocka_unit_test(objects_name_their_table),
 		cmocka_unit_test(sarif_shape),
 	};
 	int			rc = cmocka_run_group_tests(tests, NULL, NULL);
