@@ -155,7 +155,7 @@ unknown_section(void **state)
 {
 	(void) state;
 	assert_int_equal(config_parse_text(&cfg, "p.conf", "\n\n[projet]\nx = 1\n"), -1);
-	assert_error("p.conf:4: unknown section [projet]", "sections are [project], [local] and [env NAME]");
+	assert_error("p.conf:4: unknown section [projet]", "sections are [project], [local], [backup] and [env NAME]");
 }
 
 static void
