@@ -168,6 +168,14 @@ int			backup_prune(const char *parent, int keep, const char *keep_name, struct p
  */
 void		backup_cleanup_inflight(void);
 
+/*
+ * Appends "file:line: why" for each statement of m's up part that deletes
+ * data (dropped table, column or schema, TRUNCATE, a column type change
+ * that may rewrite, DELETE without WHERE).  -1 when it does not parse.
+ */
+struct pgw_migration;
+int			backup_destructive(const struct pgw_migration *m, struct pgw_strlist *why);
+
 /* conninfo (URL or keywords) naming database db instead (caller frees). */
 char	   *backup_conninfo_with_db(const char *conninfo, const char *db);
 
