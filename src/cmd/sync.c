@@ -56,15 +56,22 @@ catalog_opts(const struct pgw_ctx *ctx, struct pgw_catalog_opts *o)
 	o->managed = &ctx->cfg.schemas;
 }
 
+static void
+side_init(struct side *s)
+{
+	memset(s, 0, sizeof(*s));
+	model_init(&s->model);
+	model_init(&s->src.model);
+}
+
 static int
 side_open(struct pgw_ctx *ctx, const char *spec, struct side *s)
 {
 	struct pgw_catalog_opts o;
 
-	memset(s, 0, sizeof(*s));
-	model_init(&s->model);
 	if (spec)
 	{
+		model_release(&s->src.model);
 		if (diff_source_parse(&ctx->cfg, spec, &s->src) != 0)
 			return -1;
 		if (s->src.kind != PGW_SOURCE_LIVE)
@@ -79,7 +86,6 @@ side_open(struct pgw_ctx *ctx, const char *spec, struct side *s)
 		s->src.spec = pgw_strdup(s->src.target.source);
 		s->src.display = pgw_strdup(s->src.target.display);
 	}
-	model_init(&s->src.model);
 	if (db_connect(&s->src.target, &s->conn) != 0)
 		return -1;
 	if (sync_read_applied(s->conn, &s->applied) != 0)
@@ -265,6 +271,8 @@ cmd_sync(struct pgw_ctx *ctx, int argc, char **argv)
 	memset(&r, 0, sizeof(r));
 	buf_init(&words);
 	buf_init(&rwords);
+	side_init(&from);
+	side_init(&to);
 	if (side_open(ctx, specs[0] ? specs[0] : "local", &from) != 0 ||
 		side_open(ctx, nspecs == 2 ? specs[1] : NULL, &to) != 0)
 	{
