@@ -1064,6 +1064,9 @@ done:
 		{
 			json_decref(r->manifest);
 			r->manifest = NULL;
+			free(r->path);
+			free(r->name);
+			r->path = r->name = NULL;
 		}
 	}
 	if (tr.counts_failed)
