@@ -38,6 +38,7 @@
 #define PGW_CMD_OPTIONAL_DB	0x04
 
 #define PGW_COMMAND_TABLE(X) \
+	X(backup, "a pg_dump archive of the database with a manifest, verified on request; backup list", PGW_CMD_NEEDS_DB | PGW_CMD_WRITES) \
 	X(diff,   "the migration that turns one schema into another; drift capture and compare", PGW_CMD_OPTIONAL_DB | PGW_CMD_WRITES) \
 	X(doctor, "diagnose performance, security and integrity problems; --fix writes one migration that fixes them", PGW_CMD_NEEDS_DB) \
 	X(dump_schema, "the managed schema as one ordered SQL file", PGW_CMD_NEEDS_DB | PGW_CMD_WRITES) \
@@ -49,9 +50,11 @@
 	X(lint,   "check SQL files offline: syntax, locking, destructive changes, RLS and security", PGW_CMD_OPTIONAL_DB) \
 	X(local,  "run the embedded PostgreSQL: start, stop, status, reset, url, psql, sandbox", PGW_CMD_WRITES) \
 	X(migrate, "apply, roll back and track versioned migrations: status, up, down, create, ...", PGW_CMD_NEEDS_DB | PGW_CMD_WRITES) \
+	X(restore, "put a backup back into a new or empty database, checked before and compared after", PGW_CMD_NEEDS_DB | PGW_CMD_WRITES) \
 	X(rls,    "prove tenant isolation as the application role: rls test", PGW_CMD_NEEDS_DB) \
 	X(smart_migrate, "migrate up --safe: lint, pre-flight, sandbox test, apply, verify, roll back on a mismatch", PGW_CMD_NEEDS_DB | PGW_CMD_WRITES) \
 	X(squash, "replace the migration history up to a version with one migration, proven equal in a sandbox", PGW_CMD_WRITES) \
+	X(sync,   "compare two databases' migration histories and schemas; --apply or --repair brings TO in step", PGW_CMD_NEEDS_DB | PGW_CMD_WRITES) \
 	X(target, "show which database pgwarden would use, why, and whether it answers", PGW_CMD_NEEDS_DB) \
 	X(test_migration, "try migrations in a sandbox: what they change, their locks, whether the rollback restores", PGW_CMD_NEEDS_DB) \
 	X(validate, "check tenant coverage, row-level security, foreign keys and NULLs in the live data", PGW_CMD_NEEDS_DB)

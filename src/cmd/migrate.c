@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backup/backup.h"
 #include "cmd/cmd.h"
 #include "cmd/opt.h"
 #include "db/query.h"
@@ -55,7 +56,8 @@ enum
 	OPT_ALLOW,
 	OPT_SANDBOX,
 	OPT_WITH_DATA,
-	OPT_WITH_ROLLBACK
+	OPT_WITH_ROLLBACK,
+	OPT_NO_BACKUP
 };
 
 static const char *const subcommands[] = {
@@ -80,6 +82,7 @@ struct margs
 	const char *sandbox;		/* --sandbox local|tx (safe) */
 	int			with_data;		/* --with-data N (safe, local sandbox) */
 	bool		with_rollback;	/* create: a down section to derive */
+	bool		no_backup;		/* --no-backup (safe) */
 	unsigned	given;			/* bit per option id, to check it fits the subcommand */
 };
 
@@ -92,7 +95,7 @@ allowed_options(const char *sub)
 		return B(OPT_EXIT_CODE);
 	if (!strcmp(sub, "up"))
 		return B(OPT_TO) | B(OPT_DRY_RUN) | B(OPT_ONE_TX) | B(OPT_LOCK_WAIT) | B(OPT_SAFE) |
-			B(OPT_ALLOW) | B(OPT_SANDBOX) | B(OPT_WITH_DATA);
+			B(OPT_ALLOW) | B(OPT_SANDBOX) | B(OPT_WITH_DATA) | B(OPT_NO_BACKUP);
 	if (!strcmp(sub, "down"))
 		return B(OPT_TO) | B(OPT_LOCK_WAIT);
 	if (!strcmp(sub, "redo") || !strcmp(sub, "seed") || !strcmp(sub, "baseline"))
@@ -115,6 +118,7 @@ static const struct pgw_opt migrate_opts[] = {
 	{"exit-code", 0, false, OPT_EXIT_CODE},
 	{"force-remote", 0, false, OPT_FORCE_REMOTE},
 	{"lock-wait", 0, true, OPT_LOCK_WAIT},
+	{"no-backup", 0, false, OPT_NO_BACKUP},
 	{"one-transaction", '1', false, OPT_ONE_TX},
 	{"reverted", 0, false, OPT_REVERTED},
 	{"safe", 0, false, OPT_SAFE},
@@ -212,6 +216,9 @@ parse_args(int argc, char **argv, struct margs *a)
 			case OPT_WITH_ROLLBACK:
 				a->with_rollback = true;
 				break;
+			case OPT_NO_BACKUP:
+				a->no_backup = true;
+				break;
 			case OPT_POSITIONAL:
 				if (!a->sub)
 					a->sub = arg;
@@ -237,13 +244,13 @@ parse_args(int argc, char **argv, struct margs *a)
 		free(hint);
 		return rc;
 	}
-	for (id = OPT_TO; id <= OPT_WITH_ROLLBACK; id++)
+	for (id = OPT_TO; id <= OPT_NO_BACKUP; id++)
 		if ((a->given & (1u << id)) && !(allowed_options(a->sub) & (1u << id)))
 			return opt_usage_error(&p, NULL, "'migrate %s' does not take --%s", a->sub, opt_name(id));
 	/* positional argument per subcommand */
-	if (!a->safe && (a->allow.n || a->sandbox || a->with_data))
+	if (!a->safe && (a->allow.n || a->sandbox || a->with_data || a->no_backup))
 		return opt_usage_error(&p, NULL, "--%s goes with --safe",
-							   a->allow.n ? "allow" : a->sandbox ? "sandbox" : "with-data");
+							   a->allow.n ? "allow" : a->sandbox ? "sandbox" : a->with_data ? "with-data" : "no-backup");
 	if (a->with_data && a->sandbox && strcmp(a->sandbox, "tx") == 0)
 		return opt_usage_error(&p, "the sample is copied into a local sandbox; a tx sandbox has the target's own rows",
 							   "--with-data does not go with --sandbox tx");
@@ -1040,9 +1047,115 @@ safe_verified(json_t *jm, struct safety_keep *keep, struct pgw_migration *m, boo
 }
 
 /*
+ * Step 4 of migrate up --safe: a backup of the target before a migration
+ * that deletes data (backup_destructive), unless [backup]
+ * before_destructive is false or --no-backup is given.  *path gets the
+ * backup's folder (replacing the previous one's).  -1 with an error when
+ * the backup fails: the migration must not run then.
+ */
+static int
+safe_backup(struct session *s, const struct pgw_migration *m, json_t *steps, char **path)
+{
+	struct pgw_strlist why = {0};
+	struct pgw_backup_opts o;
+	struct pgw_backup_result r;
+	json_t	   *js = json_object();
+	char	   *reason;
+	int			rc = 0;
+
+	json_object_set_new(steps, "backup", js);
+	if (backup_destructive(m, &why) != 0)
+	{
+		pgw_error_clear();		/* the syntax step reported it */
+		strlist_release(&why);
+		return 0;
+	}
+	json_object_set_new(js, "needed", json_boolean(why.n > 0));
+	{
+		json_t	   *a = json_array();
+
+		for (size_t i = 0; i < why.n; i++)
+			json_array_append_new(a, json_string(why.items[i]));
+		json_object_set_new(js, "why", a);
+	}
+	if (why.n == 0)
+	{
+		json_object_set_new(js, "taken", json_false());
+		if (!out_is_json())
+			out_printf("  backup: not needed (nothing in it deletes data)\n");
+		strlist_release(&why);
+		return 0;
+	}
+	if (s->a->no_backup || !s->ctx->cfg.backup_before_destructive)
+	{
+		const char *skip = s->a->no_backup ? "--no-backup" : "[backup] before_destructive = false";
+
+		json_object_set_new(js, "taken", json_false());
+		json_object_set_new(js, "skipped", json_string(skip));
+		if (!out_is_json())
+			out_printf("  %sbackup: skipped (%s)%s although it deletes data: %s\n", out_style(PGW_STYLE_WARN),
+					   skip, out_style_end(), why.items[0]);
+		strlist_release(&why);
+		return 0;
+	}
+	memset(&o, 0, sizeof(o));
+	reason = pgw_asprintf("before migrate up --safe: %s", why.items[0]);
+	o.reason = reason;
+	o.jobs = 1;
+	o.progress = !out_is_json() && !out_is_quiet();
+	if (!out_is_json())
+	{
+		out_printf("  backup (it deletes data: %s%s): ", why.items[0], why.n > 1 ? ", ..." : "");
+		out_flush();
+	}
+	if (backup_create(s->conn, s->ctx->target.conninfo, s->ctx->target.display, &s->ctx->cfg, &o, &r) != 0)
+	{
+		if (!out_is_json())
+			out_printf("%sfailed%s\n", out_style(PGW_STYLE_ERROR), out_style_end());
+		json_object_set_new(js, "taken", json_false());
+		rc = -1;
+	}
+	else
+	{
+		char	   *shown = ctx_project_path(s->ctx, r.path);
+		char	   *size = out_bytes(r.bytes);
+
+		if (s->ctx->cfg.backup_keep > 0)
+		{
+			struct pgw_strlist removed = {0};
+
+			if (backup_prune(s->ctx->cfg.backup_dir, s->ctx->cfg.backup_keep, r.name, &removed) != 0)
+				pgw_error_clear();
+			strlist_release(&removed);
+		}
+		json_object_set_new(js, "taken", json_true());
+		json_object_set_new(js, "path", json_string(r.path));
+		json_object_set_new(js, "bytes", json_integer((json_int_t) r.bytes));
+		json_object_set_new(js, "duration_ms", json_integer(r.total_ms));
+		{
+			char	   *cmd = pgw_asprintf("pgwarden restore %s", r.path);
+
+			json_object_set_new(js, "restore", json_string(cmd));
+			free(cmd);
+		}
+		if (!out_is_json())
+			out_printf("%s%s%s (%s, %.1f s)\n", out_style(PGW_STYLE_OK), shown, out_style_end(), size,
+					   r.total_ms / 1000.0);
+		free(*path);
+		*path = pgw_strdup(r.path);
+		free(shown);
+		free(size);
+		backup_result_release(&r);
+	}
+	free(reason);
+	strlist_release(&why);
+	return rc;
+}
+
+/*
  * migrate up --safe: for each pending migration in order — syntax and
  * lint, pre-flight against the target, sandbox trial with its rollback,
- * (backup: not yet), apply, post-verification — stopping at the first
+ * a backup when it deletes data, apply, post-verification — stopping at the first
  * failure.  A check that fails (lint error, pre-flight problem, sandbox
  * failure) stops with exit 1 and nothing of that migration applied; a
  * verification that fails rolls the migration back (exit 5).
@@ -1059,6 +1172,7 @@ safe_up(struct session *s, struct entry **todo, size_t n, json_t *list)
 	int			rc = PGW_EXIT_OK;
 	json_t	   *summary = json_object_get(s->doc, "summary");
 	const char *stopped = NULL;
+	char	   *backup_path = NULL;
 
 	preflight_init(&pf);
 	memset(&keep, 0, sizeof(keep));
@@ -1260,11 +1374,16 @@ safe_up(struct session *s, struct entry **todo, size_t n, json_t *list)
 			break;
 		}
 
-		/* 4. backup: not there yet */
-		json_object_set_new(steps, "backup", json_pack("{s:b,s:s}", "skipped", 1, "reason",
-													   "pgwarden has no backup command yet"));
-		if (!out_is_json())
-			out_printf("  backup: skipped (no backup command yet)\n");
+		/* 4. a backup, when the migration deletes data */
+		if (safe_backup(s, m, steps, &backup_path) != 0)
+		{
+			safety_trial_release(&st);
+			json_object_set_new(jm, "status", json_string("not applied"));
+			pgw_error_prefix("cannot back up before '%s', so it was not applied", m->file);
+			pgw_error_hint("'--no-backup' applies it without one");
+			rc = session_fail(s);
+			goto done;
+		}
 
 		/* test hook: the target changes between the checks and the apply */
 		if (fault_active("safe:diverge"))
@@ -1421,6 +1540,11 @@ safe_up(struct session *s, struct entry **todo, size_t n, json_t *list)
 		out_printf("applied %zu migration%s safely\n", applied, applied == 1 ? "" : "s");
 	emit_doc(s);
 done:
+	/* a failure after a backup: say where the data is */
+	if (backup_path && rc != PGW_EXIT_OK && rc != PGW_EXIT_CHECK && !out_is_json())
+		out_note("the backup taken before '%s' holds the data as it was: pgwarden restore %s",
+				 todo[i < n ? i : n - 1]->m->file, backup_path);
+	free(backup_path);
 	safety_keep_close(&keep);
 	preflight_release(&pf);
 	strlist_release(&errors_before);

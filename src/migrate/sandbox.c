@@ -771,6 +771,74 @@ sandbox_open(struct pgw_sandbox_db *sb, enum pgw_sandbox_kind kind, const struct
 }
 
 int
+sandbox_open_empty(struct pgw_sandbox_db *sb, const struct pgw_config *cfg, PGconn *roles_from,
+				   const char *prefix)
+{
+	char	   *dir = fs_join(cfg->root, ".pgwarden/sandbox");
+	struct pgw_start_opts so = {0};
+	bool		already = false;
+	PGconn	   *admin = NULL;
+	struct pgw_buf sql;
+	long long	t0 = pgw_now_ms();
+	int			rc = -1;
+
+	memset(sb, 0, sizeof(*sb));
+	sb->kind = PGW_SANDBOX_LOCAL;
+	sb->use_fd = -1;
+	local_open(cfg, dir, &sb->cluster);
+	free(dir);
+	sb->cluster.dir_explicit = false;
+	sb->cluster_open = true;
+	so.bindir = cfg->local_bindir;
+	so.user = cfg->local_user;
+	buf_init(&sql);
+	if (local_start(&sb->cluster, &so, &already) != 0)
+		goto done;
+	sb->started = !already;
+	sb->bindir = pgw_strdup(sb->cluster.bin.dir);
+	if (use_lock(sb) != 0)
+		goto done;
+	{
+		char	   *ci = db_conninfo(sb, "postgres");
+
+		admin = connect_to(ci, "cluster");
+		free(ci);
+	}
+	if (!admin)
+		goto done;
+	if (roles_from && copy_roles(roles_from, admin) != 0)
+		goto done;
+	sb->dbname = pgw_asprintf("%s_%d_%lld", prefix, (int) getpid(), (long long) (pgw_now_ms() % 100000));
+	buf_append(&sql, "CREATE DATABASE ");
+	sql_ident(&sql, sb->dbname);
+	buf_append(&sql, " TEMPLATE template0");
+	if (db_command(admin, PGW_ERR_CONNECT, "cannot create a database in the sandbox", sql.data, 0, NULL) != 0)
+	{
+		free(sb->dbname);
+		sb->dbname = NULL;
+		goto done;
+	}
+	sb->conninfo = db_conninfo(sb, sb->dbname);
+	sb->conn = connect_to(sb->conninfo, "database");
+	if (sb->conn)
+		rc = 0;
+done:
+	if (admin)
+		PQfinish(admin);
+	buf_release(&sql);
+	sb->open_ms = pgw_now_ms() - t0;
+	if (rc != 0)
+	{
+		struct pgw_err saved;
+
+		pgw_error_save(&saved);
+		sandbox_close(sb);
+		pgw_error_restore(&saved);
+	}
+	return rc;
+}
+
+int
 sandbox_clone(struct pgw_sandbox_db *sb, const char *suffix, PGconn **conn, char **conninfo)
 {
 	char	   *ci = db_conninfo(sb, "postgres");

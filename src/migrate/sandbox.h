@@ -90,6 +90,16 @@ int			sandbox_open(struct pgw_sandbox_db *sb, enum pgw_sandbox_kind kind,
 						 const struct pgw_config *cfg, PGconn *target, const char *conninfo,
 						 int lock_timeout_ms, int sample_rows);
 
+/*
+ * An empty database (from template0, named PREFIX_<pid>_<n>) in the local
+ * sandbox cluster, for loading something else than the target's schema
+ * (backup --verify restores an archive there).  roles_from (may be NULL):
+ * its roles are created NOLOGIN first, so owners and grants load.  Closed
+ * with sandbox_close(), which drops the database.
+ */
+int			sandbox_open_empty(struct pgw_sandbox_db *sb, const struct pgw_config *cfg,
+							   PGconn *roles_from, const char *prefix);
+
 /* local only: another database from the same template (for comparing a
  * fresh copy with one a migration went through).  Caller PQfinish()es. */
 int			sandbox_clone(struct pgw_sandbox_db *sb, const char *suffix, PGconn **conn,

@@ -100,6 +100,9 @@ config_defaults(struct pgw_config *cfg, const char *root)
 	cfg->stats_min_age_s = 7 * 86400;
 	cfg->local_dir = fs_join(cfg->root, ".pgwarden/local");
 	cfg->local_user = pgw_strdup("postgres");
+	cfg->backup_dir = fs_join(cfg->root, ".pgwarden/backups");
+	cfg->backup_before_destructive = true;
+	cfg->backup_keep = 0;
 }
 
 static void
@@ -135,6 +138,7 @@ config_release(struct pgw_config *cfg)
 	free(cfg->local_dir);
 	free(cfg->local_user);
 	free(cfg->local_bindir);
+	free(cfg->backup_dir);
 	for (i = 0; i < cfg->nenvs; i++)
 		env_release(&cfg->envs[i]);
 	free(cfg->envs);
@@ -339,6 +343,7 @@ static const char *const project_keys[] = {
 };
 static const char *const local_keys[] = {"bindir", "dir", "port", "supabase", "user"};
 static const char *const lint_keys[] = {"enable", "pg_version"};
+static const char *const backup_keys[] = {"before_destructive", "dir", "keep"};
 static const char *const env_keys[] = {"dbname", "host", "port", "sslmode", "url", "user"};
 
 static int
@@ -534,6 +539,38 @@ handle_lint(struct parse_ctx *ctx, const char *name, const char *value)
 }
 
 static int
+handle_backup(struct parse_ctx *ctx, const char *name, const char *value)
+{
+	struct pgw_config *cfg = ctx->cfg;
+	long		n;
+
+	if (!first_time(ctx, "backup", name))
+		return fail_at(ctx, "'%s' is set twice in [backup]", name, NULL);
+	if (!strcmp(name, "dir"))
+	{
+		if (!*value)
+			return fail_at(ctx, "'%s' is empty", name, NULL);
+		free(cfg->backup_dir);
+		cfg->backup_dir = value[0] == '/' ? pgw_strdup(value) : fs_join(cfg->root, value);
+	}
+	else if (!strcmp(name, "before_destructive"))
+	{
+		if (!parse_bool(value, &cfg->backup_before_destructive))
+			return fail_at(ctx, "'%s' is not a boolean for before_destructive (expected true or false)",
+						   value, NULL);
+	}
+	else if (!strcmp(name, "keep"))
+	{
+		if (!text_parse_int(value, 0, 100000, &n))
+			return fail_at(ctx, "'%s' is not a number of backups for keep (expected 0 to 100000)", value, NULL);
+		cfg->backup_keep = (int) n;
+	}
+	else
+		return unknown_key(ctx, "backup", name, backup_keys, sizeof(backup_keys) / sizeof(*backup_keys));
+	return 1;
+}
+
+static int
 handle_env(struct parse_ctx *ctx, const char *section, const char *name, const char *value)
 {
 	struct pgw_env *e = ctx->env;
@@ -606,6 +643,8 @@ handler(void *user, const char *section, const char *name, const char *value)
 		return handle_local(ctx, name, value);
 	if (!strcmp(section, "lint"))
 		return handle_lint(ctx, name, value);
+	if (!strcmp(section, "backup"))
+		return handle_backup(ctx, name, value);
 	envname = env_section_name(section);
 	if (envname)
 	{
@@ -627,7 +666,7 @@ handler(void *user, const char *section, const char *name, const char *value)
 		return handle_env(ctx, section, name, value);
 	}
 	fail_at(ctx, "unknown section [%s]", section, NULL);
-	pgw_error_hint("sections are [project], [local], [lint] and [env NAME]");
+	pgw_error_hint("sections are [project], [local], [lint], [backup] and [env NAME]");
 	return 0;
 }
 

@@ -14,6 +14,7 @@
  *             lock_retries, large_table, stats_min_age
  *   [local]   dir, port, user, bindir, supabase
  *   [lint]    pg_version, enable
+ *   [backup]  dir, before_destructive, keep
  *   [env NAME] url, host, port, dbname, user, sslmode
  *
  * Errors name file:line and what was expected; unknown keys and sections are
@@ -80,6 +81,9 @@ struct pgw_config
 	char	   *local_user;		/* OS user for the server when run as root */
 	char	   *local_bindir;	/* NULL: search */
 	bool		local_supabase;
+	char	   *backup_dir;		/* absolute; default .pgwarden/backups */
+	bool		backup_before_destructive;	/* default true */
+	int			backup_keep;	/* 0: keep every backup */
 
 	struct pgw_env *envs;
 	size_t		nenvs;

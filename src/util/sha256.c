@@ -1,6 +1,9 @@
 /*
  * sha256.c — SHA-256 through OpenSSL's EVP interface (see sha256.h).
  */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/evp.h>
@@ -67,5 +70,49 @@ sha256_hex_normalized(const char *text, size_t len, char *out)
 	if (!ok || n != 32)
 		return pgw_error(PGW_ERR_INTERNAL, "SHA-256 failed in libcrypto");
 	to_hex(md, n, out);
+	return 0;
+}
+
+int
+sha256_file_hex(const char *path, char *out, unsigned long long *bytes)
+{
+	EVP_MD_CTX *ctx;
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
+	unsigned char *chunk;
+	unsigned long long total = 0;
+	FILE	   *f = fopen(path, "rb");
+	int			ok;
+	size_t		got;
+
+	if (!f)
+		return pgw_error(PGW_ERR_INPUT, "cannot read '%s': %s", path, strerror(errno));
+	chunk = malloc(1 << 16);
+	ctx = EVP_MD_CTX_new();
+	ok = chunk && ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+	while (ok && (got = fread(chunk, 1, 1 << 16, f)) > 0)
+	{
+		ok = EVP_DigestUpdate(ctx, chunk, got);
+		total += got;
+	}
+	if (ferror(f))
+	{
+		int			e = errno;
+
+		EVP_MD_CTX_free(ctx);
+		free(chunk);
+		fclose(f);
+		return pgw_error(PGW_ERR_INPUT, "cannot read '%s': %s", path, strerror(e));
+	}
+	fclose(f);
+	free(chunk);
+	if (ok)
+		ok = EVP_DigestFinal_ex(ctx, md, &n);
+	EVP_MD_CTX_free(ctx);
+	if (!ok || n != 32)
+		return pgw_error(PGW_ERR_INTERNAL, "SHA-256 failed in libcrypto");
+	to_hex(md, n, out);
+	if (bytes)
+		*bytes = total;
 	return 0;
 }

@@ -19,4 +19,9 @@
 int			sha256_hex(const void *data, size_t len, char *out);
 int			sha256_hex_normalized(const char *text, size_t len, char *out);
 
+/* Hashes a file's bytes as they are, reading it in chunks (archives of any
+ * size); *bytes (may be NULL) gets its length.  -1 (PGW_ERR_INPUT) when it
+ * cannot be read. */
+int			sha256_file_hex(const char *path, char *out, unsigned long long *bytes);
+
 #endif

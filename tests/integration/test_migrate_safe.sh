@@ -41,7 +41,7 @@ contains "pre-flight names the table it uses (made by the batch: not listed)" "$
 contains "sandbox words" "$OUT" "+1 table (vehicles), +3 columns"
 contains "rollback checked" "$OUT" "rollback restores ok"
 contains "the second migration is tried in the first's sandbox, not a new dump" "$OUT" "sandbox (local, kept from the last migration): +1 table (vehicles)"
-contains "backup skipped" "$OUT" "backup: skipped (no backup command yet)"
+contains "no backup needed" "$OUT" "backup: not needed (nothing in it deletes data)"
 contains "verified" "$OUT" "· verified"
 contains "summary" "$OUT" "applied 2 migrations safely"
 equals "recorded" "$(state "$db")" "1:applied 2:applied"
