@@ -1771,6 +1771,8 @@ is_enum(struct dctx *c, const struct pgw_model *m, const char *type)
 	return false;
 }
 
+static const struct pgw_relation *rel_lookup(struct dctx *c, struct smap *m, const char *schema, const char *name);
+
 /* Columns of an existing table: add, drop, alter. */
 static void
 diff_columns(struct dctx *c, const struct pgw_relation *o, const struct pgw_relation *n)
@@ -1786,7 +1788,29 @@ diff_columns(struct dctx *c, const struct pgw_relation *o, const struct pgw_rela
 			const struct pgw_column *oc = find_column(&o->columns, nc->obj.name);
 			const char *qc = qi(c, nc->obj.name);
 
-			if (!oc || !streq(oc->type, nc->type))
+			if (!oc)
+			{
+				/* added through the parent: what differs from the parent's */
+				const struct pgw_relation *np = rel_lookup(c, &c->newobj, n->parent_schema, n->parent_name);
+				const struct pgw_column *pc = np ? find_column(&np->columns, nc->obj.name) : NULL;
+
+				if (!pc || nc->generated || pc->generated)
+					continue;
+				if (!streq(nc->default_expr, pc->default_expr))
+				{
+					if (nc->default_expr)
+						bf(c, "ALTER TABLE %s ALTER COLUMN %s SET DEFAULT %s;\n", qt, qc, nc->default_expr);
+					else
+						bf(c, "ALTER TABLE %s ALTER COLUMN %s DROP DEFAULT;\n", qt, qc);
+				}
+				if (nc->not_null && !pc->not_null)
+					bf(c, "ALTER TABLE %s ALTER COLUMN %s SET NOT NULL;\n", qt, qc);
+				if (c->b.len)
+					emit(c, PGW_KIND_COLUMN, NULL, &n->obj, nc->obj.name, "alter", PH_CREATE, PB_COLUMN + 2,
+						 nc->not_null && !pc->not_null ? PGW_HAZARD_MAY_FAIL_ON_DATA : 0);
+				continue;
+			}
+			if (!streq(oc->type, nc->type))
 				continue;
 			if (oc->default_expr && !oc->generated && mentions_recreated(c, o, oc->default_expr))
 			{
@@ -2035,7 +2059,11 @@ partition_joins(const struct pgw_relation *o, const struct pgw_relation *n)
 }
 
 /* The parent's index pname when it exists, unchanged, before partition n
- * joins: the parent table and that index are kept from the old model. */
+ * joins: the parent table and that index are kept from the old model, or
+ * the parent, a partition created too, got that index on creation. */
+static char joined_index(struct dctx *c, const struct pgw_relation *o, const struct pgw_relation *n,
+						 const struct pgw_index *nx, const char **other);
+
 static const struct pgw_index *
 parent_index_kept(struct dctx *c, const struct pgw_relation *n, const char *pname)
 {
@@ -2044,10 +2072,18 @@ parent_index_kept(struct dctx *c, const struct pgw_relation *n, const char *pnam
 	const struct pgw_index *oi;
 	const struct pgw_index *ni;
 
-	if (!n->parent_name || !pname || parent_table_new(c, n))
+	if (!n->parent_name || !pname)
 		return NULL;
 	op = rel_lookup(c, &c->oldobj, n->parent_schema, n->parent_name);
 	np = rel_lookup(c, &c->newobj, n->parent_schema, n->parent_name);
+	if (np && parent_table_new(c, n))
+	{
+		const char *other = NULL;
+
+		/* a created partition's index that came with it (sub-partitions) */
+		ni = find_index(&np->indexes, pname);
+		return ni && np->parent_name && joined_index(c, NULL, np, ni, &other) ? ni : NULL;
+	}
 	if (!op || !np || table_shape_changed(op, np))
 		return NULL;
 	oi = find_index(&op->indexes, pname);
