@@ -1806,6 +1806,8 @@ table_create(struct dctx *c, const struct pgw_relation *n)
 		/* defaults and NOT NULL that differ from the parent's */
 		bs(c, "\n");
 		bs(c, n->partition_bound ? n->partition_bound : "DEFAULT");
+		if (n->partition_key)
+			bf(c, " PARTITION BY %s", n->partition_key);	/* sub-partitioned */
 	}
 	else
 	{
@@ -1919,6 +1921,8 @@ is_enum(struct dctx *c, const struct pgw_model *m, const char *type)
 	return false;
 }
 
+static const struct pgw_relation *rel_lookup(struct dctx *c, struct smap *m, const char *schema, const char *name);
+
 /* Columns of an existing table: add, drop, alter. */
 static void
 diff_columns(struct dctx *c, const struct pgw_relation *o, const struct pgw_relation *n)
@@ -1934,7 +1938,29 @@ diff_columns(struct dctx *c, const struct pgw_relation *o, const struct pgw_rela
 			const struct pgw_column *oc = find_column(&o->columns, nc->obj.name);
 			const char *qc = qi(c, nc->obj.name);
 
-			if (!oc || !streq(oc->type, nc->type))
+			if (!oc)
+			{
+				/* added through the parent: what differs from the parent's */
+				const struct pgw_relation *np = rel_lookup(c, &c->newobj, n->parent_schema, n->parent_name);
+				const struct pgw_column *pc = np ? find_column(&np->columns, nc->obj.name) : NULL;
+
+				if (!pc || nc->generated || pc->generated)
+					continue;
+				if (!streq(nc->default_expr, pc->default_expr))
+				{
+					if (nc->default_expr)
+						bf(c, "ALTER TABLE %s ALTER COLUMN %s SET DEFAULT %s;\n", qt, qc, nc->default_expr);
+					else
+						bf(c, "ALTER TABLE %s ALTER COLUMN %s DROP DEFAULT;\n", qt, qc);
+				}
+				if (nc->not_null && !pc->not_null)
+					bf(c, "ALTER TABLE %s ALTER COLUMN %s SET NOT NULL;\n", qt, qc);
+				if (c->b.len)
+					emit(c, PGW_KIND_COLUMN, NULL, &n->obj, nc->obj.name, "alter", PH_CREATE, PB_COLUMN + 2,
+						 nc->not_null && !pc->not_null ? PGW_HAZARD_MAY_FAIL_ON_DATA : 0);
+				continue;
+			}
+			if (!streq(oc->type, nc->type))
 				continue;
 			if (oc->default_expr && !oc->generated && mentions_recreated(c, o, oc->default_expr))
 			{
@@ -2150,6 +2176,237 @@ parent_table_new(struct dctx *c, const struct pgw_relation *n)
 	return !op || is_recreated(c, op);
 }
 
+/* ---- partitions: what PostgreSQL does by itself ----
+ *
+ * A partition created with PARTITION OF, or a table attached with ATTACH
+ * PARTITION, gets an index for each index its parent has at that moment:
+ * PostgreSQL adopts a matching index of the table that is attached to
+ * nothing (for a key, one behind a constraint) or builds one under a name
+ * of its own choosing.  The plan must not build those indexes again nor
+ * attach them; it names a built one as the target does, and creates an
+ * index the target names otherwise before the ATTACH, so that it is the one
+ * adopted.  An index of the parent dropped takes its partitions' attached
+ * indexes along, and their constraints with CASCADE only.
+ */
+
+static const struct pgw_relation *
+rel_lookup(struct dctx *c, struct smap *m, const char *schema, const char *name)
+{
+	if (!name)
+		return NULL;
+	return (const struct pgw_relation *) smap_get(m, make_key(c, PGW_KIND_TABLE, schema, name));
+}
+
+/* Whether partition n joins its parent in this plan: created, attached
+ * (it was a plain table or another's partition) or attached again with
+ * another bound. */
+static bool
+partition_joins(const struct pgw_relation *o, const struct pgw_relation *n)
+{
+	return n->parent_name && (!o || !streq(o->parent_name, n->parent_name) ||
+							  !streq(o->parent_schema, n->parent_schema) ||
+							  !streq(o->partition_bound, n->partition_bound));
+}
+
+/* The parent's index pname when it exists, unchanged, before partition n
+ * joins: the parent table and that index are kept from the old model, or
+ * the parent, a partition created too, got that index on creation. */
+static char joined_index(struct dctx *c, const struct pgw_relation *o, const struct pgw_relation *n,
+						 const struct pgw_index *nx, const char **other);
+
+static const struct pgw_index *
+parent_index_kept(struct dctx *c, const struct pgw_relation *n, const char *pname)
+{
+	const struct pgw_relation *op;
+	const struct pgw_relation *np;
+	const struct pgw_index *oi;
+	const struct pgw_index *ni;
+
+	if (!n->parent_name || !pname)
+		return NULL;
+	op = rel_lookup(c, &c->oldobj, n->parent_schema, n->parent_name);
+	np = rel_lookup(c, &c->newobj, n->parent_schema, n->parent_name);
+	if (np && parent_table_new(c, n))
+	{
+		const char *other = NULL;
+
+		/* a created partition's index that came with it (sub-partitions) */
+		ni = find_index(&np->indexes, pname);
+		return ni && np->parent_name && joined_index(c, NULL, np, ni, &other) ? ni : NULL;
+	}
+	if (!op || !np || table_shape_changed(op, np))
+		return NULL;
+	oi = find_index(&op->indexes, pname);
+	ni = find_index(&np->indexes, pname);
+	if (!oi || !ni || !index_eq(oi, ni) || !oi->constraint != !ni->constraint ||
+		smap_get(&c->recreate, make_key(c, PGW_KIND_TABLE, op->obj.schema, op->obj.name)))
+		return NULL;
+	return ni;
+}
+
+/*
+ * The name PostgreSQL gives the index it builds on partition table n for
+ * the parent's index pi (ChooseIndexName: the table's name, the key and
+ * INCLUDE columns, then pkey, excl, key or idx), or NULL when it is not
+ * foreseeable here: expressions, a repeated column, a name too long to be
+ * kept whole.  A taken name (PostgreSQL appends a number) is not foreseen.
+ */
+static const char *
+clone_index_name(struct dctx *c, const struct pgw_relation *n, const struct pgw_index *pi)
+{
+	const char *name;
+
+	if (pi->primary)
+		name = aprintf(c, "%s_pkey", n->obj.name);
+	else
+	{
+		name = n->obj.name;
+		for (size_t pass = 0; pass < 2; pass++)
+		{
+			const struct pgw_vec *v = pass ? &pi->include : &pi->keys;
+
+			for (size_t i = 0; i < v->n; i++)
+			{
+				const char *col = v->items[i];
+
+				if (!find_column(&n->columns, col) || strstr(name + strlen(n->obj.name), aprintf(c, "_%s", col)))
+					return NULL;
+				name = aprintf(c, "%s_%s", name, col);
+			}
+		}
+		name = aprintf(c, "%s_%s", name, pi->exclusion ? "excl" : pi->constraint ? "key" : "idx");
+	}
+	return strlen(name) < 64 ? name : NULL;
+}
+
+/* The old index of o that partition n adopts as its part of the parent's
+ * index pi on joining: same name and definition as n's index nx, attached
+ * to nothing, and behind a constraint when pi is. */
+static const struct pgw_index *
+adopted_index(const struct pgw_relation *o, const struct pgw_index *nx, const struct pgw_index *pi)
+{
+	const struct pgw_index *ox;
+
+	if (!o)
+		return NULL;
+	ox = find_index(&o->indexes, nx->obj.name);
+	if (!ox || !index_eq(ox, nx) || !ox->constraint != !pi->constraint)
+		return NULL;
+	return ox;
+}
+
+/* Whether the index pname of o's parent goes in this plan: dropped,
+ * rebuilt, or its table recreated. */
+static bool
+parent_index_goes(struct dctx *c, const struct pgw_relation *o, const char *pname)
+{
+	const struct pgw_relation *op = rel_lookup(c, &c->oldobj, o->parent_schema, o->parent_name);
+	const struct pgw_relation *np = rel_lookup(c, &c->newobj, o->parent_schema, o->parent_name);
+	const struct pgw_index *oi = op ? find_index(&op->indexes, pname) : NULL;
+	const struct pgw_index *ni = np ? find_index(&np->indexes, pname) : NULL;
+
+	return !oi || !ni || !index_eq(oi, ni) || !oi->constraint != !ni->constraint ||
+		is_recreated(c, &op->obj) || table_shape_changed(op, np) || mentions_recreated(c, op, oi->definition);
+}
+
+/* Whether partition o's constraint k (a key of its own) is lost when its
+ * index, attached to an index of the parent, goes with that index: the
+ * parent's index is dropped or n's index is no longer attached to it. */
+static bool
+key_lost_with_parent_index(struct dctx *c, const struct pgw_relation *o, const struct pgw_relation *n,
+						   const struct pgw_constraint *k)
+{
+	const struct pgw_index *ox;
+
+	if (!o || k->inherited || !k->index || !o->parent_name ||
+		(k->type != PGW_CON_PRIMARY && k->type != PGW_CON_UNIQUE && k->type != PGW_CON_EXCLUSION))
+		return false;
+	ox = find_index(&o->indexes, k->index);
+	if (!ox || !ox->parent || !n || !streq(n->parent_name, o->parent_name) ||
+		!streq(n->parent_schema, o->parent_schema))
+		return false;			/* a detached partition keeps its index */
+	return parent_index_goes(c, o, ox->parent);
+}
+
+/*
+ * How partition n's index nx comes when n joins its parent in this plan
+ * (o: n before, NULL when created):
+ *   0    not by joining: the plan builds it and attaches it;
+ *   'a'  adopted (o's own) or built by PostgreSQL under nx's name;
+ *   'r'  built by PostgreSQL under *other, renamed after;
+ *   'c'  created (or made a constraint) by the plan before the ATTACH, to be adopted.
+ */
+static char
+joined_index(struct dctx *c, const struct pgw_relation *o, const struct pgw_relation *n,
+			 const struct pgw_index *nx, const char **other)
+{
+	const struct pgw_index *pi;
+	const char *clone;
+
+	if (!nx->parent || !partition_joins(o, n))
+		return 0;
+	pi = parent_index_kept(c, n, nx->parent);
+	if (!pi)
+		return 0;
+	if (o && adopted_index(o, nx, pi))
+		return 'a';
+	clone = clone_index_name(c, n, pi);
+	if (!clone || streq(clone, nx->obj.name))
+		return 'a';
+	if (o)
+		return 'c';
+	*other = clone;
+	return 'r';
+}
+
+/* Whether a partitioned table's index ix, dropped, has attached indexes
+ * behind constraints of the partitions' own (they need CASCADE). */
+static bool
+index_has_keyed_parts(struct dctx *c, const struct pgw_relation *o, const struct pgw_index *ix)
+{
+	for (size_t i = 0; i < c->from->relations.n; i++)
+	{
+		const struct pgw_relation *p = c->from->relations.items[i];
+
+		if (!streq(p->parent_name, o->obj.name) || !streq(p->parent_schema, o->obj.schema))
+			continue;
+		for (size_t j = 0; j < p->indexes.n; j++)
+		{
+			const struct pgw_index *px = p->indexes.items[j];
+			const struct pgw_constraint *k = px->constraint ? find_constraint(&p->constraints, px->constraint) : NULL;
+
+			if (streq(px->parent, ix->obj.name) && k && !k->inherited)
+				return true;
+		}
+	}
+	return false;
+}
+
+/* Whether o's key k becomes n's part of the parent's key nk as it is:
+ * adopted when n joins the parent, or when the parent's key is added (it
+ * goes down to the partitions and takes a matching key of theirs). */
+static bool
+key_adopted(struct dctx *c, const struct pgw_relation *o, const struct pgw_relation *n,
+			const struct pgw_constraint *k, const struct pgw_constraint *nk)
+{
+	const struct pgw_index *nx = nk->index ? find_index(&n->indexes, nk->index) : NULL;
+	const struct pgw_index *ox = k->index ? find_index(&o->indexes, k->index) : NULL;
+	const struct pgw_relation *np;
+	const struct pgw_index *pi;
+	const char *other = NULL;
+
+	if (!nx || !nx->parent || !ox || !streq(ox->obj.name, nx->obj.name) || !index_eq(ox, nx) ||
+		!constraint_eq(k, nk))
+		return false;
+	if (partition_joins(o, n))
+		return joined_index(c, o, n, nx, &other) == 'a';
+	if (ox->parent || parent_table_new(c, n))
+		return false;
+	np = rel_lookup(c, &c->newobj, n->parent_schema, n->parent_name);
+	pi = np ? find_index(&np->indexes, nx->parent) : NULL;
+	return pi && pi->constraint && !parent_index_kept(c, n, nx->parent);
+}
+
 /*
  * The parts of a relation every table and view has: constraints, indexes,
  * RLS, policies, triggers, grants, comments, owner.  o is NULL when n is
@@ -2179,6 +2436,10 @@ rel_body(struct dctx *c, const struct pgw_relation *o, const struct pgw_relation
 
 		if (k->inherited && !detached)
 			continue;
+		if (key_lost_with_parent_index(c, o, n, k))
+			continue;			/* goes with the parent's index (CASCADE) */
+		if (nk && nk->inherited && key_adopted(c, o, n, k, nk))
+			continue;
 		if (nk && !nk->inherited && constraint_eq(k, nk) && !mentions_recreated(c, o, k->definition) &&
 			!(k->type == PGW_CON_FOREIGN && smap_get(&c->recreate, aprintf(c, "fk\x1f%s.%s.%s", o->obj.schema,
 																	   o->obj.name, k->obj.name))))
@@ -2204,22 +2465,31 @@ rel_body(struct dctx *c, const struct pgw_relation *o, const struct pgw_relation
 			const struct pgw_index *nx = find_index(&n->indexes, k->index);
 			const struct pgw_object *pt = smap_get(&c->newobj, make_key(c, PGW_KIND_TABLE, n->parent_schema,
 																		   n->parent_name));
+			const struct pgw_relation *np = (const struct pgw_relation *) pt;
+			const struct pgw_index *pi = nx && nx->parent && np ? find_index(&np->indexes, nx->parent) : NULL;
+			const char *other = NULL;
+			/* the parent's key, added, goes down to the partitions and
+			 * takes this one: it must be a key first */
+			bool		taken = pi && pi->constraint && !parent_index_kept(c, n, nx->parent) && !parent_table_new(c, n);
 			struct pgw_change *ch;
 
+			if (nx && joined_index(c, o, n, nx, &other))
+				continue;		/* before the ATTACH (table_alter) */
 			bf(c, "ALTER TABLE %s ADD CONSTRAINT %s %s USING INDEX %s;\n", qt, qi(c, k->obj.name),
 			   k->type == PGW_CON_PRIMARY ? "PRIMARY KEY" : "UNIQUE", qi(c, k->index));
-			if (nx && nx->parent)
+			if (nx && nx->parent && !taken)
 				bf(c, "ALTER INDEX %s ATTACH PARTITION %s;\n", qn(c, n->parent_schema, nx->parent),
 				   qn(c, n->obj.schema, nx->obj.name));
-			ch = emit(c, PGW_KIND_CONSTRAINT, NULL, &n->obj, k->obj.name, "add", PH_CREATE, PB_INDEX + 1,
-					  PGW_HAZARD_ACCESS_EXCLUSIVE_LOCK);
-			if (pt)
+			ch = emit(c, PGW_KIND_CONSTRAINT, NULL, &n->obj, k->obj.name, "add", PH_CREATE,
+					  taken ? PB_CONSTRAINT - 1 : PB_INDEX + 1, PGW_HAZARD_ACCESS_EXCLUSIVE_LOCK);
+			if (pt && !taken)
 				vec_push(&c->d->arena, &ch->before, (void *) pt);
 			continue;
 		}
 		if (k->inherited)
 			continue;
 		same = ok && (!ok->inherited || detached) && constraint_eq(ok, k) && !mentions_recreated(c, o, ok->definition) &&
+			!key_lost_with_parent_index(c, o, n, ok) &&
 			!(k->type == PGW_CON_FOREIGN && smap_get(&c->recreate, aprintf(c, "fk\x1f%s.%s.%s", o->obj.schema,
 																	   o->obj.name, k->obj.name)));
 		if (!same)
@@ -2260,7 +2530,9 @@ rel_body(struct dctx *c, const struct pgw_relation *o, const struct pgw_relation
 			!find_constraint(&o->constraints, nx->constraint) &&
 			reusable_index(o, n, find_constraint(&n->constraints, nx->constraint)))
 			continue;			/* a new constraint takes it over */
-		bf(c, "DROP INDEX %sIF EXISTS %s;\n", conc ? "CONCURRENTLY " : "", qn(c, o->obj.schema, ix->obj.name));
+		/* partitions' keys on its attached indexes go with it */
+		bf(c, "DROP INDEX %sIF EXISTS %s%s;\n", conc ? "CONCURRENTLY " : "", qn(c, o->obj.schema, ix->obj.name),
+		   o->relkind == 'p' && index_has_keyed_parts(c, o, ix) ? " CASCADE" : "");
 		{
 			/* a partitioned table's index goes first: it takes the
 			 * partitions' attached indexes (and their constraints) along */
@@ -2275,10 +2547,29 @@ rel_body(struct dctx *c, const struct pgw_relation *o, const struct pgw_relation
 	{
 		const struct pgw_index *nx = n->indexes.items[i];
 		const struct pgw_index *ix = find_index(oidx, nx->obj.name);
+		const char *other = NULL;
+		char		how = joined_index(c, o, n, nx, &other);
 		struct pgw_change *ch;
 
+		if (how == 'r')
+		{
+			/* built with the partition under PostgreSQL's name */
+			bf(c, "ALTER INDEX %s RENAME TO %s;\n", qn(c, n->obj.schema, other), qi(c, nx->obj.name));
+			emit(c, PGW_KIND_INDEX, NULL, &n->obj, nx->obj.name, "rename", PH_CREATE, PB_COLUMN, 0);
+		}
+		if (how)
+		{
+			if (index_is_separate(nx))
+				emit_comment(c, &n->obj, PGW_KIND_INDEX, aprintf(c, "INDEX %s", qn(c, n->obj.schema, nx->obj.name)),
+							 nx->obj.name, ix ? ix->comment : NULL, nx->comment, !ix);
+			continue;
+		}
 		if (!index_is_separate(nx))
 			continue;
+		/* attached to a parent's index that goes: it goes too */
+		if (ix && ix->parent && !nx->parent && o->parent_name && streq(o->parent_name, n->parent_name) &&
+			streq(o->parent_schema, n->parent_schema) && parent_index_goes(c, o, ix->parent))
+			ix = NULL;
 		if (nx->parent && ix && index_is_separate(ix) && index_eq(ix, nx) &&
 			(!streq(ix->parent, nx->parent) || parent_table_new(c, n)))
 		{
@@ -2350,8 +2641,10 @@ rel_body(struct dctx *c, const struct pgw_relation *o, const struct pgw_relation
 		const struct pgw_object *pt;
 		struct pgw_change *ch;
 
+		const char *other = NULL;
+
 		if (!nx->constraint || !nx->parent || (k && k->inherited) ||
-			(ix && streq(ix->parent, nx->parent) && !parent_table_new(c, n)))
+			(ix && streq(ix->parent, nx->parent) && !parent_table_new(c, n)) || joined_index(c, o, n, nx, &other))
 			continue;
 		bf(c, "ALTER INDEX %s ATTACH PARTITION %s;\n", qn(c, n->parent_schema, nx->parent),
 		   qn(c, n->obj.schema, nx->obj.name));
@@ -2506,6 +2799,50 @@ rel_body(struct dctx *c, const struct pgw_relation *o, const struct pgw_relation
 	}
 }
 
+/*
+ * What table o needs before ATTACH PARTITION makes it partition n (into the
+ * scratch buffer): the parent's CHECK constraints it lacks (ATTACH refuses
+ * a table without them), and its indexes and keys that the target names
+ * otherwise than PostgreSQL would, so that ATTACH adopts them instead of
+ * building its own.  Returns the hazards.
+ */
+static unsigned
+attach_prepare(struct dctx *c, const struct pgw_relation *o, const struct pgw_relation *n)
+{
+	const char *qt = qn(c, n->obj.schema, n->obj.name);
+	unsigned	hz = 0;
+
+	for (size_t i = 0; i < n->constraints.n; i++)
+	{
+		const struct pgw_constraint *k = n->constraints.items[i];
+		const struct pgw_constraint *ok = find_constraint(&o->constraints, k->obj.name);
+
+		if (k->type != PGW_CON_CHECK || !k->inherited || (ok && constraint_eq(ok, k)))
+			continue;
+		bf(c, "ALTER TABLE %s ADD CONSTRAINT %s %s;\n", qt, qi(c, k->obj.name), k->definition);
+		hz |= PGW_HAZARD_MAY_FAIL_ON_DATA;
+	}
+	for (size_t i = 0; i < n->indexes.n; i++)
+	{
+		const struct pgw_index *nx = n->indexes.items[i];
+		const struct pgw_constraint *k = nx->constraint ? find_constraint(&n->constraints, nx->constraint) : NULL;
+		const struct pgw_index *ox = find_index(&o->indexes, nx->obj.name);
+		const char *other = NULL;
+
+		if (joined_index(c, o, n, nx, &other) != 'c')
+			continue;
+		hz |= PGW_HAZARD_INDEX_BUILD;
+		if (!k)
+			index_sql(c, nx, false, NULL);
+		else if (ox && !ox->constraint && index_eq(ox, nx))
+			bf(c, "ALTER TABLE %s ADD CONSTRAINT %s %s USING INDEX %s;\n", qt, qi(c, k->obj.name),
+			   k->type == PGW_CON_PRIMARY ? "PRIMARY KEY" : "UNIQUE", qi(c, nx->obj.name));
+		else
+			bf(c, "ALTER TABLE %s ADD CONSTRAINT %s %s;\n", qt, qi(c, k->obj.name), k->definition);
+	}
+	return hz;
+}
+
 static void
 table_alter(struct dctx *c, const struct pgw_relation *o, const struct pgw_relation *n)
 {
@@ -2561,10 +2898,13 @@ table_alter(struct dctx *c, const struct pgw_relation *o, const struct pgw_relat
 		}
 		if (n->parent_name)
 		{
+			unsigned	hz = attach_prepare(c, o, n);
+
 			bf(c, "ALTER TABLE %s ATTACH PARTITION %s %s;\n", qn(c, n->parent_schema, n->parent_name), qt,
 			   n->partition_bound ? n->partition_bound : "DEFAULT");
-			emit(c, PGW_KIND_TABLE, NULL, &n->obj, NULL, "attach", PH_CREATE, PB_COLUMN + 1,
-				 PGW_HAZARD_ACCESS_EXCLUSIVE_LOCK | PGW_HAZARD_MAY_FAIL_ON_DATA);
+			/* after NOT NULL is set on its columns */
+			emit(c, PGW_KIND_TABLE, NULL, &n->obj, NULL, "attach", PH_CREATE, PB_COLUMN + 3,
+				 hz | PGW_HAZARD_ACCESS_EXCLUSIVE_LOCK | PGW_HAZARD_MAY_FAIL_ON_DATA);
 		}
 	}
 	diff_columns(c, o, n);

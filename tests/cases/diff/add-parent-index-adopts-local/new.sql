@@ -1,0 +1,11 @@
+CREATE TABLE t (id int NOT NULL, region text NOT NULL, v int) PARTITION BY LIST (region);
+CREATE TABLE t_eu PARTITION OF t FOR VALUES IN ('eu');
+CREATE TABLE t_us PARTITION OF t FOR VALUES IN ('us');
+CREATE INDEX t_eu_v_local ON t_eu (v);
+CREATE INDEX t_eu_v_other ON t_eu (v);
+CREATE UNIQUE INDEX t_us_key ON t_us (id, region);
+CREATE INDEX t_v_idx ON ONLY t (v);
+ALTER INDEX t_v_idx ATTACH PARTITION t_eu_v_other;
+CREATE INDEX t_us_v_idx ON t_us (v);
+ALTER INDEX t_v_idx ATTACH PARTITION t_us_v_idx;
+CREATE UNIQUE INDEX t_id_region_key ON t (id, region);

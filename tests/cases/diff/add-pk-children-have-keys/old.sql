@@ -1,0 +1,5 @@
+CREATE TABLE t (id int NOT NULL, region text NOT NULL) PARTITION BY LIST (region);
+CREATE TABLE t_eu PARTITION OF t FOR VALUES IN ('eu');
+CREATE TABLE t_us PARTITION OF t FOR VALUES IN ('us');
+ALTER TABLE t_eu ADD CONSTRAINT t_eu_pkey PRIMARY KEY (id, region);
+CREATE UNIQUE INDEX t_us_pkey ON t_us (id, region);

@@ -1,0 +1,3 @@
+CREATE TABLE events (id bigint NOT NULL, at date NOT NULL, kind text) PARTITION BY RANGE (at);
+ALTER TABLE events ADD CONSTRAINT events_pkey PRIMARY KEY (id, at);
+CREATE INDEX events_kind_idx ON events (kind);

@@ -1,0 +1,6 @@
+CREATE TABLE d (id int NOT NULL, k text NOT NULL) PARTITION BY LIST (k);
+CREATE INDEX d_id_idx ON d (id);
+CREATE TABLE d_a PARTITION OF d FOR VALUES IN ('a');
+CREATE TABLE d_other PARTITION OF d DEFAULT;
+CREATE TABLE d_b (id int NOT NULL, k text NOT NULL);
+CREATE INDEX d_b_id_idx ON d_b (id);

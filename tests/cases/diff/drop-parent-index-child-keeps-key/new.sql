@@ -1,0 +1,3 @@
+CREATE TABLE t (id int NOT NULL, region text NOT NULL) PARTITION BY LIST (region);
+CREATE TABLE t_eu PARTITION OF t FOR VALUES IN ('eu');
+ALTER TABLE t_eu ADD CONSTRAINT t_eu_pkey PRIMARY KEY (id, region);
