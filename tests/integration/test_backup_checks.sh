@@ -15,7 +15,8 @@ CLUSTERS+=("$p/.pgwarden/sandbox")
 cd "$p" || exit 1
 BK="$p/.pgwarden/backups"
 
-dbs() { sql "$PGW_TEST_URL" "SELECT count(*) FROM pg_database"; }
+# this test's databases only: other tests make and drop theirs in the same cluster
+dbs() { sql "$PGW_TEST_URL" "SELECT count(*) FROM pg_database WHERE datname LIKE 't\\_test\\_backup\\_checks%'"; }
 counts() {
     sql "$1" "SELECT string_agg(n.nspname || '.' || c.relname || '=' ||
         (xpath('/row/c/text()', query_to_xml(format('SELECT count(*) AS c FROM %I.%I', n.nspname, c.relname), false, true, '')))[1]::text, ' ' ORDER BY n.nspname, c.relname)

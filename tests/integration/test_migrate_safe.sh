@@ -136,8 +136,8 @@ equals "vin never added" "$(sql "$db" "SELECT count(*) FROM information_schema.c
 # no rollback: stopped, and the report says a rollback can be derived
 printf 'CREATE TABLE parts (id int PRIMARY KEY);\n' > migrations/5_bad.sql
 expect_rc 1 "no rollback" "$PGW" --no-color migrate up --safe --db "$db"
-contains "no rollback finding" "$OUT" "'5_bad.sql' has no rollback [migration.no_rollback]"
-contains "hint names --write-rollback" "$OUT" "hint: write 5_bad_rollback.sql beside it, or a '-- pgwarden:down' section; or let 'pgwarden test-migration"
+contains "no rollback finding" "$OUT" "'migrations/5_bad.sql' has no rollback [migration.no_rollback]"
+contains "hint names --write-rollback" "$OUT" "hint: write migrations/5_bad_rollback.sql, or a '-- pgwarden:down' section; or let 'pgwarden test-migration migrations/5_bad.sql --write-rollback'"
 contains "the option" "$OUT" "--write-rollback' derive one and verify it"
 equals "parts never made" "$(sql "$db" "SELECT to_regclass('parts') IS NULL")" "t"
 rm migrations/5_bad.sql

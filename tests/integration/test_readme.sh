@@ -36,6 +36,8 @@ declare -A SKIP=(
     ['pgwarden --json test-migration drafts/20251014120000_vehicle_documents.sql | jq -c .sandbox,.summary']="the same draft"
     ['pgwarden squash --yes']="takes two sandboxes more than the dry run before it, which shows the same proof"
     ['ls supabase/migrations']="lists what squash --yes left"
+    ['pgwarden restore 20261204T035154Z_postgres --create fleet_copy']="names the backup the block made by its time stamp"
+    ['pgwarden sync --db postgresql://postgres@127.0.0.1:54345/fleet_copy']="FROM is the local cluster, which this test does not start"
 )
 # commands that start a block in an empty folder (a new project)
 EMPTY_DIR=("pgwarden init")
