@@ -1275,29 +1275,6 @@ json_str(json_t *o, const char *key)
 	return v ? v : "";
 }
 
-/* "line N: backup 'x', restored 'y'" for the first differing line */
-static char *
-first_line_difference(const char *a, const char *b)
-{
-	int			line = 1;
-	const char *la = a,
-			   *lb = b;
-
-	while (*a && *a == *b)
-	{
-		if (*a == '\n')
-		{
-			line++;
-			la = a + 1;
-			lb = b + 1;
-		}
-		a++;
-		b++;
-	}
-	return pgw_asprintf("snapshot line %d: backup '%.*s', restored '%.*s'", line,
-						(int) strcspn(la, "\n"), la, (int) strcspn(lb, "\n"), lb);
-}
-
 int
 backup_compare(PGconn *conn, const struct pgw_config *cfg, const char *dir, json_t *manifest,
 			   struct pgw_strlist *diffs)
@@ -1324,7 +1301,7 @@ backup_compare(PGconn *conn, const struct pgw_config *cfg, const char *dir, json
 
 		if (fs_read_file(path, &text, &len) == 0)
 		{
-			char	   *d = first_line_difference(text, snap.data ? snap.data : "");
+			char	   *d = text_first_difference(text, snap.data ? snap.data : "", "backup", "restored");
 			char	   *m = pgw_asprintf("the schema differs from the backup's (%s)", d);
 
 			strlist_add(diffs, m);

@@ -16,6 +16,7 @@
 #include "util/clock.h"
 #include "util/error.h"
 #include "util/mem.h"
+#include "util/text.h"
 
 void
 safety_catalog_opts(const struct pgw_ctx *ctx, struct pgw_catalog_opts *o)
@@ -38,29 +39,6 @@ verdict(struct safety_trial *st, const char *rule, const char *file, int line, c
 		finding_set_detail(&st->findings, f, detail);
 	if (hint)
 		finding_set_hint(&st->findings, f, hint);
-}
-
-/* The first line where two snapshots differ, both sides (caller frees). */
-static char *
-first_difference(const char *a, const char *b)
-{
-	int			line = 1;
-	const char *la = a,
-			   *lb = b;
-
-	while (*a && *a == *b)
-	{
-		if (*a == '\n')
-		{
-			line++;
-			la = a + 1;
-			lb = b + 1;
-		}
-		a++;
-		b++;
-	}
-	return pgw_asprintf("snapshot line %d: before '%.*s', after the rollback '%.*s'", line,
-						(int) strcspn(la, "\n"), la, (int) strcspn(lb, "\n"), lb);
 }
 
 /*
@@ -280,7 +258,7 @@ safety_trial_run(struct safety_trial *st, struct pgw_ctx *ctx, PGconn *conn, con
 		m = pgw_asprintf("the rollback does not restore the schema: after up and down, %s%s%s%s",
 						 st->residue.data, empty ? " ('" : "", empty ? empty->file : "",
 						 empty ? "' has an empty rollback)" : "");
-		det = json_array_size(st->residue_groups) ? NULL : first_difference(st->t.before, st->t.after_down);
+		det = json_array_size(st->residue_groups) ? NULL : text_first_difference(st->t.before, st->t.after_down, "before", "after the rollback");
 		h = empty ? pgw_asprintf("write its statements, or let 'pgwarden test-migration %s --write-rollback' "
 								 "derive them and verify them", empty->path) :
 			pgw_strdup("make the rollback undo every change of the migration");

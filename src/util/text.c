@@ -147,3 +147,25 @@ text_conninfo_with(const char *base, const char *key, const char *value)
 	text_conninfo_append(&b, key, value);
 	return buf_steal(&b);
 }
+
+char *
+text_first_difference(const char *a, const char *b, const char *name_a, const char *name_b)
+{
+	int			line = 1;
+	const char *la = a,
+			   *lb = b;
+
+	while (*a && *a == *b)
+	{
+		if (*a == '\n')
+		{
+			line++;
+			la = a + 1;
+			lb = b + 1;
+		}
+		a++;
+		b++;
+	}
+	return pgw_asprintf("snapshot line %d: %s '%.*s', %s '%.*s'", line, name_a,
+						(int) strcspn(la, "\n"), la, name_b, (int) strcspn(lb, "\n"), lb);
+}

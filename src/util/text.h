@@ -36,4 +36,9 @@ char	   *text_conninfo_with(const char *base, const char *key, const char *value
 
 bool		text_ends_with(const char *s, const char *suffix);
 
+/* "snapshot line N: NAME_A 'line of a', NAME_B 'line of b'" for the first
+ * line where two texts differ (malloc'd; the caller frees).  Used to show
+ * why two snapshots that should be byte-identical are not. */
+char	   *text_first_difference(const char *a, const char *b, const char *name_a, const char *name_b);
+
 #endif
