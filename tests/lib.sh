@@ -98,7 +98,19 @@ fresh_db() {
     local name="t_${TEST_NAME}_$1"
     sql "$PGW_TEST_URL" "DROP DATABASE IF EXISTS \"$name\" WITH (FORCE)" >/dev/null &&
         sql "$PGW_TEST_URL" "CREATE DATABASE \"$name\"" >/dev/null || return 1
-    echo "$PGW_TEST_URL" | sed "s|@/postgres?|@/$name?|"
+    db_url "$name"
+}
+
+# db_url NAME — the URL of database NAME in the test cluster
+db_url() { echo "$PGW_TEST_URL" | sed "s|@/postgres?|@/$1?|"; }
+
+# table_counts URL — "schema.table=rows ..." for every ordinary table
+# outside the system schemas, sorted: equal strings mean equal row counts
+table_counts() {
+    sql "$1" "SELECT string_agg(n.nspname || '.' || c.relname || '=' ||
+        (xpath('/row/c/text()', query_to_xml(format('SELECT count(*) AS c FROM %I.%I', n.nspname, c.relname), false, true, '')))[1]::text, ' ' ORDER BY n.nspname, c.relname)
+        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE c.relkind = 'r' AND n.nspname !~ '^(pg_|information_schema$)'"
 }
 
 # dump_roundtrip WHAT URL FLAVOUR [SCHEMA OPTIONS...] — the round trip every

@@ -14,14 +14,6 @@ CLUSTERS+=("$p/.pgwarden/sandbox")
 cd "$p" || exit 1
 BK="$p/.pgwarden/backups"
 
-dbs() { sql "$PGW_TEST_URL" "SELECT count(*) FROM pg_database"; }
-counts() {
-    sql "$1" "SELECT string_agg(n.nspname || '.' || c.relname || '=' ||
-        (xpath('/row/c/text()', query_to_xml(format('SELECT count(*) AS c FROM %I.%I', n.nspname, c.relname), false, true, '')))[1]::text, ' ' ORDER BY n.nspname, c.relname)
-        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-        WHERE c.relkind = 'r' AND n.nspname !~ '^(pg_|information_schema$)'"
-}
-url_of() { echo "$PGW_TEST_URL" | sed "s|@/postgres?|@/$1?|"; }
 
 # --- the example project, applied with migrate, with its seed ------------------
 db=$(fresh_db fleet) || { fail "cannot make a database"; finish; }
@@ -57,8 +49,8 @@ equals "the fingerprint is inspect's snapshot" \
 sql "$PGW_TEST_URL" "DROP DATABASE IF EXISTS fleet_copy WITH (FORCE)" >/dev/null
 expect_rc 0 "restore --create" "$PGW" --no-color restore "$b1" --create fleet_copy --db "$db"
 contains "matches" "$OUT" "matches the backup"
-equals "row counts equal" "$(counts "$(url_of fleet_copy)")" "$(counts "$db")"
-equals "snapshot equal" "$("$PGW" --db "$(url_of fleet_copy)" inspect --stable -o - | sha256sum)" \
+equals "row counts equal" "$(table_counts "$(db_url fleet_copy)")" "$(table_counts "$db")"
+equals "snapshot equal" "$("$PGW" --db "$(db_url fleet_copy)" inspect --stable -o - | sha256sum)" \
     "$("$PGW" --db "$db" inspect --stable -o - | sha256sum)"
 # by name, into a database named after the source
 expect_rc 0 "restore by name" "$PGW" --json restore "$(basename "$b1")" --db "$db"
@@ -71,7 +63,7 @@ sql "$PGW_TEST_URL" "DROP DATABASE IF EXISTS \"$newdb\" WITH (FORCE)" >/dev/null
 # --- the fixture with every object kind, directory format with -j 2 ------------
 sql "$PGW_TEST_URL" "DROP DATABASE IF EXISTS t_backup_fx WITH (FORCE)" >/dev/null
 sql "$PGW_TEST_URL" "CREATE DATABASE t_backup_fx TEMPLATE template0 ENCODING 'UTF8'" >/dev/null
-fx=$(url_of t_backup_fx)
+fx=$(db_url t_backup_fx)
 check "fixture loads" psql "$fx" -X -q -v ON_ERROR_STOP=1 -f "$SRC/tests/cases/inspect/fixture/setup.sql"
 expect_rc 0 "fixture backup, -j 2, verified" "$PGW" --no-color backup --jobs 2 --verify --db "$fx"
 contains "directory format" "$OUT" "db.dir, directory"
@@ -81,9 +73,9 @@ equals "directory archive 0700" "$(stat -c %a "$b2/db.dir")" 700
 sql "$PGW_TEST_URL" "DROP DATABASE IF EXISTS fx_copy WITH (FORCE)" >/dev/null
 expect_rc 0 "fixture restore -j 2" "$PGW" --no-color restore "$b2" --create fx_copy --jobs 2 --db "$fx"
 contains "fixture matches" "$OUT" "matches the backup"
-equals "fixture snapshot equal" "$("$PGW" --db "$(url_of fx_copy)" inspect --stable -o - | sha256sum)" \
+equals "fixture snapshot equal" "$("$PGW" --db "$(db_url fx_copy)" inspect --stable -o - | sha256sum)" \
     "$("$PGW" --db "$fx" inspect --stable -o - | sha256sum)"
-equals "fixture counts equal" "$(counts "$(url_of fx_copy)")" "$(counts "$fx")"
+equals "fixture counts equal" "$(table_counts "$(db_url fx_copy)")" "$(table_counts "$fx")"
 
 for d in fleet_copy fx_copy t_backup_fx; do
     sql "$PGW_TEST_URL" "DROP DATABASE IF EXISTS $d WITH (FORCE)" >/dev/null

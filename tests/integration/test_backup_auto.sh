@@ -14,7 +14,6 @@ CLUSTERS+=("$p/.pgwarden/sandbox")
 cd "$p" || exit 1
 BK="$p/.pgwarden/backups"
 nbackups() { ls "$BK" 2>/dev/null | wc -l; }
-url_of() { echo "$PGW_TEST_URL" | sed "s|@/postgres?|@/$1?|"; }
 
 cat > migrations/1_vehicles.sql <<'SQL'
 CREATE TABLE vehicles (id int PRIMARY KEY, plate text, color text);
@@ -43,7 +42,7 @@ equals "column gone" "$(sql "$db" "SELECT count(*) FROM information_schema.colum
 sql "$PGW_TEST_URL" "DROP DATABASE IF EXISTS auto_back WITH (FORCE)" >/dev/null
 expect_rc 0 "restore the backup" "$PGW" --no-color restore "$b" --create auto_back --db "$db"
 contains "matches" "$OUT" "matches the backup"
-equals "the colors are back" "$(sql "$(url_of auto_back)" "SELECT count(*) FILTER (WHERE color = 'red') || '/' || count(*) FILTER (WHERE color = 'blue') FROM vehicles")" "25/25"
+equals "the colors are back" "$(sql "$(db_url auto_back)" "SELECT count(*) FILTER (WHERE color = 'red') || '/' || count(*) FILTER (WHERE color = 'blue') FROM vehicles")" "25/25"
 expect_rc 0 "backup list names why" "$PGW" --no-color backup list
 contains "reason" "$OUT" "(before migrate up --safe: 2_drop_color.sql:1: destructive.drop_column)"
 

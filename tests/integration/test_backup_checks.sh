@@ -17,13 +17,6 @@ BK="$p/.pgwarden/backups"
 
 # this test's databases only: other tests make and drop theirs in the same cluster
 dbs() { sql "$PGW_TEST_URL" "SELECT count(*) FROM pg_database WHERE datname LIKE 't\\_test\\_backup\\_checks%'"; }
-counts() {
-    sql "$1" "SELECT string_agg(n.nspname || '.' || c.relname || '=' ||
-        (xpath('/row/c/text()', query_to_xml(format('SELECT count(*) AS c FROM %I.%I', n.nspname, c.relname), false, true, '')))[1]::text, ' ' ORDER BY n.nspname, c.relname)
-        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-        WHERE c.relkind = 'r' AND n.nspname !~ '^(pg_|information_schema$)'"
-}
-url_of() { echo "$PGW_TEST_URL" | sed "s|@/postgres?|@/$1?|"; }
 
 # --- a backup of the example project to work with --------------------------------
 db=$(fresh_db fleet) || { fail "cannot make a database"; finish; }
@@ -66,21 +59,21 @@ contains "not kept" "$OUT" "no backup was kept"
 equals "no folder left by the failures" "$(ls -A "$BK" | wc -l)" "$n_before"
 
 # --- restore over a database ---------------------------------------------------
-expect_rc 2 "not empty" "$PGW" restore "$b1" --to "$(url_of fleet_copy2)" --db "$db"
+expect_rc 2 "not empty" "$PGW" restore "$b1" --to "$(db_url fleet_copy2)" --db "$db"
 contains "not empty" "$ERR" "is not empty"
-expect_rc 2 "--clean needs --yes" "$PGW" restore "$b1" --to "$(url_of fleet_copy2)" --clean --db "$db"
-sql "$(url_of fleet_copy2)" "DELETE FROM public.vehicle_events; CREATE TABLE public.extra (id int)" >/dev/null
-expect_rc 1 "--clean --yes: restored, but the extra table stays" "$PGW" --no-color restore "$b1" --to "$(url_of fleet_copy2)" --clean --yes --db "$db"
+expect_rc 2 "--clean needs --yes" "$PGW" restore "$b1" --to "$(db_url fleet_copy2)" --clean --db "$db"
+sql "$(db_url fleet_copy2)" "DELETE FROM public.vehicle_events; CREATE TABLE public.extra (id int)" >/dev/null
+expect_rc 1 "--clean --yes: restored, but the extra table stays" "$PGW" --no-color restore "$b1" --to "$(db_url fleet_copy2)" --clean --yes --db "$db"
 contains "backup first" "$OUT" "backup of the replaced database: .pgwarden/backups/"
 contains "extra shown" "$OUT" "table public.extra is not in the backup"
 pre=$(ls -d "$BK"/*_fleet_copy2 | head -1)
 check "the replaced database's backup is there" test -f "$pre/manifest.json"
-equals "rows back" "$(sql "$(url_of fleet_copy2)" "SELECT count(*) FROM public.vehicle_events")" \
+equals "rows back" "$(sql "$(db_url fleet_copy2)" "SELECT count(*) FROM public.vehicle_events")" \
     "$(sql "$db" "SELECT count(*) FROM public.vehicle_events")"
 # an empty database named with --to
 sql "$PGW_TEST_URL" "DROP DATABASE IF EXISTS fleet_empty2 WITH (FORCE)" >/dev/null
 sql "$PGW_TEST_URL" "CREATE DATABASE fleet_empty2 TEMPLATE template0" >/dev/null
-expect_rc 0 "restore --to an empty database" "$PGW" --no-color restore "$b1" --to "$(url_of fleet_empty2)" --db "$db"
+expect_rc 0 "restore --to an empty database" "$PGW" --no-color restore "$b1" --to "$(db_url fleet_empty2)" --db "$db"
 contains "empty matches" "$OUT" "matches the backup"
 
 # --- list, keep ------------------------------------------------------------------

@@ -15,7 +15,7 @@ bare_db() {
     local name="t_diff_$1"
     sql "$PGW_TEST_URL" "DROP DATABASE IF EXISTS $name WITH (FORCE)" >/dev/null &&
         sql "$PGW_TEST_URL" "CREATE DATABASE $name TEMPLATE template0 ENCODING 'UTF8'" >/dev/null || return 1
-    echo "$PGW_TEST_URL" | sed "s|@/postgres?|@/$name?|"
+    db_url "$name"
 }
 load() { psql "$1" -X -q -v ON_ERROR_STOP=1 -f "$2" >/dev/null; }
 snap() { "$PGW" -q --db "$1" inspect --stable "${@:3}" --out "$2" >/dev/null; }

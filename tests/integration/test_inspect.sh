@@ -11,7 +11,7 @@ FX="$SRC/tests/cases/inspect/fixture"
 name="t_inspect_fx"
 sql "$PGW_TEST_URL" "DROP DATABASE IF EXISTS $name WITH (FORCE)" >/dev/null
 sql "$PGW_TEST_URL" "CREATE DATABASE $name TEMPLATE template0 ENCODING 'UTF8'" >/dev/null
-db=$(echo "$PGW_TEST_URL" | sed "s|@/postgres?|@/$name?|")
+db=$(db_url "$name")
 check "fixture loads" psql "$db" -X -q -v ON_ERROR_STOP=1 -f "$FX/setup.sql"
 
 # jget FILE SQL-PATH-EXPR — evaluates a jsonb expression over the document

@@ -59,7 +59,7 @@ copy_db() {
     local name="t_${TEST_NAME}_$1"
     sql "$PGW_TEST_URL" "DROP DATABASE IF EXISTS \"$name\" WITH (FORCE)" >/dev/null 2>&1 &&
         sql "$PGW_TEST_URL" "CREATE DATABASE \"$name\" TEMPLATE \"$tmpl_name\"" >/dev/null || return 1
-    echo "$PGW_TEST_URL" | sed "s|@/postgres?|@/$name?|"
+    db_url "$name"
 }
 
 # `pgwarden` in the README's commands is the binary under test

@@ -12,7 +12,7 @@
 cd "$SCRATCH" || exit 1
 
 # --- the inspect fixture (no Supabase basics) ---------------------------------
-fx="$(echo "$PGW_TEST_URL" | sed "s|@/postgres?|@/t_roundtrip_fx?|")"
+fx=$(db_url t_roundtrip_fx)
 sql "$PGW_TEST_URL" "DROP DATABASE IF EXISTS t_roundtrip_fx WITH (FORCE)" >/dev/null
 sql "$PGW_TEST_URL" "CREATE DATABASE t_roundtrip_fx TEMPLATE template0 ENCODING 'UTF8'" >/dev/null
 check "inspect fixture loads" psql "$fx" -X -q -v ON_ERROR_STOP=1 -f "$SRC/tests/cases/inspect/fixture/setup.sql"
