@@ -720,6 +720,18 @@ done:
 	return rc;
 }
 
+/* A sandbox that failed to open is closed, and the error that made it
+ * fail stays the one reported (closing may record errors of its own). */
+static void
+close_keeping_error(struct pgw_sandbox_db *sb)
+{
+	struct pgw_err saved;
+
+	pgw_error_save(&saved);
+	sandbox_close(sb);
+	pgw_error_restore(&saved);
+}
+
 int
 sandbox_open(struct pgw_sandbox_db *sb, enum pgw_sandbox_kind kind, const struct pgw_config *cfg,
 			 PGconn *target, const char *conninfo, int lock_timeout_ms, int sample_rows)
@@ -760,13 +772,7 @@ sandbox_open(struct pgw_sandbox_db *sb, enum pgw_sandbox_kind kind, const struct
 	rc = open_local(sb, cfg, target, conninfo, sample_rows);
 	sb->open_ms = pgw_now_ms() - t0;
 	if (rc != 0)
-	{
-		struct pgw_err saved;
-
-		pgw_error_save(&saved);
-		sandbox_close(sb);
-		pgw_error_restore(&saved);
-	}
+		close_keeping_error(sb);
 	return rc;
 }
 
@@ -828,13 +834,7 @@ done:
 	buf_release(&sql);
 	sb->open_ms = pgw_now_ms() - t0;
 	if (rc != 0)
-	{
-		struct pgw_err saved;
-
-		pgw_error_save(&saved);
-		sandbox_close(sb);
-		pgw_error_restore(&saved);
-	}
+		close_keeping_error(sb);
 	return rc;
 }
 
