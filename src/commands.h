@@ -97,4 +97,15 @@ int			command_print_help(const char *name);
  * options and pgwarden's own help text.  Caller owns the result. */
 json_t	   *command_help_json(const struct pgw_command *cmd);
 
+/*
+ * Runs one command in this process as if typed with --json, for the servers
+ * that expose commands (serve, mcp): argv[0] is the command name as the user
+ * spells it, the target and config are ctx's.  Its JSON document (the error
+ * document too, when it failed) goes to *doc instead of stdout; nothing is
+ * written to stdout (messages still go to stderr).  Returns its exit code,
+ * PGW_EXIT_USAGE with *doc NULL for an unknown command.  Output mode and the
+ * command name in messages are put back afterwards.
+ */
+int			command_run_captured(struct pgw_ctx *ctx, int argc, char **argv, json_t **doc);
+
 #endif

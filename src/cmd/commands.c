@@ -9,6 +9,7 @@
 #include "commands.h"
 #include "out/out.h"
 #include "util/embedded.h"
+#include "util/exitcode.h"
 #include "util/error.h"
 #include "util/mem.h"
 #include "util/text.h"
@@ -135,4 +136,34 @@ ctx_project_path(const struct pgw_ctx *ctx, const char *path)
 	if (strncmp(path, ctx->cfg.root, n) == 0 && path[n] == '/')
 		return pgw_strdup(path + n + 1);
 	return pgw_strdup(path);
+}
+
+int
+command_run_captured(struct pgw_ctx *ctx, int argc, char **argv, json_t **doc)
+{
+	const struct pgw_command *cmd;
+	const char *was = out_command();
+	char	   *was_name = was ? pgw_strdup(was) : NULL;
+	bool		was_json = ctx->json;
+	int			rc;
+
+	*doc = NULL;
+	if (argc < 1 || !(cmd = command_find(argv[0])))
+	{
+		free(was_name);
+		return PGW_EXIT_USAGE;
+	}
+	pgw_error_clear();
+	ctx->json = true;
+	out_setup(true, ctx->no_color, ctx->verbosity);
+	out_set_command(command_name(cmd));
+	out_json_capture(doc);
+	rc = cmd->fn(ctx, argc, argv);
+	out_json_capture(NULL);
+	ctx->json = was_json;
+	out_setup(was_json, ctx->no_color, ctx->verbosity);
+	if (was_name)
+		out_set_command(was_name);
+	free(was_name);
+	return rc;
 }
