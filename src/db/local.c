@@ -625,7 +625,9 @@ wait_ready(const char *conninfo, pid_t pid, bool child, const char *logfile, lon
 	progress_start(&prog, "waiting for the server to start", 0);
 	for (;;)
 	{
-		if (PQping(conninfo) == PQPING_OK)
+		/* fault point local:slow-start: the server never answers (a start
+		 * under heavy load), so the caller's ^C or timeout path runs */
+		if (!fault_active("local:slow-start") && PQping(conninfo) == PQPING_OK)
 		{
 			rc = 0;
 			break;
@@ -1625,7 +1627,13 @@ sandbox_start(struct pgw_sandbox *sb, const char *bindir, const char *user, bool
 	sb->url = socket_url(sb->dir, sb->port);
 	if (wait_ready(sb->conninfo, pid, true, logfile, 0) != 0)
 	{
-		sb->pid = 0;			/* reaped by wait_ready */
+		/*
+		 * A server that stopped was reaped by wait_ready; one that is still
+		 * starting (^C, or no answer in time) keeps its pid, so that
+		 * sandbox_stop stops it before removing the folder it writes in.
+		 */
+		if (process_gone(pid, true))
+			sb->pid = 0;
 		free(logfile);
 		goto fail;
 	}

@@ -366,5 +366,27 @@ equals "squash with its sandbox up: exit code" "$RC" 130
 [ "$second" = 0 ] || contains "the second ^C: clean-up goes on" "$(cat "$SCRATCH/sq.err")" "still cleaning up"
 [ "$took" -lt 10000 ] || fail "squash with its sandbox up: took $took ms to stop"
 left "squash with its sandbox up" ""
+# while its sandbox server starts (under load it can take seconds to answer;
+# the fault point makes it never seem ready): pgwarden stops the server that
+# is still starting, and waits for it, before it removes the folder the
+# server writes in.  The server is held (SIGSTOP) when the ^C comes, so
+# pgwarden must still be there a second later; let go, it stops, and none
+# of its processes outlives pgwarden.
+PGWARDEN_FAULT=local:slow-start "$PGW" squash --yes > "$SCRATCH/sq.out" 2> "$SCRATCH/sq.err" &
+pid=$!
+check "the squash sandbox starts" wait_until 30 sandbox_up
+sleep 1
+pm=$(head -1 "$TMPDIR"/pgwarden-sandbox-*/data/postmaster.pid)
+kill -STOP "$pm"
+kill -INT "$pid"
+sleep 1
+kill -0 "$pid" 2>/dev/null || fail "squash while its sandbox starts: exited without waiting for its server to stop"
+kill -CONT "$pm"
+wait "$pid"
+RC=$?
+equals "squash while its sandbox starts: exit code" "$RC" 130
+equals "squash while its sandbox starts: no server process left" \
+    "$(pgrep -f "postgres -D $TMPDIR/pgwarden-sandbox-" | wc -l)" 0
+left "squash while its sandbox starts" ""
 echo "test_interrupt: seed $seed"
 finish
