@@ -23,6 +23,7 @@
 #include "out/out.h"
 #include "sql/quote.h"
 #include "util/error.h"
+#include "util/interrupt.h"
 #include "util/exitcode.h"
 #include "util/fs.h"
 #include "util/mem.h"
@@ -89,6 +90,28 @@ strlist_to_json(const struct pgw_strlist *l)
 	for (size_t i = 0; i < l->n; i++)
 		json_array_append_new(a, json_string(l->items[i]));
 	return a;
+}
+
+/*
+ * Drops the database this run created for the restore (a failed or
+ * interrupted restore leaves nothing behind); the recorded error is kept and
+ * its hint says so.
+ */
+static void
+drop_created(PGconn *server, const char *name)
+{
+	struct pgw_err saved;
+	struct pgw_buf sql;
+
+	pgw_error_save(&saved);
+	buf_init(&sql);
+	buf_append(&sql, "DROP DATABASE IF EXISTS ");
+	sql_ident(&sql, name);
+	buf_append(&sql, " WITH (FORCE)");
+	PQclear(PQexec(server, sql.data));
+	buf_release(&sql);
+	pgw_error_restore(&saved);
+	pgw_error_hint("the database made for it was dropped; nothing else was touched");
 }
 
 int
@@ -295,18 +318,8 @@ cmd_restore(struct pgw_ctx *ctx, int argc, char **argv)
 	{
 		if (created)
 		{
-			struct pgw_err saved;
-			struct pgw_buf sql;
-
-			pgw_error_save(&saved);
-			buf_init(&sql);
-			buf_append(&sql, "DROP DATABASE IF EXISTS ");
-			sql_ident(&sql, new_name);
-			buf_append(&sql, " WITH (FORCE)");
-			PQclear(PQexec(server, sql.data));
-			buf_release(&sql);
-			pgw_error_restore(&saved);
-			pgw_error_hint("the database made for it was dropped; nothing else was touched");
+			drop_created(server, new_name);
+			created = false;
 		}
 		else if (jobs <= 1)
 			pgw_error_hint("the restore ran in one transaction: '%s' is as it was", PQdb(dest));
@@ -326,6 +339,14 @@ cmd_restore(struct pgw_ctx *ctx, int argc, char **argv)
 	}
 	if (backup_compare(dest, &ctx->cfg, dir, manifest, &diffs) != 0)
 	{
+		/* interrupted before the restored copy was compared: not kept */
+		if (created && pgw_interrupted())
+		{
+			if (dest != server)
+				PQfinish(dest);
+			dest = NULL;
+			drop_created(server, new_name);
+		}
 		rc = out_fail();
 		goto done;
 	}

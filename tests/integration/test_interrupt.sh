@@ -388,5 +388,29 @@ equals "squash while its sandbox starts: exit code" "$RC" 130
 equals "squash while its sandbox starts: no server process left" \
     "$(pgrep -f "postgres -D $TMPDIR/pgwarden-sandbox-" | wc -l)" 0
 left "squash while its sandbox starts" ""
+# --- restore into a new database --------------------------------------------------
+# interrupted anywhere (pg_restore, the comparison after it), the database
+# made for it is dropped; finished, it is there and matches
+p="$SCRATCH/restore"
+mkdir -p "$p" && cd "$p" || exit 1
+rdb=$(fresh_db restore) || fail "cannot make a database"
+sql "$rdb" "CREATE TABLE t (id int PRIMARY KEY, v text);
+    INSERT INTO t SELECT g, md5(g::text) FROM generate_series(1, 20000) g;" >/dev/null
+check "a backup to restore" "$PGW" -q backup --db "$rdb"
+bname=$("$PGW" --json backup list --db "$rdb" | jq -r '.backups[0].name')
+for t in $(seq 1 "$slow_trials"); do
+    new="pgw_interrupt_restored_$t"
+    ms=$(( RANDOM % 3000 ))
+    interrupt INT "$ms" "$SCRATCH/rs.out" "$SCRATCH/rs.err" "$PGW" --json restore "$bname" --create "$new" --db "$rdb"
+    label="restore, trial $t (SIGINT after $ms ms)"
+    signalled "$label" SIGINT "$SCRATCH/rs.err" "$SCRATCH/rs.out"
+    there=$(sql "$PGW_TEST_URL" "SELECT count(*) FROM pg_database WHERE datname = '$new'")
+    case $RC in
+        130) equals "$label: the database made for it is dropped" "$there" 0 ;;
+        0) equals "$label: restored" "$there" 1
+           sql "$PGW_TEST_URL" "DROP DATABASE $new WITH (FORCE)" >/dev/null ;;
+    esac
+done
+
 echo "test_interrupt: seed $seed"
 finish
