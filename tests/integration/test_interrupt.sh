@@ -374,9 +374,13 @@ left "squash with its sandbox up" ""
 # of its processes outlives pgwarden.
 PGWARDEN_FAULT=local:slow-start "$PGW" squash --yes > "$SCRATCH/sq.out" 2> "$SCRATCH/sq.err" &
 pid=$!
-check "the squash sandbox starts" wait_until 30 sandbox_up
+# the server itself: initdb's single-user backends write a negative pid
+postmaster_up() {
+    pm=$(head -1 "$TMPDIR"/pgwarden-sandbox-*/data/postmaster.pid 2>/dev/null)
+    [ "${pm:-0}" -gt 0 ] 2>/dev/null
+}
+check "the squash sandbox server starts" wait_until 60 postmaster_up
 sleep 1
-pm=$(head -1 "$TMPDIR"/pgwarden-sandbox-*/data/postmaster.pid)
 kill -STOP "$pm"
 kill -INT "$pid"
 sleep 1
