@@ -174,6 +174,17 @@ sum_str(json_t *doc, const char *key, char *tmp, size_t n)
 	return tmp;
 }
 
+/* A card with summary[key] of doc, styled cls_nonzero unless it is 0. */
+static void
+card_count(struct pgw_buf *b, const char *id, const char *label, json_t *doc, const char *key,
+		   const char *cls_nonzero)
+{
+	char		tmp[64];
+
+	sum_str(doc, key, tmp, sizeof tmp);
+	card(b, id, label, tmp, strcmp(tmp, "0") != 0 ? cls_nonzero : (cls_nonzero ? "good" : NULL));
+}
+
 static char *
 page_overview(struct serve_server *s, arg_fn arg, void *cls)
 {
@@ -224,8 +235,7 @@ page_overview(struct serve_server *s, arg_fn arg, void *cls)
 		card(&b, "health-status", "health", st ? st : "–", st && strcmp(st, "ok") != 0 ? "warn" : "good");
 	}
 	if (mig && !json_object_get(mig, "error"))
-		card(&b, "pending", "pending migrations", sum_str(mig, "pending", tmp, sizeof tmp),
-			 strcmp(tmp, "0") != 0 ? "warn" : "good");
+		card_count(&b, "pending", "pending migrations", mig, "pending", "warn");
 	else
 		card(&b, "pending", "pending migrations", "unknown", "warn");
 	if (drift && !json_object_get(drift, "error"))
@@ -239,9 +249,9 @@ page_overview(struct serve_server *s, arg_fn arg, void *cls)
 	if (!failed(&b, "doctor", doc, rc_doc))
 	{
 		buf_append(&b, "<section class=\"cards\">\n");
-		card(&b, "sev-error", "error", sum_str(doc, "error", tmp, sizeof tmp), strcmp(tmp, "0") ? "bad" : "good");
-		card(&b, "sev-warning", "warning", sum_str(doc, "warning", tmp, sizeof tmp), strcmp(tmp, "0") ? "warn" : "good");
-		card(&b, "sev-info", "info", sum_str(doc, "info", tmp, sizeof tmp), NULL);
+		card_count(&b, "sev-error", "error", doc, "error", "bad");
+		card_count(&b, "sev-warning", "warning", doc, "warning", "warn");
+		card_count(&b, "sev-info", "info", doc, "info", NULL);
 		buf_append(&b, "</section>\n<p><a href=\"/findings\">All findings →</a></p>\n");
 	}
 	if (drift && json_object_get(drift, "error"))
@@ -401,7 +411,6 @@ page_migrations(struct serve_server *s, arg_fn arg, void *cls)
 	struct pgw_buf b;
 	int			rc;
 	json_t	   *mig = run(s, &rc, "migrate", "status", NULL);
-	char		tmp[64];
 
 	(void) arg;
 	(void) cls;
@@ -409,11 +418,11 @@ page_migrations(struct serve_server *s, arg_fn arg, void *cls)
 	if (!failed(&b, "migrate status", mig, rc))
 	{
 		buf_append(&b, "<section class=\"cards\">\n");
-		card(&b, "m-applied", "applied", sum_str(mig, "applied", tmp, sizeof tmp), NULL);
-		card(&b, "m-pending", "pending", sum_str(mig, "pending", tmp, sizeof tmp), strcmp(tmp, "0") ? "warn" : "good");
-		card(&b, "m-changed", "checksum changed", sum_str(mig, "changed", tmp, sizeof tmp), strcmp(tmp, "0") ? "bad" : "good");
-		card(&b, "m-missing", "missing files", sum_str(mig, "missing", tmp, sizeof tmp), strcmp(tmp, "0") ? "bad" : "good");
-		card(&b, "m-failed", "failed", sum_str(mig, "failed", tmp, sizeof tmp), strcmp(tmp, "0") ? "bad" : "good");
+		card_count(&b, "m-applied", "applied", mig, "applied", NULL);
+		card_count(&b, "m-pending", "pending", mig, "pending", "warn");
+		card_count(&b, "m-changed", "checksum changed", mig, "changed", "bad");
+		card_count(&b, "m-missing", "missing files", mig, "missing", "bad");
+		card_count(&b, "m-failed", "failed", mig, "failed", "bad");
 		buf_append(&b, "</section>\n");
 		table_of(&b, json_object_get(mig, "migrations"), "no migrations yet");
 		if (serve_options_of(s)->allow_apply)
