@@ -239,8 +239,11 @@ page_overview(struct serve_server *s, arg_fn arg, void *cls)
 	else
 		card(&b, "pending", "pending migrations", "unknown", "warn");
 	if (drift && !json_object_get(drift, "error"))
-		card(&b, "drift", "drift", json_is_true(json_object_get(drift, "ok")) ? "no" : "yes",
-			 json_is_true(json_object_get(drift, "ok")) ? "good" : "bad");
+	{
+		bool		drifted = json_is_true(json_object_get(json_object_get(drift, "summary"), "drift"));
+
+		card(&b, "drift", "drift", drifted ? "yes" : "no", drifted ? "bad" : "good");
+	}
 	else
 		card(&b, "drift", "drift", "no snapshot", "muted");
 	buf_append(&b, "</section>\n");
