@@ -1,6 +1,7 @@
 // pgwarden serve — progressive enhancement only: every page works without it.
 (function () {
   "use strict";
+  document.documentElement.classList.add("js");
   // findings: filter rows as you type
   var rule = document.getElementById("f-rule"), sev = document.getElementById("f-severity"),
       table = document.getElementById("f-table"), rows = document.querySelectorAll("tr.finding"),
