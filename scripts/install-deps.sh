@@ -16,7 +16,7 @@ verbose=0
 # client tools (psql, pg_dump) next to the server binaries that must already be here.
 packages="pkg-config libpq-dev libpg-query-dev libprotobuf-c-dev libjansson-dev
 libssl-dev libcmocka-dev libinih-dev libmicrohttpd-dev postgresql-client-15 procps
-pgbouncer"
+pgbouncer curl chromium"
 
 missing=""
 for p in $packages; do

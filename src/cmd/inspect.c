@@ -388,7 +388,9 @@ cmd_inspect(struct pgw_ctx *ctx, int argc, char **argv)
 		}
 	}
 
-	if (out_is_json() || (out && strcmp(out, "-") == 0))
+	if (out_is_json() && out_json_capturing())
+		out_json_emit(json_loadb(doc.data, doc.len, 0, NULL));	/* serve, mcp: the snapshot as the document */
+	else if (out_is_json() || (out && strcmp(out, "-") == 0))
 		out_write(doc.data);
 	else
 	{

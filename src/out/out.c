@@ -350,6 +350,12 @@ out_json_capture(json_t **slot)
 	st.capture = slot;
 }
 
+bool
+out_json_capturing(void)
+{
+	return st.capture != NULL;
+}
+
 void
 out_json_line(json_t *doc)
 {

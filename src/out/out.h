@@ -103,6 +103,9 @@ void		out_json_emit(json_t *doc);
  * other's document part of its own. */
 void		out_json_capture(json_t **slot);
 
+/* Whether documents are being captured (command_run_captured). */
+bool		out_json_capturing(void);
+
 /* For commands that stream (health --watch --json): one compact document
  * per line (JSON Lines), as many as there are rounds; steals doc. */
 void		out_json_line(json_t *doc);
