@@ -611,7 +611,7 @@ weak_policy_fix(struct pgw_findings *out, struct pgw_finding *f, json_t *p)
 	buf_append(&up, "DROP POLICY ");
 	sql_ident(&up, name);
 	buf_append(&up, " ON storage.objects;\n");
-	policy_create(&up, name, p, nq.data, nc.data);
+	policy_create(&up, name, p, nq.len ? nq.data : NULL, nc.len ? nc.data : NULL);
 	buf_append(&down, "DROP POLICY ");
 	sql_ident(&down, name);
 	buf_append(&down, " ON storage.objects;\n");
