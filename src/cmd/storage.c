@@ -296,8 +296,12 @@ do_info(PGconn *conn, const char *name)
 }
 
 static int
-do_audit(PGconn *conn, const struct storage_args *a)
+do_audit(PGconn *conn, const struct pgw_config *cfg, const struct storage_args *a)
 {
+	size_t		nsup,
+				nerr,
+				nwarn,
+				ninfo;
 	json_t	   *buckets = json_array(),
 			   *pols,
 			   *ids = json_array(),
@@ -362,20 +366,23 @@ do_audit(PGconn *conn, const struct storage_args *a)
 		goto failed;
 	findings_init(&list);
 	storage_audit(buckets, access, pols, rls, missing, missing_bytes, orphans, a->words, a->names.n > 0, &list);
+	nsup = findings_suppress(&list, (const char *const *) cfg->ignore.items, cfg->ignore.n);
 	if (findings_count_at_least(&list, (enum pgw_severity) a->fail_on) > 0)
 		rc = PGW_EXIT_CHECK;
+	nerr = findings_count_at_least(&list, PGW_SEV_ERROR);
+	nwarn = findings_count_at_least(&list, PGW_SEV_WARNING) - nerr;
+	ninfo = findings_count_at_least(&list, PGW_SEV_INFO) - nerr - nwarn;
 	if (out_is_json())
 	{
 		json_t	   *doc = out_json_envelope(rc == PGW_EXIT_OK);
 		json_t	   *jf = json_array();
 
 		for (size_t k = 0; k < list.n; k++)
-			json_array_append_new(jf, finding_to_json(&list.items[k]));
-		json_object_set_new(doc, "summary", json_pack("{s:i, s:i, s:i, s:i, s:i}", "buckets", (int) json_array_size(buckets),
-													  "findings", (int) list.n,
-													  "errors", (int) (findings_count_at_least(&list, PGW_SEV_ERROR)),
-													  "warnings", (int) (findings_count_at_least(&list, PGW_SEV_WARNING) - findings_count_at_least(&list, PGW_SEV_ERROR)),
-													  "info", (int) (list.n - findings_count_at_least(&list, PGW_SEV_WARNING))));
+			if (!list.items[k].suppressed)
+				json_array_append_new(jf, finding_to_json(&list.items[k]));
+		json_object_set_new(doc, "summary", json_pack("{s:i, s:i, s:i, s:i, s:i, s:i}", "buckets", (int) json_array_size(buckets),
+													  "findings", (int) (nerr + nwarn + ninfo), "error", (int) nerr,
+													  "warning", (int) nwarn, "info", (int) ninfo, "suppressed", (int) nsup));
 		json_object_set_new(doc, "findings", jf);
 		if (access)
 			json_object_set(doc, "access", access);
@@ -388,7 +395,7 @@ do_audit(PGconn *conn, const struct storage_args *a)
 			{
 				const struct pgw_finding *f = &list.items[k];
 
-				if ((int) f->severity != sev)
+				if ((int) f->severity != sev || f->suppressed)
 					continue;
 				out_printf("%s%s%s %s: %s\n", out_style(sev == PGW_SEV_ERROR ? PGW_STYLE_ERROR : sev == PGW_SEV_WARNING
 															 ? PGW_STYLE_WARN : PGW_STYLE_INFO),
@@ -400,9 +407,9 @@ do_audit(PGconn *conn, const struct storage_args *a)
 				if (f->has_fix && f->fix.sql)
 					out_printf("  fix: %s", f->fix.sql);
 			}
-		out_printf("%s%zu bucket%s audited: %zu finding%s (%zu error%s)%s\n", list.n ? "\n" : "",
-				   json_array_size(buckets), json_array_size(buckets) == 1 ? "" : "s", list.n, list.n == 1 ? "" : "s",
-				   findings_count_at_least(&list, PGW_SEV_ERROR), findings_count_at_least(&list, PGW_SEV_ERROR) == 1 ? "" : "s",
+		out_printf("%s%zu bucket%s audited: %zu finding%s (%zu error%s)%s\n", nerr + nwarn + ninfo ? "\n" : "",
+				   json_array_size(buckets), json_array_size(buckets) == 1 ? "" : "s", nerr + nwarn + ninfo,
+				   nerr + nwarn + ninfo == 1 ? "" : "s", nerr, nerr == 1 ? "" : "s",
 				   access ? "; access probed as anon, authenticated, service_role and rolled back" : "");
 	}
 	findings_release(&list);
@@ -905,7 +912,7 @@ cmd_storage(struct pgw_ctx *ctx, int argc, char **argv)
 	else if (strcmp(a.sub, "info") == 0)
 		rc = do_info(conn, a.names.items[0]);
 	else if (strcmp(a.sub, "audit") == 0)
-		rc = do_audit(conn, &a);
+		rc = do_audit(conn, &ctx->cfg, &a);
 	else if (strcmp(a.sub, "create") == 0)
 		rc = do_create(ctx, conn, &a);
 	else
