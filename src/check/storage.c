@@ -24,8 +24,8 @@
 const char *const pgw_storage_roles[PGW_STORAGE_NROLES] = {"anon", "authenticated", "service_role"};
 
 const char *const pgw_storage_private_words_default =
-	"private,secret,profile,invoice,document,avatar,backup,personal,confidential,internal,"
-	"receipt,contract,medical,passport,id-card,payroll,tax,statement,user";
+	"private,secret,profile,invoice,document,backup,personal,confidential,internal,"
+	"receipt,contract,medical,passport,id-card,payroll,tax,statement";
 
 /* The probe's two users: the owner of the probe object, and the
  * authenticated user who tries to reach it. */
@@ -207,6 +207,17 @@ scan_buckets(const char *expr, json_t *out)
 	}
 }
 
+/* Whether expr is a bucket_id comparison and nothing else (NULL: yes). */
+static bool
+bucket_only(const char *expr)
+{
+	if (!expr)
+		return true;
+	while (*expr == '(' || *expr == ' ')
+		expr++;
+	return strncmp(expr, "bucket_id = ", 12) == 0 && !strstr(expr, " AND ") && !strstr(expr, " OR ");
+}
+
 static bool
 mentions_identity(const char *expr)
 {
@@ -253,7 +264,7 @@ storage_read_policies(PGconn *conn, bool *rls_enabled, bool *rls_forced)
 			scan_buckets(qual, buckets);
 		if (check)
 			scan_buckets(check, buckets);
-		json_array_append_new(arr, json_pack("{s:s, s:s, s:o, s:b, s:s?, s:s?, s:o, s:b, s:b}",
+		json_array_append_new(arr, json_pack("{s:s, s:s, s:o, s:b, s:s?, s:s?, s:o, s:b, s:b, s:b}",
 											 "name", PQgetvalue(res, i, 0),
 											 "command", PQgetvalue(res, i, 1),
 											 "roles", json_text(PQgetvalue(res, i, 3)),
@@ -261,7 +272,8 @@ storage_read_policies(PGconn *conn, bool *rls_enabled, bool *rls_forced)
 											 "using", qual, "check", check,
 											 "buckets", buckets,
 											 "by_bucket", json_array_size(buckets) > 0,
-											 "by_owner", mentions_identity(qual) || mentions_identity(check)));
+											 "by_owner", mentions_identity(qual) || mentions_identity(check),
+											 "bucket_only", json_array_size(buckets) > 0 && bucket_only(qual) && bucket_only(check)));
 	}
 	PQclear(res);
 	return arr;
@@ -797,7 +809,7 @@ storage_audit(json_t *buckets, json_t *access, json_t *policies, bool rls_enable
 							 : "it applies to every bucket");
 			f = findings_add(out, "storage.weak_policy", PGW_SEV_ERROR, "storage", m);
 		}
-		else if (writes)
+		else if (writes && json_is_true(json_object_get(p, "bucket_only")))
 		{
 			m = pgw_asprintf("policy '%s' (%s) lets its roles write any object of its bucket: bucket_id alone, no owner or tenant", pname, cmd);
 			f = findings_add(out, "storage.weak_policy", PGW_SEV_ERROR, "storage", m);

@@ -47,7 +47,8 @@ json_t	   *storage_read_buckets(PGconn *conn, const char *only);
 /*
  * The policies on storage.objects: [{name, command, roles:[..], permissive,
  * using|null, check|null, buckets:[literals compared with bucket_id],
- * by_bucket, by_owner}]. by_owner: the expressions mention the object's
+ * by_bucket, by_owner, bucket_only}]. bucket_only: the expressions are a
+ * bucket_id comparison and nothing else.  by_owner: the expressions mention the object's
  * owner or path with the caller's identity (auth.uid(), auth.jwt()).
  */
 json_t	   *storage_read_policies(PGconn *conn, bool *rls_enabled, bool *rls_forced);

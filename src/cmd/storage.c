@@ -91,7 +91,7 @@ fail(PGconn *conn)
 }
 
 static void
-print_bucket_line(json_t *b, size_t w)
+print_bucket_line(json_t *b, size_t w, size_t mw)
 {
 	char	   *lim = limit_text(b),
 			   *mime = mime_text(b),
@@ -103,8 +103,8 @@ print_bucket_line(json_t *b, size_t w)
 	buf_init(&pols);
 	json_array_foreach(json_object_get(b, "policies"), i, v)
 		buf_printf(&pols, "%s%s", i ? ", " : "", json_string_value(v));
-	out_printf("%-*s %-7s %-9s %-24s %7lld %9s  %s\n", (int) w, json_string_value(json_object_get(b, "name")),
-			   json_is_true(json_object_get(b, "public")) ? "public" : "private", lim, mime,
+	out_printf("%-*s %-7s %-9s %-*s %7lld %9s  %s\n", (int) w, json_string_value(json_object_get(b, "name")),
+			   json_is_true(json_object_get(b, "public")) ? "public" : "private", lim, (int) mw, mime,
 			   (long long) json_integer_value(json_object_get(b, "objects")), bytes, pols.len ? pols.data : "-");
 	buf_release(&pols);
 	free(lim);
@@ -153,12 +153,21 @@ do_list(PGconn *conn)
 	else
 	{
 		size_t		w = name_width(buckets);
+		size_t		mw = 10;
 		char	   *hb = out_bytes((unsigned long long) bytes);
 
-		out_printf("%s%-*s %-7s %-9s %-24s %7s %9s  %s%s\n", out_style(PGW_STYLE_BOLD), (int) w, "bucket", "access",
-				   "max size", "mime types", "objects", "bytes", "policies", out_style_end());
 		json_array_foreach(buckets, i, b)
-			print_bucket_line(b, w);
+		{
+			char	   *m = mime_text(b);
+
+			if (strlen(m) > mw)
+				mw = strlen(m);
+			free(m);
+		}
+		out_printf("%s%-*s %-7s %-9s %-*s %7s %9s  %s%s\n", out_style(PGW_STYLE_BOLD), (int) w, "bucket", "access",
+				   "max size", (int) mw, "mime types", "objects", "bytes", "policies", out_style_end());
+		json_array_foreach(buckets, i, b)
+			print_bucket_line(b, w, mw);
 		out_printf("\n%zu bucket%s, %lld object%s, %s\n", json_array_size(buckets), json_array_size(buckets) == 1 ? "" : "s",
 				   objects, objects == 1 ? "" : "s", hb);
 		free(hb);

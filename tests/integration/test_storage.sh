@@ -14,8 +14,8 @@ mkdir -p "$proj/migrations" && cd "$proj" || exit 1
 
 # list
 expect_rc 0 "list" "$PGW" --no-color storage list --db "$db"
-contains "list: public bucket with limit and mime" "$OUT" "public-assets  public  5.0 MB    image/png,image/jpeg           1 700 bytes  -"
-contains "list: photos counts and bytes" "$OUT" "photos         private 2.0 MB    image/png                      5     94 kB  photos owner"
+contains "list: public bucket with limit and mime" "$OUT" "public-assets  public  5.0 MB    image/png,image/jpeg       1 700 bytes  -"
+contains "list: photos counts and bytes" "$OUT" "photos         private 2.0 MB    image/png                  5     94 kB  photos owner"
 contains "list: totals" "$OUT" "7 buckets, 6 objects"
 expect_rc 0 "list --json" "$PGW" --json storage list --db "$db"
 equals "list json: photos bytes" "$(echo "$OUT" | jq '.buckets[] | select(.id == "photos") | .bytes')" 96000
