@@ -23,14 +23,14 @@
 #include "util/mem.h"
 
 #define STORAGE_USAGE \
-	"pgwarden storage list | info NAME | audit [NAME...] | create NAME [--public] [--size-limit SIZE] " \
+	"pgwarden storage list | info NAME | audit [NAME...] [--fix [--apply]] | create NAME [--public] [--size-limit SIZE] " \
 	"[--mime TYPES] [--policy owner|tenant|public-read] [--apply] | orphans NAME [--ref TABLE.COLUMN...] " \
 	"| cleanup NAME [--ref TABLE.COLUMN...] [--yes]"
 
 enum
 {
 	OPT_PUBLIC = 1, OPT_SIZE, OPT_MIME, OPT_POLICY, OPT_APPLY, OPT_REF, OPT_LIMIT,
-	OPT_YES, OPT_BATCH, OPT_WORDS, OPT_FAIL_ON, OPT_NO_PROBE
+	OPT_YES, OPT_BATCH, OPT_WORDS, OPT_FAIL_ON, OPT_NO_PROBE, OPT_FIX
 };
 
 struct storage_args
@@ -49,6 +49,7 @@ struct storage_args
 	const char *words;
 	int			fail_on;
 	bool		no_probe;
+	bool		fix;
 };
 
 static char *
@@ -304,9 +305,74 @@ do_info(PGconn *conn, const char *name)
 	return PGW_EXIT_OK;
 }
 
+/*
+ * audit --fix: one migration with the SQL of every unsuppressed finding
+ * that has a fix, its rollback the undos in reverse order.  *jfix: NULL
+ * when nothing has a fix, else {version, file, rollback, fixed}.
+ */
 static int
-do_audit(PGconn *conn, const struct pgw_config *cfg, const struct storage_args *a)
+write_audit_fix(struct pgw_ctx *ctx, const struct pgw_findings *list, json_t **jfix)
 {
+	struct pgw_buf up,
+				down;
+	size_t		fixed = 0;
+	char	   *up_path = NULL,
+			   *down_path = NULL;
+	int			rc = 0;
+
+	*jfix = NULL;
+	buf_init(&up);
+	buf_init(&down);
+	buf_append(&up, "-- fixes of pgwarden storage audit (pgwarden storage audit --fix)\n");
+	buf_append(&down, "");
+	for (size_t k = 0; k < list->n; k++)
+	{
+		const struct pgw_finding *f = &list->items[k];
+		struct pgw_buf d;
+
+		if (f->suppressed || !f->has_fix || !f->fix.sql)
+			continue;
+		fixed++;
+		buf_printf(&up, "\n-- %s: %s\n%s", f->rule, f->message, f->fix.sql);
+		buf_init(&d);
+		buf_printf(&d, "-- undo %s: %s\n%s\n%s", f->rule, f->object.name ? f->object.name : "",
+				   f->fix.undo ? f->fix.undo : "", down.data ? down.data : "");
+		buf_reset(&down);
+		buf_append(&down, d.data);
+		buf_release(&d);
+	}
+	if (fixed > 0)
+	{
+		if (migrations_create(ctx->cfg.migrations_dir, "storage_audit_fix", &up_path, &down_path) != 0 ||
+			fs_write_file(up_path, up.data, up.len, 0644) != 0 ||
+			fs_write_file(down_path, down.data, down.len, 0644) != 0)
+			rc = -1;
+		else
+		{
+			char	   *su = ctx_project_path(ctx, up_path);
+			char	   *sd = ctx_project_path(ctx, down_path);
+			const char *base = strrchr(up_path, '/') ? strrchr(up_path, '/') + 1 : up_path;
+			char	   *version = pgw_strndup(base, strspn(base, "0123456789"));
+
+			*jfix = json_pack("{s:s, s:s, s:s, s:i}", "version", version, "file", su, "rollback", sd, "fixed", (int) fixed);
+			free(su);
+			free(sd);
+			free(version);
+		}
+	}
+	free(up_path);
+	free(down_path);
+	buf_release(&up);
+	buf_release(&down);
+	return rc;
+}
+
+static int
+do_audit(struct pgw_ctx *ctx, PGconn *conn, const struct storage_args *a)
+{
+	const struct pgw_config *cfg = &ctx->cfg;
+	json_t	   *jfix = NULL,
+			   *applied = NULL;
 	size_t		nsup,
 				nerr,
 				nwarn,
@@ -381,6 +447,26 @@ do_audit(PGconn *conn, const struct pgw_config *cfg, const struct storage_args *
 	nerr = findings_count_at_least(&list, PGW_SEV_ERROR);
 	nwarn = findings_count_at_least(&list, PGW_SEV_WARNING) - nerr;
 	ninfo = findings_count_at_least(&list, PGW_SEV_INFO) - nerr - nwarn;
+	PQfinish(conn);
+	conn = NULL;
+	if (a->fix && write_audit_fix(ctx, &list, &jfix) != 0)
+	{
+		findings_release(&list);
+		goto failed;
+	}
+	if (jfix && a->apply)
+	{
+		char	   *av[] = {"migrate", "up", "--safe", "--to", (char *) json_string_value(json_object_get(jfix, "version")), NULL};
+		int			arc;
+
+		out_json_capture(&applied);
+		arc = cmd_migrate(ctx, 5, av);
+		out_json_capture(NULL);
+		out_set_command("storage audit");
+		json_object_set_new(jfix, "applied", json_boolean(arc == PGW_EXIT_OK));
+		if (arc != PGW_EXIT_OK)
+			rc = arc;
+	}
 	if (out_is_json())
 	{
 		json_t	   *doc = out_json_envelope(rc == PGW_EXIT_OK);
@@ -395,6 +481,10 @@ do_audit(PGconn *conn, const struct pgw_config *cfg, const struct storage_args *
 		json_object_set_new(doc, "findings", jf);
 		if (access)
 			json_object_set(doc, "access", access);
+		if (jfix)
+			json_object_set(doc, "fix", jfix);
+		if (applied)
+			json_object_set_new(doc, "apply", applied);
 		out_json_emit(doc);
 	}
 	else
@@ -420,20 +510,37 @@ do_audit(PGconn *conn, const struct pgw_config *cfg, const struct storage_args *
 				   json_array_size(buckets), json_array_size(buckets) == 1 ? "" : "s", nerr + nwarn + ninfo,
 				   nerr + nwarn + ninfo == 1 ? "" : "s", nerr, nerr == 1 ? "" : "s",
 				   access ? "; access probed as anon, authenticated, service_role and rolled back" : "");
+		if (jfix)
+		{
+			out_printf("wrote %s (fixes %lld finding%s)\n  and %s\n", json_string_value(json_object_get(jfix, "file")),
+					   (long long) json_integer_value(json_object_get(jfix, "fixed")),
+					   json_integer_value(json_object_get(jfix, "fixed")) == 1 ? "" : "s",
+					   json_string_value(json_object_get(jfix, "rollback")));
+			if (!a->apply)
+				out_printf("review it, then apply with: pgwarden migrate up --safe\n");
+			else if (json_is_true(json_object_get(jfix, "applied")))
+				out_printf("applied through migrate up --safe\n");
+		}
+		else if (a->fix)
+			out_printf("nothing to fix automatically\n");
+		json_decref(applied);
 	}
+	json_decref(jfix);
 	findings_release(&list);
 	json_decref(buckets);
 	json_decref(pols);
 	json_decref(ids);
 	json_decref(access);
 	json_decref(orphans);
-	PQfinish(conn);
 	return rc;
 failed:
 	json_decref(buckets);
 	json_decref(pols);
 	json_decref(ids);
 	json_decref(orphans);
+	json_decref(access);
+	if (!conn)
+		return out_fail();
 	return fail(conn);
 }
 
@@ -786,6 +893,7 @@ cmd_storage(struct pgw_ctx *ctx, int argc, char **argv)
 		{"apply", 0, false, OPT_APPLY},
 		{"batch", 0, true, OPT_BATCH},
 		{"fail-on", 0, true, OPT_FAIL_ON},
+		{"fix", 0, false, OPT_FIX},
 		{"limit", 0, true, OPT_LIMIT},
 		{"mime", 0, true, OPT_MIME},
 		{"no-probe", 0, false, OPT_NO_PROBE},
@@ -853,6 +961,7 @@ cmd_storage(struct pgw_ctx *ctx, int argc, char **argv)
 			case OPT_YES: a.yes = true; break;
 			case OPT_WORDS: a.words = arg; break;
 			case OPT_NO_PROBE: a.no_probe = true; break;
+			case OPT_FIX: a.fix = true; break;
 			case OPT_FAIL_ON:
 				if ((a.fail_on = severity_parse(arg)) < 0)
 				{
@@ -892,9 +1001,19 @@ cmd_storage(struct pgw_ctx *ctx, int argc, char **argv)
 			: opt_usage_error(&p, NULL, "storage %s needs a bucket name", a.sub);
 		goto out;
 	}
-	if ((a.public || a.size || a.mime || a.policy || a.apply) && strcmp(a.sub, "create") != 0)
+	if ((a.public || a.size || a.mime || a.policy) && strcmp(a.sub, "create") != 0)
 	{
-		rc = opt_usage_error(&p, NULL, "--public, --size-limit, --mime, --policy and --apply go with storage create");
+		rc = opt_usage_error(&p, NULL, "--public, --size-limit, --mime and --policy go with storage create");
+		goto out;
+	}
+	if (a.fix && strcmp(a.sub, "audit") != 0)
+	{
+		rc = opt_usage_error(&p, NULL, "--fix goes with storage audit");
+		goto out;
+	}
+	if (a.apply && strcmp(a.sub, "create") != 0 && !(a.fix && strcmp(a.sub, "audit") == 0))
+	{
+		rc = opt_usage_error(&p, NULL, "--apply goes with storage create and storage audit --fix");
 		goto out;
 	}
 	if ((a.refs.n) && strcmp(a.sub, "orphans") != 0 && strcmp(a.sub, "cleanup") != 0)
@@ -921,7 +1040,7 @@ cmd_storage(struct pgw_ctx *ctx, int argc, char **argv)
 	else if (strcmp(a.sub, "info") == 0)
 		rc = do_info(conn, a.names.items[0]);
 	else if (strcmp(a.sub, "audit") == 0)
-		rc = do_audit(conn, &ctx->cfg, &a);
+		rc = do_audit(ctx, conn, &a);
 	else if (strcmp(a.sub, "create") == 0)
 		rc = do_create(ctx, conn, &a);
 	else

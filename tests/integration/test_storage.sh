@@ -111,6 +111,22 @@ check "policy fix applies" sql "$dbw" "$fix"
 expect_rc 1 "after the policy fix" "$PGW" --json storage audit --db "$dbw"
 lacks "policy fixed" "$(echo "$OUT" | jq -r '.findings[].rule')" "storage.weak_policy"
 
+# audit --fix: one migration with the fixes, applied safely, rolled back
+dbf=$(fresh_db fix) || fail "cannot make a database"
+sql "$dbf" "INSERT INTO storage.buckets (id, name, public, allowed_mime_types) VALUES ('secret-stuff', 'secret-stuff', true, '{text/plain}');
+  CREATE POLICY \"stuff write\" ON storage.objects FOR UPDATE TO authenticated USING (bucket_id = 'secret-stuff');" >/dev/null
+expect_rc 1 "audit --fix" "$PGW" --json storage audit --fix --db "$dbf"
+equals "fix: three fixed" "$(echo "$OUT" | jq '.fix.fixed')" 3
+check "fix: file written" test -f "$proj/$(echo "$OUT" | jq -r '.fix.file')"
+equals "fix: not applied" "$(sql "$dbf" "select public from storage.buckets")" t
+expect_rc 0 "fix applies safely" "$PGW" -q migrate up --safe --db "$dbf"
+equals "fix: private, limited" "$(sql "$dbf" "select public || ' ' || file_size_limit from storage.buckets")" "false 52428800"
+expect_rc 0 "after the fix: clean" "$PGW" --json storage audit --db "$dbf"
+expect_rc 0 "fix rolls back" "$PGW" -q migrate down --db "$dbf"
+equals "rolled back: public again" "$(sql "$dbf" "select public || ' ' || coalesce(file_size_limit::text, 'none') from storage.buckets")" "true none"
+equals "rolled back: policy as it was" "$(sql "$dbf" "select pg_get_expr(polqual, polrelid) from pg_policy where polname = 'stuff write'")" "(bucket_id = 'secret-stuff'::text)"
+rm -f "$proj"/migrations/*
+
 # orphans: found from the schema, and given
 db2=$(fresh_db clean) || fail "cannot make a database"
 check "fixture loads (clean)" psql "$db2" -X -q -v ON_ERROR_STOP=1 -f "$SRC/tests/integration/storage/fixture.sql"
