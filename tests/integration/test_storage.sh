@@ -151,7 +151,7 @@ contains "dry run: says so" "$OUT" "dry run: nothing deleted"
 equals "dry run: rows unchanged" "$(table_counts "$db2")" "$before"
 "$PGW" -q --db "$db2" inspect --stable --out "$SCRATCH/after.json" >/dev/null
 check "dry run: schema unchanged" cmp "$SCRATCH/before.json" "$SCRATCH/after.json"
-check "dry run: nothing saved" test ! -e "$proj/.pgwarden"
+equals "dry run: nothing saved" "$(ls "$proj"/.pgwarden/storage-cleanup-*.json 2>/dev/null | wc -l)" 0
 
 # interrupted after the first batch: that batch stays done, nothing referenced lost
 PGWARDEN_FAULT=storage-cleanup-after-batch expect_rc 3 "cleanup interrupted" "$PGW" storage cleanup photos --yes --batch 3 --db "$db2"
