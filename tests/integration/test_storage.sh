@@ -196,6 +196,12 @@ expect_rc 0 "create --apply" "$PGW" --json storage create media --public --size-
 equals "applied" "$(echo "$OUT" | jq '.summary.applied')" true
 equals "media exists, public" "$(sql "$dbc" "select public from storage.buckets where id = 'media'")" t
 
+# suppression through the config's ignore list
+printf '[project]\nignore = storage.public_listable\n' > "$proj/pgwarden.conf"
+expect_rc 0 "suppressed" "$PGW" --json storage audit gallery --fail-on warning --db "$db"
+equals "suppressed: counted, not listed" "$(echo "$OUT" | jq -c '[.summary.suppressed, (.findings | length)]')" '[1,0]'
+rm -f "$proj/pgwarden.conf"
+
 # bad input
 expect_rc 4 "unknown bucket" "$PGW" storage info nope --db "$db"
 contains "unknown bucket: said" "$ERR" "pgwarden storage info: error: no bucket 'nope'"
