@@ -55,6 +55,7 @@
 	X(serve,  "a local dashboard and JSON API: health, findings, migrations, drift, schema", PGW_CMD_NEEDS_DB) \
 	X(smart_migrate, "migrate up --safe: lint, pre-flight, sandbox test, apply, verify, roll back on a mismatch", PGW_CMD_NEEDS_DB | PGW_CMD_WRITES) \
 	X(squash, "replace the migration history up to a version with one migration, proven equal in a sandbox", PGW_CMD_WRITES) \
+	X(storage, "Supabase Storage: list, audit, create, info, orphans and cleanup of buckets and their objects", PGW_CMD_NEEDS_DB | PGW_CMD_WRITES) \
 	X(sync,   "compare two databases' migration histories and schemas; --apply or --repair brings TO in step", PGW_CMD_NEEDS_DB | PGW_CMD_WRITES) \
 	X(target, "show which database pgwarden would use, why, and whether it answers", PGW_CMD_NEEDS_DB) \
 	X(test_migration, "try migrations in a sandbox: what they change, their locks, whether the rollback restores", PGW_CMD_NEEDS_DB) \
