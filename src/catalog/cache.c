@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
+#include <errno.h>
 
 #include <jansson.h>
 
@@ -334,6 +336,46 @@ out:
 	return rc;
 }
 
+/*
+ * A temporary file of its own (mkstemp: 0600, a unique name even for two
+ * threads of one process reading the same target), then rename().
+ */
+static int
+write_atomic(const char *path, const char *data, size_t len)
+{
+	char	   *tmp = pgw_asprintf("%s.tmp.XXXXXX", path);
+	int			fd = mkstemp(tmp);
+	size_t		done = 0;
+
+	if (fd < 0)
+	{
+		pgw_error(PGW_ERR_INPUT, "cannot write '%s': %s", path, strerror(errno));
+		free(tmp);
+		return -1;
+	}
+	while (done < len)
+	{
+		ssize_t		w = write(fd, data + done, len - done);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			break;
+		done += (size_t) w;
+	}
+	if (done < len || close(fd) != 0 || rename(tmp, path) != 0)
+	{
+		pgw_error(PGW_ERR_INPUT, "cannot write '%s': %s", path, strerror(errno));
+		if (done < len)
+			close(fd);
+		unlink(tmp);
+		free(tmp);
+		return -1;
+	}
+	free(tmp);
+	return 0;
+}
+
 void
 catalog_cache_store(struct pgw_cache_probe *probe, const struct pgw_model *m,
 					const struct pgw_catalog_stats *stats)
@@ -371,7 +413,7 @@ catalog_cache_store(struct pgw_cache_probe *probe, const struct pgw_model *m,
 	buf_release(&body);
 	dir = fs_dirname(probe->path);
 	if ((fs_is_dir(dir) || fs_mkdir_p(dir, 0700) == 0) &&
-		fs_write_file(probe->path, all.data, all.len, 0600) == 0)
+		write_atomic(probe->path, all.data, all.len) == 0)
 		out_verbose("cache: wrote %s", probe->path);
 	else
 	{
