@@ -114,10 +114,13 @@ command_print_help(const char *name)
 	return PGW_EXIT_OK;
 }
 
-char *
+const char *
 ctx_cache_dir(const struct pgw_ctx *ctx)
 {
-	return fs_join(ctx->cfg.root, ".pgwarden/cache");
+	static char path[4096];
+
+	snprintf(path, sizeof(path), "%s/.pgwarden/cache", ctx->cfg.root ? ctx->cfg.root : ".");
+	return path;
 }
 
 PGconn *

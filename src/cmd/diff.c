@@ -57,7 +57,6 @@ struct diff_args
 	bool		no_concurrently;
 	bool		generate;
 	bool		no_cache;
-	char	   *cache_dir;		/* the snapshot cache of live sides (NULL: --no-cache) */
 	long		jobs;
 	struct pgw_strlist renames;
 	struct pgw_strlist include;
@@ -283,10 +282,8 @@ out:
 static int
 read_sides(struct pgw_ctx *ctx, struct diff_args *a, struct pgw_diff_source **sides, int n)
 {
-	if (!a->no_cache && !a->cache_dir)
-		a->cache_dir = ctx_cache_dir(ctx);
 	for (int i = 0; i < n; i++)
-		sides[i]->cache_dir = a->cache_dir;
+		sides[i]->cache_dir = a->no_cache ? NULL : ctx_cache_dir(ctx);
 	return diff_sources_read(sides, n, &ctx->cfg, &a->include, (int) a->jobs);
 }
 
@@ -605,6 +602,5 @@ cmd_diff(struct pgw_ctx *ctx, int argc, char **argv)
 out_args:
 	strlist_release(&a.renames);
 	strlist_release(&a.include);
-	free(a.cache_dir);
 	return rc;
 }

