@@ -28,7 +28,7 @@
 
 #define DIFF_USAGE \
 	"pgwarden diff FROM TO [--out FILE] [--rollback FILE] [--unsafe] [--rename OLD:NEW]... " \
-	"[--schema PATTERN]... [--owners] [--no-concurrently]\n" \
+	"[--schema PATTERN]... [--owners] [--no-concurrently] [--no-cache]\n" \
 	"       pgwarden diff capture [--out FILE]\n" \
 	"       pgwarden diff compare [FILE] [--generate-migration] [--unsafe]"
 

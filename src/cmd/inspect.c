@@ -24,7 +24,7 @@
 
 #define INSPECT_USAGE \
 	"pgwarden inspect [--out FILE|-] [--stable] [--exact] [--schema PATTERN]... " \
-	"[--exclude-schema PATTERN]... [--from SNAPSHOT] [--jobs N] [--print-queries]"
+	"[--exclude-schema PATTERN]... [--from SNAPSHOT] [--jobs N] [--no-cache] [--cache-stats] [--print-queries]"
 
 #define DEFAULT_SNAPSHOT "docs/database-schema.json"
 
