@@ -1845,6 +1845,8 @@ catalog_read(PGconn **conns, int nconns, const struct pgw_catalog_opts *opts,
 	 * it gives is the one a full read would give now.  Not for --exact
 	 * (row counts) nor inside a caller's transaction (the tx sandbox).
 	 */
+	if (stats)
+		stats->connections = used;
 	if (opts->cache_dir && !opts->exact && !outer)
 	{
 		int			c = catalog_cache_lookup(conn, opts, m, stats, &probe);
