@@ -61,13 +61,22 @@ fingerprint_sql(int server_version_num)
 
 	buf_init(&b);
 	buf_printf(&b, "SELECT 'roles', pg_catalog.count(*), 0, "
-			   "pg_catalog.sum(pg_catalog.hashtext(r.oid::pg_catalog.text || '/' || r.rolname)::pg_catalog.int8) "
+			   "pg_catalog.sum(pg_catalog.hashtext(r.oid::pg_catalog.text || '/' || r.rolname || r.rolsuper::pg_catalog.text || r.rolbypassrls::pg_catalog.text)::pg_catalog.int8) "
 			   "FROM pg_catalog.pg_roles r");
 	for (size_t i = 0; i < sizeof(catalogs) / sizeof(catalogs[0]); i++)
+	{
+		/*
+		 * CREATE INDEX CONCURRENTLY sets pg_index's indisready/indisvalid in
+		 * place (no new row version): those bits are hashed too.
+		 */
+		const char *extra = strcmp(catalogs[i], "pg_index") == 0 ?
+			" || c.indisvalid::pg_catalog.text || c.indisready::pg_catalog.text || c.indislive::pg_catalog.text" : "";
+
 		buf_printf(&b, " UNION ALL SELECT '%s', pg_catalog.count(*), "
 				   "pg_catalog.sum(c.xmin::pg_catalog.text::pg_catalog.int8), "
-				   "pg_catalog.sum(pg_catalog.hashtext(c.ctid::pg_catalog.text || c.xmin::pg_catalog.text)::pg_catalog.int8) "
-				   "FROM pg_catalog.%s c", catalogs[i], catalogs[i]);
+				   "pg_catalog.sum(pg_catalog.hashtext(c.ctid::pg_catalog.text || c.xmin::pg_catalog.text%s)::pg_catalog.int8) "
+				   "FROM pg_catalog.%s c", catalogs[i], extra, catalogs[i]);
+	}
 	if (server_version_num >= 150000)
 		buf_printf(&b, " UNION ALL SELECT 'pg_publication_namespace', pg_catalog.count(*), "
 				   "pg_catalog.sum(c.xmin::pg_catalog.text::pg_catalog.int8), "

@@ -13,6 +13,7 @@ sql "$PGW_TEST_URL" "CREATE DATABASE $name TEMPLATE template0 ENCODING 'UTF8'" >
 db=$(db_url "$name")
 mkdir -p "$SCRATCH/proj" && cd "$SCRATCH/proj" || exit 1
 
+sql "$PGW_TEST_URL" "DO \$\$ BEGIN ALTER ROLE t_cache_renamed RENAME TO t_cache_reader; EXCEPTION WHEN undefined_object THEN NULL; END \$\$" >/dev/null
 sql "$PGW_TEST_URL" "DO \$\$ BEGIN CREATE ROLE t_cache_reader NOLOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END \$\$" >/dev/null
 
 check "base schema loads" psql "$db" -X -q -v ON_ERROR_STOP=1 <<'SQL'
@@ -139,6 +140,9 @@ step "publication" "CREATE PUBLICATION t_cache_pub FOR TABLE app2.tenants"
 step "rename the column under a view" "ALTER TABLE app2.line_items RENAME COLUMN label TO title"
 step "rename a role-free object: sequence" "ALTER SEQUENCE app2.seq1 RENAME TO seq_one"
 step "a transaction of several changes" "BEGIN; ALTER TABLE app2.tenants RENAME COLUMN name TO title; CREATE INDEX ON app2.tenants (lower(title)); COMMENT ON COLUMN app2.tenants.title IS 't'; COMMIT"
+step "an index built concurrently" "CREATE INDEX CONCURRENTLY items_title ON app2.line_items (title)"
+step "rename the owner role" "ALTER ROLE t_cache_reader RENAME TO t_cache_renamed"
+step "rename it back" "ALTER ROLE t_cache_renamed RENAME TO t_cache_reader"
 step "rollback changes nothing" "BEGIN; DROP TABLE app2.tenants CASCADE; ROLLBACK"
 
 # --- damaged and foreign cache files: ignored, never trusted -----------------
