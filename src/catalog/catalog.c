@@ -21,7 +21,9 @@
 
 #include <jansson.h>
 
+#include "catalog/cache.h"
 #include "catalog/catalog.h"
+#include "out/out.h"
 #include "out/progress.h"
 #include "util/error.h"
 #include "util/fault.h"
@@ -1701,6 +1703,91 @@ share_snapshot(PGconn **conns, int nconns, struct pgw_catalog_stats *stats)
 	return used;
 }
 
+/* The source fields of q_server's row (a cached model gets today's). */
+static void
+set_source(struct pgw_model *m, PGresult *res, const struct pgw_catalog_opts *opts)
+{
+	m->source.database = str(m, res, 0, 0);
+	m->source.user = str(m, res, 0, 1);
+	m->source.server_version = str(m, res, 0, 2);
+	m->source.server_version_num = (int) num(res, 0, 3);
+	m->source.captured_at = str(m, res, 0, 4);
+	m->source.tenant_column = model_strdup(m, opts->tenant_column);
+	m->source.exact = false;
+}
+
+static const char q_relation_stats[] =
+"SELECT c.oid" RELATIONS_STATS " FROM pg_catalog.pg_class c "
+"WHERE c.relkind IN ('r', 'p', 'f', 'v', 'm') AND c.oid >= 16384 "
+"ORDER BY c.oid";
+
+static int
+cmp_rel_oid(const void *a, const void *b)
+{
+	uint32_t	x = (*(struct pgw_relation *const *) a)->obj.oid;
+	uint32_t	y = (*(struct pgw_relation *const *) b)->obj.oid;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * A cached model has the statistics of the read that wrote it: a stable
+ * read drops them, any other reads today's (sizes and estimates change
+ * without a schema change, and without a new catalog row version).
+ */
+static int
+refresh_stats(PGconn *conn, const struct pgw_catalog_opts *opts, struct pgw_model *m,
+			  struct pgw_catalog_stats *stats)
+{
+	struct pgw_relation **rels;
+	size_t		n = m->relations.n;
+	PGresult   *res;
+
+	for (size_t i = 0; i < n; i++)
+	{
+		struct pgw_relation *rel = m->relations.items[i];
+
+		rel->has_stats = false;
+		rel->estimated_rows = rel->table_bytes = rel->toast_bytes = 0;
+		rel->index_bytes = rel->total_bytes = 0;
+	}
+	if (opts->stable)
+		return 0;
+	res = run(conn, "relation statistics", q_relation_stats, PGRES_TUPLES_OK, stats);
+	if (!res)
+		return -1;
+	rels = pgw_malloc(sizeof(*rels) * (n ? n : 1));
+	for (size_t i = 0; i < n; i++)
+		rels[i] = m->relations.items[i];
+	qsort(rels, n, sizeof(*rels), cmp_rel_oid);
+	for (int r = 0; r < PQntuples(res); r++)
+	{
+		struct pgw_relation key_rel;
+		struct pgw_relation *kp = &key_rel;
+		struct pgw_relation **hit;
+
+		key_rel.obj.oid = oidval(res, r, 0);
+		hit = bsearch(&kp, rels, n, sizeof(*rels), cmp_rel_oid);
+		if (hit)
+		{
+			struct pgw_relation *rel = *hit;
+			int64_t		tsize = num(res, r, 2);
+
+			rel->has_stats = true;
+			rel->estimated_rows = num(res, r, 1);
+			rel->toast_bytes = num(res, r, 4);
+			rel->table_bytes = tsize - rel->toast_bytes;
+			if (rel->table_bytes < 0)
+				rel->table_bytes = 0;
+			rel->index_bytes = num(res, r, 3);
+			rel->total_bytes = tsize + rel->index_bytes;
+		}
+	}
+	PQclear(res);
+	free(rels);
+	return 0;
+}
+
 int
 catalog_read(PGconn **conns, int nconns, const struct pgw_catalog_opts *opts,
 			 struct pgw_model *m, struct pgw_catalog_stats *stats)
@@ -1711,6 +1798,7 @@ catalog_read(PGconn **conns, int nconns, const struct pgw_catalog_opts *opts,
 	int			rc = -1;
 	int			used = 1;
 	bool		outer;
+	struct pgw_cache_probe probe = {0};
 
 	assert(nconns >= 1 && nconns <= PGW_CATALOG_MAX_JOBS);
 	/*
@@ -1743,19 +1831,59 @@ catalog_read(PGconn **conns, int nconns, const struct pgw_catalog_opts *opts,
 	res = run(conn, "the server version", q_server, PGRES_TUPLES_OK, stats);
 	if (!res)
 		goto done;
-	m->source.database = str(m, res, 0, 0);
-	m->source.user = str(m, res, 0, 1);
-	m->source.server_version = str(m, res, 0, 2);
-	m->source.server_version_num = (int) num(res, 0, 3);
-	m->source.captured_at = str(m, res, 0, 4);
-	m->source.tenant_column = model_strdup(m, opts->tenant_column);
-	PQclear(res);
+	set_source(m, res, opts);
 	if (m->source.server_version_num < 130000)
 	{
+		PQclear(res);
 		pgw_error(PGW_ERR_CONNECT, "PostgreSQL %s is too old to inspect", m->source.server_version);
 		pgw_error_hint("pgwarden reads the catalogs of PostgreSQL 13 and later");
 		goto done;
 	}
+
+	/*
+	 * The snapshot cache: fingerprinted in this transaction, so the model
+	 * it gives is the one a full read would give now.  Not for --exact
+	 * (row counts) nor inside a caller's transaction (the tx sandbox).
+	 */
+	if (stats)
+		stats->connections = used;
+	if (opts->cache_dir && !opts->exact && !outer)
+	{
+		int			c = catalog_cache_lookup(conn, opts, m, stats, &probe);
+
+		if (c < 0)
+		{
+			PQclear(res);
+			goto done;
+		}
+		if (c == 2)
+		{
+			/* a file that failed to load half way: start from scratch */
+			model_release(m);
+			model_init(m);
+			set_source(m, res, opts);
+		}
+		if (c == 1)
+		{
+			set_source(m, res, opts);
+			PQclear(res);
+			if (refresh_stats(conn, opts, m, stats) != 0)
+				goto done;
+			if (stats)
+				stats->catalog_ms = (double) (pgw_now_ms() - t0);
+			model_sort(m);
+			rc = 0;
+			goto done;
+		}
+	}
+	else if (opts->cache_dir && stats)
+	{
+		snprintf(stats->cache_reason, sizeof(stats->cache_reason), "%s",
+				 opts->exact ? "--exact counts rows: the cache is not used" :
+				 "read inside a transaction: the cache is not used");
+		out_verbose("cache: not used — %s", stats->cache_reason);
+	}
+	PQclear(res);
 
 	if (stats)
 		stats->connections = used;
@@ -1790,9 +1918,12 @@ catalog_read(PGconn **conns, int nconns, const struct pgw_catalog_opts *opts,
 			stats->count_ms = (double) (pgw_now_ms() - t1);
 	}
 	model_sort(m);
+	if (!opts->exact)
+		catalog_cache_store(&probe, m, stats);
 	rc = 0;
 
 done:
+	catalog_cache_probe_release(&probe);
 	if (!outer)
 		end_all(conns, used, rc == 0, stats);
 	return rc;

@@ -37,6 +37,7 @@ struct pgw_catalog_opts
 	const struct pgw_strlist *include;	/* --schema patterns (may be empty) */
 	const struct pgw_strlist *exclude;	/* --exclude-schema patterns */
 	const struct pgw_strlist *managed;	/* config `schemas`, used without include */
+	const char *cache_dir;		/* snapshot cache folder (catalog/cache.h); NULL: none */
 };
 
 /* Progress/diagnostics of one read, for the caller to show. */
@@ -48,6 +49,9 @@ struct pgw_catalog_stats
 	double		count_ms;		/* --exact data pass */
 	struct pgw_strlist unmatched;	/* patterns that matched no schema */
 	struct pgw_strlist unreadable;	/* "schema.table" the role cannot SELECT */
+	int			cache_hits;		/* reads answered by the snapshot cache */
+	int			cache_misses;	/* reads done in full with the cache on */
+	char		cache_reason[256];	/* why the last read hit or missed */
 };
 
 #define PGW_CATALOG_MAX_JOBS 8

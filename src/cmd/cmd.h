@@ -34,6 +34,11 @@ struct pgw_ctx
  * NULL with *rc set to the exit code. */
 PGconn	   *ctx_connect(struct pgw_ctx *ctx, int *rc);
 
+/* The snapshot cache folder of the project (.pgwarden/cache under the
+ * root), for pgw_catalog_opts.cache_dir (a static buffer, the same for the
+ * whole process). */
+const char *ctx_cache_dir(const struct pgw_ctx *ctx);
+
 /* path as shown to the user: relative to the project root when inside it
  * (caller frees). */
 char	   *ctx_project_path(const struct pgw_ctx *ctx, const char *path);

@@ -11,6 +11,7 @@
 #include "util/embedded.h"
 #include "util/exitcode.h"
 #include "util/error.h"
+#include "util/fs.h"
 #include "util/mem.h"
 #include "util/text.h"
 
@@ -111,6 +112,15 @@ command_print_help(const char *name)
 	out_write(text);
 	free(text);
 	return PGW_EXIT_OK;
+}
+
+const char *
+ctx_cache_dir(const struct pgw_ctx *ctx)
+{
+	static char path[4096];
+
+	snprintf(path, sizeof(path), "%s/.pgwarden/cache", ctx->cfg.root ? ctx->cfg.root : ".");
+	return path;
 }
 
 PGconn *

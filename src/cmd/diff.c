@@ -28,7 +28,7 @@
 
 #define DIFF_USAGE \
 	"pgwarden diff FROM TO [--out FILE] [--rollback FILE] [--unsafe] [--rename OLD:NEW]... " \
-	"[--schema PATTERN]... [--owners] [--no-concurrently]\n" \
+	"[--schema PATTERN]... [--owners] [--no-concurrently] [--no-cache]\n" \
 	"       pgwarden diff capture [--out FILE]\n" \
 	"       pgwarden diff compare [FILE] [--generate-migration] [--unsafe]"
 
@@ -44,7 +44,8 @@ enum
 	OPT_OWNERS,
 	OPT_NO_CONCURRENTLY,
 	OPT_GENERATE,
-	OPT_JOBS
+	OPT_JOBS,
+	OPT_NO_CACHE
 };
 
 struct diff_args
@@ -55,6 +56,7 @@ struct diff_args
 	bool		owners;
 	bool		no_concurrently;
 	bool		generate;
+	bool		no_cache;
 	long		jobs;
 	struct pgw_strlist renames;
 	struct pgw_strlist include;
@@ -276,6 +278,15 @@ out:
 	return rc;
 }
 
+/* Reads the sides, live ones through the snapshot cache unless --no-cache. */
+static int
+read_sides(struct pgw_ctx *ctx, struct diff_args *a, struct pgw_diff_source **sides, int n)
+{
+	for (int i = 0; i < n; i++)
+		sides[i]->cache_dir = a->no_cache ? NULL : ctx_cache_dir(ctx);
+	return diff_sources_read(sides, n, &ctx->cfg, &a->include, (int) a->jobs);
+}
+
 /* The live target of the command (--db, DATABASE_URL, --env, local) as a side. */
 static int
 target_side(struct pgw_ctx *ctx, struct pgw_diff_source *s)
@@ -306,7 +317,7 @@ cmd_capture(struct pgw_ctx *ctx, struct diff_args *a)
 	char	   *path;
 	int			rc = PGW_EXIT_OK;
 
-	if (target_side(ctx, &s) != 0 || diff_sources_read(sides, 1, &ctx->cfg, &a->include, (int) a->jobs) != 0)
+	if (target_side(ctx, &s) != 0 || read_sides(ctx, a, sides, 1) != 0)
 	{
 		rc = out_fail();
 		diff_source_release(&s);
@@ -377,7 +388,7 @@ cmd_compare(struct pgw_ctx *ctx, struct diff_args *a)
 	memset(&snap, 0, sizeof(snap));
 	model_init(&snap.model);
 	if (target_side(ctx, &live) != 0 || diff_source_parse(&ctx->cfg, file, &snap) != 0 ||
-		diff_sources_read(sides, 2, &ctx->cfg, &a->include, (int) a->jobs) != 0)
+		read_sides(ctx, a, sides, 2) != 0)
 	{
 		rc = out_fail();
 		goto out;
@@ -464,6 +475,7 @@ cmd_diff(struct pgw_ctx *ctx, int argc, char **argv)
 	static const struct pgw_opt opts[] = {
 		{"generate-migration", 0, false, OPT_GENERATE},
 		{"jobs", 'j', true, OPT_JOBS},
+		{"no-cache", 0, false, OPT_NO_CACHE},
 		{"no-concurrently", 0, false, OPT_NO_CONCURRENTLY},
 		{"out", 'o', true, OPT_OUT},
 		{"owners", 0, false, OPT_OWNERS},
@@ -509,6 +521,9 @@ cmd_diff(struct pgw_ctx *ctx, int argc, char **argv)
 				break;
 			case OPT_OWNERS:
 				a.owners = true;
+				break;
+			case OPT_NO_CACHE:
+				a.no_cache = true;
 				break;
 			case OPT_NO_CONCURRENTLY:
 				a.no_concurrently = true;
@@ -575,7 +590,7 @@ cmd_diff(struct pgw_ctx *ctx, int argc, char **argv)
 	model_init(&from.model);
 	model_init(&to.model);
 	if (diff_source_parse(&ctx->cfg, a.pos[0], &from) != 0 || diff_source_parse(&ctx->cfg, a.pos[1], &to) != 0 ||
-		diff_sources_read(sides, 2, &ctx->cfg, &a.include, (int) a.jobs) != 0)
+		read_sides(ctx, &a, sides, 2) != 0)
 		rc = out_fail();
 	else
 	{

@@ -62,7 +62,8 @@ enum
 	OPT_NULLIFY,
 	OPT_TENANT_FROM,
 	OPT_SANDBOX,
-	OPT_ALLOW
+	OPT_ALLOW,
+	OPT_NO_CACHE
 };
 
 struct doctor_args
@@ -78,6 +79,7 @@ struct doctor_args
 	int			tenant_from;
 	const char *sandbox;		/* --yes: passed to migrate up --safe */
 	struct pgw_strlist allow;
+	bool		no_cache;
 };
 
 /* One diagnosis: the findings asked for, in rank order. */
@@ -179,6 +181,8 @@ diagnose(struct pgw_ctx *ctx, const struct doctor_args *a, struct diagnosis *d, 
 	}
 	copts.managed = &ctx->cfg.schemas;
 	copts.tenant_column = ctx->cfg.tenant_column;
+	if (!a->no_cache)
+		copts.cache_dir = ctx_cache_dir(ctx);
 	progress_start(&prog, "reading the schema", 0);
 	r = catalog_read(conns, nconns, &copts, &d->m, NULL);
 	progress_finish(&prog);
@@ -799,6 +803,7 @@ parse_args(struct doctor_args *a, int argc, char **argv)
 		{"delete-orphans", 0, false, OPT_DELETE},
 		{"fail-on", 0, true, OPT_FAIL_ON},
 		{"fix", 0, false, OPT_FIX},
+		{"no-cache", 0, false, OPT_NO_CACHE},
 		{"no-stats", 0, false, OPT_NO_STATS},
 		{"nullify-orphans", 0, false, OPT_NULLIFY},
 		{"only", 0, true, OPT_ONLY},
@@ -869,6 +874,9 @@ parse_args(struct doctor_args *a, int argc, char **argv)
 					return opt_usage_error(&p, "use local or tx", "unknown sandbox '%s'", arg);
 				a->sandbox = arg;
 				yes_only = "sandbox";
+				break;
+			case OPT_NO_CACHE:
+				a->no_cache = true;
 				break;
 			case OPT_ALLOW:
 				strlist_add(&a->allow, arg);

@@ -38,7 +38,8 @@ enum
 	OPT_TENANT,
 	OPT_FROM_FINDINGS,
 	OPT_DRY_RUN,
-	OPT_TENANT_FROM
+	OPT_TENANT_FROM,
+	OPT_NO_CACHE
 };
 
 struct gen_args
@@ -398,8 +399,10 @@ cmd_generate(struct pgw_ctx *ctx, int argc, char **argv)
 		{"nullify-orphans", 0, false, OPT_NULLIFY},
 		{"tenant", 0, false, OPT_TENANT},
 		{"tenant-from", 0, true, OPT_TENANT_FROM},
+		{"no-cache", 0, false, OPT_NO_CACHE},
 		{NULL, 0, false, 0}
 	};
+	bool		no_cache = false;
 	struct pgw_optparser p;
 	const char *arg;
 	struct gen_args a = {0};
@@ -454,6 +457,9 @@ cmd_generate(struct pgw_ctx *ctx, int argc, char **argv)
 					goto out_args;
 				}
 				break;
+			case OPT_NO_CACHE:
+				no_cache = true;
+				break;
 			case OPT_ERROR:
 				rc = PGW_EXIT_USAGE;
 				goto out_args;
@@ -498,6 +504,8 @@ cmd_generate(struct pgw_ctx *ctx, int argc, char **argv)
 	copts.tenant_column = ctx->cfg.tenant_column;
 	copts.managed = &ctx->cfg.schemas;
 	o.files = json_array();
+	if (!no_cache)
+		copts.cache_dir = ctx_cache_dir(ctx);
 	if (catalog_read(&g.conn, 1, &copts, &model, NULL) != 0)
 	{
 		pgw_error_prefix("cannot read the schema of %s", ctx->target.display);

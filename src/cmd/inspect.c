@@ -24,7 +24,7 @@
 
 #define INSPECT_USAGE \
 	"pgwarden inspect [--out FILE|-] [--stable] [--exact] [--schema PATTERN]... " \
-	"[--exclude-schema PATTERN]... [--from SNAPSHOT] [--jobs N] [--print-queries]"
+	"[--exclude-schema PATTERN]... [--from SNAPSHOT] [--jobs N] [--no-cache] [--cache-stats] [--print-queries]"
 
 #define DEFAULT_SNAPSHOT "docs/database-schema.json"
 
@@ -37,6 +37,8 @@ enum
 	OPT_EXCLUDE,
 	OPT_PRINT_QUERIES,
 	OPT_FROM,
+	OPT_NO_CACHE,
+	OPT_CACHE_STATS,
 	OPT_JOBS
 };
 
@@ -213,10 +215,12 @@ int
 cmd_inspect(struct pgw_ctx *ctx, int argc, char **argv)
 {
 	static const struct pgw_opt opts[] = {
+		{"cache-stats", 0, false, OPT_CACHE_STATS},
 		{"exact", 0, false, OPT_EXACT},
 		{"exclude-schema", 'N', true, OPT_EXCLUDE},
 		{"from", 0, true, OPT_FROM},
 		{"jobs", 'j', true, OPT_JOBS},
+		{"no-cache", 0, false, OPT_NO_CACHE},
 		{"out", 'o', true, OPT_OUT},
 		{"print-queries", 0, false, OPT_PRINT_QUERIES},
 		{"schema", 'n', true, OPT_SCHEMA},
@@ -231,6 +235,8 @@ cmd_inspect(struct pgw_ctx *ctx, int argc, char **argv)
 	PGconn	   *conns[PGW_CATALOG_MAX_JOBS];
 	int			nconns = 0;
 	bool		print_queries = false;
+	bool		no_cache = false;
+	bool		cache_stats = false;
 	struct pgw_strlist include = {0};
 	struct pgw_strlist exclude = {0};
 	struct pgw_catalog_opts copts = {0};
@@ -265,6 +271,12 @@ cmd_inspect(struct pgw_ctx *ctx, int argc, char **argv)
 				break;
 			case OPT_EXCLUDE:
 				strlist_add(&exclude, arg);
+				break;
+			case OPT_NO_CACHE:
+				no_cache = true;
+				break;
+			case OPT_CACHE_STATS:
+				cache_stats = true;
 				break;
 			case OPT_PRINT_QUERIES:
 				print_queries = true;
@@ -308,6 +320,8 @@ cmd_inspect(struct pgw_ctx *ctx, int argc, char **argv)
 	copts.include = &include;
 	copts.exclude = &exclude;
 	copts.managed = &ctx->cfg.schemas;
+	if (!no_cache)
+		copts.cache_dir = ctx_cache_dir(ctx);
 
 	t0 = pgw_now_ms();
 	model_init(&model);
@@ -414,6 +428,19 @@ cmd_inspect(struct pgw_ctx *ctx, int argc, char **argv)
 	if (!from)
 		out_verbose("catalog read in %.0f ms%s", stats.catalog_ms,
 					copts.exact ? "; row counts in a separate pass" : "");
+	if (cache_stats && !from)
+	{
+		const char *state = no_cache ? "off (--no-cache)" :
+			stats.cache_hits ? "hit" : stats.cache_misses ? "miss, full read" : "not used";
+
+		/* stdout carries the snapshot with --json or --out -: stderr then */
+		if (out_is_json() || (out && strcmp(out, "-") == 0))
+			out_note("cache: %s; hits %d, misses %d%s%s", state, stats.cache_hits, stats.cache_misses,
+					 stats.cache_reason[0] ? "; " : "", stats.cache_reason);
+		else
+			out_printf("cache: %s; hits %d, misses %d%s%s\n", state, stats.cache_hits, stats.cache_misses,
+					   stats.cache_reason[0] ? "; " : "", stats.cache_reason);
+	}
 
 out_model:
 	free(path);

@@ -21,7 +21,8 @@
 
 enum
 {
-	OPT_TABLE = 1
+	OPT_TABLE = 1,
+	OPT_NO_CACHE
 };
 
 static void
@@ -100,8 +101,10 @@ cmd_rls(struct pgw_ctx *ctx, int argc, char **argv)
 {
 	static const struct pgw_opt opts[] = {
 		{"table", 't', true, OPT_TABLE},
+		{"no-cache", 0, false, OPT_NO_CACHE},
 		{NULL, 0, false, 0}
 	};
+	bool		no_cache = false;
 	struct pgw_optparser p;
 	const char *arg;
 	const char *sub = NULL;
@@ -126,6 +129,9 @@ cmd_rls(struct pgw_ctx *ctx, int argc, char **argv)
 			case OPT_TABLE:
 				table = arg;
 				break;
+			case OPT_NO_CACHE:
+				no_cache = true;
+				break;
 			case OPT_ERROR:
 				return PGW_EXIT_USAGE;
 			default:
@@ -145,6 +151,8 @@ cmd_rls(struct pgw_ctx *ctx, int argc, char **argv)
 	copts.stable = true;
 	copts.tenant_column = ctx->cfg.tenant_column;
 	copts.managed = &ctx->cfg.schemas;
+	if (!no_cache)
+		copts.cache_dir = ctx_cache_dir(ctx);
 	if (catalog_read(&conn, 1, &copts, &model, NULL) != 0)
 	{
 		pgw_error_prefix("cannot read the schema of %s", ctx->target.display);

@@ -36,7 +36,8 @@ enum
 	OPT_CATEGORY,
 	OPT_FAIL_ON,
 	OPT_SAMPLE,
-	OPT_MAX_ROWS
+	OPT_MAX_ROWS,
+	OPT_NO_CACHE
 };
 
 static const char *const rule_ids[] = {
@@ -186,8 +187,10 @@ cmd_validate(struct pgw_ctx *ctx, int argc, char **argv)
 		{"rule", 0, true, OPT_RULE},
 		{"sample", 0, true, OPT_SAMPLE},
 		{"table", 't', true, OPT_TABLE},
+		{"no-cache", 0, false, OPT_NO_CACHE},
 		{NULL, 0, false, 0}
 	};
+	bool		no_cache = false;
 	struct pgw_optparser p;
 	const char *arg;
 	struct pgw_strlist rules = {0};
@@ -255,6 +258,9 @@ cmd_validate(struct pgw_ctx *ctx, int argc, char **argv)
 					goto out_args;
 				}
 				break;
+			case OPT_NO_CACHE:
+				no_cache = true;
+				break;
 			case OPT_ERROR:
 				rc = PGW_EXIT_USAGE;
 				goto out_args;
@@ -272,6 +278,8 @@ cmd_validate(struct pgw_ctx *ctx, int argc, char **argv)
 	findings_init(&shown);
 	copts.tenant_column = ctx->cfg.tenant_column;
 	copts.managed = &ctx->cfg.schemas;
+	if (!no_cache)
+		copts.cache_dir = ctx_cache_dir(ctx);
 	if (catalog_read(&conn, 1, &copts, &model, NULL) != 0)
 	{
 		pgw_error_prefix("cannot read the schema of %s", ctx->target.display);

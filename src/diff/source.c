@@ -239,7 +239,7 @@ struct reader_job
 	struct pgw_diff_source *side;
 	PGconn	   *conns[PGW_CATALOG_MAX_JOBS];
 	int			nconns;
-	const struct pgw_catalog_opts *copts;
+	struct pgw_catalog_opts copts;
 	int			rc;
 	struct pgw_err err;			/* the thread's error, handed back */
 };
@@ -250,7 +250,7 @@ reader_main(void *arg)
 	struct reader_job *j = arg;
 	double		t0 = (double) pgw_now_ms();
 
-	j->rc = catalog_read(j->conns, j->nconns, j->copts, &j->side->model, NULL);
+	j->rc = catalog_read(j->conns, j->nconns, &j->copts, &j->side->model, NULL);
 	j->side->read_ms = (double) pgw_now_ms() - t0;
 	if (j->rc != 0)
 		pgw_error_save(&j->err);
@@ -339,7 +339,9 @@ diff_sources_read(struct pgw_diff_source **sides, int n, const struct pgw_config
 		if (s->kind == PGW_SOURCE_SNAPSHOT)
 			continue;
 		rj[i].side = s;
-		rj[i].copts = &copts;
+		rj[i].copts = copts;
+		/* a live target only: a sandbox is thrown away */
+		rj[i].copts.cache_dir = s->kind == PGW_SOURCE_LIVE ? s->cache_dir : NULL;
 		if (db_connect(&s->target, &rj[i].conns[0]) != 0)
 		{
 			pgw_error_prefix("%s", s->display);

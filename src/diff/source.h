@@ -44,6 +44,7 @@ struct pgw_diff_source
 	bool		has_target;
 	struct pgw_sandbox sandbox;
 	bool		has_sandbox;
+	const char *cache_dir;		/* live side: the snapshot cache (NULL: none) */
 	struct pgw_model model;
 	double		read_ms;
 };

@@ -24,7 +24,7 @@ jget() {
 cd "$SCRATCH" || exit 1
 
 # --- exact snapshot of the fixture -----------------------------------------
-expect_rc 0 "inspect the fixture" "$PGW" --db "$db" inspect --stable -n app -n 'Weird*' --out fx.json
+expect_rc 0 "inspect the fixture" "$PGW" --db "$db" inspect --no-cache --stable -n app -n 'Weird*' --out fx.json
 contains "summary names the file" "$OUT" "wrote fx.json"
 contains "summary counts the queries" "$OUT" "25 queries on 2 connections"
 if ! cmp -s fx.json "$FX/expected.json"; then
@@ -35,7 +35,7 @@ CHECKS=$((CHECKS + 1))
 
 expect_rc 0 "inspect again" "$PGW" --db "$db" inspect --stable -n app -n 'Weird*' --out fx-again.json
 check "two runs give identical bytes" cmp -s fx.json fx-again.json
-expect_rc 0 "inspect over one connection" "$PGW" --db "$db" inspect --jobs 1 --stable -n app -n 'Weird*' --out fx-one.json
+expect_rc 0 "inspect over one connection" "$PGW" --db "$db" inspect --no-cache --jobs 1 --stable -n app -n 'Weird*' --out fx-one.json
 contains "one connection: fewer statements" "$OUT" "21 queries on 1 connection"
 check "one connection gives identical bytes" cmp -s fx.json fx-one.json
 
@@ -92,7 +92,7 @@ for f in "$mig"/*.sql; do
     psql "$ex" -X -q -v ON_ERROR_STOP=1 -f "$f" || fail "load $f"
 done
 psql "$ex" -X -q -v ON_ERROR_STOP=1 -f "$SRC/examples/fleet/supabase/seed.sql" || fail "seed"
-expect_rc 0 "inspect the example without row counts" "$PGW" --db "$ex" inspect --out fleet-est.json
+expect_rc 0 "inspect the example without row counts" "$PGW" --db "$ex" inspect --no-cache --out fleet-est.json
 contains "same number of queries on another schema" "$OUT" "25 queries on 2 connections"
 expect_rc 0 "inspect the example" "$PGW" --db "$ex" inspect --exact --out fleet.json
 contains "row counts take one more query" "$OUT" "26 queries"
