@@ -46,10 +46,8 @@ struct serve_server
 /*
  * The JSON API: one line per endpoint.  GET endpoints read; POST endpoints
  * change the database, need --allow-apply and a confirmation field, and
- * run through the same safe runner as the CLI.  More commands' documents
- * are one line each here: when `storage audit` and `scan` exist,
- *   {"/api/storage/audit", "GET", false, {"storage", "audit"}, ...},
- *   {"/api/scan", "GET", false, {"scan", "--report"}, ...}.
+ * run through the same safe runner as the CLI.  Another command's document
+ * is one more line here.
  */
 struct api_endpoint
 {
@@ -68,6 +66,7 @@ static const struct api_endpoint api_endpoints[] = {
 	{"/api/diff/compare", "GET", false, {"diff", "compare"}, "pgwarden diff compare --json (drift against the captured snapshot)"},
 	{"/api/inspect", "GET", false, {"inspect", "--out", "-"}, "pgwarden inspect --out - --json (the schema snapshot; no file written)"},
 	{"/api/backups", "GET", false, {"backup", "list"}, "pgwarden backup list --json"},
+	{"/api/storage/audit", "GET", false, {"storage", "audit"}, "pgwarden storage audit --json (Supabase Storage buckets; 503 on a database without them)"},
 	{"/api/migrate/up", "POST", true, {"smart-migrate"}, "pgwarden migrate up --safe --json (needs --allow-apply, confirm=yes)"},
 	{"/api/doctor/fix", "POST", true, {"doctor", "--fix", "--yes"}, "pgwarden doctor --fix --yes --json (needs --allow-apply, confirm=yes)"},
 	{NULL, NULL, false, {NULL}, NULL}

@@ -79,7 +79,7 @@ equals "?token= on the API" "$CODE" 200
 # -- every endpoint: the CLI's own document
 get /api
 equals "index: 200" "$CODE" 200
-for e in /api/health /api/validate /api/doctor /api/migrate/status /api/diff/compare /api/inspect /api/backups /api/metrics /api/migrate/up /api/doctor/fix; do
+for e in /api/health /api/validate /api/doctor /api/migrate/status /api/diff/compare /api/inspect /api/backups /api/storage/audit /api/metrics /api/migrate/up /api/doctor/fix; do
     contains "index lists $e" "$BODY" "\"path\": \"$e\""
 done
 get /api/health
@@ -124,6 +124,9 @@ check "inspect wrote no file" test ! -e docs/database-schema.json
 get /api/backups
 equals "backups: 200" "$CODE" 200
 contains "backup list document" "$BODY" '"backups": []'
+get /api/storage/audit
+equals "storage audit: 200" "$CODE" 200
+contains "storage audit document" "$BODY" '"command": "storage"'
 get /api/metrics
 equals "metrics: 200" "$CODE" 200
 contains "samples taken" "$BODY" '"up": true'
