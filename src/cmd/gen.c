@@ -85,34 +85,163 @@ line_eq(const struct lines *a, size_t i, const struct lines *b, size_t j)
 }
 
 /*
- * A short diff of the file (old) against the generated text (new): the
- * changed region between the common head and tail, at most max lines of
- * each side.  Returns the number of changed lines (old + new).
+ * The shortest edit script between a and b (Myers' O(ND) algorithm),
+ * as ops: '=' keep, '-' delete from a, '+' insert from b, in order.
+ * Gives up (returns -1) beyond max_d edits; the caller then shows the
+ * changed region as a whole.
+ */
+static int
+myers(const struct lines *a, const struct lines *b, int max_d, char **ops, size_t *nops)
+{
+	int			n = (int) a->n;
+	int			m = (int) b->n;
+	int			off = n + m + 1;
+	int		   *v = pgw_calloc((size_t) (2 * off + 1), sizeof(int));
+	int		  **trace = pgw_calloc((size_t) max_d + 1, sizeof(int *));
+	int			d;
+	int			found = -1;
+
+	for (d = 0; d <= max_d && found < 0; d++)
+	{
+		for (int k = -d; k <= d; k += 2)
+		{
+			int			x = (k == -d || (k != d && v[off + k - 1] < v[off + k + 1])) ?
+				v[off + k + 1] : v[off + k - 1] + 1;
+			int			y = x - k;
+
+			while (x < n && y < m && line_eq(a, (size_t) x, b, (size_t) y))
+				x++, y++;
+			v[off + k] = x;
+			if (x >= n && y >= m)
+			{
+				found = d;
+				break;
+			}
+		}
+		trace[d] = pgw_malloc((size_t) (2 * off + 1) * sizeof(int));
+		memcpy(trace[d], v, (size_t) (2 * off + 1) * sizeof(int));
+	}
+	if (found >= 0)
+	{
+		/* walk back from (n, m), writing ops from the end */
+		size_t		cap = (size_t) (n + m) + 1;
+		char	   *o = pgw_malloc(cap);
+		size_t		pos = cap;
+		int			x = n;
+		int			y = m;
+
+		for (d = found; d >= 0; d--)
+		{
+			int			k = x - y;
+			int		   *pv = d > 0 ? trace[d - 1] : NULL;
+			int			pk;
+			int			px;
+
+			if (d == 0)
+			{
+				while (x > 0 && y > 0)
+					o[--pos] = '=', x--, y--;
+				break;
+			}
+			pk = (k == -d || (k != d && pv[off + k - 1] < pv[off + k + 1])) ? k + 1 : k - 1;
+			px = pv[off + pk];
+			while (x > px + (pk == k - 1 ? 1 : 0) && y > px - pk + (pk == k + 1 ? 1 : 0))
+				o[--pos] = '=', x--, y--;
+			if (pk == k + 1)
+				o[--pos] = '+', y--;
+			else
+				o[--pos] = '-', x--;
+		}
+		*nops = cap - pos;
+		*ops = pgw_malloc(*nops + 1);
+		memcpy(*ops, o + pos, *nops);
+		free(o);
+	}
+	for (int i = 0; i <= max_d; i++)
+		free(trace[i]);
+	free(trace);
+	free(v);
+	return found >= 0 ? 0 : -1;
+}
+
+/*
+ * A short unified diff of the file (old) against the generated text (new):
+ * hunks with two lines of context, at most max changed lines shown.
+ * Returns the number of changed lines (removed + added).
  */
 static size_t
 short_diff(const char *old, const char *new, struct pgw_buf *out, size_t max)
 {
 	struct lines a;
 	struct lines b;
-	size_t		head = 0;
-	size_t		tail = 0;
+	char	   *ops = NULL;
+	size_t		nops = 0;
+	size_t		changed = 0;
 	size_t		shown = 0;
-	size_t		changed;
 
 	lines_split(old, &a);
 	lines_split(new, &b);
-	while (head < a.n && head < b.n && line_eq(&a, head, &b, head))
-		head++;
-	while (tail < a.n - head && tail < b.n - head && line_eq(&a, a.n - 1 - tail, &b, b.n - 1 - tail))
-		tail++;
-	changed = (a.n - head - tail) + (b.n - head - tail);
-	buf_printf(out, "@@ line %zu @@\n", head + 1);
-	for (size_t i = head; i < a.n - tail && shown < max; i++, shown++)
-		buf_printf(out, "-%.*s\n", (int) a.len[i], a.at[i]);
-	for (size_t i = head; i < b.n - tail && shown < 2 * max; i++, shown++)
-		buf_printf(out, "+%.*s\n", (int) b.len[i], b.at[i]);
+	if (myers(&a, &b, 400, &ops, &nops) != 0)
+	{
+		/* too different for a short diff: the changed region as a whole */
+		size_t		head = 0;
+		size_t		tail = 0;
+
+		while (head < a.n && head < b.n && line_eq(&a, head, &b, head))
+			head++;
+		while (tail < a.n - head && tail < b.n - head && line_eq(&a, a.n - 1 - tail, &b, b.n - 1 - tail))
+			tail++;
+		nops = 0;
+		ops = pgw_malloc(a.n + b.n + 1);
+		for (size_t i = 0; i < head; i++)
+			ops[nops++] = '=';
+		for (size_t i = head; i < a.n - tail; i++)
+			ops[nops++] = '-';
+		for (size_t i = head; i < b.n - tail; i++)
+			ops[nops++] = '+';
+		for (size_t i = 0; i < tail; i++)
+			ops[nops++] = '=';
+	}
+	for (size_t i = 0; i < nops; i++)
+		changed += ops[i] != '=';
+	{
+		size_t		ai = 0;
+		size_t		bi = 0;
+		size_t		last_printed = (size_t) -1;	/* op index */
+
+		for (size_t i = 0; i < nops; i++)
+		{
+			bool		near = false;
+
+			for (size_t j = (i >= 2 ? i - 2 : 0); j <= i + 2 && j < nops; j++)
+				near = near || ops[j] != '=';
+			if (near && shown < max)
+			{
+				if (last_printed == (size_t) -1 || last_printed + 1 != i)
+					buf_printf(out, "@@ -%zu +%zu @@\n", ai + 1, bi + 1);
+				if (ops[i] == '=')
+					buf_printf(out, " %.*s\n", (int) a.len[ai], a.at[ai]);
+				else if (ops[i] == '-')
+				{
+					buf_printf(out, "-%.*s\n", (int) a.len[ai], a.at[ai]);
+					shown++;
+				}
+				else
+				{
+					buf_printf(out, "+%.*s\n", (int) b.len[bi], b.at[bi]);
+					shown++;
+				}
+				last_printed = i;
+			}
+			if (ops[i] != '+')
+				ai++;
+			if (ops[i] != '-')
+				bi++;
+		}
+	}
 	if (shown < changed)
 		buf_printf(out, "... and %zu more changed lines\n", changed - shown);
+	free(ops);
 	free(a.at);
 	free(a.len);
 	free(b.at);
