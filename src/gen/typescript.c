@@ -256,7 +256,6 @@ put_type(struct gen *g, struct pgw_buf *b, const char *pgtype, bool *is_json)
 	const char *name;
 	const struct pgw_type *t;
 	const struct pgw_relation *r;
-	int			depth = 0;
 
 	if (is_json)
 		*is_json = false;
@@ -289,17 +288,16 @@ put_type(struct gen *g, struct pgw_buf *b, const char *pgtype, bool *is_json)
 			goto arrays;
 		}
 	split_qualified(&g->scratch, base, &schema, &name);
-	for (t = find_type(g, schema, name); t && t->obj.kind == PGW_KIND_DOMAIN && depth < 16; depth++)
+	t = find_type(g, schema, name);
+	if (t && t->obj.kind == PGW_KIND_DOMAIN && t->base_type)
 	{
-		/* a domain is its base type (which may be a domain, or an array) */
-		struct pgw_buf inner;
+		/* a domain is its base type (a domain too, or an array: recursion;
+		 * PostgreSQL rejects cycles) */
+		bool		inner_json = false;
 
-		buf_init(&inner);
-		put_type(g, &inner, t->base_type, is_json);
-		buf_append(b, inner.data);
-		buf_release(&inner);
-		if (dims && is_json)
-			*is_json = false;
+		put_type(g, b, t->base_type, &inner_json);
+		if (is_json)
+			*is_json = inner_json && dims == 0;
 		goto arrays;
 	}
 	if (t && t->obj.kind == PGW_KIND_ENUM)
@@ -471,13 +469,25 @@ cmp_arg(const void *a, const void *b)
 static bool
 function_wanted(const struct pgw_function *f)
 {
+	struct pgw_arena a;
+	struct pgw_vec args = {0};
+	bool		ok = true;
+
 	if (f->prokind != 'f' || !f->result)
 		return false;
-	if (strcmp(f->result, "trigger") == 0 || strcmp(f->result, "event_trigger") == 0)
+	if (strcmp(f->result, "trigger") == 0 || strcmp(f->result, "event_trigger") == 0 ||
+		strcmp(f->result, "internal") == 0)
 		return false;
-	if (strstr(f->identity_args ? f->identity_args : "", "internal"))
-		return false;
-	return true;
+	arena_init(&a);
+	split_args(&a, f->identity_args, &args);
+	for (size_t i = 0; i < args.n && ok; i++)
+	{
+		const struct arg *arg = parse_arg(&a, args.items[i], 'i');
+
+		ok = strcmp(arg->type, "internal") != 0;
+	}
+	arena_release(&a);
+	return ok;
 }
 
 /* ---- relations ---- */
