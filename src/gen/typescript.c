@@ -123,6 +123,66 @@ indent(struct pgw_buf *b, int n)
 
 /* ---- the walk's state ---- */
 
+/* (schema, name) → object, open addressing; built once per run, so a
+ * column's type is found in O(1) whatever the schema's size. */
+struct namemap
+{
+	const struct pgw_object **slots;
+	size_t		cap;			/* a power of two */
+};
+
+static size_t
+name_hash(const char *schema, const char *name)
+{
+	size_t		h = 1469598103934665603ULL;
+
+	for (const unsigned char *p = (const unsigned char *) schema; *p; p++)
+		h = (h ^ *p) * 1099511628211ULL;
+	h = (h ^ 0xff) * 1099511628211ULL;
+	for (const unsigned char *p = (const unsigned char *) name; *p; p++)
+		h = (h ^ *p) * 1099511628211ULL;
+	return h;
+}
+
+static void
+namemap_build(struct pgw_arena *a, struct namemap *map, const struct pgw_vec *objs)
+{
+	map->cap = 16;
+	while (map->cap < objs->n * 2 + 1)
+		map->cap *= 2;
+	map->slots = arena_alloc(a, map->cap * sizeof(*map->slots));
+	memset(map->slots, 0, map->cap * sizeof(*map->slots));
+	for (size_t i = 0; i < objs->n; i++)
+	{
+		const struct pgw_object *o = objs->items[i];
+		size_t		h = name_hash(o->schema, o->name) & (map->cap - 1);
+
+		while (map->slots[h])
+			h = (h + 1) & (map->cap - 1);
+		map->slots[h] = o;
+	}
+}
+
+static const struct pgw_object *
+namemap_get(const struct namemap *map, const char *schema, const char *name)
+{
+	size_t		h = name_hash(schema, name) & (map->cap - 1);
+
+	for (; map->slots[h]; h = (h + 1) & (map->cap - 1))
+		if (strcmp(map->slots[h]->name, name) == 0 && strcmp(map->slots[h]->schema, schema) == 0)
+			return map->slots[h];
+	return NULL;
+}
+
+/* A function of one argument and the row type it takes: a candidate
+ * computed field. */
+struct one_arg_fn
+{
+	const struct pgw_function *f;
+	const char *schema;			/* of the argument's type */
+	const char *name;
+};
+
 struct gen
 {
 	const struct pgw_model *m;
@@ -130,6 +190,10 @@ struct gen
 	struct pgw_buf *b;
 	struct pgw_arena scratch;
 	struct pgw_vec schemas;		/* char *, sorted */
+	struct namemap types;
+	struct namemap relations;
+	struct pgw_vec one_arg;		/* struct one_arg_fn * */
+	struct pgw_vec views;		/* the model's views */
 };
 
 static bool
@@ -198,29 +262,13 @@ split_qualified(struct pgw_arena *a, const char *s, const char **schema, const c
 static const struct pgw_type *
 find_type(const struct gen *g, const char *schema, const char *name)
 {
-	for (size_t i = 0; i < g->m->types.n; i++)
-	{
-		const struct pgw_type *t = g->m->types.items[i];
-
-		if (strcmp(t->obj.name, name) == 0 &&
-			(schema ? strcmp(t->obj.schema, schema) == 0 : strcmp(t->obj.schema, "public") == 0))
-			return t;
-	}
-	return NULL;
+	return (const struct pgw_type *) namemap_get(&g->types, schema ? schema : "public", name);
 }
 
 static const struct pgw_relation *
 find_relation(const struct gen *g, const char *schema, const char *name)
 {
-	for (size_t i = 0; i < g->m->relations.n; i++)
-	{
-		const struct pgw_relation *r = g->m->relations.items[i];
-
-		if (strcmp(r->obj.name, name) == 0 &&
-			strcmp(r->obj.schema, schema ? schema : "public") == 0)
-			return r;
-	}
-	return NULL;
+	return (const struct pgw_relation *) namemap_get(&g->relations, schema ? schema : "public", name);
 }
 
 static const char *const builtin_map[][2] = {
@@ -734,11 +782,11 @@ put_relationships(struct gen *g, const struct pgw_relation *rel, int depth)
 		e = arena_alloc(&g->scratch, sizeof(*e));
 		*e = (struct rel_entry) {k, k->ref_table, one};
 		vec_push(&g->scratch, &entries, e);
-		for (size_t v = 0; v < g->m->relations.n; v++)
+		for (size_t v = 0; v < g->views.n; v++)
 		{
-			const struct pgw_relation *view = g->m->relations.items[v];
+			const struct pgw_relation *view = g->views.items[v];
 
-			if (view->obj.kind != PGW_KIND_VIEW || strcmp(view->obj.schema, rel->obj.schema) != 0 ||
+			if ( strcmp(view->obj.schema, rel->obj.schema) != 0 ||
 				!view_exposes(view, k))
 				continue;
 			e = arena_alloc(&g->scratch, sizeof(*e));
@@ -798,28 +846,42 @@ computed_fields(struct gen *g, const struct pgw_relation *rel)
 {
 	struct pgw_vec v = {0};
 
+	for (size_t i = 0; i < g->one_arg.n; i++)
+	{
+		const struct one_arg_fn *c = g->one_arg.items[i];
+
+		if (strcmp(c->name, rel->obj.name) == 0 && strcmp(c->schema, rel->obj.schema) == 0 &&
+			strcmp(c->f->obj.schema, rel->obj.schema) == 0)
+			vec_push(&g->scratch, &v, (void *) c->f);
+	}
+	return v;
+}
+
+/* The candidates for computed_fields, found once. */
+static void
+find_one_arg_functions(struct gen *g)
+{
 	for (size_t i = 0; i < g->m->functions.n; i++)
 	{
 		const struct pgw_function *f = g->m->functions.items[i];
 		struct pgw_vec args = {0};
 		const struct arg *a;
-		const char *schema;
-		const char *name;
+		struct one_arg_fn *c;
 
-		if (!function_wanted(f) || strcmp(f->obj.schema, rel->obj.schema) != 0)
+		if (!schema_wanted(g, f->obj.schema) || !function_wanted(f) ||
+			strncmp(f->result, "SETOF ", 6) == 0 || strncmp(f->result, "TABLE(", 6) == 0)
 			continue;
 		split_args(&g->scratch, f->identity_args, &args);
 		if (args.n != 1)
 			continue;
 		a = parse_arg(&g->scratch, args.items[0], 'i');
-		if (strncmp(f->result, "SETOF ", 6) == 0 || strncmp(f->result, "TABLE(", 6) == 0)
-			continue;
-		split_qualified(&g->scratch, a->type, &schema, &name);
-		if (strcmp(name, rel->obj.name) == 0 &&
-			strcmp(schema ? schema : "public", rel->obj.schema) == 0)
-			vec_push(&g->scratch, &v, (void *) f);
+		c = arena_alloc(&g->scratch, sizeof(*c));
+		c->f = f;
+		split_qualified(&g->scratch, a->type, &c->schema, &c->name);
+		if (!c->schema)
+			c->schema = "public";
+		vec_push(&g->scratch, &g->one_arg, c);
 	}
-	return v;
 }
 
 static void
@@ -1296,6 +1358,12 @@ gen_typescript(const struct pgw_model *m, const struct pgw_gen_opts *o,
 	else
 		vec_push(&g.scratch, &g.schemas, "public");
 	vec_sort(&g.schemas, cmp_str);
+	namemap_build(&g.scratch, &g.types, &m->types);
+	namemap_build(&g.scratch, &g.relations, &m->relations);
+	for (size_t i = 0; i < m->relations.n; i++)
+		if (((struct pgw_object *) m->relations.items[i])->kind == PGW_KIND_VIEW)
+			vec_push(&g.scratch, &g.views, m->relations.items[i]);
+	find_one_arg_functions(&g);
 
 	buf_append(out, "export type Json =\n  | string\n  | number\n  | boolean\n  | null\n"
 			   "  | { [key: string]: Json | undefined }\n  | Json[]\n\n");
