@@ -267,7 +267,8 @@ read_model(struct pgw_ctx *ctx, const char *from, const struct pgw_strlist *sche
 	struct pgw_catalog_stats stats = {0};
 	struct pgw_strlist include = {0};
 	struct pgw_strlist none = {0};
-	PGconn	   *conn;
+	PGconn	   *conns[2];
+	int			nconns;
 	int			rc;
 
 	if (from)
@@ -281,9 +282,15 @@ read_model(struct pgw_ctx *ctx, const char *from, const struct pgw_strlist *sche
 		out_set_target(t);
 		json_decref(t);
 	}
-	conn = ctx_connect(ctx, &rc);
-	if (!conn)
+	conns[0] = ctx_connect(ctx, &rc);
+	if (!conns[0])
 		return rc;
+	/* a second connection shares the catalog read (best effort, as inspect) */
+	nconns = 1;
+	if (db_connect(&ctx->target, &conns[1]) == 0)
+		nconns = 2;
+	else
+		pgw_error_clear();
 	/* exactly the schemas asked for: a name is not a pattern here */
 	for (size_t i = 0; i < schemas->n; i++)
 		strlist_add(&include, schemas->items[i]);
@@ -294,12 +301,13 @@ read_model(struct pgw_ctx *ctx, const char *from, const struct pgw_strlist *sche
 	copts.exclude = &none;
 	copts.managed = &ctx->cfg.schemas;
 	copts.tenant_column = ctx->cfg.tenant_column;
-	if (catalog_read(&conn, 1, &copts, model, &stats) != 0)
+	if (catalog_read(conns, nconns, &copts, model, &stats) != 0)
 	{
 		pgw_error_prefix("cannot read the schema of %s", ctx->target.display);
 		rc = out_fail();
 	}
-	PQfinish(conn);
+	for (int c = 0; c < nconns; c++)
+		PQfinish(conns[c]);
 	catalog_stats_release(&stats);
 	strlist_release(&include);
 	return rc;
