@@ -27,6 +27,11 @@ for p in $packages; do
     esac
 done
 
+# npm folders (scripts/npm-deps.sh), installed on every way out below
+npm_dirs="tests/gen-types/node"
+here=$(cd "$(dirname "$0")" && pwd)
+trap 'rc=$?; [ $rc -eq 0 ] && for d in $npm_dirs; do "$here/npm-deps.sh" "$here/../$d" || rc=1; done; exit $rc' EXIT
+
 if [ -z "$missing" ]; then
     [ $verbose -eq 1 ] && echo "install-deps: all packages present"
     exit 0

@@ -115,7 +115,8 @@ DESCRIPTION_JOIN("pg_class", "c.oid", "0")
 "CASE WHEN c.relispartition THEN pg_catalog.pg_get_expr(c.relpartbound, c.oid) END AS partition_bound, " \
 "CASE WHEN c.relkind IN ('v', 'm') THEN pg_catalog.pg_get_viewdef(c.oid) END AS definition, " \
 "c.relispopulated, pg_catalog.to_json(c.reloptions) AS options, " \
-"pg_catalog.has_table_privilege(c.oid, 'SELECT') AS readable"
+"pg_catalog.has_table_privilege(c.oid, 'SELECT') AS readable, " \
+"CASE WHEN c.relkind = 'v' THEN (pg_catalog.pg_relation_is_updatable(c.oid, false) & 20) = 20 END AS updatable"
 
 #define RELATIONS_STATS \
 ", c.reltuples::pg_catalog.int8 AS estimated_rows, " \
@@ -264,7 +265,9 @@ static const char q_functions[] =
 "    CASE WHEN a.aggcombinefn <> 0 THEN ', COMBINEFUNC = ' || a.aggcombinefn::pg_catalog.regproc::pg_catalog.text ELSE '' END || "
 "    CASE WHEN a.agginitval IS NOT NULL THEN ', INITCOND = ' || pg_catalog.quote_literal(a.agginitval) ELSE '' END || ')' "
 "    FROM pg_catalog.pg_aggregate a WHERE a.aggfnoid = p.oid AND a.aggkind = 'n') END AS definition, "
-"pg_catalog.pg_get_userbyid(p.proowner) AS owner, d.description "
+"pg_catalog.pg_get_userbyid(p.proowner) AS owner, d.description, "
+/* only when it says more than the identity arguments (defaults, OUT) */
+"NULLIF(pg_catalog.pg_get_function_arguments(p.oid), pg_catalog.pg_get_function_identity_arguments(p.oid)) AS arguments "
 "FROM pg_catalog.pg_proc p "
 "JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace "
 "JOIN pg_catalog.pg_language l ON l.oid = p.prolang "
@@ -669,6 +672,7 @@ load_relations(struct pgw_model *m, PGresult *res)
 		rel->populated = relkind == 'm' ? flag(res, r, 14) : false;
 		relation_options(m, rel, val(res, r, 15));
 		rel->readable = flag(res, r, 16);
+		rel->updatable = flag(res, r, 17);
 		if (c_est >= 0)
 		{
 			int64_t		tsize = num(res, r, c_tsize);
@@ -968,6 +972,7 @@ load_functions(struct pgw_model *m, PGresult *res)
 		f->definition = str(m, res, r, 13);
 		f->owner = str(m, res, r, 14);
 		f->comment = str(m, res, r, 15);
+		f->arguments = str(m, res, r, 16);
 		model_push(m, &m->functions, f);
 		model_map_put(m, PGW_OC_FUNCTION, f->obj.oid, f);
 	}

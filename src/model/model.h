@@ -264,6 +264,8 @@ struct pgw_relation
 	bool		populated;		/* materialized views */
 	struct pgw_vec options;		/* char *: reloptions as "key=value" */
 	bool		readable;		/* the reading role may SELECT from it */
+	bool		updatable;		/* views: automatically updatable (UPDATE and
+								 * DELETE, pg_relation_is_updatable) */
 
 	struct pgw_vec columns;		/* struct pgw_column *, in table order */
 	struct pgw_vec constraints;
@@ -290,6 +292,9 @@ struct pgw_function
 {
 	struct pgw_object obj;		/* name: the function's name alone */
 	const char *identity_args;	/* pg_get_function_identity_arguments() */
+	const char *arguments;		/* pg_get_function_arguments() (with OUT
+								 * arguments and DEFAULTs) when it differs
+								 * from identity_args, else NULL */
 	const char *result;			/* NULL for procedures */
 	char		prokind;		/* f p a w */
 	const char *language;
