@@ -103,6 +103,9 @@ void		out_json_emit(json_t *doc);
  * other's document part of its own. */
 void		out_json_capture(json_t **slot);
 
+/* Whether out_json_emit() is being captured (command_run_captured). */
+bool		out_json_capturing(void);
+
 /* For commands that stream (health --watch --json): one compact document
  * per line (JSON Lines), as many as there are rounds; steals doc. */
 void		out_json_line(json_t *doc);
@@ -117,6 +120,18 @@ void		out_write(const char *text);
  * works.  Everything else goes through the filter.
  */
 void		out_write_unredacted(const char *text);
+
+/*
+ * For a server that speaks a protocol on stdout (pgwarden mcp): from
+ * out_protocol_open() on, the real stdout carries only out_protocol_line()'s
+ * messages, and anything else written to stdout goes to stderr (fd 1 is
+ * pointed at stderr), so no command can corrupt the protocol.  Each message
+ * is one compact JSON line, redacted, written whole under a lock (any
+ * thread).  Returns -1 with an error recorded when the descriptors cannot be
+ * set up.
+ */
+int			out_protocol_open(void);
+void		out_protocol_line(const json_t *msg);
 
 /* Flushes both streams. */
 void		out_flush(void);

@@ -90,6 +90,20 @@ on_signal(int signo)
 }
 
 void
+interrupt_raise(void)
+{
+	if (atomic_load(&signals) == 0)
+		on_signal(SIGINT);
+}
+
+void
+interrupt_reset(void)
+{
+	atomic_store(&signals, 0);
+	atomic_store(&first_signal, 0);
+}
+
+void
 interrupt_setup(void)
 {
 	struct sigaction sa;
