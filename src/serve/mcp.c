@@ -75,7 +75,7 @@ struct mcp_tool
 	 * cannot express */
 	int			(*build) (struct mcp_session *s, json_t *args, struct pgw_strlist *argv, char **why);
 	/* reshapes the command's document into the tool's (NULL: as is) */
-	json_t	   *(*shape) (json_t *args, json_t *doc);
+	json_t	   *(*shape) (struct mcp_session *s, json_t *args, json_t *doc);
 	int			flags;
 };
 
@@ -498,7 +498,7 @@ table_matches(json_t *t, const char *want)
 }
 
 static json_t *
-shape_inspect(json_t *args, json_t *snap)
+shape_inspect(struct mcp_session *s, json_t *args, json_t *snap)
 {
 	const char *want = str_arg(args, "table");
 	static const char *const kinds[] = {"schemas", "extensions", "types", "sequences", "tables", "views", "functions"};
@@ -508,6 +508,7 @@ shape_inspect(json_t *args, json_t *snap)
 	size_t		i;
 	json_t	   *t;
 
+	(void) s;
 	if (!json_object_get(snap, "format"))
 		return json_incref(snap);	/* an error document: as it is */
 	doc = json_pack("{s:s, s:b, s:O}", "command", "inspect", "ok", 1, "source",
@@ -555,6 +556,45 @@ shape_inspect(json_t *args, json_t *snap)
 	else
 		json_object_set_new(doc, "tables", tables);
 	return doc;
+}
+
+/* ---------- generate's shape: the files' content with their names ---------- */
+
+static void
+attach_file(struct mcp_session *s, json_t *file, const char *key, const char *into)
+{
+	const char *name = json_string_value(json_object_get(file, key));
+	char	   *path;
+	char	   *data = NULL;
+	size_t		len;
+
+	if (!name)
+		return;
+	path = name[0] == '/' ? pgw_strdup(name) : fs_join(s->o->root, name);
+	if (fs_read_file(path, &data, &len) == 0)
+		json_object_set_new(file, into, json_stringn(data, len));
+	else
+		pgw_error_clear();
+	free(data);
+	free(path);
+}
+
+static json_t *
+shape_generate(struct mcp_session *s, json_t *args, json_t *doc)
+{
+	json_t	   *copy = json_deep_copy(doc);
+	size_t		i;
+	json_t	   *f;
+
+	(void) args;
+	json_array_foreach(json_object_get(copy, "files"), i, f)
+	{
+		if (!json_is_object(f) || json_object_get(f, "up_sql"))
+			continue;
+		attach_file(s, f, "up", "up_sql");
+		attach_file(s, f, "down", "down_sql");
+	}
+	return copy;
 }
 
 /* ---------- the tool table ---------- */
@@ -616,7 +656,7 @@ static const struct mcp_tool tools[] = {
 		"\"tenant_from\": {\"type\": \"string\", \"enum\": [\"setting\", \"jwt\", \"membership\"]}}, "
 		"\"required\": [\"action\"], \"additionalProperties\": false}",
 		"{\"summary\": {\"type\": \"object\"}, \"files\": {\"type\": \"array\"}}",
-		build_generate, NULL, T_WRITES_FILES},
+		build_generate, shape_generate, T_WRITES_FILES},
 	{"health", "Live health report",
 		"Connections, blocking locks, long queries, cache hit ratio, unused indexes, table sizes, XID age and "
 		"an overall status. Read-only.",
@@ -1105,7 +1145,7 @@ call_tool(struct mcp_session *s, json_t *id, const struct mcp_tool *t, json_t *a
 
 	if (t->shape && doc)
 	{
-		json_t	   *shaped = t->shape(args, doc);
+		json_t	   *shaped = t->shape(s, args, doc);
 
 		json_decref(doc);
 		doc = shaped;
