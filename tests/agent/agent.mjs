@@ -43,12 +43,14 @@ for (let round = 1; round <= 40 && !clean; round++) {
     check("every remaining error has a fix", false, errs);
     break;
   }
-  const res = await must("generate", { action: f.fix.action, args: f.fix.args || [] });
+  const g = await must("generate", { action: f.fix.action, args: f.fix.args || [] });
   calls++;
-  const ups = (res.structuredContent.files || []).map((x) => x.up);
+  for (const file of g.files || [])
+    check(`generate returns the content of ${file.up}`, typeof file.up_sql === "string" && file.up_sql.length > 0, file);
+  const ups = (g.files || []).map((x) => x.up);
   say(`generate ${f.fix.action} ${(f.fix.args || []).join(" ")}: ${ups.join(", ")}`);
   if (!ups.length) {
-    check(`generate ${f.fix.action} wrote a migration`, false, res.structuredContent);
+    check(`generate ${f.fix.action} wrote a migration`, false, g);
     break;
   }
   const t = await must("test_migration", { files: ups });

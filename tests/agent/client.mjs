@@ -29,7 +29,7 @@ for (const t of tools) {
   check(`${t.name}: annotations`, typeof t.annotations?.readOnlyHint === "boolean");
 }
 
-async function tool(name, args, want) {
+async function tool(name, args, label, want) {
   const res = await call(client, name, args);
   const sc = res.structuredContent;
   check(`${name} ${JSON.stringify(args)}: not an error`, !res.isError, errorText(res));
@@ -37,27 +37,27 @@ async function tool(name, args, want) {
   const validate = ajv.compile(schemas[name]);
   check(`${name}: matches its outputSchema`, validate(sc), validate.errors);
   check(`${name}: text content is the same JSON`, JSON.stringify(JSON.parse(res.content[0].text)) === JSON.stringify(sc));
-  if (want) check(`${name}: ${want.name}`, want(sc), sc);
+  if (want) check(`${name}: ${label}`, want(sc), sc);
   return sc;
 }
 
-const insp = await tool("inspect", {}, Object.assign((d) => d.summary.tables >= 12 && d.tables.length === 12, { name: "12 managed tables" }));
+const insp = await tool("inspect", {}, "12 managed tables", (d) => d.summary.tables >= 12 && d.tables.length === 12);
 check("inspect: vehicle_events has RLS off", insp.tables.find((t) => t.name === "vehicle_events")?.rls_enabled === false);
-await tool("inspect", { table: "public.vehicles" }, Object.assign((d) => d.table?.name === "vehicles" && d.table.columns.length > 3, { name: "the table in full" }));
-const val = await tool("validate", {}, Object.assign((d) => d.ok === false && d.findings.length > 0, { name: "finds the planted problems" }));
+await tool("inspect", { table: "public.vehicles" }, "the table in full", (d) => d.table?.name === "vehicles" && d.table.columns.length > 3);
+const val = await tool("validate", {}, "finds the planted problems", (d) => d.ok === false && d.findings.length > 0);
 check("validate: rls.disabled on vehicle_events", val.findings.some((f) => f.rule === "rls.disabled" && JSON.stringify(f).includes("vehicle_events")));
 check("validate: fixes offered", val.findings.some((f) => f.fix && f.fix.action));
-await tool("validate", { category: ["fk"] }, Object.assign((d) => d.findings.every((f) => f.category === "fk"), { name: "only fk" }));
-await tool("doctor", { no_stats: true }, Object.assign((d) => Array.isArray(d.findings) && d.findings.length > 0, { name: "findings" }));
-await tool("health", {}, Object.assign((d) => d.command === "health", { name: "a report" }));
+await tool("validate", { category: ["fk"] }, "only fk", (d) => d.findings.every((f) => f.category === "fk"));
+await tool("doctor", { no_stats: true }, "findings", (d) => Array.isArray(d.findings) && d.findings.length > 0);
+await tool("health", {}, "a report", (d) => d.command === "health");
 await tool("lint", { sql: "ALTER TABLE public.vehicles ADD COLUMN x int NOT NULL DEFAULT random();\n" },
-  Object.assign((d) => JSON.stringify(d).includes("vehicles"), { name: "a finding on the statement" }));
-await tool("lint", {}, Object.assign((d) => d.command === "lint", { name: "the migrations folder" }));
-await tool("diff", {}, Object.assign((d) => d.command === "diff", { name: "no drift from the capture" }));
-const rls = await tool("rls_test", {}, Object.assign((d) => d.ok === false, { name: "finds the leaks" }));
-await tool("migrate_status", {}, Object.assign((d) => d.command === "migrate", { name: "status" }));
+  "a finding on the statement", (d) => JSON.stringify(d).includes("vehicles"));
+await tool("lint", {}, "the migrations folder", (d) => d.command === "lint");
+await tool("diff", {}, "no drift from the capture", (d) => d.command === "diff");
+const rls = await tool("rls_test", {}, "finds the leaks", (d) => d.ok === false);
+await tool("migrate_status", {}, "status", (d) => d.command === "migrate");
 await tool("test_migration", { sql: "CREATE INDEX ON public.vehicles (garage_id);\n", sandbox: "tx" },
-  Object.assign((d) => d.command === "test-migration", { name: "a trial" }));
+  "a trial", (d) => d.command === "test-migration");
 
 // errors: wrong types, unknown tools, a generate refused
 let res = await call(client, "validate", { table: 42 });
@@ -109,7 +109,7 @@ try {
   aborted = true;
 }
 check("the cancelled call rejects on the client", aborted);
-await tool("rls_test", { table: "public.garages" }, Object.assign((d) => d.ok === true, { name: "a call after a cancel runs" }));
+await tool("rls_test", { table: "public.garages" }, "a call after a cancel runs", (d) => d.ok === true);
 
 await client.close();
 finish("client");
