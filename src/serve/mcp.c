@@ -90,7 +90,7 @@ struct mcp_session
 	const struct mcp_options *o;
 	bool		initialized;
 	char		version[16];	/* negotiated */
-	FILE	   *in;
+	int			infd;			/* the protocol's stdin */
 	/* the queue between the reader and the main thread */
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
@@ -180,7 +180,7 @@ add_opt(struct pgw_strlist *argv, const char *opt, const char *value)
 static int
 user_path(struct mcp_session *s, const char *path, char **out, char **why)
 {
-	if (!*path || strcmp(path, "-") == 0)
+	if (!*path || path[0] == '-')
 	{
 		*why = xasprintf("'%s' is not a file path", path);
 		return -1;
@@ -334,12 +334,11 @@ build_diff(struct mcp_session *s, json_t *args, struct pgw_strlist *argv, char *
 			*why = pgw_strdup("give from and to together (and no snapshot), or only snapshot");
 			return -1;
 		}
-		if (strcmp(from, "-") == 0 || strcmp(to, "-") == 0)
+		if (from[0] == '-' || to[0] == '-')
 		{
-			*why = pgw_strdup("'-' (standard input) is not a schema source here");
+			*why = pgw_strdup("from and to cannot start with '-'");
 			return -1;
 		}
-		strlist_add(argv, "--");
 		strlist_add(argv, from);
 		strlist_add(argv, to);
 		return 0;
@@ -420,7 +419,6 @@ build_test_migration(struct mcp_session *s, json_t *args, struct pgw_strlist *ar
 	}
 	strlist_add(argv, "test-migration");
 	add_opt(argv, "--sandbox", str_arg(args, "sandbox"));
-	strlist_add(argv, "--");
 	if (sql)
 	{
 		char	   *path;
@@ -1590,41 +1588,73 @@ reader_cancel(struct mcp_session *s, const char *line)
 	json_decref(msg);
 }
 
+/* Queues one line (the reader thread). */
+static void
+reader_push(struct mcp_session *s, const char *text)
+{
+	struct line_item *it = pgw_malloc(sizeof(*it));
+
+	it->text = pgw_strdup(text);
+	it->next = NULL;
+	pthread_mutex_lock(&s->lock);
+	if (s->tail)
+		s->tail->next = it;
+	else
+		s->head = it;
+	s->tail = it;
+	pthread_cond_signal(&s->cond);
+	pthread_mutex_unlock(&s->lock);
+}
+
+/*
+ * The reader reads the descriptor with read(2), not stdio: a FILE blocked in
+ * getline() holds its lock, and the commands' fflush(NULL) (before fork)
+ * would wait for it forever.
+ */
 static void *
 reader_main(void *arg)
 {
 	struct mcp_session *s = arg;
-	char	   *line = NULL;
-	size_t		cap = 0;
+	struct pgw_buf line;
+	char		chunk[65536];
+	bool		too_long = false;
 	ssize_t		n;
 
-	while ((n = getline(&line, &cap, s->in)) >= 0)
+	buf_init(&line);
+	for (;;)
 	{
-		struct line_item *it;
-
-		if (n > MCP_MAX_LINE)
+		n = read(s->infd, chunk, sizeof(chunk));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		for (ssize_t i = 0; i < n; i++)
 		{
-			/* answered as a parse error, without keeping it */
-			it = pgw_malloc(sizeof(*it));
-			it->text = pgw_strdup("{");
+			if (chunk[i] != '\n')
+			{
+				if (line.len < MCP_MAX_LINE)
+					buf_append_char(&line, chunk[i] ? chunk[i] : ' ');
+				else
+					too_long = true;
+				continue;
+			}
+			if (too_long)
+				reader_push(s, "{");	/* answered as a parse error */
+			else
+			{
+				reader_cancel(s, line.data ? line.data : "");
+				reader_push(s, line.data ? line.data : "");
+			}
+			buf_reset(&line);
+			too_long = false;
 		}
-		else
-		{
-			reader_cancel(s, line);
-			it = pgw_malloc(sizeof(*it));
-			it->text = pgw_strdup(line);
-		}
-		it->next = NULL;
-		pthread_mutex_lock(&s->lock);
-		if (s->tail)
-			s->tail->next = it;
-		else
-			s->head = it;
-		s->tail = it;
-		pthread_cond_signal(&s->cond);
-		pthread_mutex_unlock(&s->lock);
 	}
-	free(line);
+	if (line.len)
+	{
+		reader_cancel(s, line.data);
+		reader_push(s, line.data);
+	}
+	buf_release(&line);
 	pthread_mutex_lock(&s->lock);
 	s->eof = true;
 	pthread_cond_signal(&s->cond);
@@ -1649,13 +1679,14 @@ mcp_serve(const struct mcp_options *opts)
 	/* stdin is the protocol's: the commands get /dev/null */
 	infd = dup(STDIN_FILENO);
 	devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	if (infd < 0 || devnull < 0 || dup2(devnull, STDIN_FILENO) < 0 || !(s.in = fdopen(infd, "r")))
+	if (infd < 0 || devnull < 0 || dup2(devnull, STDIN_FILENO) < 0)
 	{
 		pgw_error(PGW_ERR_CONNECT, "cannot set up standard input: %s", strerror(errno));
 		return -1;
 	}
 	close(devnull);
 	(void) fcntl(infd, F_SETFD, FD_CLOEXEC);
+	s.infd = infd;
 	if (out_protocol_open() != 0)
 		return -1;
 	if (pthread_create(&reader, NULL, reader_main, &s) != 0)
