@@ -1282,16 +1282,16 @@ resource_read(struct mcp_session *s, const char *uri, int *code, char **msg)
 		}
 		for (size_t i = 0; i < files.n; i++)
 		{
-			char	   *path = fs_join(s->o->migrations_dir, files.items[i]);
+			const char *path = files.items[i];	/* dir/name */
+			const char *slash = strrchr(path, '/');
 			char	   *data = NULL;
 			size_t		len;
 
 			if (fs_read_file(path, &data, &len) == 0)
-				json_array_append_new(arr, json_pack("{s:s, s:s%}", "file", files.items[i], "sql", data, len));
+				json_array_append_new(arr, json_pack("{s:s, s:s%}", "file", slash ? slash + 1 : path, "sql", data, len));
 			else
 				pgw_error_clear();
 			free(data);
-			free(path);
 		}
 		strlist_release(&files);
 		res = json_pack("{s:s, s:o}", "folder", s->o->migrations_dir, "files", arr);

@@ -84,7 +84,9 @@ check("schema resource is the snapshot", JSON.parse(schema.contents[0].text).for
 const tbl = await client.readResource({ uri: "pgwarden://table/public.garages" });
 check("table resource", JSON.parse(tbl.contents[0].text).name === "garages");
 const migs = await client.readResource({ uri: "pgwarden://migrations" });
-check("migrations resource", JSON.parse(migs.contents[0].text).files.length === 10);
+const migList = JSON.parse(migs.contents[0].text).files;
+check("migrations resource", migList.length === 10 && migList[0].file === "20250101090000_tenants_and_profiles.sql" &&
+  migList[0].sql.includes("CREATE TABLE"), migList.map((m) => m.file));
 try {
   await client.readResource({ uri: "pgwarden://table/public.nosuch" });
   check("unknown resource refused", false);
