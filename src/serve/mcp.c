@@ -1462,8 +1462,7 @@ handle_request(struct mcp_session *s, json_t *id, const char *method, json_t *pa
 		json_decref(s->progress_token);
 		s->progress_token = NULL;
 		if (res)
-			send_result(id, res);
-		json_decref(res);
+			send_result(id, res);	/* steals it */
 	}
 	else if (strcmp(method, "resources/list") == 0)
 		send_result(id, resources_list(s));
@@ -1485,10 +1484,9 @@ handle_request(struct mcp_session *s, json_t *id, const char *method, json_t *pa
 		}
 		res = resource_read(s, uri, &code, &msg);
 		if (res)
-			send_result(id, res);
+			send_result(id, res);	/* steals it */
 		else
 			send_error(id, code, msg, json_pack("{s:s}", "uri", uri));
-		json_decref(res);
 		free(msg);
 	}
 	else if (strcmp(method, "prompts/list") == 0)
