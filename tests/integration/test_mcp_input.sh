@@ -97,6 +97,31 @@ contains "with the message" "$(reply "$died" 2)" 'error: '
 contains "and the JSON error document" "$(reply "$died" 2)" '"exit_code":3'
 contains "still answering" "$(reply "$died" 3)" '"result":{}'
 
+# cancellation: a call blocked on a lock is cancelled by the client; no
+# response is sent for it, its query is cancelled, the next call runs
+psql "$db" -Xq -c "BEGIN; LOCK t IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(100); COMMIT;" >/dev/null 2>&1 &
+locker=$!
+until [ "$(sql "$db" "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE c.relname = 't' AND l.mode = 'AccessExclusiveLock' AND l.granted")" = 1 ]; do sleep 0.2; done
+{
+    echo "$init"
+    echo '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"validate","arguments":{"table":"t"},"_meta":{"progressToken":"tok"}}}'
+    # once the call runs and waits for the lock, cancel it
+    while ! grep -q '"progressToken":"tok"' "$SCRATCH/cancel.out" 2>/dev/null; do sleep 0.2; done
+    until [ "$(sql "$db" "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE c.relname = 't' AND NOT l.granted")" -ge 1 ]; do sleep 0.2; done
+    echo '{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":1,"reason":"test"}}'
+    echo '{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"migrate_status","arguments":{}}}'
+} | timeout 120 "$PGW" --db "$db" mcp >"$SCRATCH/cancel.out" 2>"$SCRATCH/cancel.err"
+equals "server exit code after a cancel" "$?" 0
+kill "$locker" 2>/dev/null
+wait "$locker" 2>/dev/null
+cancel=$(cat "$SCRATCH/cancel.out")
+contains "progress sent for the call" "$cancel" '"method":"notifications/progress","params":{"progressToken":"tok","progress":1.0,"message":"running validate"}'
+equals "no response for the cancelled call" "$(reply "$cancel" 1)" ""
+contains "the next call runs" "$(reply "$cancel" 2)" '"command":"migrate status"'
+lacks "and is not interrupted" "$(reply "$cancel" 2)" '"isError":true'
+contains "its query was cancelled" "$(cat "$SCRATCH/cancel.err")" "canceling statement due to user request"
+contains "logged as cancelled" "$(cat .pgwarden/mcp.log)" '"outcome":"cancelled"'
+
 # secrets: a password in the URL never reaches stdout or the log
 pwurl="postgresql://nobody:Sup3rSecretPw@127.0.0.1:1/nodb"
 out=$(serve "$pwurl" "$init" '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"diff","arguments":{"from":"postgresql://a:An0therSecret@127.0.0.1:1/x","to":"postgresql://a:An0therSecret@127.0.0.1:1/y"}}}')
