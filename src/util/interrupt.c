@@ -58,8 +58,10 @@ on_signal(int signo)
 	if (n == 1)
 	{
 		char		errbuf[256];
+		int			none = 0;
 
-		atomic_store(&first_signal, signo);
+		/* interrupt_raise() names its interruption before calling */
+		atomic_compare_exchange_strong(&first_signal, &none, signo);
 		atomic_fetch_add(&in_handler, 1);
 		for (i = 0; i < INTERRUPT_SLOTS; i++)
 		{
@@ -93,7 +95,10 @@ void
 interrupt_raise(void)
 {
 	if (atomic_load(&signals) == 0)
+	{
+		atomic_store(&first_signal, -1);	/* named as a cancel request */
 		on_signal(SIGINT);
+	}
 }
 
 void
@@ -140,6 +145,8 @@ interrupt_signal_name(void)
 			return "SIGINT";
 		case SIGTERM:
 			return "SIGTERM";
+		case -1:
+			return "a cancel request";
 		default:
 			return "";
 	}

@@ -120,7 +120,7 @@ equals "no response for the cancelled call" "$(reply "$cancel" 1)" ""
 contains "the next call runs" "$(reply "$cancel" 2)" '"command":"migrate status"'
 lacks "and is not interrupted" "$(reply "$cancel" 2)" '"isError":true'
 contains "its query was cancelled" "$(cat "$SCRATCH/cancel.err")" "canceling statement due to user request"
-contains "logged as cancelled" "$(cat .pgwarden/mcp.log)" '"outcome":"cancelled"'
+contains "logged as cancelled" "$(cat .pgwarden/mcp.log)" '"outcome":"cancelled","error":"interrupted by a cancel request'
 
 # secrets: a password in the URL never reaches stdout or the log
 pwurl="postgresql://nobody:Sup3rSecretPw@127.0.0.1:1/nodb"
