@@ -18,6 +18,11 @@ packages="pkg-config libpq-dev libpg-query-dev libprotobuf-c-dev libjansson-dev
 libssl-dev libcmocka-dev libinih-dev libmicrohttpd-dev postgresql-client-15 procps
 pgbouncer curl chromium"
 
+# npm packages, once the Debian ones are in, whichever way this script ends
+# (scripts/npm-deps.sh; a failure only warns: the tests that need them say so)
+npm_root=$(cd "$(dirname "$0")/.." && pwd)
+trap '"$npm_root/scripts/npm-deps.sh" "$npm_root/tests/agent" || echo "install-deps: warning: npm packages not installed" >&2' EXIT
+
 missing=""
 for p in $packages; do
     status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)

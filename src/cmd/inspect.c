@@ -403,7 +403,18 @@ cmd_inspect(struct pgw_ctx *ctx, int argc, char **argv)
 	}
 
 	if (out_is_json() && out_json_capturing())
-		out_json_emit(json_loadb(doc.data, doc.len, 0, NULL));	/* serve, mcp: the snapshot as the document */
+	{
+		/* run by a server (mcp): the snapshot is the captured document */
+		json_t	   *snap = json_loadb(doc.data, doc.len, 0, NULL);
+
+		if (!snap)
+		{
+			pgw_error(PGW_ERR_INTERNAL, "the snapshot is not valid JSON");
+			rc = out_fail();
+			goto out_model;
+		}
+		out_json_emit(snap);
+	}
 	else if (out_is_json() || (out && strcmp(out, "-") == 0))
 		out_write(doc.data);
 	else

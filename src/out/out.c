@@ -1,6 +1,8 @@
 /*
  * out.c — text, JSON and message output (see out.h).
  */
+#include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -368,6 +370,46 @@ out_json_line(json_t *doc)
 	fputc('\n', stdout);
 	free(text);
 	fflush(stdout);
+}
+
+static FILE *protocol;
+static pthread_mutex_t protocol_lock = PTHREAD_MUTEX_INITIALIZER;
+
+int
+out_protocol_open(void)
+{
+	int			fd;
+
+	fflush(stdout);
+	fd = dup(STDOUT_FILENO);
+	if (fd < 0 || dup2(STDERR_FILENO, STDOUT_FILENO) < 0 || !(protocol = fdopen(fd, "w")))
+	{
+		pgw_error(PGW_ERR_CONNECT, "cannot set up the protocol stream: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+void
+out_protocol_line(const json_t *msg)
+{
+	char	   *text = json_dumps(msg, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(17));
+	struct pgw_buf b;
+
+	if (!text || !protocol)
+	{
+		free(text);
+		return;
+	}
+	buf_init(&b);
+	redact_text(text, &b);
+	buf_append_char(&b, '\n');
+	pthread_mutex_lock(&protocol_lock);
+	fwrite(b.data, 1, b.len, protocol);
+	fflush(protocol);
+	pthread_mutex_unlock(&protocol_lock);
+	buf_release(&b);
+	free(text);
 }
 
 static json_t *

@@ -121,6 +121,18 @@ void		out_write(const char *text);
  */
 void		out_write_unredacted(const char *text);
 
+/*
+ * For a server that speaks a protocol on stdout (pgwarden mcp): from
+ * out_protocol_open() on, the real stdout carries only out_protocol_line()'s
+ * messages, and anything else written to stdout goes to stderr (fd 1 is
+ * pointed at stderr), so no command can corrupt the protocol.  Each message
+ * is one compact JSON line, redacted, written whole under a lock (any
+ * thread).  Returns -1 with an error recorded when the descriptors cannot be
+ * set up.
+ */
+int			out_protocol_open(void);
+void		out_protocol_line(const json_t *msg);
+
 /* Flushes both streams. */
 void		out_flush(void);
 

@@ -9,6 +9,18 @@
 #include "out/out.h"
 #include "out/progress.h"
 
+static pgw_progress_listener listener;
+static void *listener_arg;
+static int64_t listener_last_ms;
+
+void
+progress_set_listener(pgw_progress_listener fn, void *arg)
+{
+	listener = fn;
+	listener_arg = arg;
+	listener_last_ms = 0;
+}
+
 static void
 draw(struct pgw_progress *p)
 {
@@ -40,6 +52,11 @@ progress_start(struct pgw_progress *p, const char *label, uint64_t total)
 	snprintf(p->label, sizeof(p->label), "%s", label);
 	p->total = total;
 	p->active = !out_is_quiet() && isatty(STDERR_FILENO) == 1;
+	if (listener)
+	{
+		listener_last_ms = pgw_now_ms();
+		listener(p->label, 0, total, listener_arg);
+	}
 	if (p->active)
 	{
 		p->last_draw_ms = pgw_now_ms();
@@ -53,6 +70,11 @@ progress_update(struct pgw_progress *p, uint64_t done)
 	int64_t		now;
 
 	p->done = done;
+	if (listener && pgw_now_ms() - listener_last_ms >= 500)
+	{
+		listener_last_ms = pgw_now_ms();
+		listener(p->label, done, p->total, listener_arg);
+	}
 	if (!p->active)
 		return;
 	now = pgw_now_ms();

@@ -26,5 +26,14 @@ void		progress_start(struct pgw_progress *p, const char *label, uint64_t total);
 void		progress_update(struct pgw_progress *p, uint64_t done);
 void		progress_finish(struct pgw_progress *p);
 
+/*
+ * A listener told of every bar's start and of its updates (at most twice a
+ * second), whether or not a bar is drawn: the MCP server turns them into
+ * progress notifications.  NULL removes it.  Called on the thread that
+ * updates the bar.
+ */
+typedef void (*pgw_progress_listener) (const char *label, uint64_t done, uint64_t total, void *arg);
+void		progress_set_listener(pgw_progress_listener fn, void *arg);
+
 
 #endif

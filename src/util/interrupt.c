@@ -58,8 +58,10 @@ on_signal(int signo)
 	if (n == 1)
 	{
 		char		errbuf[256];
+		int			none = 0;
 
-		atomic_store(&first_signal, signo);
+		/* interrupt_raise() names its interruption before calling */
+		atomic_compare_exchange_strong(&first_signal, &none, signo);
 		atomic_fetch_add(&in_handler, 1);
 		for (i = 0; i < INTERRUPT_SLOTS; i++)
 		{
@@ -87,6 +89,23 @@ on_signal(int signo)
 		_exit(PGW_EXIT_INTERRUPTED);
 	}
 	errno = saved_errno;
+}
+
+void
+interrupt_raise(void)
+{
+	if (atomic_load(&signals) == 0)
+	{
+		atomic_store(&first_signal, -1);	/* named as a cancel request */
+		on_signal(SIGINT);
+	}
+}
+
+void
+interrupt_reset(void)
+{
+	atomic_store(&signals, 0);
+	atomic_store(&first_signal, 0);
 }
 
 void
@@ -126,6 +145,8 @@ interrupt_signal_name(void)
 			return "SIGINT";
 		case SIGTERM:
 			return "SIGTERM";
+		case -1:
+			return "a cancel request";
 		default:
 			return "";
 	}

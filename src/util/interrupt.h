@@ -74,6 +74,16 @@ void		interrupt_forget_conn(PGconn *conn);
 void		interrupt_watch_child(pid_t pid);
 void		interrupt_forget_child(pid_t pid);
 
+/*
+ * For a server that runs commands one after another (mcp): interrupt_raise()
+ * does what a first SIGINT does (flag, cancel requests, children told to
+ * stop, messages say "interrupted by a cancel request") when a client cancels
+ * a request; interrupt_reset() clears the flag
+ * once the interrupted command has returned, so the next one runs.
+ */
+void		interrupt_raise(void);
+void		interrupt_reset(void);
+
 /* Frees what the watches hold (main, at the end). */
 void		interrupt_release(void);
 
