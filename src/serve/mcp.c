@@ -275,6 +275,26 @@ build_doctor_fix(struct mcp_session *s, json_t *args, struct pgw_strlist *argv, 
 }
 
 static int
+build_storage_audit(struct mcp_session *s, json_t *args, struct pgw_strlist *argv, char **why)
+{
+	json_t	   *buckets = json_object_get(args, "buckets");
+	size_t		i;
+	json_t	   *v;
+
+	(void) s;
+	(void) why;
+	strlist_add(argv, "storage");
+	strlist_add(argv, "audit");
+	if (json_is_true(json_object_get(args, "no_probe")))
+		strlist_add(argv, "--no-probe");
+	/* bucket names after "--": a name that starts with '-' is not an option */
+	strlist_add(argv, "--");
+	json_array_foreach(buckets, i, v)
+		strlist_add(argv, json_string_value(v));
+	return 0;
+}
+
+static int
 build_health(struct mcp_session *s, json_t *args, struct pgw_strlist *argv, char **why)
 {
 	json_t	   *top = json_object_get(args, "top");
@@ -701,6 +721,16 @@ static const struct mcp_tool tools[] = {
 		"{\"type\": \"object\", \"properties\": {" S_TABLE "}, \"additionalProperties\": false}",
 		"{\"summary\": {\"type\": \"object\"}, \"tables\": {\"type\": \"array\"}}",
 		build_rls_test, NULL, T_IDEMPOTENT},
+	{"storage_audit", "Audit Supabase Storage",
+		"Findings about Supabase Storage buckets (storage.buckets, storage.objects and their policies): public "
+		"buckets with private-sounding names, no size or MIME limits, who can read or write objects as anon and "
+		"authenticated (probed in a rolled-back transaction), weak policies, objects of missing buckets. Read-only.",
+		"{\"type\": \"object\", \"properties\": {"
+		"\"buckets\": {\"type\": \"array\", \"items\": {\"type\": \"string\"}, \"description\": \"only these buckets (default: all)\"}, "
+		"\"no_probe\": {\"type\": \"boolean\", \"description\": \"judge from the policy text only, without probing as each role\"}}, "
+		"\"additionalProperties\": false}",
+		"{" S_FINDINGS "}",
+		build_storage_audit, NULL, T_IDEMPOTENT},
 	{"test_migration", "Try a migration in a sandbox",
 		"Apply migration SQL (text, or files in the project) in a sandbox: what it changes, the locks each "
 		"statement takes, its lint findings, and whether its rollback restores the schema exactly. "
