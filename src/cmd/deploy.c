@@ -18,6 +18,7 @@
 #include "cmd/opt.h"
 #include "commands.h"
 #include "deploy/deploy.h"
+#include "diff/diff.h"
 #include "migrate/runner.h"
 #include "out/out.h"
 #include "util/clock.h"
@@ -333,7 +334,8 @@ cmd_deploy(struct pgw_ctx *ctx, int argc, char **argv)
 	int64_t		t0 = pgw_now_ms();
 	int			rc;
 	int			upto = 0;
-	size_t		lint_errors = 0;
+	size_t		lint_errors = 0,
+				lint_warnings = 0;
 	json_t	   *doc,
 			   *log,
 			   *stmts,
@@ -352,10 +354,11 @@ cmd_deploy(struct pgw_ctx *ctx, int argc, char **argv)
 		a.log_dir = pgw_strdup(ctx->cfg.deploy_log_dir);
 
 	/* 1. every file parsed and linted before the database is touched */
+	model_init(&live);
 	if (deploy_plan_load(&plan, a.dir, a.phase, &ctx->cfg.deploy_order, &ctx->cfg) != 0)
 	{
 		rc = out_fail();
-		goto out_plan;
+		goto out_live;
 	}
 	for (size_t i = 0; i < plan.lint.n; i++)
 	{
@@ -365,36 +368,38 @@ cmd_deploy(struct pgw_ctx *ctx, int argc, char **argv)
 			continue;
 		if (f->severity == PGW_SEV_ERROR)
 			lint_errors++;
-		out_warning("%s:%d: %s [%s]", f->file ? f->file : "?", f->line, f->message, f->rule);
+		else
+			lint_warnings++;
+		out_verbose("%s:%d: %s [%s]", f->file ? f->file : "?", f->line, f->message, f->rule);
 	}
+	if (lint_errors + lint_warnings)
+		out_note("lint: %zu error%s, %zu warning%s in the phase files (-v or pgwarden lint shows them)",
+				 lint_errors, lint_errors == 1 ? "" : "s", lint_warnings, lint_warnings == 1 ? "" : "s");
 	upto = plan.phases[plan.nphases - 1].number;
 	if (!a.dry_run && !a.verify_only && check_log_dir(a.log_dir) != 0)
 	{
 		rc = out_fail();
-		goto out_plan;
+		goto out_live;
 	}
 
 	conn = ctx_connect(ctx, &rc);
 	if (!conn)
-		goto out_plan;
+		goto out_live;
 	if (a.verify_only)
 	{
 		rc = run_verify_only(ctx, &a, conn);
-		goto out_conn;
+		goto out_live;
 	}
 
 	/* 2. the live model, once; every statement's decision against it */
 	co.stable = true;
 	co.managed = &ctx->cfg.schemas;
-	model_init(&live);
 	if (catalog_read(&conn, 1, &co, &live, NULL) != 0)
 	{
-		model_release(&live);
 		rc = out_fail();
-		goto out_conn;
+		goto out_live;
 	}
 	deploy_decide(&plan, &live, &run);
-	model_release(&live);
 
 	if (a.dry_run)
 	{
@@ -434,20 +439,20 @@ cmd_deploy(struct pgw_ctx *ctx, int argc, char **argv)
 					   c[PGW_AF_RUN], c[PGW_AF_REWRITE], c[PGW_AF_SKIP], c[PGW_AF_REFUSE]);
 		}
 		rc = PGW_EXIT_OK;
-		goto out_conn;
+		goto out_live;
 	}
 
 	/* 3. run under the runner's session settings and advisory lock */
 	if (runner_open(&r, conn, ctx->target.conninfo, &ctx->cfg, a.lock_wait, false) != 0)
 	{
 		rc = out_fail();
-		goto out_conn;
+		goto out_live;
 	}
 	runner_is_open = true;
 	if (runner_lock(&r) != 0)
 	{
 		rc = out_fail();
-		goto out_conn;
+		goto out_live;
 	}
 	gmtime_r(&now, &tm);
 	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
@@ -463,6 +468,24 @@ cmd_deploy(struct pgw_ctx *ctx, int argc, char **argv)
 			changed = true;
 	runner_close(&r);
 	runner_is_open = false;
+	/* statements that ran may still have changed nothing (CREATE OR REPLACE
+	 * of an identical view): one more catalog read tells */
+	if (rc == PGW_EXIT_OK && changed)
+	{
+		struct pgw_model after;
+		struct pgw_diff d;
+		struct pgw_diff_opts dopts = {0};
+
+		model_init(&after);
+		diff_init(&d);
+		dopts.unsafe = true;
+		if (catalog_read(&conn, 1, &co, &after, NULL) == 0 && diff_models(&live, &after, &dopts, &d) == 0 &&
+			d.changes.n == 0)
+			changed = false;
+		pgw_error_clear();
+		diff_release(&d);
+		model_release(&after);
+	}
 
 	/* 4. the result verified against the files (when anything changed) */
 	{
@@ -583,13 +606,12 @@ cmd_deploy(struct pgw_ctx *ctx, int argc, char **argv)
 	}
 	json_decref(log);
 	free(run_id);
-	(void) lint_errors;
 
-out_conn:
+out_live:
+	model_release(&live);
 	if (runner_is_open)
 		runner_close(&r);
 	db_close(conn);
-out_plan:
 	deploy_verify_release(&v);
 	deploy_run_release(&run);
 	deploy_plan_release(&plan);

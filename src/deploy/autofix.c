@@ -452,7 +452,14 @@ fix_alter_table(const struct pgw_model *m, struct pgw_deploy_stmt *st, PgQuery__
 
 		if (orig[i]->node_case != NK(ALTER_TABLE_CMD))
 			continue;
-		if (c->subtype == AT(AddColumn) && c->def && c->def->node_case == NK(COLUMN_DEF))
+		if ((c->subtype == AT(EnableRowSecurity) && r->rls_enabled) ||
+			(c->subtype == AT(ForceRowSecurity) && r->rls_forced))
+		{
+			drop = true;
+			buf_printf(&why, "%srow level security is already %s", why.len ? "; " : "",
+					   c->subtype == AT(ForceRowSecurity) ? "forced" : "enabled");
+		}
+		else if (c->subtype == AT(AddColumn) && c->def && c->def->node_case == NK(COLUMN_DEF))
 		{
 			const PgQuery__ColumnDef *cd = c->def->column_def;
 			const struct pgw_column *col = model_find_column(r, cd->colname);
