@@ -497,7 +497,7 @@ cmd_deploy(struct pgw_ctx *ctx, int argc, char **argv)
 		{
 			out_note("verifying: loading phases up to %d into a sandbox and comparing", upto);
 			if (deploy_verify(&ctx->cfg, conn, a.dir, upto, &ctx->cfg.deploy_order, &v) != 0)
-				rc = PGW_EXIT_CHECK;
+				rc = pgw_exit_for_kind(pgw_error_last()->kind);
 			else
 			{
 				verified = true;

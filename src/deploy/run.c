@@ -417,7 +417,16 @@ deploy_verify(const struct pgw_config *cfg, PGconn *conn, const char *dir, int u
 	for (size_t i = 0; i < d.changes.n; i++)
 	{
 		const struct pgw_change *c = d.changes.items[i];
-		struct pgw_deploy_drift *x = &v->items[v->n++];
+		struct pgw_deploy_drift *x;
+
+		/* privileges and database-wide objects depend on what the target
+		 * had before (default privileges, Supabase's publication), which
+		 * an empty sandbox cannot hold: not drift of the phase files */
+		if (!strcmp(c->action, "grant") || !strcmp(c->action, "revoke") ||
+			c->kind == PGW_KIND_PUBLICATION || c->kind == PGW_KIND_EVENT_TRIGGER ||
+			c->kind == PGW_KIND_DEFAULT_ACL)
+			continue;
+		x = &v->items[v->n++];
 
 		if (!strcmp(c->action, "create"))
 			x->state = "missing", v->missing++;
