@@ -812,9 +812,24 @@ deploy_autofix(const struct pgw_model *live, struct pgw_deploy_file *f, size_t i
 			st->object = pgw_asprintf("%s.%s", sch(n->view_stmt->view->schemaname), n->view_stmt->view->relname);
 			if (!n->view_stmt->replace && find_rel(live, n->view_stmt->view->schemaname, n->view_stmt->view->relname))
 			{
+				PgQuery__RangeVar *orig = n->view_stmt->view;
+				PgQuery__RangeVar tmp = *orig;
+				struct pgw_buf q;
+
+				/* the same query as a temporary view: its pg_get_viewdef()
+				 * is compared with the live one's when the statement runs */
+				tmp.schemaname = (char *) "pg_temp";
+				tmp.relname = (char *) "pgw_deploy_cmp";
+				n->view_stmt->view = &tmp;
+				st->compare_sql = deparse(n);
+				n->view_stmt->view = orig;
+				buf_init(&q);
+				sql_qname(&q, sch(orig->schemaname), orig->relname);
+				st->compare_with = buf_steal(&q);
+				buf_release(&q);
 				n->view_stmt->replace = true;
 				rewrite(st, n, "create or replace",
-						pgw_asprintf("view %s exists: CREATE OR REPLACE VIEW (the same columns must come first)", st->object));
+						pgw_asprintf("view %s exists with another definition: CREATE OR REPLACE VIEW", st->object));
 			}
 			break;
 		case NK(CREATE_SCHEMA_STMT):

@@ -110,6 +110,10 @@ struct pgw_deploy_stmt
 	char	   *fix_sql;		/* PGW_AF_REWRITE: what runs instead */
 	char	   *fix_action;		/* "skip", "create or replace", "add column", ... */
 	char	   *fix_reason;		/* why */
+	char	   *compare_sql;	/* views: the file's view as a temporary
+								 * one, compared with the live definition
+								 * when it runs: identical -> skipped */
+	char	   *compare_with;	/* the live view, quoted */
 	bool		no_transaction; /* cannot run in a transaction block */
 	enum pgw_deploy_result result;
 	long long	duration_ms;

@@ -102,6 +102,8 @@ deploy_run_release(struct pgw_deploy_run *run)
 		free(st->fix_sql);
 		free(st->fix_action);
 		free(st->fix_reason);
+		free(st->compare_sql);
+		free(st->compare_with);
 		free(st->error);
 		free(st->sqlstate);
 	}
@@ -140,6 +142,33 @@ static bool
 retryable(const char *sqlstate)
 {
 	return sqlstate && (!strcmp(sqlstate, "55P03") || !strcmp(sqlstate, "40P01") || !strcmp(sqlstate, "40001"));
+}
+
+/* Whether a view statement's query gives the live view's definition:
+ * made as a temporary view (in a savepoint, or a transaction of its own)
+ * and both pg_get_viewdef() texts compared; rolled back either way. */
+static bool
+view_unchanged(PGconn *conn, const struct pgw_deploy_stmt *st, bool in_tx)
+{
+	const char *params[1] = {st->compare_with};
+	PGresult   *res;
+	bool		same = false;
+
+	if (!st->compare_sql || send(conn, in_tx ? "SAVEPOINT pgw_cmp" : "BEGIN", NULL) != 0)
+		return false;
+	if (send(conn, st->compare_sql, NULL) == 0)
+	{
+		res = PQexecParams(conn, "SELECT pg_catalog.pg_get_viewdef('pg_temp.pgw_deploy_cmp'::pg_catalog.regclass)"
+						   " = pg_catalog.pg_get_viewdef($1::pg_catalog.regclass)",
+						   1, NULL, params, NULL, NULL, 0);
+		same = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 &&
+			!strcmp(PQgetvalue(res, 0, 0), "t");
+		PQclear(res);
+	}
+	send(conn, in_tx ? "ROLLBACK TO SAVEPOINT pgw_cmp" : "ROLLBACK", NULL);
+	if (in_tx)
+		send(conn, "RELEASE SAVEPOINT pgw_cmp", NULL);
+	return same;
 }
 
 /* Runs one statement (in a savepoint when in_tx), with retries.  Returns 0
@@ -240,6 +269,18 @@ deploy_execute(PGconn *conn, const struct pgw_deploy_plan *p, struct pgw_deploy_
 				failed = true;
 				if (!first_fail)
 					first_fail = st;
+				if (ev && ev->statement)
+					ev->statement(ev->arg, st);
+				continue;
+			}
+			if (st->compare_sql && view_unchanged(conn, st, mode == PGW_DEPLOY_TX_PHASE))
+			{
+				st->fix = PGW_AF_SKIP;
+				free(st->fix_action);
+				st->fix_action = pgw_strdup("skip");
+				free(st->fix_reason);
+				st->fix_reason = pgw_asprintf("view %s exists with the same definition", st->object);
+				st->result = PGW_DEPLOY_SKIPPED;
 				if (ev && ev->statement)
 					ev->statement(ev->arg, st);
 				continue;
