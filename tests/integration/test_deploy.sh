@@ -133,6 +133,16 @@ sql "$db4" "DROP TABLE technicians; CREATE TABLE t (a int, b int); CREATE INDEX 
 expect_rc 0 "dry run shows the refusal" "$PGW" --no-color deploy --db "$db4" --phase 1 --dry-run
 contains "index refused" "$OUT" "index public.jobs_site_idx exists with another definition"
 
+# --- 6b. a phase with CREATE INDEX CONCURRENTLY runs statement by statement ---
+cp -r "$p/deploy" "$p/conc"
+mkdir -p "$p/conc/phase5"
+echo "CREATE INDEX CONCURRENTLY visits_arrived_idx ON visits (arrived_at);" > "$p/conc/phase5/indexes.sql"
+expect_rc 0 "a CONCURRENTLY phase" "$PGW" --no-color --json deploy --dir conc --db "$db"
+equals "phase 5 ran per statement" "$(echo "$OUT" | python3 -c "import json,sys; print([x['tx'] for x in json.load(sys.stdin)['phases'] if x['phase']==5][0])")" "statement"
+equals "the index is valid" "$(sql "$db" "select indisvalid from pg_index where indexrelid='visits_arrived_idx'::regclass")" "t"
+expect_rc 0 "again: skipped" "$PGW" --no-color deploy --dir conc --db "$db"
+contains "index skipped" "$OUT" "skip: index public.visits_arrived_idx exists with the same definition"
+
 # --- 7. bad input: nothing runs -------------------------------------------------
 db5=$(fresh_db input) || { fail "cannot make a database"; finish; }
 expect_rc 4 "missing folder" "$PGW" --no-color deploy --dir nowhere --db "$db5"
