@@ -191,6 +191,7 @@ deploy_plan_load(struct pgw_deploy_plan *p, const char *dir, int phase,
 		ph->dir = fs_join(dir, sub);
 		if (phase_files(ph->dir, order, &files) != 0)
 		{
+			strlist_release(&files);
 			free(sub);
 			goto done;
 		}
