@@ -39,6 +39,7 @@
 
 #define PGW_COMMAND_TABLE(X) \
 	X(backup, "a pg_dump archive of the database with a manifest, verified on request; backup list", PGW_CMD_NEEDS_DB | PGW_CMD_WRITES) \
+	X(deploy, "phased, re-runnable schema deployment with an auto-fix engine, a JSON log per run and --verify-only", PGW_CMD_NEEDS_DB | PGW_CMD_WRITES) \
 	X(diff,   "the migration that turns one schema into another; drift capture and compare", PGW_CMD_OPTIONAL_DB | PGW_CMD_WRITES) \
 	X(doctor, "diagnose performance, security and integrity problems; --fix writes one migration that fixes them", PGW_CMD_NEEDS_DB) \
 	X(dump_schema, "the managed schema as one ordered SQL file", PGW_CMD_NEEDS_DB | PGW_CMD_WRITES) \

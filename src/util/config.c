@@ -103,6 +103,8 @@ config_defaults(struct pgw_config *cfg, const char *root)
 	cfg->backup_dir = fs_join(cfg->root, ".pgwarden/backups");
 	cfg->backup_before_destructive = true;
 	cfg->backup_keep = 0;
+	cfg->deploy_dir = fs_join(cfg->root, "deploy");
+	cfg->deploy_log_dir = fs_join(cfg->root, "logs");
 }
 
 static void
@@ -139,6 +141,9 @@ config_release(struct pgw_config *cfg)
 	free(cfg->local_user);
 	free(cfg->local_bindir);
 	free(cfg->backup_dir);
+	free(cfg->deploy_dir);
+	free(cfg->deploy_log_dir);
+	strlist_release(&cfg->deploy_order);
 	for (i = 0; i < cfg->nenvs; i++)
 		env_release(&cfg->envs[i]);
 	free(cfg->envs);
@@ -344,6 +349,7 @@ static const char *const project_keys[] = {
 static const char *const local_keys[] = {"bindir", "dir", "port", "supabase", "user"};
 static const char *const lint_keys[] = {"enable", "pg_version"};
 static const char *const backup_keys[] = {"before_destructive", "dir", "keep"};
+static const char *const deploy_keys[] = {"dir", "log_dir", "order"};
 static const char *const env_keys[] = {"dbname", "host", "port", "sslmode", "url", "user"};
 
 static int
@@ -571,6 +577,57 @@ handle_backup(struct parse_ctx *ctx, const char *name, const char *value)
 }
 
 static int
+handle_deploy(struct parse_ctx *ctx, const char *name, const char *value)
+{
+	struct pgw_config *cfg = ctx->cfg;
+	char	  **slot = NULL;
+
+	if (!first_time(ctx, "deploy", name))
+		return fail_at(ctx, "'%s' is set twice in [deploy]", name, NULL);
+	if (!strcmp(name, "dir"))
+		slot = &cfg->deploy_dir;
+	else if (!strcmp(name, "log_dir"))
+		slot = &cfg->deploy_log_dir;
+	else if (!strcmp(name, "order"))
+	{
+		const char *s = value;
+
+		strlist_release(&cfg->deploy_order);
+		while (*s)
+		{
+			const char *c = strchr(s, ',');
+			size_t		len = c ? (size_t) (c - s) : strlen(s);
+			char	   *t = pgw_strndup(s, len);
+			char	   *b = t,
+					   *e;
+
+			while (*b == ' ')
+				b++;
+			e = b + strlen(b);
+			while (e > b && e[-1] == ' ')
+				*--e = '\0';
+			if (!*b || strchr(b, '/'))
+			{
+				free(t);
+				return fail_at(ctx, "'%s' is not a list of file names for order (expected e.g. enums,tables,views)",
+							   value, NULL);
+			}
+			strlist_add(&cfg->deploy_order, b);
+			free(t);
+			s += len + (c ? 1 : 0);
+		}
+		return 1;
+	}
+	else
+		return unknown_key(ctx, "deploy", name, deploy_keys, sizeof(deploy_keys) / sizeof(*deploy_keys));
+	if (!*value)
+		return fail_at(ctx, "'%s' is empty", name, NULL);
+	free(*slot);
+	*slot = value[0] == '/' ? pgw_strdup(value) : fs_join(cfg->root, value);
+	return 1;
+}
+
+static int
 handle_env(struct parse_ctx *ctx, const char *section, const char *name, const char *value)
 {
 	struct pgw_env *e = ctx->env;
@@ -645,6 +702,8 @@ handler(void *user, const char *section, const char *name, const char *value)
 		return handle_lint(ctx, name, value);
 	if (!strcmp(section, "backup"))
 		return handle_backup(ctx, name, value);
+	if (!strcmp(section, "deploy"))
+		return handle_deploy(ctx, name, value);
 	envname = env_section_name(section);
 	if (envname)
 	{
@@ -666,7 +725,7 @@ handler(void *user, const char *section, const char *name, const char *value)
 		return handle_env(ctx, section, name, value);
 	}
 	fail_at(ctx, "unknown section [%s]", section, NULL);
-	pgw_error_hint("sections are [project], [local], [lint], [backup] and [env NAME]");
+	pgw_error_hint("sections are [project], [local], [lint], [backup], [deploy] and [env NAME]");
 	return 0;
 }
 

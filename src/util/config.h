@@ -15,6 +15,7 @@
  *   [local]   dir, port, user, bindir, supabase
  *   [lint]    pg_version, enable
  *   [backup]  dir, before_destructive, keep
+ *   [deploy]  dir, order, log_dir
  *   [env NAME] url, host, port, dbname, user, sslmode
  *
  * Errors name file:line and what was expected; unknown keys and sections are
@@ -84,6 +85,9 @@ struct pgw_config
 	char	   *backup_dir;		/* absolute; default .pgwarden/backups */
 	bool		backup_before_destructive;	/* default true */
 	int			backup_keep;	/* 0: keep every backup */
+	char	   *deploy_dir;		/* absolute; default deploy */
+	struct pgw_strlist deploy_order;	/* file stems; empty: the default */
+	char	   *deploy_log_dir; /* absolute; default logs */
 
 	struct pgw_env *envs;
 	size_t		nenvs;

@@ -39,6 +39,9 @@ declare -A SKIP=(
     ['pgwarden restore 20261204T035154Z_postgres --create fleet_copy']="names the backup the block made by its time stamp"
     ['pgwarden sync --db postgresql://postgres@127.0.0.1:54345/fleet_copy']="FROM is the local cluster, which this test does not start"
     ['pgwarden serve']="runs until Ctrl-C (tests/integration/test_serve.sh drives it)"
+    ['pgwarden deploy']="deploys examples/field-service (test_deploy runs it), not the fleet example"
+    ['pgwarden deploy --phase 1 --dry-run']="the same: field-service over a database holding part of it"
+    ['pgwarden deploy --verify-only']="the same, after a manual change"
 )
 # commands that start a block in an empty folder (a new project)
 EMPTY_DIR=("pgwarden init")

@@ -157,7 +157,7 @@ unknown_section(void **state)
 {
 	(void) state;
 	assert_int_equal(config_parse_text(&cfg, "p.conf", "\n\n[projet]\nx = 1\n"), -1);
-	assert_error("p.conf:4: unknown section [projet]", "sections are [project], [local], [lint], [backup] and [env NAME]");
+	assert_error("p.conf:4: unknown section [projet]", "sections are [project], [local], [lint], [backup], [deploy] and [env NAME]");
 }
 
 static void
@@ -307,6 +307,38 @@ template_parses(void **state)
 	assert_false(cfg.local_supabase);
 	free(text);
 }
+static void
+deploy_section(void **state)
+{
+	(void) state;
+	assert_string_equal(cfg.deploy_dir, "/proj/deploy");
+	assert_string_equal(cfg.deploy_log_dir, "/proj/logs");
+	assert_int_equal(cfg.deploy_order.n, 0);
+	assert_int_equal(config_parse_text(&cfg, "p.conf",
+									   "[deploy]\ndir = db/deploy\nlog_dir = /var/log/pgw\norder = tables, enums ,views\n"), 0);
+	assert_string_equal(cfg.deploy_dir, "/proj/db/deploy");
+	assert_string_equal(cfg.deploy_log_dir, "/var/log/pgw");
+	assert_int_equal(cfg.deploy_order.n, 3);
+	assert_string_equal(cfg.deploy_order.items[0], "tables");
+	assert_string_equal(cfg.deploy_order.items[1], "enums");
+	assert_string_equal(cfg.deploy_order.items[2], "views");
+}
+
+static void
+deploy_bad(void **state)
+{
+	(void) state;
+	assert_int_equal(config_parse_text(&cfg, "p.conf", "[deploy]\norder = tables,,views\n"), -1);
+	assert_error("p.conf:2: 'tables,,views' is not a list of file names for order (expected e.g. enums,tables,views)", NULL);
+}
+
+static void
+deploy_unknown_key(void **state)
+{
+	(void) state;
+	assert_int_equal(config_parse_text(&cfg, "p.conf", "[deploy]\nlogdir = x\n"), -1);
+	assert_string_equal(pgw_error_last()->message, "p.conf:2: unknown key 'logdir' in section [deploy]");
+}
 
 int
 main(void)
@@ -316,7 +348,8 @@ main(void)
 		T(defaults), T(full_file), T(env_conninfo), T(unknown_key), T(unknown_key_no_guess),
 		T(unknown_section), T(lint_section), T(outside_section), T(syntax_error), T(long_line),
 		T(longest_line_that_fits), T(duplicate_scalar), T(bad_values), T(password_refused),
-		T(durations), T(template_parses), T(relative_local_dir),
+		T(durations), T(template_parses), T(relative_local_dir), T(deploy_section), T(deploy_bad),
+		T(deploy_unknown_key),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
