@@ -16,7 +16,7 @@ verbose=0
 # client tools (psql, pg_dump) next to the server binaries that must already be here.
 packages="pkg-config libpq-dev libpg-query-dev libprotobuf-c-dev libjansson-dev
 libssl-dev libcmocka-dev libinih-dev libmicrohttpd-dev postgresql-client-15 procps
-pgbouncer"
+pgbouncer libtree-sitter-dev"
 
 missing=""
 for p in $packages; do
@@ -29,8 +29,7 @@ done
 
 if [ -z "$missing" ]; then
     [ $verbose -eq 1 ] && echo "install-deps: all packages present"
-    exit 0
-fi
+else
 
 echo "install-deps: installing:$missing" >&2
 if [ "$(id -u)" -eq 0 ]; then
@@ -54,4 +53,8 @@ $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null || {
     echo "hint: run 'apt-get install$missing' by hand to see why" >&2
     exit 1
 }
+fi
+# npm folders (after the Debian packages: npm-deps.sh may install node itself)
+here=$(cd "$(dirname "$0")/.." && pwd)
+"$here/scripts/npm-deps.sh" "$here/src/scan/grammars" || exit 1
 exit 0
