@@ -27,7 +27,6 @@
 const TSLanguage *tree_sitter_javascript(void);
 const TSLanguage *tree_sitter_typescript(void);
 const TSLanguage *tree_sitter_tsx(void);
-const TSLanguage *tree_sitter_python(void);
 
 #define MAX_FILE_BYTES (2 * 1024 * 1024)
 
@@ -124,8 +123,8 @@ lang_of(const char *path)
 		return L_TS;
 	if (has_suffix(b, ".js") || has_suffix(b, ".jsx") || has_suffix(b, ".mjs") || has_suffix(b, ".cjs"))
 		return L_JS;
-	if (has_suffix(b, ".py"))
-		return L_PY;
+	/* Python (L_PY) is not read: tree-sitter-python 0.20.4's parser runs
+	 * away on Debian's libtree-sitter 0.20.7 (see docs/scan.md) */
 	if (strcmp(b, "config.toml") == 0 && strstr(path, "supabase/"))
 		return L_TOML;
 	return L_NONE;
@@ -420,9 +419,10 @@ report(struct sfile *f, const char *rule, TSNode at, const char *name, const cha
 	size_t		i;
 
 	for (i = 0; i < f->findings.n; i++)
-		if (strcmp(f->findings.items[i].rule, rule) == 0 && f->findings.items[i].line == line &&
+		if (strcmp(f->findings.items[i].rule, rule) == 0 &&
 			strcmp(f->findings.items[i].object.name, name) == 0)
-			return;				/* the same thing twice on one line */
+			return;				/* the same thing again in the file: one
+								 * finding, one fingerprint */
 	for (i = 0; i < f->nign; i++)
 		if ((f->ign[i].line == line || f->ign[i].line == line - 1) && strstr(f->ign[i].rules, rule))
 		{
@@ -1341,7 +1341,7 @@ scan_file(struct sfile *f, TSParser **parsers)
 		return;
 	}
 	lang = f->lang == L_JS ? tree_sitter_javascript() : f->lang == L_TS ? tree_sitter_typescript() :
-		f->lang == L_TSX ? tree_sitter_tsx() : tree_sitter_python();
+		tree_sitter_tsx();
 	if (!parsers[f->lang])
 	{
 		parsers[f->lang] = ts_parser_new();
@@ -1505,7 +1505,7 @@ scan_run(const struct pgw_strlist *paths, const struct pgw_scan_options *opts,
 		{
 			strlist_release(&files);
 			pgw_error(PGW_ERR_INPUT, "'%s' is not a file pgwarden scan reads", p);
-			pgw_error_hint("scan reads .js .jsx .mjs .cjs .ts .tsx .mts .cts .py and supabase/config.toml");
+			pgw_error_hint("scan reads .js .jsx .mjs .cjs .ts .tsx .mts .cts and supabase/config.toml");
 			return -1;
 		}
 	}
