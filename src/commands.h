@@ -55,6 +55,7 @@
 	X(migrate, "apply, roll back and track versioned migrations: status, up, down, create, ...", PGW_CMD_NEEDS_DB | PGW_CMD_WRITES) \
 	X(restore, "put a backup back into a new or empty database, checked before and compared after", PGW_CMD_NEEDS_DB | PGW_CMD_WRITES) \
 	X(rls,    "prove tenant isolation as the application role: rls test", PGW_CMD_NEEDS_DB) \
+	X(scan,   "security checks of the application code: unprotected routes, leaked service keys, hard-coded tenant ids, mock users, SQL injection", PGW_CMD_OPTIONAL_DB) \
 	X(serve,  "a local dashboard and JSON API: health, findings, migrations, drift, schema", PGW_CMD_NEEDS_DB) \
 	X(smart_migrate, "migrate up --safe: lint, pre-flight, sandbox test, apply, verify, roll back on a mismatch", PGW_CMD_NEEDS_DB | PGW_CMD_WRITES) \
 	X(squash, "replace the migration history up to a version with one migration, proven equal in a sandbox", PGW_CMD_WRITES) \
