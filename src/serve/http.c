@@ -67,6 +67,7 @@ static const struct api_endpoint api_endpoints[] = {
 	{"/api/inspect", "GET", false, {"inspect", "--out", "-"}, "pgwarden inspect --out - --json (the schema snapshot; no file written)"},
 	{"/api/backups", "GET", false, {"backup", "list"}, "pgwarden backup list --json"},
 	{"/api/storage/audit", "GET", false, {"storage", "audit"}, "pgwarden storage audit --json (Supabase Storage buckets; 503 on a database without them)"},
+	{"/api/scan", "GET", false, {"scan", "--rls"}, "pgwarden scan --rls --json (the application code in serve's folder, cross-checked with the database)"},
 	{"/api/migrate/up", "POST", true, {"smart-migrate"}, "pgwarden migrate up --safe --json (needs --allow-apply, confirm=yes)"},
 	{"/api/doctor/fix", "POST", true, {"doctor", "--fix", "--yes"}, "pgwarden doctor --fix --yes --json (needs --allow-apply, confirm=yes)"},
 	{NULL, NULL, false, {NULL}, NULL}

@@ -79,7 +79,7 @@ equals "?token= on the API" "$CODE" 200
 # -- every endpoint: the CLI's own document
 get /api
 equals "index: 200" "$CODE" 200
-for e in /api/health /api/validate /api/doctor /api/migrate/status /api/diff/compare /api/inspect /api/backups /api/storage/audit /api/metrics /api/migrate/up /api/doctor/fix; do
+for e in /api/health /api/validate /api/doctor /api/migrate/status /api/diff/compare /api/inspect /api/backups /api/storage/audit /api/scan /api/metrics /api/migrate/up /api/doctor/fix; do
     contains "index lists $e" "$BODY" "\"path\": \"$e\""
 done
 get /api/health
@@ -127,6 +127,9 @@ contains "backup list document" "$BODY" '"backups": []'
 get /api/storage/audit
 equals "storage audit: 200" "$CODE" 200
 contains "storage audit document" "$BODY" '"command": "storage"'
+get /api/scan
+equals "scan: 200" "$CODE" 200
+contains "scan document" "$BODY" '"command": "scan"'
 get /api/metrics
 equals "metrics: 200" "$CODE" 200
 contains "samples taken" "$BODY" '"up": true'
