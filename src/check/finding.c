@@ -343,3 +343,23 @@ findings_summary_json(const struct pgw_findings *list)
 	json_object_set_new(j, "suppressed", json_integer(suppressed));
 	return j;
 }
+
+static int
+cmp_location(const void *a, const void *b)
+{
+	const struct pgw_finding *x = a,
+			   *y = b;
+
+	if (x->line != y->line)
+		return x->line < y->line ? -1 : 1;
+	if (x->column != y->column)
+		return x->column < y->column ? -1 : 1;
+	return strcmp(x->rule, y->rule);
+}
+
+void
+findings_sort_by_location(struct pgw_findings *list)
+{
+	if (list->n > 1)
+		qsort(list->items, list->n, sizeof(*list->items), cmp_location);
+}

@@ -121,6 +121,10 @@ void		finding_set_fix_undo(struct pgw_findings *list, struct pgw_finding *f,
  * setters keep it current; exposed for tests. */
 void		finding_update_fingerprint(struct pgw_finding *f);
 
+/* Sorts the findings of one file by line, column, then rule id (lint and
+ * scan print a file's findings in this order). */
+void		findings_sort_by_location(struct pgw_findings *list);
+
 /* Marks findings whose rule is in rules[] as suppressed; returns how many. */
 size_t		findings_suppress(struct pgw_findings *list, const char *const *rules, size_t n);
 

@@ -161,19 +161,6 @@ sev_style(enum pgw_severity s)
 	return s == PGW_SEV_ERROR ? PGW_STYLE_ERROR : s == PGW_SEV_WARNING ? PGW_STYLE_WARN : PGW_STYLE_INFO;
 }
 
-static int
-cmp_finding(const void *a, const void *b)
-{
-	const struct pgw_finding *x = a,
-			   *y = b;
-
-	if (x->line != y->line)
-		return x->line < y->line ? -1 : 1;
-	if (x->column != y->column)
-		return x->column < y->column ? -1 : 1;
-	return strcmp(x->rule, y->rule);
-}
-
 static void
 record_error(struct lint_file *lf, const char *file, int line, int column,
 			 const char *message, const char *hint)
@@ -432,7 +419,7 @@ lint_one(const struct lint_run *run, struct lint_file *lf)
 		sqlfile_release(&fwd);
 	}
 	if (lf->findings.n)
-		qsort(lf->findings.items, lf->findings.n, sizeof(struct pgw_finding), cmp_finding);
+		findings_sort_by_location(&lf->findings);
 	for (i = 0; out && i < lf->findings.n; i++)
 	{
 		const struct pgw_finding *fd = &lf->findings.items[i];
@@ -614,7 +601,6 @@ print_sarif(struct lint_run *run)
 	struct pgw_sarif_rule *rules = pgw_calloc(pgw_lint_nrules + 1, sizeof(*rules));
 	const struct pgw_findings *lists[2];
 	json_t	   *doc;
-	char	   *text;
 	size_t		i;
 
 	for (i = 0; i < pgw_lint_nrules; i++)
@@ -633,11 +619,7 @@ print_sarif(struct lint_run *run)
 	lists[0] = &run->errors;
 	lists[1] = &run->findings;
 	doc = sarif_document(PGW_VERSION, NULL, rules, pgw_lint_nrules + 1, lists, 2);
-	text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-	out_write(text);
-	out_write("\n");
-	free(text);
-	json_decref(doc);
+	sarif_emit(doc);
 	free(rules);
 }
 

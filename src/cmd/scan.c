@@ -214,7 +214,6 @@ print_sarif(const struct pgw_scan_result *res)
 	struct pgw_sarif_rule *rules = pgw_calloc(pgw_scan_nrules, sizeof(*rules));
 	const struct pgw_findings *lists[1];
 	json_t	   *doc;
-	char	   *text;
 	size_t		i;
 
 	for (i = 0; i < pgw_scan_nrules; i++)
@@ -227,11 +226,7 @@ print_sarif(const struct pgw_scan_result *res)
 	}
 	lists[0] = &res->findings;
 	doc = sarif_document(PGW_VERSION, NULL, rules, pgw_scan_nrules, lists, 1);
-	text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-	out_write(text);
-	out_write("\n");
-	free(text);
-	json_decref(doc);
+	sarif_emit(doc);
 	free(rules);
 }
 

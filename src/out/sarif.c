@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "out/sarif.h"
+#include "out/out.h"
 #include "util/mem.h"
 
 /* SARIF's levels are ours, except that it calls info "note". */
@@ -147,4 +148,18 @@ sarif_document(const char *tool_version, const char *help_uri,
 	json_object_set_new(doc, "version", json_string("2.1.0"));
 	json_object_set_new(doc, "runs", json_pack("[o]", run));
 	return doc;
+}
+
+void
+sarif_emit(json_t *doc)
+{
+	char	   *text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+
+	if (text)
+	{
+		out_write(text);
+		out_write("\n");
+	}
+	free(text);
+	json_decref(doc);
 }

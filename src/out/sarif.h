@@ -33,4 +33,8 @@ json_t	   *sarif_document(const char *tool_version, const char *help_uri,
 						   const struct pgw_sarif_rule *rules, size_t nrules,
 						   const struct pgw_findings *const *lists, size_t nlists);
 
+/* Prints doc (steals the reference) on stdout, indented, as the command's
+ * whole output (--format sarif). */
+void		sarif_emit(json_t *doc);
+
 #endif

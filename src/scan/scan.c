@@ -1447,19 +1447,6 @@ worker(void *arg)
 	return NULL;
 }
 
-static int
-cmp_loc(const void *a, const void *b)
-{
-	const struct pgw_finding *x = a,
-			   *y = b;
-
-	if (x->line != y->line)
-		return x->line < y->line ? -1 : 1;
-	if (x->column != y->column)
-		return x->column < y->column ? -1 : 1;
-	return strcmp(x->rule, y->rule);
-}
-
 int
 scan_run(const struct pgw_strlist *paths, const struct pgw_scan_options *opts,
 		 struct pgw_scan_result *res)
@@ -1543,7 +1530,7 @@ scan_run(const struct pgw_strlist *paths, const struct pgw_scan_options *opts,
 		if (f->skipped)
 			res->nskipped++;
 		res->nsuppressed_inline += f->nsuppressed;
-		qsort(f->findings.items, f->findings.n, sizeof(*f->findings.items), cmp_loc);
+		findings_sort_by_location(&f->findings);
 		for (j = 0; j < f->findings.n; j++)
 			findings_copy(&res->findings, &f->findings.items[j]);
 		findings_release(&f->findings);
