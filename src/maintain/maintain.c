@@ -269,9 +269,11 @@ run_batch(PGconn *conn, const char *sql, const char *lock_timeout, const char *c
 
 	if (db_command(conn, PGW_ERR_APPLY, "cannot start a retention batch", "BEGIN", 0, NULL) != 0)
 		return -1;
-	if (db_command(conn, PGW_ERR_APPLY, "cannot set lock_timeout",
-				   "SELECT pg_catalog.set_config('lock_timeout', $1, true)", 1, lt) != 0)
+	res = db_exec(conn, PGW_ERR_APPLY, "cannot set lock_timeout",
+				  "SELECT pg_catalog.set_config('lock_timeout', $1, true)", 1, lt, PGRES_TUPLES_OK);
+	if (!res)
 		goto fail;
+	PQclear(res);
 	res = PQexecParams(conn, sql, 3, NULL, params, NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
 	{
@@ -501,9 +503,11 @@ maintain_vacuum_table(PGconn *conn, const struct pgw_config *cfg, const char *sc
 
 	*lock_busy = false;
 	snprintf(lt, sizeof(lt), "%dms", cfg->lock_timeout_ms);
-	if (db_command(conn, PGW_ERR_APPLY, "cannot set lock_timeout",
-				   "SELECT pg_catalog.set_config('lock_timeout', $1, false)", 1, params) != 0)
+	res = db_exec(conn, PGW_ERR_APPLY, "cannot set lock_timeout",
+				  "SELECT pg_catalog.set_config('lock_timeout', $1, false)", 1, params, PGRES_TUPLES_OK);
+	if (!res)
 		return -1;
+	PQclear(res);
 	buf_init(&sql);
 	buf_append(&sql, full ? "VACUUM (FULL, ANALYZE) " : "VACUUM (ANALYZE) ");
 	sql_qname(&sql, schema, table);
