@@ -115,22 +115,30 @@ print_vacuum(json_t *rows, bool dry, bool full)
 		out_printf("  no table needs it\n");
 	json_array_foreach(rows, i, r)
 	{
-		struct pgw_buf why;
+		struct pgw_buf why,
+					pre;
 		size_t		j;
 		json_t	   *x;
 		const char *state = json_string_value(json_object_get(r, "result"));
 
 		buf_init(&why);
+		buf_init(&pre);
 		json_array_foreach(json_object_get(r, "reasons"), j, x)
 			buf_printf(&why, "%s%s", j ? ", " : "", json_string_value(x));
-		out_printf("  %s.%s: %lld dead rows (%.1f%%), last vacuum %s, xid age %lld — %s: %s\n",
+		json_t	   *rd = json_object_get(r, "retention_deleted");
+
+		if (json_integer_value(rd) > 0)
+			buf_printf(&pre, "%lld rows deleted by retention; ", (long long) json_integer_value(rd));
+		out_printf("  %s.%s: %s%lld dead rows (%.1f%%), last vacuum %s, xid age %lld — %s: %s\n",
 				   json_string_value(json_object_get(r, "schema")), json_string_value(json_object_get(r, "table")),
+				   pre.data,
 				   (long long) json_integer_value(json_object_get(r, "dead_rows")),
 				   json_real_value(json_object_get(r, "dead_pct")),
 				   json_string_value(json_object_get(r, "last_vacuum")),
 				   (long long) json_integer_value(json_object_get(r, "xid_age")), why.data,
 				   dry ? (full ? "would VACUUM (FULL, ANALYZE)" : "would VACUUM (ANALYZE)") : state);
 		buf_release(&why);
+		buf_release(&pre);
 	}
 }
 
@@ -328,6 +336,12 @@ cmd_maintain(struct pgw_ctx *ctx, int argc, char **argv)
 			bool		busy = false;
 			const char *schema = json_string_value(json_object_get(r, "schema"));
 			const char *table = json_string_value(json_object_get(r, "table"));
+
+			/* this session's deletes reach the statistics views only
+			 * after its next stats flush: say what retention did */
+			for (size_t k = 0; k < ntables; k++)
+				if (tables[k].schema && !strcmp(tables[k].schema, schema) && !strcmp(tables[k].name, table))
+					json_object_set_new(r, "retention_deleted", json_integer(tables[k].deleted));
 
 			if (dry)
 			{
