@@ -40,6 +40,7 @@ declare -A SKIP=(
     ['pgwarden sync --db postgresql://postgres@127.0.0.1:54345/fleet_copy']="FROM is the local cluster, which this test does not start"
     ['pgwarden maintain']="needs the job_queue table and rule the README shows, which the example has not (test_maintain runs them)"
     ['pgwarden maintain --yes']="the same table and rule"
+    ['pgwarden migrate up --targets targets.txt --canary eu-1 --jobs 8']="needs three databases and their variables (test_fleet runs 20)"
 )
 # commands that start a block in an empty folder (a new project)
 EMPTY_DIR=("pgwarden init")
