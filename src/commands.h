@@ -51,6 +51,7 @@
 	X(inspect, "read the whole schema into a canonical JSON snapshot and summarise it", PGW_CMD_NEEDS_DB | PGW_CMD_WRITES) \
 	X(lint,   "check SQL files offline: syntax, locking, destructive changes, RLS and security", PGW_CMD_OPTIONAL_DB) \
 	X(local,  "run the embedded PostgreSQL: start, stop, status, reset, url, psql, sandbox", PGW_CMD_WRITES) \
+	X(maintain, "retention rules deleted in batches, then VACUUM (ANALYZE) of the tables that need it", PGW_CMD_NEEDS_DB | PGW_CMD_WRITES) \
 	X(mcp,    "the Model Context Protocol server on stdio: the safe loop as tools for AI agents", PGW_CMD_NEEDS_DB | PGW_CMD_WRITES) \
 	X(migrate, "apply, roll back and track versioned migrations: status, up, down, create, ...", PGW_CMD_NEEDS_DB | PGW_CMD_WRITES) \
 	X(restore, "put a backup back into a new or empty database, checked before and compared after", PGW_CMD_NEEDS_DB | PGW_CMD_WRITES) \

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "cmd/cmd.h"
+#include "cmd/fleet.h"
 #include "commands.h"
 #include "out/out.h"
 #include "sql/script.h"
@@ -201,6 +202,11 @@ run(int argc, char **argv)
 		out_verbose("config: %s", ctx.cfg.path);
 	else
 		out_verbose("config: none found; using the defaults for %s", ctx.cfg.root);
+	if (fleet_requested(cargc, cargv) && fleet_command(command_name(ctx.command)))
+	{
+		rc = out_finish_interrupted(fleet_run(&ctx, cargc, cargv));	/* cmd/fleet.h */
+		goto out;
+	}
 	if (ctx.command->flags & PGW_CMD_NEEDS_DB)
 	{
 		if (target_resolve(&ctx.cfg, ctx.db, ctx.env, &ctx.target) != 0)

@@ -105,6 +105,11 @@ config_defaults(struct pgw_config *cfg, const char *root)
 	cfg->backup_keep = 0;
 	cfg->deploy_dir = fs_join(cfg->root, "deploy");
 	cfg->deploy_log_dir = fs_join(cfg->root, "logs");
+	cfg->maintain_pause_ms = 100;
+	cfg->maintain_dead_pct = 20;
+	cfg->maintain_dead_min = 1000;
+	cfg->maintain_vacuum_age_s = 7 * 86400;
+	cfg->maintain_xid_age = 150000000;
 }
 
 static void
@@ -147,6 +152,13 @@ config_release(struct pgw_config *cfg)
 	for (i = 0; i < cfg->nenvs; i++)
 		env_release(&cfg->envs[i]);
 	free(cfg->envs);
+	for (i = 0; i < cfg->nretentions; i++)
+	{
+		free(cfg->retentions[i].table);
+		free(cfg->retentions[i].column);
+		free(cfg->retentions[i].where);
+	}
+	free(cfg->retentions);
 	memset(cfg, 0, sizeof(*cfg));
 }
 
@@ -255,6 +267,7 @@ struct parse_ctx
 	bool		failed;
 	struct pgw_strlist seen;	/* "section\x1fkey" already set */
 	struct pgw_env *env;		/* current [env NAME] section, or NULL */
+	struct pgw_retention *ret;	/* current [retention "T"] section, or NULL */
 };
 
 static int
@@ -576,6 +589,108 @@ handle_backup(struct parse_ctx *ctx, const char *name, const char *value)
 	return 1;
 }
 
+static const char *const maintain_keys[] = {"dead_min", "dead_pct", "pause", "vacuum_age", "xid_age"};
+
+static int
+handle_maintain(struct parse_ctx *ctx, const char *name, const char *value)
+{
+	struct pgw_config *cfg = ctx->cfg;
+	long		n;
+	char	   *end;
+
+	if (!first_time(ctx, "maintain", name))
+		return fail_at(ctx, "'%s' is set twice in [maintain]", name, NULL);
+	if (!strcmp(name, "pause"))
+	{
+		if (!config_parse_duration(value, &cfg->maintain_pause_ms))
+			return fail_at(ctx, "'%s' is not a duration for pause (e.g. 100ms, 1s)", value, NULL);
+	}
+	else if (!strcmp(name, "dead_pct"))
+	{
+		cfg->maintain_dead_pct = strtod(value, &end);
+		if (end == value || *end || cfg->maintain_dead_pct < 0 || cfg->maintain_dead_pct > 100)
+			return fail_at(ctx, "'%s' is not a percentage for dead_pct (0 to 100)", value, NULL);
+	}
+	else if (!strcmp(name, "dead_min"))
+	{
+		if (!text_parse_int(value, 0, 2000000000, &n))
+			return fail_at(ctx, "'%s' is not a number of rows for dead_min", value, NULL);
+		cfg->maintain_dead_min = n;
+	}
+	else if (!strcmp(name, "vacuum_age"))
+	{
+		if (!parse_age(value, &cfg->maintain_vacuum_age_s))
+			return fail_at(ctx, "'%s' is not an age for vacuum_age (e.g. 7d, 12h; 0 turns it off)", value, NULL);
+	}
+	else if (!strcmp(name, "xid_age"))
+	{
+		if (!text_parse_int(value, 0, 2000000000, &n))
+			return fail_at(ctx, "'%s' is not a number of transactions for xid_age", value, NULL);
+		cfg->maintain_xid_age = n;
+	}
+	else
+		return unknown_key(ctx, "maintain", name, maintain_keys, sizeof(maintain_keys) / sizeof(*maintain_keys));
+	return 1;
+}
+
+static const char *const retention_keys[] = {"batch", "column", "keep", "where"};
+
+/* 'retention "T"' or 'retention T' → T (caller frees), "" when malformed,
+ * NULL when the section is not a retention section. */
+static char *
+retention_section_name(const char *section)
+{
+	size_t		n;
+
+	if (strncmp(section, "retention ", 10) != 0)
+		return NULL;
+	section += 10;
+	while (*section == ' ')
+		section++;
+	n = strlen(section);
+	if (n >= 2 && section[0] == '"' && section[n - 1] == '"')
+		return pgw_strndup(section + 1, n - 2);
+	if (strchr(section, '"'))
+		return pgw_strdup("");
+	return pgw_strdup(section);
+}
+
+static int
+handle_retention(struct parse_ctx *ctx, const char *section, const char *name, const char *value)
+{
+	struct pgw_retention *r = ctx->ret;
+	long		n;
+
+	if (!first_time(ctx, section, name))
+		return fail_at(ctx, "'%s' is set twice in [%s]", name, section);
+	if (!strcmp(name, "column"))
+	{
+		if (!*value)
+			return fail_at(ctx, "'%s' is empty", name, NULL);
+		r->column = pgw_strdup(value);
+	}
+	else if (!strcmp(name, "keep"))
+	{
+		if (!parse_age(value, &r->keep_s))
+			return fail_at(ctx, "'%s' is not an age for keep (e.g. 7d, 90d, 36h)", value, NULL);
+	}
+	else if (!strcmp(name, "where"))
+	{
+		if (!*value)
+			return fail_at(ctx, "'%s' is empty", name, NULL);
+		r->where = pgw_strdup(value);
+	}
+	else if (!strcmp(name, "batch"))
+	{
+		if (!text_parse_int(value, 1, 1000000, &n))
+			return fail_at(ctx, "'%s' is not a batch size (1 to 1000000 rows)", value, NULL);
+		r->batch = (int) n;
+	}
+	else
+		return unknown_key(ctx, section, name, retention_keys, sizeof(retention_keys) / sizeof(*retention_keys));
+	return 1;
+}
+
 static int
 handle_deploy(struct parse_ctx *ctx, const char *name, const char *value)
 {
@@ -704,6 +819,41 @@ handler(void *user, const char *section, const char *name, const char *value)
 		return handle_backup(ctx, name, value);
 	if (!strcmp(section, "deploy"))
 		return handle_deploy(ctx, name, value);
+	if (!strcmp(section, "maintain"))
+		return handle_maintain(ctx, name, value);
+	{
+		char	   *t = retention_section_name(section);
+
+		if (t)
+		{
+			struct pgw_config *cfg = ctx->cfg;
+
+			if (!*t || strlen(t) > 127)
+			{
+				free(t);
+				return fail_at(ctx, "'[%s]' does not name a table (expected [retention \"TABLE\"])", section, NULL);
+			}
+			if (!ctx->ret || strcmp(ctx->ret->table, t) != 0)
+			{
+				for (size_t i = 0; i < cfg->nretentions; i++)
+					if (!strcmp(cfg->retentions[i].table, t))
+					{
+						free(t);
+						return fail_at(ctx, "section [%s] appears twice", section, NULL);
+					}
+				cfg->retentions = pgw_realloc(cfg->retentions, (cfg->nretentions + 1) * sizeof(*cfg->retentions));
+				ctx->ret = &cfg->retentions[cfg->nretentions++];
+				memset(ctx->ret, 0, sizeof(*ctx->ret));
+				ctx->ret->table = t;
+				ctx->ret->line = ctx->lineno;
+				ctx->ret->keep_s = -1;
+				ctx->ret->batch = 5000;
+				t = NULL;
+			}
+			free(t);
+			return handle_retention(ctx, section, name, value);
+		}
+	}
 	envname = env_section_name(section);
 	if (envname)
 	{
@@ -725,7 +875,7 @@ handler(void *user, const char *section, const char *name, const char *value)
 		return handle_env(ctx, section, name, value);
 	}
 	fail_at(ctx, "unknown section [%s]", section, NULL);
-	pgw_error_hint("sections are [project], [local], [lint], [backup], [deploy] and [env NAME]");
+	pgw_error_hint("sections are [project], [local], [lint], [backup], [deploy], [maintain], [retention \"TABLE\"] and [env NAME]");
 	return 0;
 }
 
@@ -748,6 +898,14 @@ config_parse_text(struct pgw_config *cfg, const char *name, const char *text)
 						 name, rc);
 	if (rc < 0)
 		return pgw_error(PGW_ERR_INTERNAL, "%s: the INI parser failed (%d)", name, rc);
+	for (size_t i = 0; i < cfg->nretentions; i++)
+	{
+		const struct pgw_retention *r = &cfg->retentions[i];
+
+		if (!r->column || r->keep_s < 0)
+			return pgw_error(PGW_ERR_INPUT, "%s:%d: [retention \"%s\"] needs %s", name, r->line, r->table,
+							 !r->column ? "column (the time each row is judged by)" : "keep (how long rows stay, e.g. 7d)");
+	}
 	if (!cfg->seeds_set)
 		default_seeds(cfg);
 	return 0;

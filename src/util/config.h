@@ -17,6 +17,8 @@
  *   [backup]  dir, before_destructive, keep
  *   [deploy]  dir, order, log_dir
  *   [env NAME] url, host, port, dbname, user, sslmode
+ *   [maintain] pause, dead_pct, dead_min, vacuum_age, xid_age
+ *   [retention "TABLE"] column, keep, where, batch   (pgwarden maintain)
  *
  * Errors name file:line and what was expected; unknown keys and sections are
  * errors (a typo must not be silently ignored); a line longer than libinih's
@@ -48,6 +50,19 @@ struct pgw_env
 	char	   *dbname;
 	char	   *user;
 	char	   *sslmode;
+};
+
+/* One [retention "TABLE"] section: rows of TABLE whose column is older
+ * than keep (and that match where, an SQL condition) are deleted by
+ * `pgwarden maintain` in batches of batch rows. */
+struct pgw_retention
+{
+	char	   *table;			/* as written: "job_queue" or "schema.table" */
+	int			line;			/* where its section starts */
+	char	   *column;
+	long long	keep_s;			/* -1 until set */
+	char	   *where;			/* NULL: every old row */
+	int			batch;
 };
 
 struct pgw_config
@@ -91,6 +106,15 @@ struct pgw_config
 
 	struct pgw_env *envs;
 	size_t		nenvs;
+	/* [maintain]: pause between retention batches, and the thresholds that
+	 * make a table need VACUUM (ANALYZE) */
+	int			maintain_pause_ms;	/* default 100ms */
+	double		maintain_dead_pct;	/* dead share of rows, percent (20) */
+	long long	maintain_dead_min;	/* and at least this many dead rows (1000) */
+	long long	maintain_vacuum_age_s;	/* no vacuum for this long, with dead rows (7d) */
+	long long	maintain_xid_age;	/* age(relfrozenxid) past this (150 M) */
+	struct pgw_retention *retentions;
+	size_t		nretentions;
 };
 
 /*

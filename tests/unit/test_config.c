@@ -157,7 +157,7 @@ unknown_section(void **state)
 {
 	(void) state;
 	assert_int_equal(config_parse_text(&cfg, "p.conf", "\n\n[projet]\nx = 1\n"), -1);
-	assert_error("p.conf:4: unknown section [projet]", "sections are [project], [local], [lint], [backup], [deploy] and [env NAME]");
+	assert_error("p.conf:4: unknown section [projet]", "sections are [project], [local], [lint], [backup], [deploy], [maintain], [retention \"TABLE\"] and [env NAME]");
 }
 
 static void
