@@ -21,7 +21,7 @@
 #include "util/mem.h"
 
 #define GEN_USAGE \
-	"pgwarden gen types [--lang typescript] [--schema NAME]... [--from SNAPSHOT] " \
+	"pgwarden gen types [--lang LANG] [--schema NAME]... [--from SNAPSHOT] " \
 	"[--out FILE] [--check] [--strict-views]"
 
 enum
