@@ -20,7 +20,7 @@ check("negotiated the newest version", client.transport?.protocolVersion === und
 const { tools } = await client.listTools();
 const names = tools.map((t) => t.name).sort();
 check("read-only and file tools listed", JSON.stringify(names) === JSON.stringify(
-  ["backup", "diff", "doctor", "generate", "health", "inspect", "lint", "migrate_status", "rls_test", "test_migration", "validate"]), names);
+  ["backup", "diff", "doctor", "generate", "health", "inspect", "lint", "migrate_status", "rls_test", "storage_audit", "test_migration", "validate"]), names);
 check("no apply tools without --allow-apply", !names.includes("migrate_up_safe") && !names.includes("doctor_fix"));
 const schemas = Object.fromEntries(tools.map((t) => [t.name, t.outputSchema]));
 for (const t of tools) {
@@ -59,6 +59,7 @@ const rls = await tool("rls_test", {}, "finds the leaks", (d) => d.ok === false)
 await tool("migrate_status", {}, "status", (d) => d.command === "migrate status" && d.summary.applied === 5);
 await tool("test_migration", { sql: "CREATE INDEX ON public.vehicles (garage_id);\n", sandbox: "tx" },
   "a trial", (d) => d.command === "test-migration");
+await tool("storage_audit", {}, "the example's buckets audited", (d) => d.command === "storage audit" && Array.isArray(d.findings));
 
 // errors: wrong types, unknown tools, a generate refused
 let res = await call(client, "validate", { table: 42 });

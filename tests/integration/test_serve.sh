@@ -126,7 +126,7 @@ equals "backups: 200" "$CODE" 200
 contains "backup list document" "$BODY" '"backups": []'
 get /api/storage/audit
 equals "storage audit: 200" "$CODE" 200
-contains "storage audit document" "$BODY" '"command": "storage"'
+contains "storage audit document" "$BODY" '"command": "storage audit"'
 get /api/scan
 equals "scan: 200" "$CODE" 200
 contains "scan document" "$BODY" '"command": "scan"'
