@@ -94,8 +94,27 @@ add_target(struct fleet_target **t, size_t *n, const char *name, const char *var
 	(*n)++;
 }
 
+static void
+targets_free(struct fleet_target *t, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+	{
+		free(t[i].name);
+		free(t[i].var);
+		free(t[i].group);
+		if (t[i].out_path)
+			unlink(t[i].out_path);
+		if (t[i].err_path)
+			unlink(t[i].err_path);
+		free(t[i].out_path);
+		free(t[i].err_path);
+		json_decref(t[i].doc);
+	}
+	free(t);
+}
+
 static int
-load_targets(const char *spec, const char *root, struct fleet_target **t, size_t *n)
+read_targets(const char *spec, const char *root, struct fleet_target **t, size_t *n)
 {
 	*t = NULL;
 	*n = 0;
@@ -172,23 +191,19 @@ load_targets(const char *spec, const char *root, struct fleet_target **t, size_t
 	return 0;
 }
 
-static void
-targets_free(struct fleet_target *t, size_t n)
+/* read_targets, and on failure nothing left allocated */
+static int
+load_targets(const char *spec, const char *root, struct fleet_target **t, size_t *n)
 {
-	for (size_t i = 0; i < n; i++)
+	int			rc = read_targets(spec, root, t, n);
+
+	if (rc != 0)
 	{
-		free(t[i].name);
-		free(t[i].var);
-		free(t[i].group);
-		if (t[i].out_path)
-			unlink(t[i].out_path);
-		if (t[i].err_path)
-			unlink(t[i].err_path);
-		free(t[i].out_path);
-		free(t[i].err_path);
-		json_decref(t[i].doc);
+		targets_free(*t, *n);
+		*t = NULL;
+		*n = 0;
 	}
-	free(t);
+	return rc;
 }
 
 static int
