@@ -41,6 +41,13 @@ sweep() {
 }
 trap 'sweep; exit 130' INT TERM
 
+# the tests call psql hundreds of times: the server's own binary, not
+# Debian's /usr/bin/psql (pg_wrapper, a Perl script that costs more to start
+# than the query it runs)
+pgbin=$(pg_config --bindir 2>/dev/null)
+[ -x "$pgbin/psql" ] || pgbin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+[ -n "$pgbin" ] && [ -x "$pgbin/psql" ] && export PATH="$pgbin:$PATH"
+
 jobs=${PGW_TEST_JOBS:-$(nproc 2>/dev/null || echo 2)}
 "$bin" -q local sandbox --supabase -- bash -c '
     export PGW_TEST_URL="$DATABASE_URL"

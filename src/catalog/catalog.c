@@ -23,6 +23,7 @@
 
 #include "catalog/cache.h"
 #include "catalog/catalog.h"
+#include "db/target.h"
 #include "out/out.h"
 #include "out/progress.h"
 #include "util/error.h"
@@ -52,7 +53,8 @@ static const char q_server[] =
 "SELECT pg_catalog.current_database(), current_user, "
 "pg_catalog.current_setting('server_version'), "
 "pg_catalog.current_setting('server_version_num'), "
-"pg_catalog.to_char(pg_catalog.now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')";
+"pg_catalog.to_char(pg_catalog.now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
+"(SELECT pg_catalog.count(*) FROM pg_catalog.pg_class)";
 
 static const char q_schemas[] =
 "SELECT n.oid, n.nspname, pg_catalog.pg_get_userbyid(n.nspowner) AS owner, d.description "
@@ -1670,7 +1672,7 @@ share_snapshot(PGconn **conns, int nconns, struct pgw_catalog_stats *stats)
 
 	if (nconns < 2)
 		return 1;
-	/* first statement of conns[0]'s transaction (see catalog_read) */
+	/* in REPEATABLE READ: the snapshot conns[0]'s earlier queries saw */
 	res = PQexec(conns[0], "SELECT pg_catalog.pg_export_snapshot()");
 	if (stats)
 		stats->queries++;
@@ -1797,15 +1799,21 @@ int
 catalog_read(PGconn **conns, int nconns, const struct pgw_catalog_opts *opts,
 			 struct pgw_model *m, struct pgw_catalog_stats *stats)
 {
+	PGconn	   *all[PGW_CATALOG_MAX_JOBS];
+	PGconn	   *opened[PGW_CATALOG_MAX_JOBS];
+	int			nall = nconns;
+	int			nopened = 0;
 	PGconn	   *conn = conns[0];
 	PGresult   *res;
 	int64_t		t0 = pgw_now_ms();
 	int			rc = -1;
 	int			used = 1;
 	bool		outer;
+	int64_t		relations;
 	struct pgw_cache_probe probe = {0};
 
 	assert(nconns >= 1 && nconns <= PGW_CATALOG_MAX_JOBS);
+	memcpy(all, conns, sizeof(*conns) * nconns);
 	/*
 	 * Already inside a transaction (the tx sandbox, which must never be
 	 * committed): read in it, alone, and leave it open — a BEGIN here would
@@ -1820,23 +1828,13 @@ catalog_read(PGconn **conns, int nconns, const struct pgw_catalog_opts *opts,
 		if (!res)
 			return -1;
 		PQclear(res);
-		used = share_snapshot(conns, nconns, stats);
-	}
-	if (used < 0)
-	{
-		/* cannot share (e.g. some poolers): one connection does it all */
-		end_all(conns, 1, false, stats);
-		used = 1;
-		res = run(conn, "a consistent snapshot", q_begin, PGRES_COMMAND_OK, stats);
-		if (!res)
-			return -1;
-		PQclear(res);
 	}
 
 	res = run(conn, "the server version", q_server, PGRES_TUPLES_OK, stats);
 	if (!res)
 		goto done;
 	set_source(m, res, opts);
+	relations = num(res, 0, 5);
 	if (m->source.server_version_num < 130000)
 	{
 		PQclear(res);
@@ -1890,9 +1888,42 @@ catalog_read(PGconn **conns, int nconns, const struct pgw_catalog_opts *opts,
 	}
 	PQclear(res);
 
+	/* a full read: helpers join now, in this transaction's snapshot */
+	if (!outer && opts->helper_target && relations >= PGW_CATALOG_HELPER_MIN_RELATIONS)
+	{
+		for (; nall < opts->helper_jobs && nall < PGW_CATALOG_MAX_JOBS; nall++)
+		{
+			if (db_connect(opts->helper_target, &all[nall]) != 0)
+			{
+				out_verbose("reading with %d connection%s: %s", nall, nall == 1 ? "" : "s",
+							pgw_error_last()->message);
+				pgw_error_clear();
+				break;
+			}
+			opened[nopened++] = all[nall];
+		}
+	}
+	if (!outer)
+		used = share_snapshot(all, nall, stats);
+	if (used < 0)
+	{
+		/*
+		 * Cannot share (e.g. some poolers): one connection does it all, in a
+		 * new transaction, so what the cache probe saw in the old one is not
+		 * stored against this read.
+		 */
+		end_all(all, 1, false, stats);
+		used = 1;
+		catalog_cache_probe_release(&probe);
+		memset(&probe, 0, sizeof(probe));
+		res = run(conn, "a consistent snapshot", q_begin, PGRES_COMMAND_OK, stats);
+		if (!res)
+			goto done;
+		PQclear(res);
+	}
 	if (stats)
 		stats->connections = used;
-	if (fetch_all(conns, used, opts, m, stats) != 0)
+	if (fetch_all(all, used, opts, m, stats) != 0)
 		goto done;
 	if (stats)
 		stats->catalog_ms = (double) (pgw_now_ms() - t0);
@@ -1930,8 +1961,25 @@ catalog_read(PGconn **conns, int nconns, const struct pgw_catalog_opts *opts,
 done:
 	catalog_cache_probe_release(&probe);
 	if (!outer)
-		end_all(conns, used, rc == 0, stats);
+		end_all(all, used, rc == 0, stats);
+	for (int i = 0; i < nopened; i++)
+		PQfinish(opened[i]);
 	return rc;
+}
+
+int
+catalog_jobs_for(PGconn *conn, int jobs)
+{
+	PGresult   *res;
+	int64_t		relations = 0;
+
+	if (jobs <= 1)
+		return 1;
+	res = PQexec(conn, "SELECT pg_catalog.count(*) FROM pg_catalog.pg_class");
+	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
+		relations = num(res, 0, 0);
+	PQclear(res);
+	return relations >= PGW_CATALOG_HELPER_MIN_RELATIONS ? jobs : 1;
 }
 
 void

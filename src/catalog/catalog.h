@@ -26,6 +26,7 @@
 
 #include <libpq-fe.h>
 
+#include "db/target.h"
 #include "model/model.h"
 #include "util/config.h"
 
@@ -38,7 +39,20 @@ struct pgw_catalog_opts
 	const struct pgw_strlist *exclude;	/* --exclude-schema patterns */
 	const struct pgw_strlist *managed;	/* config `schemas`, used without include */
 	const char *cache_dir;		/* snapshot cache folder (catalog/cache.h); NULL: none */
+
+	/*
+	 * More connections opened on demand, to the target of conns[0]: up to
+	 * helper_jobs in all, for a full read of a catalog of
+	 * PGW_CATALOG_HELPER_MIN_RELATIONS relations or more.  A smaller
+	 * catalog, or one the cache answers, is read faster by one connection
+	 * than another server process starts.  catalog_read closes them.
+	 * NULL: only the connections given.
+	 */
+	const struct pgw_target *helper_target;
+	int			helper_jobs;
 };
+
+#define PGW_CATALOG_HELPER_MIN_RELATIONS 1500
 
 /* Progress/diagnostics of one read, for the caller to show. */
 struct pgw_catalog_stats
@@ -75,6 +89,14 @@ int			catalog_read(PGconn **conns, int nconns, const struct pgw_catalog_opts *op
 						 struct pgw_model *m, struct pgw_catalog_stats *stats);
 
 void		catalog_stats_release(struct pgw_catalog_stats *stats);
+
+/*
+ * How many connections to read conn's catalog over when the caller opens
+ * them itself (catalog_read's helper_target opens them on demand instead):
+ * jobs when the catalog has PGW_CATALOG_HELPER_MIN_RELATIONS relations or
+ * more, else 1.  One small query; 1 when it fails.
+ */
+int			catalog_jobs_for(PGconn *conn, int jobs);
 
 /*
  * The catalog queries catalog_read sends for these options, in order, as one

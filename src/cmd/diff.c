@@ -495,7 +495,7 @@ cmd_diff(struct pgw_ctx *ctx, int argc, char **argv)
 	struct pgw_diff_source *sides[2] = {&from, &to};
 
 	memset(&a, 0, sizeof(a));
-	a.jobs = 2;
+	a.jobs = 0;					/* up to 2: diff_sources_read */
 	opt_init(&p, argc, argv, opts, DIFF_USAGE);
 	while ((r = opt_next(&p, &arg)) != OPT_END)
 	{

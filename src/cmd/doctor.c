@@ -167,18 +167,13 @@ diagnose(struct pgw_ctx *ctx, const struct doctor_args *a, struct diagnosis *d, 
 	model_init(&d->m);
 	findings_init(&d->all);
 	findings_init(&d->shown);
-	for (nconns = 0; nconns < 2; nconns++)
-	{
-		conns[nconns] = ctx_connect(ctx, rc);
-		if (!conns[nconns])
-		{
-			if (nconns == 0)
-				return -1;
-			pgw_error_clear();
-			*rc = PGW_EXIT_OK;
-			break;
-		}
-	}
+	conns[0] = ctx_connect(ctx, rc);
+	if (!conns[0])
+		return -1;
+	nconns = 1;
+	/* a second connection for a large catalog (as inspect) */
+	copts.helper_target = &ctx->target;
+	copts.helper_jobs = 2;
 	copts.managed = &ctx->cfg.schemas;
 	copts.tenant_column = ctx->cfg.tenant_column;
 	if (!a->no_cache)

@@ -103,7 +103,7 @@ cmd_dump_schema(struct pgw_ctx *ctx, int argc, char **argv)
 		src.has_target = true;
 		src.display = pgw_strdup(src.target.display);
 	}
-	if (diff_sources_read(sides, 1, &ctx->cfg, &include, 2) != 0)
+	if (diff_sources_read(sides, 1, &ctx->cfg, &include, 0) != 0)
 	{
 		rc = out_fail();
 		goto out;

@@ -285,12 +285,10 @@ read_model(struct pgw_ctx *ctx, const char *from, const struct pgw_strlist *sche
 	conns[0] = ctx_connect(ctx, &rc);
 	if (!conns[0])
 		return rc;
-	/* a second connection shares the catalog read (best effort, as inspect) */
 	nconns = 1;
-	if (db_connect(&ctx->target, &conns[1]) == 0)
-		nconns = 2;
-	else
-		pgw_error_clear();
+	/* a second connection for a large catalog (as inspect) */
+	copts.helper_target = &ctx->target;
+	copts.helper_jobs = 2;
 	/* exactly the schemas asked for: a name is not a pattern here */
 	for (size_t i = 0; i < schemas->n; i++)
 		strlist_add(&include, schemas->items[i]);

@@ -231,7 +231,7 @@ cmd_inspect(struct pgw_ctx *ctx, int argc, char **argv)
 	const char *arg;
 	const char *out = NULL;
 	const char *from = NULL;
-	long		jobs = 2;
+	long		jobs = 0;		/* 0: up to 2, the second for a large catalog */
 	PGconn	   *conns[PGW_CATALOG_MAX_JOBS];
 	int			nconns = 0;
 	bool		print_queries = false;
@@ -351,7 +351,12 @@ cmd_inspect(struct pgw_ctx *ctx, int argc, char **argv)
 		conns[0] = ctx_connect(ctx, &rc);
 		if (!conns[0])
 			goto out_model;
-		/* helpers: best effort, the first connection can do it all */
+		/*
+		 * helpers: best effort, the first connection can do it all; asked
+		 * for with --jobs, else opened by the read when the catalog is large
+		 */
+		copts.helper_target = jobs == 0 ? &ctx->target : NULL;
+		copts.helper_jobs = 2;
 		for (nconns = 1; nconns < jobs; nconns++)
 			if (db_connect(&ctx->target, &conns[nconns]) != 0)
 			{

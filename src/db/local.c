@@ -1552,6 +1552,128 @@ sweep_stale_sandboxes(const char *tmp)
 	closedir(d);
 }
 
+/*
+ * A sandbox's data folder is a copy of the one an earlier sandbox's initdb
+ * made, kept in TMPDIR as pgwarden-initdb-UID-KEY (KEY names the server build
+ * and initdb's options): copying 40 MB costs a fraction of initdb, which
+ * bootstraps the catalogs and runs postgres a dozen times.  The copy is made
+ * by the server user and used only when it is a folder of that user no one
+ * else can enter; anything else under that name is left alone and initdb
+ * runs.  A copy of an older build stays until TMPDIR is cleaned.
+ */
+#define SANDBOX_INITDB_OPTIONS "trust,UTF8,C.UTF-8,no-sync,1"
+
+static char *
+initdb_copy_path(const struct pgw_pgbin *bin, const struct pgw_runas *ra, const char *tmp)
+{
+	const char *const files[] = {"initdb", "postgres"};
+	struct pgw_buf key;
+	char		hex[PGW_SHA256_HEX_LEN + 1];
+	char	   *path = NULL;
+
+	buf_init(&key);
+	buf_printf(&key, "%s|%s", bin->dir, SANDBOX_INITDB_OPTIONS);
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
+	{
+		char	   *f = fs_join(bin->dir, files[i]);
+		struct stat st;
+		bool		ok = stat(f, &st) == 0;
+
+		free(f);
+		if (!ok)
+		{
+			buf_release(&key);
+			return NULL;
+		}
+		buf_printf(&key, "|%llu:%llu:%lld:%lld", (unsigned long long) st.st_dev,
+				   (unsigned long long) st.st_ino, (long long) st.st_size, (long long) st.st_mtime);
+	}
+	if (sha256_hex(key.data, key.len, hex) == 0)
+		path = pgw_asprintf("%s/pgwarden-initdb-%u-%.16s", tmp,
+							(unsigned) (ra->active ? ra->uid : geteuid()), hex);
+	buf_release(&key);
+	return path;
+}
+
+static bool
+initdb_copy_usable(const char *path, const struct pgw_runas *ra)
+{
+	uid_t		uid = ra->active ? ra->uid : geteuid();
+	char	   *version = fs_join(path, "PG_VERSION");
+	struct stat st;
+	bool		ok;
+
+	ok = lstat(path, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == uid && (st.st_mode & 077) == 0 &&
+		lstat(version, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == uid;
+	free(version);
+	return ok;
+}
+
+/* cp -a FROM TO as the server user; any failure is only reported by -1 */
+static int
+copy_as(const struct pgw_runas *ra, const char *cwd, const char *from, const char *to)
+{
+	char	   *argv[] = {"/bin/cp", "-a", "--", (char *) from, (char *) to, NULL};
+	struct pgw_buf out;
+	int			status = -1;
+	int			rc;
+
+	buf_init(&out);
+	rc = proc_run(argv, ra, cwd, &out, &status);
+	buf_release(&out);
+	return rc == 0 && status == 0 ? 0 : -1;
+}
+
+static int
+sandbox_initdb(const struct pgw_pgbin *bin, struct pgw_sandbox *sb, const char *tmp, const char *datadir)
+{
+	char	   *copy = initdb_copy_path(bin, &sb->runas, tmp);
+	char	   *staging;
+	struct stat st;
+
+	if (copy && initdb_copy_usable(copy, &sb->runas))
+	{
+		if (copy_as(&sb->runas, sb->dir, copy, datadir) == 0)
+		{
+			free(copy);
+			return 0;
+		}
+		if (pgw_interrupted())
+		{
+			free(copy);
+			return interrupt_check();
+		}
+		/* removed under us, or a full disk: initdb decides */
+		fs_remove_tree(datadir);
+		pgw_error_clear();
+		free(copy);
+		copy = NULL;			/* and leave whatever is there alone */
+	}
+	if (run_initdb(bin, &sb->runas, sb->dir, datadir, true, NULL) != 0)
+	{
+		free(copy);
+		return -1;
+	}
+	if (!copy || lstat(copy, &st) == 0)
+	{
+		free(copy);
+		return 0;
+	}
+
+	/*
+	 * Keep a copy for the next sandbox: made inside this sandbox's folder (a
+	 * killed run's half copy goes with it) and renamed into place whole;
+	 * another run that got there first wins.
+	 */
+	staging = fs_join(sb->dir, "initdb-copy");
+	if (copy_as(&sb->runas, sb->dir, datadir, staging) != 0 || rename(staging, copy) != 0)
+		fs_remove_tree(staging);
+	pgw_error_clear();
+	free(staging);
+	free(copy);
+	return interrupt_check();
+}
+
 int
 sandbox_start(struct pgw_sandbox *sb, const char *bindir, const char *user, bool supabase)
 {
@@ -1591,7 +1713,7 @@ sandbox_start(struct pgw_sandbox *sb, const char *bindir, const char *user, bool
 		goto fail;
 	}
 	datadir = fs_join(sb->dir, "data");
-	if (run_initdb(&bin, &sb->runas, sb->dir, datadir, true, NULL) != 0 ||
+	if (sandbox_initdb(&bin, sb, tmp, datadir) != 0 ||
 		write_server_conf(&bin, datadir, sb->dir, false) != 0)
 	{
 		free(datadir);

@@ -335,6 +335,7 @@ diff_sources_read(struct pgw_diff_source **sides, int n, const struct pgw_config
 	for (int i = 0; i < n && rc == 0; i++)
 	{
 		struct pgw_diff_source *s = sides[i];
+		int			want;
 
 		if (s->kind == PGW_SOURCE_SNAPSHOT)
 			continue;
@@ -348,7 +349,9 @@ diff_sources_read(struct pgw_diff_source **sides, int n, const struct pgw_config
 			rc = -1;
 			break;
 		}
-		for (rj[i].nconns = 1; rj[i].nconns < jobs; rj[i].nconns++)
+		/* jobs 0: up to 2, the second for a large catalog */
+		want = jobs ? jobs : catalog_jobs_for(rj[i].conns[0], 2);
+		for (rj[i].nconns = 1; rj[i].nconns < want; rj[i].nconns++)
 			if (db_connect(&s->target, &rj[i].conns[rj[i].nconns]) != 0)
 			{
 				pgw_error_clear();

@@ -53,7 +53,8 @@ struct pgw_diff_source
 int			diff_source_parse(const struct pgw_config *cfg, const char *spec, struct pgw_diff_source *s);
 
 /*
- * Reads the models of n sides (n ≤ 4).  jobs: connections per live side.
+ * Reads the models of n sides (n ≤ 4).  jobs: connections per live side;
+ * 0: up to 2, the second only for a large catalog (catalog_jobs_for).
  * include: --schema patterns (marks managed schemas; snapshots are re-marked
  * with them too).  Returns 0, or -1 with the first error recorded, its
  * message prefixed with the side's spec.

@@ -20,7 +20,7 @@ name=$(basename "$dir")
 unset DATABASE_URL PGHOST PGPORT PGUSER PGDATABASE PGSERVICE PGPASSWORD
 work=$(mktemp -d)
 db() { echo "t_diffcase_${name//-/_}_$1"; }
-url() { echo "$PGW_TEST_URL" | sed "s|@/postgres?|@/$(db "$1")?|"; }
+url() { local d; d=$(db "$1"); echo "${PGW_TEST_URL/@\/postgres\?/@/$d?}"; }
 q() { PGOPTIONS="-c client_min_messages=warning" psql "$PGW_TEST_URL" -X -q -v ON_ERROR_STOP=1 -c "$1" >/dev/null; }
 cleanup() {
     q "DROP DATABASE IF EXISTS $(db o) WITH (FORCE)"
@@ -34,7 +34,8 @@ status=0
 expect=converge
 [ -f "$dir/expect" ] && expect=$(head -1 "$dir/expect")
 for x in o n; do
-    q "DROP DATABASE IF EXISTS $(db $x) WITH (FORCE)" && q "CREATE DATABASE $(db $x) TEMPLATE template0" || exit 2
+    PGOPTIONS="-c client_min_messages=warning" psql "$PGW_TEST_URL" -X -q -v ON_ERROR_STOP=1 \
+        -c "DROP DATABASE IF EXISTS $(db $x) WITH (FORCE)" -c "CREATE DATABASE $(db $x) TEMPLATE template0" >/dev/null || exit 2
 done
 psql "$(url o)" -X -q -v ON_ERROR_STOP=1 -f "$dir/old.sql" >"$work/load" 2>&1 || { cat "$work/load"; exit 2; }
 psql "$(url n)" -X -q -v ON_ERROR_STOP=1 -f "$dir/new.sql" >"$work/load" 2>&1 || { cat "$work/load"; exit 2; }

@@ -15,6 +15,24 @@ equals "sandbox settings" "$OUT" "off1"
 left=$(ls -d "$TMPDIR"/pgwarden-sandbox-* 2>/dev/null | wc -l)
 equals "sandbox folders removed" "$left" 0
 
+# the first sandbox kept a copy of its fresh data folder; later ones start
+# from it, each a cluster of its own; a copy someone else could have written
+# is not used (initdb runs) and is left as it was
+copy=$(ls -d "$TMPDIR"/pgwarden-initdb-* 2>/dev/null)
+equals "one copy of initdb's folder kept" "$(echo "$copy" | grep -c .)" 1
+server_user=$(id -un); [ "$(id -u)" = 0 ] && server_user=postgres
+equals "the copy belongs to the server user, mode 700" "$(stat -c '%U %a' "$copy" 2>/dev/null)" "$server_user 700"
+expect_rc 0 "sandbox from the copy" "$PGW" -q local sandbox -- sh -c \
+    'psql "$DATABASE_URL" -XAtc "create table t (a int)"'
+expect_rc 0 "the next one starts empty" "$PGW" -q local sandbox -- sh -c \
+    'psql "$DATABASE_URL" -XAtc "select count(*) from pg_class where relname = \$\$t\$\$"'
+equals "nothing carried over" "$OUT" 0
+chmod 755 "$copy"
+expect_rc 0 "a copy others can enter is not used" "$PGW" -q local sandbox -- true
+equals "and is left alone" "$(stat -c '%a' "$copy")" 755
+equals "nor replaced by another" "$(ls -d "$TMPDIR"/pgwarden-initdb-* | wc -l)" 1
+rm -rf "$copy"
+
 # SIGKILL pgwarden: its postgres child must die too (PR_SET_PDEATHSIG)
 "$PGW" -q local sandbox -- sleep 120 >/dev/null 2>&1 &
 victim=$!
