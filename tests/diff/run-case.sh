@@ -11,7 +11,8 @@
 # and new.sql into another; `pgwarden diff OLD NEW --unsafe -n '*'` is
 # applied to OLD with psql (stopping at the first error); a second diff
 # must find nothing and `inspect --stable` of both must be equal.  The
-# databases are dropped on the way out.
+# databases are dropped on the way out (not under make test, whose cluster
+# goes whole).
 set -u
 bin=$1
 dir=$2
@@ -23,8 +24,12 @@ db() { echo "t_diffcase_${name//-/_}_$1"; }
 url() { local d; d=$(db "$1"); echo "${PGW_TEST_URL/@\/postgres\?/@/$d?}"; }
 q() { PGOPTIONS="-c client_min_messages=warning" psql "$PGW_TEST_URL" -X -q -v ON_ERROR_STOP=1 -c "$1" >/dev/null; }
 cleanup() {
-    q "DROP DATABASE IF EXISTS $(db o) WITH (FORCE)"
-    q "DROP DATABASE IF EXISTS $(db n) WITH (FORCE)"
+    # under make test the cluster goes whole afterwards: a DROP DATABASE costs
+    # a checkpoint of everything the other tests wrote
+    if [ -z "${PGW_TEST_WORK:-}" ]; then
+        q "DROP DATABASE IF EXISTS $(db o) WITH (FORCE)"
+        q "DROP DATABASE IF EXISTS $(db n) WITH (FORCE)"
+    fi
     rm -rf "$work"
 }
 trap cleanup EXIT
