@@ -20,6 +20,7 @@
 #include "cmd/fleet.h"
 #include "cmd/opt.h"
 #include "out/out.h"
+#include "util/clock.h"
 #include "util/error.h"
 #include "util/exitcode.h"
 #include "util/interrupt.h"
@@ -50,15 +51,6 @@ struct fleet_target
 	char	   *err_path;
 	json_t	   *doc;			/* the child's JSON document, or NULL */
 };
-
-static long long
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 bool
 fleet_command(const char *name)
@@ -247,7 +239,7 @@ start_target(struct fleet_target *t, char **child_argv, const char *tmpdir, int 
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	t->pid = pid;
 	t->state = FLEET_RUNNING;
-	t->started_ms = mono_ms();
+	t->started_ms = pgw_now_ms();
 	return 0;
 }
 
@@ -255,7 +247,7 @@ static void
 finish_target(struct fleet_target *t, int status)
 {
 	interrupt_forget_child(t->pid);
-	t->ms = mono_ms() - t->started_ms;
+	t->ms = pgw_now_ms() - t->started_ms;
 	t->rc = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
 	t->doc = json_load_file(t->out_path, 0, NULL);
 	t->state = FLEET_DONE;
@@ -314,7 +306,7 @@ fleet_run(struct pgw_ctx *ctx, int argc, char **argv)
 				nfail = 0,
 				nnot = 0;
 	bool		stop = false;
-	long long	start = mono_ms();
+	long long	start = pgw_now_ms();
 	json_t	   *list;
 
 	opt_init(&p, argc, argv, opts, FLEET_USAGE);
@@ -480,7 +472,7 @@ fleet_run(struct pgw_ctx *ctx, int argc, char **argv)
 		json_object_set_new(doc, "targets", list);
 		json_object_set_new(doc, "summary",
 							json_pack("{s:i,s:i,s:i,s:i,s:I,s:i}", "targets", (int) n, "ok", nok, "failed", nfail,
-									  "not_run", nnot, "ms", (json_int_t) (mono_ms() - start), "jobs", (int) jobs));
+									  "not_run", nnot, "ms", (json_int_t) (pgw_now_ms() - start), "jobs", (int) jobs));
 		out_json_emit(doc);
 	}
 	else
@@ -506,7 +498,7 @@ fleet_run(struct pgw_ctx *ctx, int argc, char **argv)
 			free(detail);
 		}
 		out_printf("%d of %zu targets ok, %d failed, %d not run (--jobs %ld, %.1f s)\n", nok, n, nfail, nnot, jobs,
-				   (mono_ms() - start) / 1000.0);
+				   (pgw_now_ms() - start) / 1000.0);
 		json_decref(list);
 	}
 	targets_free(t, n);

@@ -16,19 +16,11 @@
 #include "db/query.h"
 #include "maintain/maintain.h"
 #include "sql/quote.h"
+#include "util/clock.h"
 #include "util/error.h"
 #include "util/fault.h"
 #include "util/interrupt.h"
 #include "util/mem.h"
-
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 void
 maintain_tables_free(struct pgw_ret_table *t, size_t n)
@@ -318,7 +310,7 @@ maintain_retention_run(PGconn *conn, const struct pgw_config *cfg, struct pgw_re
 	char	   *last = NULL;
 	char		batch[16],
 				lt[32];
-	long long	start = now_ms();
+	long long	start = pgw_now_ms();
 	int			rc = 0;
 
 	snprintf(batch, sizeof(batch), "%d", t->rule->batch);
@@ -368,7 +360,7 @@ maintain_retention_run(PGconn *conn, const struct pgw_config *cfg, struct pgw_re
 		t->deleted += deleted;
 		if (deleted > t->largest_batch)
 			t->largest_batch = (int) deleted;
-		t->ms = now_ms() - start;
+		t->ms = pgw_now_ms() - start;
 		if (progress)
 			progress(t, arg);
 		if (picked < t->rule->batch)
@@ -379,7 +371,7 @@ maintain_retention_run(PGconn *conn, const struct pgw_config *cfg, struct pgw_re
 		if (pause_ms > 0)
 			interrupt_sleep_ms(pause_ms);
 	}
-	t->ms = now_ms() - start;
+	t->ms = pgw_now_ms() - start;
 	free(last);
 	free(sql);
 	return rc;
