@@ -65,12 +65,21 @@ migration_parse_name(const char *base, char **version, char **name)
 }
 
 static int
+cmp_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+static int
 cmp_migration(const void *a, const void *b)
 {
 	const struct pgw_migration *x = a,
 			   *y = b;
 
-	return migration_version_cmp(x->version, y->version);
+	int			c = migration_version_cmp(x->version, y->version);
+
+	/* equal versions (an error reported below) in name order, not readdir's */
+	return c != 0 ? c : strcmp(x->file, y->file);
 }
 
 /* The down marker: a line "-- pgwarden:down" (spacing and case free).
@@ -164,6 +173,7 @@ migrations_load(const char *dir, struct pgw_migration_set *set, bool *missing)
 	DIR		   *d;
 	struct dirent *de;
 	struct pgw_strlist rollbacks = {NULL, 0};
+	struct pgw_strlist badnames = {NULL, 0};
 	struct pgw_buf problems;
 	size_t		cap = 0,
 				i,
@@ -198,9 +208,7 @@ migrations_load(const char *dir, struct pgw_migration_set *set, bool *missing)
 			continue;
 		if (migration_parse_name(base, &version, &name) != 0)
 		{
-			buf_printf(&problems, "\n  %s: not a migration name (expected VERSION_NAME.sql, "
-					   "VERSION being digits such as 20250101120000)", base);
-			nproblems++;
+			strlist_add(&badnames, base);
 			continue;
 		}
 		if (strlen(base) > strlen(ROLLBACK_SUFFIX) &&
@@ -226,6 +234,17 @@ migrations_load(const char *dir, struct pgw_migration_set *set, bool *missing)
 	closedir(d);
 	if (set->n > 1)
 		qsort(set->items, set->n, sizeof(*set->items), cmp_migration);
+
+	/* problems in name order, whatever order the folder was read in */
+	if (badnames.n > 1)
+		qsort(badnames.items, badnames.n, sizeof(*badnames.items), cmp_name);
+	if (rollbacks.n > 1)
+		qsort(rollbacks.items, rollbacks.n, sizeof(*rollbacks.items), cmp_name);
+	for (i = 0; i < badnames.n; i++)
+		buf_printf(&problems, "\n  %s: not a migration name (expected VERSION_NAME.sql, "
+				   "VERSION being digits such as 20250101120000)", badnames.items[i]);
+	nproblems += badnames.n;
+	strlist_release(&badnames);
 
 	/* one version, one migration */
 	for (i = 1; i < set->n; i++)

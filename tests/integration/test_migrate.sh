@@ -32,7 +32,7 @@ equals "nothing created" "$(sql "$db" "SELECT to_regclass('pgwarden.schema_migra
 rm migrations/notes.sql
 echo "CREATE TABLE b (id int);" > migrations/01_b.sql
 expect_rc 4 "two files, one version" "$PGW" migrate status --db "$db"
-contains "names both" "$ERR" "1_a.sql and 01_b.sql have the same version"
+contains "names both" "$ERR" "01_b.sql and 1_a.sql have the same version"
 rm migrations/01_b.sql
 echo "DROP TABLE z;" > migrations/7_z_rollback.sql
 expect_rc 4 "rollback without migration" "$PGW" migrate up --db "$db"
