@@ -187,6 +187,7 @@ emit_up(const struct pgw_config *cfg, struct pgw_buf *b)
 			sql_literal(b, name);
 			buf_append(b, ", ");
 			sql_literal(b, r->column);
+			/* exact seconds, as maintain.c counts them (no calendar days) */
 			buf_printf(b, ", interval '%lld seconds', ", r->keep_s);
 			if (r->where)
 				sql_literal(b, r->where);

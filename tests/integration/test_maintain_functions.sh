@@ -84,7 +84,7 @@ equals "installed" "$(objects)" \
 equals "the role: NOLOGIN, in pg_monitor" \
     "$(sql "$db" "SELECT rolcanlogin, pg_has_role('$mon', 'pg_monitor', 'MEMBER') FROM pg_roles WHERE rolname = '$mon'")" "f|t"
 equals "rules from the config" "$(sql "$db" "SELECT string_agg(rule || ':' || table_schema || '.' || table_name || ':' || keep || ':' || batch, ' ' ORDER BY rule) FROM pgwarden.retention_rules")" \
-    "job_a:public.job_a:7 days:700 public.job_b:public.job_b:7 days:700"
+    "job_a:public.job_a:168:00:00:700 public.job_b:public.job_b:168:00:00:700"
 equals "every function: invoker, fixed search_path" \
     "$(sql "$db" "SELECT count(*) FILTER (WHERE NOT prosecdef AND proconfig @> '{\"search_path=pg_catalog, pg_temp\"}'), count(*) FROM pg_proc WHERE pronamespace = 'pgwarden'::regnamespace")" "6|6"
 
