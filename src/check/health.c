@@ -42,14 +42,16 @@
  * Every section gets the same three parameters: $1 long_query_s, $2
  * idle_tx_s, $3 top.  The server must be able to type each one, so a
  * section that does not need one still names it ("$2::int IS NOT NULL").
+ *
+ * The same text is the body of the SQL functions `maintain
+ * --install-functions` writes (maintain/functions.c), whose three
+ * arguments are these parameters: health and pgwarden.health_check()
+ * cannot drift apart.  columns is the RETURNS TABLE list of the sections
+ * that are also functions of their own; a column added here must be added
+ * there (CREATE FUNCTION refuses a mismatch, and test_maintain_functions
+ * creates them).
  */
-struct section
-{
-	const char *name;
-	const char *sql;
-};
-
-static const struct section sections[] = {
+static const struct pgw_health_section sections[] = {
 	{"connections",
 		"SELECT coalesce(a.state, 'unknown') AS state, coalesce(a.usename::text, '') AS role,"
 		" count(*) AS connections,"
@@ -60,7 +62,7 @@ static const struct section sections[] = {
 		" FROM pg_catalog.pg_stat_activity a"
 		" WHERE a.backend_type = 'client backend' AND a.pid <> pg_catalog.pg_backend_pid()"
 		" AND $1::int IS NOT NULL AND $2::int IS NOT NULL AND $3::int IS NOT NULL"
-		" GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2"},
+		" GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2", NULL},
 	{"blocking",
 		"SELECT a.pid AS blocked_pid, coalesce(a.usename::text, '') AS blocked_role,"
 		" extract(epoch FROM now() - coalesce(a.query_start, a.state_change))::bigint AS waiting_s,"
@@ -72,7 +74,9 @@ static const struct section sections[] = {
 		" CROSS JOIN LATERAL unnest(pg_catalog.pg_blocking_pids(a.pid)) AS bp(pid)"
 		" JOIN pg_catalog.pg_stat_activity b ON b.pid = bp.pid"
 		" WHERE $1::int IS NOT NULL AND $2::int IS NOT NULL AND $3::int IS NOT NULL"
-		" ORDER BY 3 DESC, 1, 4"},
+		" ORDER BY 3 DESC, 1, 4",
+		"blocked_pid integer, blocked_role text, waiting_s bigint, blocking_pid integer,"
+		" blocking_role text, blocking_state text, blocked_query text, blocking_query text"},
 	{"long_queries",
 		"SELECT a.pid, coalesce(a.usename::text, '') AS role, a.state,"
 		" extract(epoch FROM now() - CASE WHEN a.state = 'active' THEN a.query_start"
@@ -84,7 +88,7 @@ static const struct section sections[] = {
 		" AND ((a.state = 'active' AND a.query_start < now() - make_interval(secs => $1::int))"
 		"   OR (a.state LIKE 'idle in transaction%' AND a.xact_start < now() - make_interval(secs => $2::int)))"
 		" AND $3::int IS NOT NULL"
-		" ORDER BY 4 DESC, 1"},
+		" ORDER BY 4 DESC, 1", NULL},
 	{"cache",
 		"SELECT 'tables' AS kind, coalesce(sum(heap_blks_hit), 0)::bigint AS hits,"
 		" coalesce(sum(heap_blks_read), 0)::bigint AS reads,"
@@ -95,7 +99,8 @@ static const struct section sections[] = {
 		" UNION ALL"
 		" SELECT 'indexes', coalesce(sum(idx_blks_hit), 0)::bigint, coalesce(sum(idx_blks_read), 0)::bigint,"
 		" round(100 * sum(idx_blks_hit) / nullif(sum(idx_blks_hit) + sum(idx_blks_read), 0), 2)"
-		" FROM pg_catalog.pg_statio_user_indexes"},
+		" FROM pg_catalog.pg_statio_user_indexes",
+		"kind text, hits bigint, reads bigint, hit_pct numeric"},
 	{"unused_indexes",
 		"WITH busy AS (" BUSY_RELATIONS ")"
 		" SELECT s.schemaname AS schema, s.relname AS table, s.indexrelname AS index, s.idx_scan AS scans,"
@@ -107,7 +112,8 @@ static const struct section sections[] = {
 		" WHERE s.idx_scan = 0 AND NOT i.indisunique AND NOT i.indisprimary"
 		" AND NOT EXISTS (SELECT FROM pg_catalog.pg_constraint c WHERE c.conindid = s.indexrelid)"
 		" AND $1::int IS NOT NULL AND $2::int IS NOT NULL"
-		" ORDER BY 6 DESC NULLS LAST, 1, 2, 3 LIMIT $3"},
+		" ORDER BY 6 DESC NULLS LAST, 1, 2, 3 LIMIT $3",
+		"schema name, \"table\" name, index name, scans bigint, size text, size_bytes bigint"},
 	{"tables",
 		"WITH busy AS (" BUSY_RELATIONS "),"
 		" busy_tables AS (SELECT oid AS table_oid FROM busy"
@@ -126,7 +132,9 @@ static const struct section sections[] = {
 		"   AS last_analyze"
 		" FROM pg_catalog.pg_stat_user_tables s JOIN pg_catalog.pg_class c ON c.oid = s.relid"
 		" WHERE $1::int IS NOT NULL AND $2::int IS NOT NULL"
-		" ORDER BY 7 DESC NULLS LAST, 1, 2 LIMIT $3"},
+		" ORDER BY 7 DESC NULLS LAST, 1, 2 LIMIT $3",
+		"schema name, \"table\" name, est_rows bigint, dead_rows bigint, dead_pct numeric, size text,"
+		" size_bytes bigint, seq_scans bigint, idx_scans bigint, last_vacuum text, last_analyze text"},
 	{"vacuum",
 		"SELECT d.datname AS database, pg_catalog.age(d.datfrozenxid) AS xid_age,"
 		" round(100.0 * pg_catalog.age(d.datfrozenxid) / 2147483648, 2) AS pct_to_wraparound,"
@@ -134,7 +142,7 @@ static const struct section sections[] = {
 		" pg_catalog.current_setting('autovacuum') AS autovacuum"
 		" FROM pg_catalog.pg_database d WHERE d.datallowconn"
 		" AND $1::int IS NOT NULL AND $2::int IS NOT NULL AND $3::int IS NOT NULL"
-		" ORDER BY 2 DESC, 1"},
+		" ORDER BY 2 DESC, 1", NULL},
 	{"replication_slots",
 		"SELECT slot_name AS slot, slot_type AS type, active,"
 		" CASE WHEN pg_catalog.pg_is_in_recovery() OR restart_lsn IS NULL THEN NULL"
@@ -145,9 +153,15 @@ static const struct section sections[] = {
 		"   AS retained_wal_bytes"
 		" FROM pg_catalog.pg_replication_slots"
 		" WHERE $1::int IS NOT NULL AND $2::int IS NOT NULL AND $3::int IS NOT NULL"
-		" ORDER BY 1"},
-	{NULL, NULL}
+		" ORDER BY 1", NULL},
+	{NULL, NULL, NULL}
 };
+
+const struct pgw_health_section *
+health_sections(void)
+{
+	return sections;
+}
 
 /* A result's rows as JSON objects, numbers and booleans typed. */
 static json_t *
@@ -498,7 +512,7 @@ health_collect(PGconn *conn, const struct pgw_health_opts *o, json_t **report,
 				b[16],
 				c[16];
 	const char *p[3] = {a, b, c};
-	const struct section *s;
+	const struct pgw_health_section *s;
 	json_t	   *rep = json_object();
 	int			rc = 0;
 

@@ -40,6 +40,29 @@ enum pgw_health_status
 	PGW_HEALTH_CRITICAL
 };
 
+/* `pgwarden health`'s defaults for the options above */
+#define PGW_HEALTH_LONG_QUERY_S	300
+#define PGW_HEALTH_IDLE_TX_S	300
+#define PGW_HEALTH_TOP			10
+
+/*
+ * One section's query: $1 long_query_s, $2 idle_tx_s, $3 top (int).
+ * columns: its result as a RETURNS TABLE list, for the sections that
+ * pgwarden.* functions return on their own (blocking, cache,
+ * unused_indexes, tables); NULL for the others.
+ */
+struct pgw_health_section
+{
+	const char *name;
+	const char *sql;
+	const char *columns;
+};
+
+/* The sections in report order, ended by one whose name is NULL.  The
+ * one text both health_collect() and the SQL functions of `maintain
+ * --install-functions` run. */
+const struct pgw_health_section *health_sections(void);
+
 /* report: a new object (caller decrefs); findings appended to. */
 int			health_collect(PGconn *conn, const struct pgw_health_opts *o, json_t **report,
 						   struct pgw_findings *findings);

@@ -23,6 +23,7 @@
 #include "util/clock.h"
 #include "util/error.h"
 #include "util/exitcode.h"
+#include "util/fs.h"
 #include "util/interrupt.h"
 #include "util/mem.h"
 #include "util/text.h"
@@ -50,6 +51,7 @@ struct fleet_target
 	char	   *out_path;
 	char	   *err_path;
 	json_t	   *doc;			/* the child's JSON document, or NULL */
+	char	   *why;			/* what went wrong when doc says nothing */
 };
 
 bool
@@ -100,6 +102,7 @@ targets_free(struct fleet_target *t, size_t n)
 			unlink(t[i].err_path);
 		free(t[i].out_path);
 		free(t[i].err_path);
+		free(t[i].why);
 		json_decref(t[i].doc);
 	}
 	free(t);
@@ -243,6 +246,36 @@ start_target(struct fleet_target *t, char **child_argv, const char *tmpdir, int 
 	return 0;
 }
 
+/*
+ * The last non-empty line of a child's stderr (at most the last 300
+ * bytes of the file), or NULL: what a target that died before writing
+ * its JSON document (a crash, a kill, a failed exec) left behind.
+ */
+static char *
+stderr_tail(const char *path)
+{
+	char	   *data = NULL;
+	size_t		len = 0,
+				end,
+				start;
+	char	   *tail;
+
+	if (fs_read_file(path, &data, &len) != 0)
+	{
+		pgw_error_clear();
+		return NULL;
+	}
+	end = len;
+	while (end > 0 && (data[end - 1] == '\n' || data[end - 1] == '\r' || data[end - 1] == ' '))
+		end--;
+	start = end;
+	while (start > 0 && data[start - 1] != '\n' && end - start < 300)
+		start--;
+	tail = end > start ? pgw_strndup(data + start, end - start) : NULL;
+	free(data);
+	return tail;
+}
+
 static void
 finish_target(struct fleet_target *t, int status)
 {
@@ -251,6 +284,18 @@ finish_target(struct fleet_target *t, int status)
 	t->rc = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
 	t->doc = json_load_file(t->out_path, 0, NULL);
 	t->state = FLEET_DONE;
+	if (t->rc != 0 && !json_is_string(json_object_get(json_object_get(t->doc, "error"), "message")))
+	{
+		char	   *tail = stderr_tail(t->err_path);
+		char	   *how = WIFSIGNALED(status) ? pgw_asprintf("killed by signal %d (%s)", WTERMSIG(status),
+															 strsignal(WTERMSIG(status)))
+			: pgw_asprintf("exit status %d", t->rc);
+
+		t->why = tail ? pgw_asprintf("%s, no report; stderr: %s", how, tail)
+			: pgw_asprintf("%s, no report and nothing on stderr", how);
+		free(tail);
+		free(how);
+	}
 }
 
 /* Waits for one running child; returns its index, or -1 when none runs. */
@@ -281,7 +326,7 @@ target_error(const struct fleet_target *t)
 {
 	const char *m = json_string_value(json_object_get(json_object_get(t->doc, "error"), "message"));
 
-	return m ? m : "";
+	return m ? m : t->why ? t->why : "";
 }
 
 int
@@ -451,6 +496,8 @@ fleet_run(struct pgw_ctx *ctx, int argc, char **argv)
 		json_object_set_new(e, "exit_code", t[i].state == FLEET_NOT_RUN ? json_null() : json_integer(t[i].rc));
 		json_object_set_new(e, "ms", json_integer(t[i].ms));
 		json_object_set_new(e, "report", t[i].doc ? json_incref(t[i].doc) : json_null());
+		if (t[i].why)
+			json_object_set_new(e, "error", json_string(t[i].why));
 		json_array_append_new(list, e);
 		if (t[i].state == FLEET_NOT_RUN)
 			nnot++;

@@ -220,7 +220,7 @@ cmd_health(struct pgw_ctx *ctx, int argc, char **argv)
 		{NULL, 0, false, 0}
 	};
 	struct pgw_optparser p;
-	struct pgw_health_opts o = {300, 300, 10};
+	struct pgw_health_opts o = {PGW_HEALTH_LONG_QUERY_S, PGW_HEALTH_IDLE_TX_S, PGW_HEALTH_TOP};
 	const char *arg;
 	long		n,
 				watch = 0,

@@ -4,24 +4,31 @@
  * (docs/maintain.md).  A dry run (the default without --yes) counts what
  * would go and lists what would be vacuumed.  The work is in
  * maintain/maintain.h; this file parses options and renders.
+ * --install-functions writes the migration of maintain/functions.h;
+ * --schedule prints pg_cron statements when the target has pg_cron and
+ * the functions are installed, a crontab line otherwise.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cmd/opt.h"
 #include "commands.h"
 #include "db/query.h"
+#include "maintain/functions.h"
 #include "maintain/maintain.h"
+#include "migrate/files.h"
 #include "out/out.h"
 #include "sql/quote.h"
 #include "util/config.h"
 #include "util/error.h"
 #include "util/exitcode.h"
+#include "util/fs.h"
 #include "util/interrupt.h"
 #include "util/mem.h"
 
-#define MAINTAIN_USAGE "pgwarden maintain [--dry-run | --yes] [--table NAME]... [--no-retention] [--no-vacuum] [--full] [--pause DURATION] | maintain --schedule [--at CRON]"
+#define MAINTAIN_USAGE "pgwarden maintain [--dry-run | --yes] [--table NAME]... [--no-retention] [--no-vacuum] [--full] [--pause DURATION] | maintain --schedule [--at CRON] [--table NAME]... | maintain --install-functions [--name NAME]"
 
 enum
 {
@@ -33,7 +40,9 @@ enum
 	OPT_FULL,
 	OPT_PAUSE,
 	OPT_SCHEDULE,
-	OPT_AT
+	OPT_AT,
+	OPT_INSTALL_FUNCTIONS,
+	OPT_NAME
 };
 
 static void
@@ -142,36 +151,246 @@ print_vacuum(json_t *rows, bool dry, bool full)
 	}
 }
 
-static int
-print_schedule(struct pgw_ctx *ctx, const char *at)
+/* What the target offers for scheduling, by one query: whether pg_cron
+ * can be created (or is), whether run_retention() is installed, and the
+ * database pg_cron runs its jobs in.  false when it cannot be asked. */
+struct cron_probe
 {
-	struct pgw_buf line;
+	bool		asked;
+	bool		available;
+	bool		installed;
+	bool		functions;
+	char	   *cron_db;		/* cron.database_name, or NULL */
+	char	   *db;				/* current_database() */
+};
+
+static void
+probe_cron(struct pgw_ctx *ctx, struct cron_probe *c)
+{
+	PGconn	   *conn = NULL;
+	PGresult   *res;
+
+	memset(c, 0, sizeof(*c));
+	/* quietly: a schedule can be printed without the database */
+	if (db_connect(&ctx->target, &conn) != 0)
+	{
+		pgw_error_clear();
+		return;
+	}
+	res = db_exec(conn, PGW_ERR_CONNECT, "cannot look for pg_cron",
+				  "SELECT EXISTS (SELECT FROM pg_catalog.pg_available_extensions WHERE name = 'pg_cron'),"
+				  " EXISTS (SELECT FROM pg_catalog.pg_extension WHERE extname = 'pg_cron'),"
+				  " pg_catalog.to_regprocedure('pgwarden.run_retention(text, integer)') IS NOT NULL,"
+				  " pg_catalog.current_setting('cron.database_name', true), pg_catalog.current_database()",
+				  0, NULL, PGRES_TUPLES_OK);
+	if (res)
+	{
+		c->asked = true;
+		c->available = !strcmp(PQgetvalue(res, 0, 0), "t");
+		c->installed = !strcmp(PQgetvalue(res, 0, 1), "t");
+		c->functions = !strcmp(PQgetvalue(res, 0, 2), "t");
+		c->cron_db = PQgetisnull(res, 0, 3) || !*PQgetvalue(res, 0, 3) ? NULL : pgw_strdup(PQgetvalue(res, 0, 3));
+		c->db = pgw_strdup(PQgetvalue(res, 0, 4));
+		PQclear(res);
+	}
+	else
+		pgw_error_clear();
+	db_close(conn);
+}
+
+/* One cron.schedule statement per rule (schedule_in_database when the
+ * target is not the database pg_cron runs in). */
+static void
+cron_statements(const struct pgw_ctx *ctx, const struct cron_probe *c, const char *at,
+				const struct pgw_strlist *only, json_t *list, struct pgw_buf *text)
+{
+	bool		here = !c->cron_db || !strcmp(c->cron_db, c->db);
+
+	for (size_t i = 0; i < ctx->cfg.nretentions; i++)
+	{
+		const char *rule = ctx->cfg.retentions[i].table;
+		char	   *cmd;
+		char	   *job;
+		struct pgw_buf b;
+
+		if (only->n > 0 && !strlist_contains(only, rule))
+			continue;
+		cmd = maintain_functions_cron_command(rule);
+		job = pgw_asprintf("pgwarden-retention-%s", rule);
+		buf_init(&b);
+		buf_append(&b, here ? "SELECT cron.schedule(" : "SELECT cron.schedule_in_database(");
+		sql_literal(&b, job);
+		buf_append(&b, ", ");
+		sql_literal(&b, at);
+		buf_append(&b, ", ");
+		sql_literal(&b, cmd);
+		if (!here)
+		{
+			buf_append(&b, ", ");
+			sql_literal(&b, c->db);
+		}
+		buf_append(&b, ");");
+		json_array_append_new(list, json_string(b.data));
+		buf_printf(text, "%s\n", b.data);
+		buf_release(&b);
+		free(cmd);
+		free(job);
+	}
+}
+
+static int
+print_schedule(struct pgw_ctx *ctx, const char *at, const struct pgw_strlist *only)
+{
+	struct pgw_buf line,
+				stmts;
 	char	   *cmd = NULL;
+	struct cron_probe c;
+	const char *why;
+	bool		cron;
+	json_t	   *list = json_array();
+
+	for (size_t i = 0; i < only->n; i++)
+	{
+		bool		found = false;
+
+		for (size_t j = 0; j < ctx->cfg.nretentions && !found; j++)
+			found = !strcmp(ctx->cfg.retentions[j].table, only->items[i]);
+		if (!found)
+		{
+			json_decref(list);
+			pgw_error(PGW_ERR_INPUT, "no retention rule for table '%s'", only->items[i]);
+			pgw_error_hint("rules are [retention \"TABLE\"] sections in pgwarden.conf");
+			return out_fail();
+		}
+	}
+	probe_cron(ctx, &c);
+	cron = c.available && c.functions && ctx->cfg.nretentions > 0;
+	why = !c.asked ? "the database could not be asked whether it has pg_cron"
+		: !c.available ? "pg_cron is not available on the database"
+		: !c.functions ? "pg_cron is available, but pgwarden.run_retention() is not installed "
+		"(maintain --install-functions, then migrate up)"
+		: ctx->cfg.nretentions == 0 ? "there are no retention rules"
+		: c.installed ? "pg_cron is installed and pgwarden.run_retention() is there"
+		: "pg_cron is available (CREATE EXTENSION pg_cron first) and pgwarden.run_retention() is there";
 
 	buf_init(&line);
+	buf_init(&stmts);
 	buf_printf(&line, "%s cd ", at);
 	sql_literal(&line, ctx->cfg.root);	/* single quotes, as sh wants them */
 	buf_append(&line, " && pgwarden maintain --yes");
 	if (ctx->env)
 		buf_printf(&line, " --env %s", ctx->env);
+	for (size_t i = 0; i < only->n; i++)
+	{
+		buf_append(&line, " --table ");
+		sql_literal(&line, only->items[i]);
+	}
 	buf_append(&line, " >> .pgwarden/maintain.log 2>&1");
 	cmd = buf_steal(&line);
+	if (cron)
+		cron_statements(ctx, &c, at, only, list, &stmts);
 	if (out_is_json())
 	{
 		json_t	   *doc = out_json_envelope(true);
 
-		json_object_set_new(doc, "crontab", json_string(cmd));
-		json_object_set_new(doc, "summary", json_pack("{s:i}", "rules", (int) ctx->cfg.nretentions));
+		json_object_set_new(doc, "scheduler", json_string(cron ? "pg_cron" : "crontab"));
+		json_object_set_new(doc, "reason", json_string(why));
+		json_object_set_new(doc, "crontab", cron ? json_null() : json_string(cmd));
+		json_object_set_new(doc, "pg_cron", list);
+		list = NULL;
+		json_object_set_new(doc, "summary", json_pack("{s:i,s:b,s:b}", "rules", (int) ctx->cfg.nretentions,
+													  "pg_cron_available", c.available,
+													  "functions_installed", c.functions));
 		out_json_emit(doc);
+	}
+	else if (cron)
+	{
+		out_printf("# pg_cron: %s.\n"
+				   "# Run these in the database; each job deletes one rule's rows in batches\n"
+				   "# inside one transaction (pgwarden.run_retention); VACUUM is left to\n"
+				   "# autovacuum.  pgwarden maintain --yes from cron does the same with a\n"
+				   "# transaction per batch.\n", why);
+		if (!c.installed)
+			out_printf("CREATE EXTENSION IF NOT EXISTS pg_cron;\n");
+		out_printf("%s", stmts.data);
 	}
 	else
 	{
-		out_printf("# crontab line (crontab -e); the database comes from DATABASE_URL or --env,\n"
-				   "# never from this line: set it in the crontab's environment\n");
+		out_printf("# crontab line (crontab -e): %s.\n"
+				   "# The database comes from DATABASE_URL or --env, never from this line:\n"
+				   "# set it in the crontab's environment.\n", why);
 		out_printf("%s\n", cmd);
 	}
+	json_decref(list);
+	buf_release(&stmts);
 	free(cmd);
+	free(c.cron_db);
+	free(c.db);
 	return PGW_EXIT_OK;
+}
+
+/* Writes the migration of maintain/functions.h into the migrations folder. */
+static int
+install_functions(struct pgw_ctx *ctx, const char *name)
+{
+	struct pgw_buf up,
+				down,
+				text;
+	char	   *up_path = NULL,
+			   *down_path = NULL;
+	int			rc;
+
+	if (migrations_create(ctx->cfg.migrations_dir, name, &up_path, &down_path) != 0)
+		return out_fail();
+	buf_init(&up);
+	buf_init(&down);
+	buf_init(&text);
+	maintain_functions_sql(&ctx->cfg, &up, &down);
+	buf_printf(&text, "-- Generated by `pgwarden maintain --install-functions`.\n"
+			   "-- What: health's figures and the %zu retention rule%s of pgwarden.conf as\n"
+			   "-- functions in the pgwarden schema, EXECUTE granted to %s only.\n"
+			   "-- Runs in one transaction (pgwarden migrate up).  docs/maintain.md\n\n%s",
+			   ctx->cfg.nretentions, ctx->cfg.nretentions == 1 ? "" : "s", ctx->cfg.maintain_monitor_role, up.data);
+	rc = fs_write_file(up_path, text.data, text.len, 0644);
+	if (rc == 0)
+	{
+		buf_reset(&text);
+		buf_printf(&text, "-- Generated by `pgwarden maintain --install-functions`.\n"
+				   "-- Undoes the migration of the same version (pgwarden migrate down).\n\n%s", down.data);
+		rc = fs_write_file(down_path, text.data, text.len, 0644);
+	}
+	if (rc != 0)
+	{
+		/* never leave half a pair behind */
+		unlink(up_path);
+		unlink(down_path);
+	}
+	else
+	{
+		char	   *du = ctx_project_path(ctx, up_path);
+		char	   *dd = ctx_project_path(ctx, down_path);
+
+		if (out_is_json())
+		{
+			json_t	   *doc = out_json_envelope(true);
+
+			json_object_set_new(doc, "up", json_string(du));
+			json_object_set_new(doc, "down", json_string(dd));
+			json_object_set_new(doc, "summary", json_pack("{s:i,s:s}", "rules", (int) ctx->cfg.nretentions,
+														  "monitor_role", ctx->cfg.maintain_monitor_role));
+			out_json_emit(doc);
+		}
+		else
+			out_printf("wrote %s\n      %s\napply it with: pgwarden migrate up\n", du, dd);
+		free(du);
+		free(dd);
+	}
+	buf_release(&up);
+	buf_release(&down);
+	buf_release(&text);
+	free(up_path);
+	free(down_path);
+	return rc == 0 ? PGW_EXIT_OK : out_fail();
 }
 
 int
@@ -181,6 +400,8 @@ cmd_maintain(struct pgw_ctx *ctx, int argc, char **argv)
 		{"at", 0, true, OPT_AT},
 		{"dry-run", 'n', false, OPT_DRY_RUN},
 		{"full", 0, false, OPT_FULL},
+		{"install-functions", 0, false, OPT_INSTALL_FUNCTIONS},
+		{"name", 0, true, OPT_NAME},
 		{"no-retention", 0, false, OPT_NO_RETENTION},
 		{"no-vacuum", 0, false, OPT_NO_VACUUM},
 		{"pause", 0, true, OPT_PAUSE},
@@ -192,12 +413,14 @@ cmd_maintain(struct pgw_ctx *ctx, int argc, char **argv)
 	struct pgw_optparser p;
 	const char *arg;
 	const char *at = "0 2 * * *";
+	const char *name = NULL;
 	bool		yes = false,
 				dry_flag = false,
 				no_ret = false,
 				no_vac = false,
 				full = false,
 				schedule = false,
+				install = false,
 				at_set = false,
 				failed = false,
 				dry;
@@ -246,6 +469,12 @@ cmd_maintain(struct pgw_ctx *ctx, int argc, char **argv)
 			case OPT_SCHEDULE:
 				schedule = true;
 				break;
+			case OPT_INSTALL_FUNCTIONS:
+				install = true;
+				break;
+			case OPT_NAME:
+				name = arg;
+				break;
 			case OPT_AT:
 				at = arg;
 				at_set = true;
@@ -278,12 +507,28 @@ cmd_maintain(struct pgw_ctx *ctx, int argc, char **argv)
 		strlist_release(&only);
 		return opt_usage_error(&p, NULL, "--at goes with --schedule");
 	}
-	if (schedule)
+	if (name && !install)
 	{
 		strlist_release(&only);
+		return opt_usage_error(&p, NULL, "--name goes with --install-functions");
+	}
+	if (install)
+	{
+		strlist_release(&only);
+		if (schedule || yes || dry_flag || no_ret || no_vac || full || at_set || only.n > 0)
+			return opt_usage_error(&p, NULL, "--install-functions takes only --name");
+		return install_functions(ctx, name ? name : "pgwarden_functions");
+	}
+	if (schedule)
+	{
 		if (yes || dry_flag || no_ret || no_vac || full)
-			return opt_usage_error(&p, NULL, "--schedule takes only --at");
-		return print_schedule(ctx, at);
+		{
+			strlist_release(&only);
+			return opt_usage_error(&p, NULL, "--schedule takes only --at and --table");
+		}
+		rc = print_schedule(ctx, at, &only);
+		strlist_release(&only);
+		return rc;
 	}
 	dry = !yes;
 	conn = ctx_connect(ctx, &rc);

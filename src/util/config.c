@@ -110,6 +110,7 @@ config_defaults(struct pgw_config *cfg, const char *root)
 	cfg->maintain_dead_min = 1000;
 	cfg->maintain_vacuum_age_s = 7 * 86400;
 	cfg->maintain_xid_age = 150000000;
+	cfg->maintain_monitor_role = pgw_strdup("pgwarden_monitor");
 }
 
 static void
@@ -132,6 +133,7 @@ config_release(struct pgw_config *cfg)
 	free(cfg->path);
 	free(cfg->root);
 	free(cfg->migrations_dir);
+	free(cfg->maintain_monitor_role);
 	strlist_release(&cfg->schemas);
 	strlist_release(&cfg->exposed_schemas);
 	free(cfg->tenant_column);
@@ -589,7 +591,7 @@ handle_backup(struct parse_ctx *ctx, const char *name, const char *value)
 	return 1;
 }
 
-static const char *const maintain_keys[] = {"dead_min", "dead_pct", "pause", "vacuum_age", "xid_age"};
+static const char *const maintain_keys[] = {"dead_min", "dead_pct", "monitor_role", "pause", "vacuum_age", "xid_age"};
 
 static int
 handle_maintain(struct parse_ctx *ctx, const char *name, const char *value)
@@ -621,6 +623,20 @@ handle_maintain(struct parse_ctx *ctx, const char *name, const char *value)
 	{
 		if (!parse_age(value, &cfg->maintain_vacuum_age_s))
 			return fail_at(ctx, "'%s' is not an age for vacuum_age (e.g. 7d, 12h; 0 turns it off)", value, NULL);
+	}
+	else if (!strcmp(name, "monitor_role"))
+	{
+		/* a plain name: it is written into generated SQL (quoted) and
+		 * compared with pg_roles.rolname */
+		bool		plain = *value && strlen(value) < 64;
+
+		for (const char *p = value; *p && plain; p++)
+			plain = (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_';
+		if (!plain || (*value >= '0' && *value <= '9') || !strncmp(value, "pg_", 3))
+			return fail_at(ctx, "'%s' is not a role name for monitor_role (lowercase letters, digits, _; "
+						   "not starting with pg_)", value, NULL);
+		free(cfg->maintain_monitor_role);
+		cfg->maintain_monitor_role = pgw_strdup(value);
 	}
 	else if (!strcmp(name, "xid_age"))
 	{

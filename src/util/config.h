@@ -17,7 +17,7 @@
  *   [backup]  dir, before_destructive, keep
  *   [deploy]  dir, order, log_dir
  *   [env NAME] url, host, port, dbname, user, sslmode
- *   [maintain] pause, dead_pct, dead_min, vacuum_age, xid_age
+ *   [maintain] pause, dead_pct, dead_min, vacuum_age, xid_age, monitor_role
  *   [retention "TABLE"] column, keep, where, batch   (pgwarden maintain)
  *
  * Errors name file:line and what was expected; unknown keys and sections are
@@ -113,6 +113,8 @@ struct pgw_config
 	long long	maintain_dead_min;	/* and at least this many dead rows (1000) */
 	long long	maintain_vacuum_age_s;	/* no vacuum for this long, with dead rows (7d) */
 	long long	maintain_xid_age;	/* age(relfrozenxid) past this (150 M) */
+	char	   *maintain_monitor_role;	/* granted the maintain --install-functions
+										 * functions (pgwarden_monitor) */
 	struct pgw_retention *retentions;
 	size_t		nretentions;
 };

@@ -49,6 +49,13 @@ contains "summary line" "$OUT" "2 of 2 targets ok, 0 failed, 0 not run"
 expect_rc 5 "canary fails" "$PGW" --json migrate up --targets targets.txt --canary t13
 equals "the rest not run" "$(echo "$OUT" | jq -c '[.summary.failed, .summary.not_run]')" '[1,19]'
 
+# a target that dies before writing its JSON (here: it cannot open its
+# output file) is reported with its exit status, not an empty message
+TMPDIR="$SCRATCH/no-such-dir" expect_rc 3 "a target with no report" "$PGW" --no-color validate --targets env:FLEET_DB_01
+contains "its exit status is shown" "$OUT" "exit 3: exit status 3, no report and nothing on stderr"
+TMPDIR="$SCRATCH/no-such-dir" expect_rc 3 "a target with no report, json" "$PGW" --json validate --targets env:FLEET_DB_01
+equals "json names it" "$(echo "$OUT" | jq -r '.targets[0].error')" "exit status 3, no report and nothing on stderr"
+
 # targets need their variables; --db does not mix
 unset FLEET_DB_20
 expect_rc 3 "unset variable" "$PGW" validate --targets targets.txt
