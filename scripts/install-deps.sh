@@ -17,12 +17,13 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 
 # Build: compiler driver glue and libraries (libmicrohttpd: serve;
 # libtree-sitter: scan).  Test: cmocka, pgbouncer (the transaction-pooler
-# test of migrate), curl and chromium (serve's API and browser tests).  Run:
+# test of migrate), curl and chromium (serve's API and browser tests),
+# pg_cron (maintain --schedule's pg_cron jobs).  Run:
 # the PostgreSQL client tools (psql, pg_dump) next to the server binaries
 # that must already be here.
 packages="pkg-config libpq-dev libpg-query-dev libprotobuf-c-dev libjansson-dev
 libssl-dev libcmocka-dev libinih-dev libmicrohttpd-dev libtree-sitter-dev
-postgresql-client-15 procps pgbouncer curl chromium"
+postgresql-client-15 postgresql-15-cron procps pgbouncer curl chromium"
 
 # npm folders: the grammars scan compiles (the build needs them), then what
 # tests run: tsc and the Supabase type generator (gen types), the MCP SDK

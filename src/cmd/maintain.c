@@ -230,7 +230,8 @@ cron_statements(const struct pgw_ctx *ctx, const struct cron_probe *c, const cha
 			sql_literal(&b, c->db);
 		}
 		buf_append(&b, ");");
-		json_array_append_new(list, json_string(b.data));
+		json_array_append_new(list, json_pack("{s:s,s:s,s:s,s:s,s:s}", "rule", rule, "job", job,
+											  "schedule", at, "command", cmd, "sql", b.data));
 		buf_printf(text, "%s\n", b.data);
 		buf_release(&b);
 		free(cmd);

@@ -139,10 +139,23 @@ sql "$db" "INSERT INTO job_b (id, status, created_at) SELECT 100000 + g, 'done',
 equals "max_batches bounds one call" "$(sql "$db" "SELECT deleted || '/' || batches FROM pgwarden.run_retention('public.job_b', 2)")" "1400/2"
 equals "the next call goes on" "$(sql "$db" "SELECT deleted || '/' || batches FROM pgwarden.run_retention('public.job_b')")" "600/1"
 
-# --schedule: no pg_cron on the test cluster, so a crontab line, and why
-expect_rc 0 "schedule" "$PGW" --json maintain --schedule --table job_a --db "$db"
-equals "crontab chosen" "$(echo "$OUT" | jq -c '[.scheduler, .summary.functions_installed, (.crontab | test("--table .job_a."))]')" '["crontab",true,true]'
-if [ "$(echo "$OUT" | jq .summary.pg_cron_available)" = false ]; then
+# --schedule: pg_cron jobs when the server has pg_cron (install-deps installs
+# Debian's postgresql-15-cron), a crontab line otherwise, and why
+expect_rc 0 "schedule" "$PGW" --json maintain --schedule --table job_a --at "*/5 * * * *" --db "$db"
+if [ "$(echo "$OUT" | jq .summary.pg_cron_available)" = true ]; then
+    equals "pg_cron chosen" "$(echo "$OUT" | jq -c '[.scheduler, .summary.functions_installed, .crontab, (.pg_cron | length)]')" '["pg_cron",true,null,1]'
+    contains "says why" "$(echo "$OUT" | jq -r .reason)" "pg_cron is available (CREATE EXTENSION pg_cron first)"
+    equals "one job for the rule" "$(echo "$OUT" | jq -r '.pg_cron[0] | [.rule, .job, .schedule] | join(" ")')" \
+        "job_a pgwarden-retention-job_a */5 * * * *"
+    contains "scheduled by cron.schedule" "$(echo "$OUT" | jq -r '.pg_cron[0].sql')" \
+        "SELECT cron.schedule('pgwarden-retention-job_a', '*/5 * * * *', 'SELECT * FROM pgwarden.run_retention(''job_a'')');"
+    # what the job would run, run here: it works and finds nothing left
+    equals "the job's command runs" "$(sql "$db" "$(echo "$OUT" | jq -r '.pg_cron[0].command')" | cut -d'|' -f1,4)" "job_a|0"
+    expect_rc 0 "schedule, text" "$PGW" --no-color maintain --schedule --table job_a --db "$db"
+    contains "text: create the extension first" "$OUT" "CREATE EXTENSION IF NOT EXISTS pg_cron;"
+else
+    echo "note: pg_cron is not available on this server: only the crontab branch is checked (install postgresql-15-cron)"
+    equals "crontab chosen" "$(echo "$OUT" | jq -c '[.scheduler, .summary.functions_installed, (.crontab | test("--table .job_a."))]')" '["crontab",true,true]'
     contains "says why" "$(echo "$OUT" | jq -r .reason)" "pg_cron is not available"
 fi
 expect_rc 4 "schedule for an unknown rule" "$PGW" maintain --schedule --table nope --db "$db"
