@@ -276,6 +276,29 @@ stderr_tail(const char *path)
 	return tail;
 }
 
+/*
+ * What a report that holds no error message says went wrong: a migration
+ * stopped by a check (migrate up --safe's trial, a lint error) names its
+ * file and step; otherwise the exit status, the report having the rest.
+ */
+static char *
+report_failure(json_t *doc, int rc)
+{
+	json_t	   *migs = json_object_get(doc, "migrations");
+	size_t		i;
+	json_t	   *m;
+
+	json_array_foreach(migs, i, m)
+	{
+		const char *file = json_string_value(json_object_get(m, "file"));
+		const char *step = json_string_value(json_object_get(m, "stopped_at"));
+
+		if (file && step)
+			return pgw_asprintf("%s stopped at the %s step", file, step);
+	}
+	return pgw_asprintf("exit status %d; its report has the details", rc);
+}
+
 static void
 finish_target(struct fleet_target *t, int status)
 {
@@ -284,7 +307,9 @@ finish_target(struct fleet_target *t, int status)
 	t->rc = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
 	t->doc = json_load_file(t->out_path, 0, NULL);
 	t->state = FLEET_DONE;
-	if (t->rc != 0 && !json_is_string(json_object_get(json_object_get(t->doc, "error"), "message")))
+	if (t->rc != 0 && t->doc && !json_is_string(json_object_get(json_object_get(t->doc, "error"), "message")))
+		t->why = report_failure(t->doc, t->rc);
+	else if (t->rc != 0 && !t->doc)
 	{
 		char	   *tail = stderr_tail(t->err_path);
 		char	   *how = WIFSIGNALED(status) ? pgw_asprintf("killed by signal %d (%s)", WTERMSIG(status),

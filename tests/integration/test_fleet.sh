@@ -56,6 +56,23 @@ contains "its exit status is shown" "$OUT" "exit 3: exit status 3, no report and
 TMPDIR="$SCRATCH/no-such-dir" expect_rc 3 "a target with no report, json" "$PGW" --json validate --targets env:FLEET_DB_01
 equals "json names it" "$(echo "$OUT" | jq -r '.targets[0].error')" "exit status 3, no report and nothing on stderr"
 
+# --safe on each target: the trial in a sandbox, then the real run.  First
+# without a rollback: --safe refuses it on every target, and the report
+# says where it stopped (the JSON report holds no error message then)
+echo "ALTER TABLE public.widgets ADD COLUMN color text;" >"$proj/migrations/20260102000000_widget_color.sql"
+expect_rc 1 "migrate up --safe, no rollback" "$PGW" --no-color migrate up --safe --targets env:FLEET_DB_01,FLEET_DB_02 --jobs 2
+contains "where it stopped" "$OUT" "exit 1: 20260102000000_widget_color.sql stopped at the sandbox step"
+cat >"$proj/migrations/20260102000000_widget_color.sql" <<'SQL'
+ALTER TABLE public.widgets ADD COLUMN color text;
+-- pgwarden:down
+ALTER TABLE public.widgets DROP COLUMN color;
+SQL
+expect_rc 0 "migrate up --safe on two targets" "$PGW" --json migrate up --safe --targets env:FLEET_DB_01,FLEET_DB_02 --jobs 2
+equals "both ok" "$(echo "$OUT" | jq -c '[.summary.targets, .summary.ok, .summary.failed]')" '[2,2,0]'
+equals "applied there, not elsewhere" "$(for v in FLEET_DB_01 FLEET_DB_02 FLEET_DB_03; do
+    sql "${!v}" "SELECT count(*) FROM information_schema.columns WHERE table_name = 'widgets' AND column_name = 'color'"; done | tr '\n' ' ')" "1 1 0 "
+rm "$proj/migrations/20260102000000_widget_color.sql"
+
 # targets need their variables; --db does not mix
 unset FLEET_DB_20
 expect_rc 3 "unset variable" "$PGW" validate --targets targets.txt
