@@ -27,6 +27,7 @@
 const TSLanguage *tree_sitter_javascript(void);
 const TSLanguage *tree_sitter_typescript(void);
 const TSLanguage *tree_sitter_tsx(void);
+const TSLanguage *tree_sitter_python(void);
 
 #define MAX_FILE_BYTES (2 * 1024 * 1024)
 
@@ -123,8 +124,8 @@ lang_of(const char *path)
 		return L_TS;
 	if (has_suffix(b, ".js") || has_suffix(b, ".jsx") || has_suffix(b, ".mjs") || has_suffix(b, ".cjs"))
 		return L_JS;
-	/* Python (L_PY) is not read: tree-sitter-python 0.20.4's parser runs
-	 * away on Debian's libtree-sitter 0.20.7 (see docs/scan.md) */
+	if (has_suffix(b, ".py"))
+		return L_PY;
 	if (strcmp(b, "config.toml") == 0 && strstr(path, "supabase/"))
 		return L_TOML;
 	return L_NONE;
@@ -302,6 +303,8 @@ struct sfile
 	bool		acao_star;		/* Access-Control-Allow-Origin: * */
 	bool		acac_true;		/* Access-Control-Allow-Credentials: true */
 	TSNode		acao_node;
+	TSNode		py_params;		/* parameters of the Python route handler
+								 * being visited, or a null node */
 	struct pgw_findings findings;
 	struct ignore_comment *ign;
 	size_t		nign;
@@ -366,17 +369,20 @@ string_value(const struct sfile *f, TSNode n)
 
 	if (ts_node_is_null(n) || !(type_is(n, "string") || type_is(n, "template_string")))
 		return NULL;
-	if (type_is(n, "template_string") && ts_node_named_child_count(n) > 0)
+	if (ts_node_named_child_count(n) > 0)
 	{
 		uint32_t	i;
 
 		for (i = 0; i < ts_node_named_child_count(n); i++)
-			if (type_is(ts_node_named_child(n, i), "template_substitution"))
+			if (type_is(ts_node_named_child(n, i), "template_substitution") ||
+				type_is(ts_node_named_child(n, i), "interpolation"))
 				return NULL;
 	}
 	t = ntext(f, n, &l);
-	while (l > 0 && (*t == 'f' || *t == 'r' || *t == 'b' || *t == 'u'))
+	while (l > 0 && strchr("frbuFRBU", *t))
 		t++, l--;				/* python prefixes */
+	if (l >= 6 && (strncmp(t, "\"\"\"", 3) == 0 || strncmp(t, "'''", 3) == 0))
+		return pgw_strndup(t + 3, l - 6);
 	if (l < 2)
 		return NULL;
 	return pgw_strndup(t + 1, l - 2);
@@ -466,8 +472,38 @@ static const char *const default_guards[] = {
 	"verifyJwt", "verifyJWT", "jwtVerify", "authenticate", "isAuthenticated", "ensureAuthenticated",
 	"checkAuth", "validateRequest", "getToken", "withApiAuthRequired", "getServerUser",
 	"login_required", "jwt_required", "get_current_user", "current_user", "require_auth",
-	"verify_token", "get_user", NULL
+	"verify_token", "get_user", "get_current_active_user", "permission_required", "auth_required",
+	"requires_auth", "verify_jwt_in_request", "get_jwt_identity", NULL
 };
+
+/* A FastAPI dependency that resolves the caller: Depends(get_current_user),
+ * Security(verify_token), Depends(auth.require_user).  Its name says so —
+ * user, auth, token, jwt or principal — unlike Depends(get_db). */
+static bool
+is_auth_dependency(const struct sfile *f, TSNode call)
+{
+	TSNode		fn = ts_node_child_by_field_name(call, "function", 8);
+	TSNode		args = ts_node_child_by_field_name(call, "arguments", 9);
+	static const char *const words[] = {"user", "auth", "token", "jwt", "principal", NULL};
+	size_t		l,
+				i,
+				k;
+	const char *t;
+
+	if (f->lang != L_PY || ts_node_is_null(fn) || ts_node_is_null(args) ||
+		!(nis(f, fn, "Depends") || nis(f, fn, "Security")))
+		return false;
+	t = ntext(f, args, &l);
+	for (i = 0; words[i]; i++)
+	{
+		size_t		m = strlen(words[i]);
+
+		for (k = 0; k + m <= l; k++)
+			if (strncasecmp(t + k, words[i], m) == 0)
+				return true;
+	}
+	return false;
+}
 
 static bool
 is_guard_name(const struct sfile *f, const char *s, size_t n)
@@ -487,7 +523,7 @@ is_guard_name(const struct sfile *f, const char *s, size_t n)
 static const char *const data_calls[] = {
 	"from", "rpc", "query", "execute", "insert", "upsert", "findMany", "findUnique", "findFirst",
 	"$queryRaw", "$executeRaw", "$queryRawUnsafe", "$executeRawUnsafe", "exec_sql", "fetchall",
-	"fetchone", "executemany", "raw", NULL
+	"fetchone", "executemany", "raw", "scalars", NULL
 };
 
 struct body_scan
@@ -522,6 +558,8 @@ scan_body(const struct sfile *f, TSNode n, struct body_scan *bs)
 		TSNode		fn = ts_node_child_by_field_name(n, "function", 8);
 
 		if (!ts_node_is_null(fn) && (nis(f, fn, "auth") || nis(f, fn, "getAuth")))
+			bs->guard = true;
+		if (is_auth_dependency(f, n))
 			bs->guard = true;
 		if (!ts_node_is_null(cn))
 		{
@@ -570,7 +608,58 @@ is_function_node(TSNode n)
 		type_is(n, "function_expression") || type_is(n, "function_declaration");
 }
 
-/* Request data in an expression: req.*, request.*, params, body, query. */
+/* Whether an identifier in n names a parameter of the Python route handler
+ * being visited: FastAPI passes path, query and body values as parameters.
+ * Dependencies (x = Depends(...)) and self are not request data; in a.b only
+ * a is looked at. */
+static bool
+uses_handler_param(const struct sfile *f, TSNode n)
+{
+	uint32_t	i,
+				c;
+
+	if (type_is(n, "identifier") && !nis(f, n, "self"))
+	{
+		c = ts_node_named_child_count(f->py_params);
+		for (i = 0; i < c; i++)
+		{
+			TSNode		p = ts_node_named_child(f->py_params, i);
+			TSNode		nm = p;
+
+			if (type_is(p, "typed_parameter"))
+				nm = ts_node_named_child(p, 0);
+			else if (type_is(p, "default_parameter") || type_is(p, "typed_default_parameter"))
+			{
+				TSNode		v = ts_node_child_by_field_name(p, "value", 5);
+
+				if (!ts_node_is_null(v) && (ncontains(f, v, "Depends(") || ncontains(f, v, "Security(")))
+					continue;
+				nm = ts_node_child_by_field_name(p, "name", 4);
+			}
+			if (ts_node_is_null(nm) || !type_is(nm, "identifier"))
+				continue;
+			if (ts_node_end_byte(nm) - ts_node_start_byte(nm) == ts_node_end_byte(n) - ts_node_start_byte(n) &&
+				memcmp(f->src + ts_node_start_byte(nm), f->src + ts_node_start_byte(n),
+					   ts_node_end_byte(n) - ts_node_start_byte(n)) == 0)
+				return true;
+		}
+		return false;
+	}
+	if (type_is(n, "attribute"))
+	{
+		TSNode		obj = ts_node_child_by_field_name(n, "object", 6);
+
+		return !ts_node_is_null(obj) && uses_handler_param(f, obj);
+	}
+	c = ts_node_named_child_count(n);
+	for (i = 0; i < c; i++)
+		if (uses_handler_param(f, ts_node_named_child(n, i)))
+			return true;
+	return false;
+}
+
+/* Request data in an expression: req.*, request.*, params, body, query, or
+ * (Python) a parameter of the route handler it is in. */
 static bool
 has_request_data(const struct sfile *f, TSNode n)
 {
@@ -583,23 +672,62 @@ has_request_data(const struct sfile *f, TSNode n)
 	for (i = 0; marks[i]; i++)
 		if (ncontains(f, n, marks[i]))
 			return true;
-	return false;
+	return !ts_node_is_null(f->py_params) && uses_handler_param(f, n);
 }
 
 static bool
-looks_like_sql(const char *s, size_t n)
+is_word_char(char c)
 {
-	static const char *const kw[] = {"select ", "insert into", "update ", "delete from", "where ", NULL};
-	size_t		i,
+	return isalnum((unsigned char) c) || c == '_';
+}
+
+/* Offset just past the first whole-word, case-insensitive occurrence of word
+ * at or after from, or 0 when there is none. */
+static size_t
+find_word(const char *s, size_t n, size_t from, const char *word)
+{
+	size_t		m = strlen(word),
 				k;
 
-	for (i = 0; kw[i]; i++)
-	{
-		size_t		m = strlen(kw[i]);
+	for (k = from; k + m <= n; k++)
+		if (strncasecmp(s + k, word, m) == 0 && (k == 0 || !is_word_char(s[k - 1])) &&
+			(k + m == n || !is_word_char(s[k + m])))
+			return k + m;
+	return 0;
+}
 
-		for (k = 0; k + m <= n; k++)
-			if (strncasecmp(s + k, kw[i], m) == 0)
-				return true;
+/* Text shaped like a SQL statement or clause, not one English word:
+ * "select … from", "insert into", "update … set", "delete from",
+ * "where <column> =|like|in".  "Please select a plan" is no SQL. */
+static bool
+looks_like_sql(const char *s, size_t n)
+{
+	size_t		k,
+				j;
+
+	if ((k = find_word(s, n, 0, "select")) && find_word(s, n, k, "from"))
+		return true;
+	if ((k = find_word(s, n, 0, "insert")) && find_word(s, n, k, "into"))
+		return true;
+	if ((k = find_word(s, n, 0, "update")) && find_word(s, n, k, "set"))
+		return true;
+	if ((k = find_word(s, n, 0, "delete")) && find_word(s, n, k, "from"))
+		return true;
+	if ((k = find_word(s, n, 0, "where")))
+	{
+		/* where, a column name, then an operator */
+		while (k < n && s[k] == ' ')
+			k++;
+		j = k;
+		while (j < n && (is_word_char(s[j]) || s[j] == '.' || s[j] == '"'))
+			j++;
+		if (j == k)
+			return false;
+		while (j < n && s[j] == ' ')
+			j++;
+		return j < n && (s[j] == '=' || s[j] == '<' || s[j] == '>' || s[j] == '!' ||
+						 find_word(s, n, j, "like") == j + 4 || find_word(s, n, j, "in") == j + 2 ||
+						 find_word(s, n, j, "ilike") == j + 5 || find_word(s, n, j, "is") == j + 2);
 	}
 	return false;
 }
@@ -793,6 +921,8 @@ check_comment(struct sfile *f, TSNode n)
 }
 
 static void visit(struct sfile *f, TSNode n, int depth);
+static void check_py_call(struct sfile *f, TSNode n, TSNode fn, const char *name, size_t l,
+						  TSNode args, const char *s0);
 
 static void
 check_call(struct sfile *f, TSNode n)
@@ -911,12 +1041,110 @@ check_call(struct sfile *f, TSNode n)
 	if (s0 && na >= 2 && strcasecmp(s0, "Access-Control-Allow-Credentials") == 0 &&
 		(ncontains(f, a1, "true")))
 		f->acac_true = true;
-	/* python jwt.decode(..., verify=False / options={"verify_signature": False}) */
-	if (f->lang == L_PY && l == 6 && memcmp(name, "decode", 6) == 0 && ncontains(f, fn, "jwt") &&
-		(ncontains(f, args, "\"verify_signature\": False") || ncontains(f, args, "'verify_signature': False") ||
-		 ncontains(f, args, "verify=False")))
-		report(f, "scan.jwt_verify_disabled", n, "jwt.decode", "jwt.decode is called without verifying the signature");
+	if (f->lang == L_PY)
+		check_py_call(f, n, fn, name, l, args, s0);
 	free(s0);
+}
+
+/* The value of keyword argument kw in a Python call's argument list, or a
+ * null node. */
+static TSNode
+py_kwarg(const struct sfile *f, TSNode args, const char *kw)
+{
+	uint32_t	i,
+				c = ts_node_is_null(args) ? 0 : ts_node_named_child_count(args);
+	TSNode		none = {{0}, NULL, NULL};
+
+	for (i = 0; i < c; i++)
+	{
+		TSNode		a = ts_node_named_child(args, i);
+		TSNode		k;
+
+		if (!type_is(a, "keyword_argument"))
+			continue;
+		k = ts_node_child_by_field_name(a, "name", 4);
+		if (!ts_node_is_null(k) && nis(f, k, kw))
+			return ts_node_child_by_field_name(a, "value", 5);
+	}
+	return none;
+}
+
+/* Python calls: os.getenv('SKIP_AUTH'), CORS middleware with '*' and
+ * credentials, jwt.decode(verify=False) (PyJWT 1), and SQL built with
+ * "...".format(request data) or % as a call's first argument. */
+static void
+check_py_call(struct sfile *f, TSNode n, TSNode fn, const char *name, size_t l, TSNode args,
+			  const char *s0)
+{
+	TSNode		v;
+
+	if (s0 && !f->test && (nis(f, fn, "os.getenv") || nis(f, fn, "os.environ.get") ||
+						   nis(f, fn, "getenv") || nis(f, fn, "environ.get")) &&
+		name_in(s0, strlen(s0), bypass_names))
+		report(f, "scan.auth_bypass", n, s0, "%s switches authentication off", s0);
+	/* FastAPI/Starlette CORSMiddleware, flask-cors CORS() */
+	v = py_kwarg(f, args, "allow_origins");
+	if (ts_node_is_null(v))
+		v = py_kwarg(f, args, "origins");
+	if (!ts_node_is_null(v) && (ncontains(f, v, "\"*\"") || ncontains(f, v, "'*'")))
+	{
+		TSNode		c = py_kwarg(f, args, "allow_credentials");
+
+		if (ts_node_is_null(c))
+			c = py_kwarg(f, args, "supports_credentials");
+		if (!ts_node_is_null(c) && nis(f, c, "True"))
+			report(f, "scan.cors_wildcard_credentials", n, "cors",
+				   "CORS allows origin '*' together with credentials");
+	}
+	if (l == 6 && memcmp(name, "format", 6) == 0 && type_is(fn, "attribute"))
+	{
+		TSNode		obj = ts_node_child_by_field_name(fn, "object", 6);
+		size_t		sl;
+		const char *st;
+
+		if (!ts_node_is_null(obj) && type_is(obj, "string"))
+		{
+			st = ntext(f, obj, &sl);
+			if (looks_like_sql(st, sl) && has_request_data(f, args))
+				report(f, "scan.sql_injection", n, "format",
+					   "SQL is built from request data with str.format()");
+		}
+	}
+	if (l == 6 && memcmp(name, "decode", 6) == 0 && ncontains(f, fn, "jwt"))
+	{
+		v = py_kwarg(f, args, "verify");
+		if (!ts_node_is_null(v) && nis(f, v, "False"))
+			report(f, "scan.jwt_verify_disabled", n, "jwt.decode",
+				   "jwt.decode is called with verify=False: the signature is not checked");
+	}
+}
+
+/* Python SQL built with + or % from request data: "select … " + x,
+ * "… where id = %s" % request.args["id"] (anywhere, not only as a call's
+ * argument: the string is usually built first and executed later). */
+static void
+check_py_binary(struct sfile *f, TSNode n)
+{
+	TSNode		left = ts_node_child_by_field_name(n, "left", 4);
+	TSNode		op = ts_node_child_by_field_name(n, "operator", 8);
+	TSNode		right = ts_node_child_by_field_name(n, "right", 5);
+	TSNode		str,
+				other;
+	size_t		sl;
+	const char *st;
+
+	if (ts_node_is_null(left) || ts_node_is_null(op) || ts_node_is_null(right) ||
+		!(nis(f, op, "+") || nis(f, op, "%")))
+		return;
+	str = type_is(left, "string") ? left : right;
+	other = type_is(left, "string") ? right : left;
+	if (!type_is(str, "string"))
+		return;
+	st = ntext(f, str, &sl);
+	if (looks_like_sql(st, sl) && has_request_data(f, other))
+		report(f, "scan.sql_injection", n, "concatenation",
+			   "SQL is built from request data with '%.*s'",
+			   (int) (ts_node_end_byte(op) - ts_node_start_byte(op)), f->src + ts_node_start_byte(op));
 }
 
 static void
@@ -987,14 +1215,17 @@ check_if(struct sfile *f, TSNode n)
 
 	if (ts_node_is_null(cond) || ts_node_is_null(then) || f->test)
 		return;
-	if (!(ncontains(f, cond, "NODE_ENV") || ncontains(f, cond, "ENVIRONMENT") || ncontains(f, cond, "APP_ENV")))
+	if (!(ncontains(f, cond, "NODE_ENV") || ncontains(f, cond, "ENVIRONMENT") || ncontains(f, cond, "APP_ENV") ||
+		  ncontains(f, cond, "FLASK_ENV") || ncontains(f, cond, "ENV")))
 		return;
 	if (!(ncontains(f, cond, "!== 'production'") || ncontains(f, cond, "!== \"production\"") ||
-		  ncontains(f, cond, "!= 'production'") || ncontains(f, cond, "=== 'development'") ||
-		  ncontains(f, cond, "=== \"development\"") || ncontains(f, cond, "== 'development'")))
+		  ncontains(f, cond, "!= 'production'") || ncontains(f, cond, "!= \"production\"") ||
+		  ncontains(f, cond, "=== 'development'") || ncontains(f, cond, "=== \"development\"") ||
+		  ncontains(f, cond, "== 'development'") || ncontains(f, cond, "== \"development\"")))
 		return;
 	if (ncontains(f, then, "next()") || ncontains(f, then, "mockUser") || ncontains(f, then, "fakeUser") ||
-		ncontains(f, then, "return true") || ncontains(f, then, "user ="))
+		ncontains(f, then, "mock_user") || ncontains(f, then, "fake_user") ||
+		ncontains(f, then, "return true") || ncontains(f, then, "return True") || ncontains(f, then, "user ="))
 		report(f, "scan.auth_bypass", n, "NODE_ENV bypass",
 			   "outside production this skips the auth check");
 }
@@ -1005,6 +1236,8 @@ visit(struct sfile *f, TSNode n, int depth)
 	const char *t = ts_node_type(n);
 	uint32_t	i,
 				c;
+	TSNode		saved_params = f->py_params;
+	bool		restore = false;
 
 	if (depth > 400)
 		return;
@@ -1042,6 +1275,8 @@ visit(struct sfile *f, TSNode n, int depth)
 	}
 	else if (strcmp(t, "call_expression") == 0 || strcmp(t, "call") == 0)
 		check_call(f, n);
+	else if (strcmp(t, "binary_operator") == 0)
+		check_py_binary(f, n);
 	else if (strcmp(t, "member_expression") == 0 || strcmp(t, "attribute") == 0)
 	{
 		TSNode		obj = ts_node_child_by_field_name(n, "object", 6);
@@ -1152,15 +1387,41 @@ visit(struct sfile *f, TSNode n, int depth)
 		/* Flask/FastAPI: @app.get("/x") / @app.route("/x") */
 		TSNode		def = ts_node_child_by_field_name(n, "definition", 10);
 		bool		route = false;
+		static const char *const verbs[] = {"route", "get", "post", "put", "delete", "patch",
+		"api_route", "websocket", NULL};
 
 		for (i = 0; i < ts_node_named_child_count(n); i++)
 		{
 			TSNode		d = ts_node_named_child(n, i);
+			TSNode		call = type_is(d, "decorator") ? ts_node_named_child(d, 0) : d;
+			TSNode		cn,
+						args;
+			char	   *path;
 
-			if (type_is(d, "decorator") && (ncontains(f, d, ".route(") || ncontains(f, d, ".get(") ||
-											ncontains(f, d, ".post(") || ncontains(f, d, ".put(") ||
-											ncontains(f, d, ".delete(") || ncontains(f, d, ".patch(")))
+			if (!type_is(d, "decorator") || ts_node_is_null(call) || !type_is(call, "call"))
+				continue;
+			cn = callee_name(call);
+			args = call_args(call);
+			if (ts_node_is_null(cn) || ts_node_is_null(args) || ts_node_named_child_count(args) == 0)
+				continue;
+			{
+				size_t		cl;
+				const char *ct = ntext(f, cn, &cl);
+
+				if (!name_in(ct, cl, verbs))
+					continue;
+			}
+			/* @app.get("/items"): the first argument is a path */
+			path = string_value(f, ts_node_named_child(args, 0));
+			if (path && path[0] == '/')
 				route = true;
+			free(path);
+		}
+		if (route && !ts_node_is_null(def) && type_is(def, "function_definition"))
+		{
+			/* its parameters are request data while its body is visited */
+			f->py_params = ts_node_child_by_field_name(def, "parameters", 10);
+			restore = true;
 		}
 		if (route && !ts_node_is_null(def))
 		{
@@ -1177,6 +1438,8 @@ visit(struct sfile *f, TSNode n, int depth)
 	c = ts_node_named_child_count(n);
 	for (i = 0; i < c; i++)
 		visit(f, ts_node_named_child(n, i), depth + 1);
+	if (restore)
+		f->py_params = saved_params;
 }
 
 static bool
@@ -1208,6 +1471,53 @@ classify(struct sfile *f)
 	free(lp);
 }
 
+/* A guard for every route of a Python module: a router or app made with an
+ * auth dependency (APIRouter(dependencies=[Depends(get_current_user)])), or
+ * a Flask before_request / FastAPI middleware hook that checks the user. */
+static void
+prepass_py(struct sfile *f, TSNode st)
+{
+	struct body_scan bs = {false, false};
+
+	if (type_is(st, "expression_statement"))
+	{
+		TSNode		e = ts_node_named_child(st, 0);
+		TSNode		v;
+
+		if (ts_node_is_null(e) || !type_is(e, "assignment"))
+			return;
+		v = ts_node_child_by_field_name(e, "right", 5);
+		if (ts_node_is_null(v) || !type_is(v, "call"))
+			return;
+		{
+			TSNode		cn = callee_name(v);
+
+			if (ts_node_is_null(cn) || !(nis(f, cn, "APIRouter") || nis(f, cn, "FastAPI")))
+				return;
+		}
+		scan_body(f, call_args(v), &bs);
+	}
+	else if (type_is(st, "decorated_definition"))
+	{
+		uint32_t	i;
+		bool		hook = false;
+
+		for (i = 0; i < ts_node_named_child_count(st); i++)
+		{
+			TSNode		d = ts_node_named_child(st, i);
+
+			if (type_is(d, "decorator") &&
+				(ncontains(f, d, ".before_request") || ncontains(f, d, ".middleware(")))
+				hook = true;
+		}
+		if (!hook)
+			return;
+		scan_body(f, ts_node_child_by_field_name(st, "definition", 10), &bs);
+	}
+	if (bs.guard)
+		f->file_guard = true;
+}
+
 static void
 prepass(struct sfile *f, TSNode root)
 {
@@ -1229,6 +1539,11 @@ prepass(struct sfile *f, TSNode root)
 				if (nis(f, e, "'use server'") || nis(f, e, "\"use server\""))
 					f->client = false;
 			}
+		}
+		if (f->lang == L_PY)
+		{
+			prepass_py(f, st);
+			continue;
 		}
 		if (type_is(st, "import_statement") && (ncontains(f, st, "'server-only'") || ncontains(f, st, "\"server-only\"")))
 			f->client = false;
@@ -1341,7 +1656,7 @@ scan_file(struct sfile *f, TSParser **parsers)
 		return;
 	}
 	lang = f->lang == L_JS ? tree_sitter_javascript() : f->lang == L_TS ? tree_sitter_typescript() :
-		tree_sitter_tsx();
+		f->lang == L_PY ? tree_sitter_python() : tree_sitter_tsx();
 	if (!parsers[f->lang])
 	{
 		parsers[f->lang] = ts_parser_new();
@@ -1492,7 +1807,7 @@ scan_run(const struct pgw_strlist *paths, const struct pgw_scan_options *opts,
 		{
 			strlist_release(&files);
 			pgw_error(PGW_ERR_INPUT, "'%s' is not a file pgwarden scan reads", p);
-			pgw_error_hint("scan reads .js .jsx .mjs .cjs .ts .tsx .mts .cts and supabase/config.toml");
+			pgw_error_hint("scan reads .js .jsx .mjs .cjs .ts .tsx .mts .cts .py and supabase/config.toml");
 			return -1;
 		}
 	}

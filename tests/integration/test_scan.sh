@@ -24,6 +24,9 @@ lacks "build output skipped" "$OUT" "dist/"
 lacks "test files are not reported" "$OUT" "__tests__"
 lacks "stories are not reported" "$OUT" "UserCard.stories"
 lacks "server-only file with the service key" "$OUT" "lib/supabase/admin.ts"
+lacks "python tests are not reported" "$OUT" "test_main.py"
+lacks "pytest fixtures are not reported" "$OUT" "conftest.py"
+lacks "router-level auth dependency" "$OUT" "routers/projects.py"
 
 # same result on one thread and on four
 expect_rc 1 "one thread" "$PGW" --json scan -j 1
@@ -38,7 +41,7 @@ contains "route finding in text" "$OUT" "./app/api/invoices/route.ts:4:23: error
 
 # the baseline accepts today's findings; a new one fails again
 expect_rc 0 "baseline accepts all" "$PGW" --json scan --baseline ../scan.json
-contains "baseline count" "$OUT" '"baseline": 24'
+contains "baseline count" "$OUT" '"baseline": 39'
 printf "const fakeUser = { id: 'x' }\nexport default fakeUser\n" > lib/newdemo.ts
 expect_rc 0 "new warning below --fail-on" "$PGW" scan --baseline ../scan.json
 expect_rc 1 "new warning at --fail-on warning" "$PGW" --no-color scan --baseline ../scan.json --fail-on warning
@@ -64,7 +67,7 @@ assert d["version"]=="2.1.0", d["version"]
 run=d["runs"][0]
 ids={r["id"] for r in run["tool"]["driver"]["rules"]}
 assert "scan.route_without_auth" in ids
-assert len(run["results"])==24, len(run["results"])
+assert len(run["results"])==39, len(run["results"])
 for r in run["results"]:
     assert r["ruleId"] in ids
     loc=r["locations"][0]["physicalLocation"]
