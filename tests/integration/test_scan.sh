@@ -57,7 +57,7 @@ lacks "ignored" "$OUT" "lib/ign.ts:"
 contains "other rule not ignored" "$OUT" "lib/ign2.ts:2:"
 rm lib/ign.ts lib/ign2.ts
 
-# SARIF 2.1.0
+# SARIF 2.1.0 (validated against the schema in test_sarif_schema.sh)
 expect_rc 1 "sarif" "$PGW" scan --sarif
 printf '%s' "$OUT" > ../scan.sarif
 check "sarif shape" python3 -c '
