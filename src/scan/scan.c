@@ -287,6 +287,16 @@ struct ignore_comment
 	char	   *rules;			/* the comment's text after pgwarden:ignore */
 };
 
+/* A route reported without a guard, and the functions its handler calls:
+ * when one of them turns out (after every file is scanned) to be a helper
+ * that checks the user, the finding is dropped. */
+struct route_calls
+{
+	int			line;
+	int			column;
+	struct pgw_strlist calls;
+};
+
 struct sfile
 {
 	const struct pgw_scan_options *opts;
@@ -310,6 +320,9 @@ struct sfile
 	size_t		nign;
 	struct pgw_scan_table_use *uses;
 	size_t		nuses;
+	struct pgw_strlist helpers;	/* functions defined here that check the user */
+	struct route_calls *rcalls;
+	size_t		nrcalls;
 	size_t		nsuppressed;
 	size_t		bytes;
 	bool		skipped;
@@ -357,6 +370,17 @@ static bool
 type_is(TSNode n, const char *t)
 {
 	return strcmp(ts_node_type(n), t) == 0;
+}
+
+static bool
+name_in(const char *s, size_t n, const char *const *list)
+{
+	size_t		i;
+
+	for (i = 0; list[i]; i++)
+		if (strlen(list[i]) == n && strncasecmp(list[i], s, n) == 0)
+			return true;
+	return false;
 }
 
 /* A string literal's contents without its quotes (caller frees), or NULL
@@ -588,17 +612,121 @@ scan_body(const struct sfile *f, TSNode n, struct body_scan *bs)
 		scan_body(f, ts_node_named_child(n, i), bs);
 }
 
+/* The names of the functions called in a subtree, into out (no repeats). */
+static void
+collect_calls(const struct sfile *f, TSNode n, struct pgw_strlist *out)
+{
+	uint32_t	i,
+				c;
+
+	if (type_is(n, "call_expression") || type_is(n, "call"))
+	{
+		TSNode		cn = callee_name(n);
+
+		if (!ts_node_is_null(cn) && (type_is(cn, "identifier") || type_is(cn, "property_identifier")))
+		{
+			char	   *nm = ndup(f, cn, 120);
+
+			if (!strlist_contains(out, nm))
+				strlist_add(out, nm);
+			free(nm);
+		}
+	}
+	c = ts_node_named_child_count(n);
+	for (i = 0; i < c; i++)
+		collect_calls(f, ts_node_named_child(n, i), out);
+}
+
+/* Python handler parameters: a database session (SessionDep, db: Session =
+ * Depends(get_db), supabase: Client) means the handler touches data; a
+ * parameter typed as the user (user: CurrentUser, UserDep, AuthUser) means
+ * FastAPI resolved the caller before the handler runs. */
+static void
+scan_py_params(const struct sfile *f, TSNode def, struct body_scan *bs)
+{
+	TSNode		params = ts_node_child_by_field_name(def, "parameters", 10);
+	uint32_t	i,
+				c;
+	static const char *const data_marks[] = {"Session", "get_db", "get_session", "Database", "DbDep",
+	"DBDep", "Connection", "supabase", "Supabase", NULL};
+	static const char *const user_marks[] = {"User", "Principal", "Auth", NULL};
+
+	if (ts_node_is_null(params))
+		return;
+	c = ts_node_named_child_count(params);
+	for (i = 0; i < c; i++)
+	{
+		TSNode		p = ts_node_named_child(params, i);
+		TSNode		ty = ts_node_child_by_field_name(p, "type", 4);
+		TSNode		v = ts_node_child_by_field_name(p, "value", 5);
+		size_t		k;
+
+		for (k = 0; data_marks[k]; k++)
+			if ((!ts_node_is_null(ty) && ncontains(f, ty, data_marks[k])) ||
+				(!ts_node_is_null(v) && ncontains(f, v, data_marks[k])))
+				bs->data = true;
+		for (k = 0; user_marks[k] && !ts_node_is_null(ty); k++)
+			if (ncontains(f, ty, user_marks[k]))
+				bs->guard = true;
+	}
+}
+
+/* Reports a route whose handler touches data and never checks the user,
+ * remembering what it calls (see struct route_calls). */
 static void
 check_handler(struct sfile *f, TSNode handler, TSNode at, const char *what)
 {
 	struct body_scan bs = {false, false};
+	size_t		before = f->findings.n;
 
 	if (f->test || f->file_guard)
 		return;
 	scan_body(f, handler, &bs);
-	if (bs.data && !bs.guard)
-		report(f, "scan.route_without_auth", at, what,
-			   "%s reads or writes data but never checks the session or user", what);
+	if (f->lang == L_PY && type_is(handler, "decorated_definition"))
+		scan_py_params(f, ts_node_child_by_field_name(handler, "definition", 10), &bs);
+	if (!bs.data || bs.guard)
+		return;
+	report(f, "scan.route_without_auth", at, what,
+		   "%s reads or writes data but never checks the session or user", what);
+	if (f->findings.n > before)
+	{
+		struct route_calls *rc;
+
+		f->rcalls = pgw_realloc(f->rcalls, (f->nrcalls + 1) * sizeof(*f->rcalls));
+		rc = &f->rcalls[f->nrcalls++];
+		rc->line = f->findings.items[before].line;
+		rc->column = f->findings.items[before].column;
+		rc->calls.items = NULL;
+		rc->calls.n = 0;
+		collect_calls(f, handler, &rc->calls);
+	}
+}
+
+/* A function defined in this file whose body checks the user is a guard for
+ * every route that calls it, in any file (getServerProfile() that calls
+ * supabase.auth.getUser() and throws).  Route method names are not helpers. */
+static void
+note_helper(struct sfile *f, TSNode name, TSNode body)
+{
+	struct body_scan bs = {false, false};
+	static const char *const methods[] = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", NULL};
+	size_t		l;
+	const char *s;
+	char	   *nm;
+
+	if (f->test || ts_node_is_null(name) || ts_node_is_null(body) ||
+		!(type_is(name, "identifier") || type_is(name, "property_identifier")))
+		return;
+	s = ntext(f, name, &l);
+	if (name_in(s, l, methods) || is_guard_name(f, s, l))
+		return;
+	scan_body(f, body, &bs);
+	if (!bs.guard)
+		return;
+	nm = pgw_strndup(s, l);
+	if (!strlist_contains(&f->helpers, nm))
+		strlist_add(&f->helpers, nm);
+	free(nm);
 }
 
 static bool
@@ -854,16 +982,6 @@ check_env_name(struct sfile *f, TSNode at, const char *name)
 			   "%s is read in client code (%s)", name, "runs in the browser");
 }
 
-static bool
-name_in(const char *s, size_t n, const char *const *list)
-{
-	size_t		i;
-
-	for (i = 0; list[i]; i++)
-		if (strlen(list[i]) == n && strncasecmp(list[i], s, n) == 0)
-			return true;
-	return false;
-}
 
 static const char *const mock_names[] = {
 	"mockUser", "fakeUser", "dummyUser", "mockSession", "fakeSession", "mock_user", "fake_user",
@@ -1319,9 +1437,20 @@ visit(struct sfile *f, TSNode n, int depth)
 	else if (strcmp(t, "pair") == 0)
 		check_pair(f, n);
 	else if (strcmp(t, "variable_declarator") == 0)
+	{
+		TSNode		v = ts_node_child_by_field_name(n, "value", 5);
+
 		check_declaration_name(f, ts_node_child_by_field_name(n, "name", 4));
+		if (!ts_node_is_null(v) && is_function_node(v))
+			note_helper(f, ts_node_child_by_field_name(n, "name", 4), v);
+	}
 	else if (strcmp(t, "function_declaration") == 0 || strcmp(t, "function_definition") == 0)
+	{
 		check_declaration_name(f, ts_node_child_by_field_name(n, "name", 4));
+		note_helper(f, ts_node_child_by_field_name(n, "name", 4), ts_node_child_by_field_name(n, "body", 4));
+	}
+	else if (strcmp(t, "method_definition") == 0)
+		note_helper(f, ts_node_child_by_field_name(n, "name", 4), ts_node_child_by_field_name(n, "body", 4));
 	else if (strcmp(t, "assignment") == 0)
 		check_declaration_name(f, ts_node_child_by_field_name(n, "left", 4));
 	else if (strcmp(t, "identifier") == 0 || strcmp(t, "property_identifier") == 0 ||
@@ -1706,14 +1835,7 @@ scan_file(struct sfile *f, TSParser **parsers)
 
 				if (type_is(st, "export_statement") && ncontains(f, st, "export default"))
 				{
-					struct body_scan bs = {false, false};
-
-					if (f->file_guard)
-						break;
-					scan_body(f, root, &bs);
-					if (bs.data && !bs.guard)
-						report(f, "scan.route_without_auth", st, "API route",
-							   "this API route reads or writes data but never checks the session or user");
+					check_handler(f, root, st, "API route");
 					break;
 				}
 			}
@@ -1762,11 +1884,30 @@ worker(void *arg)
 	return NULL;
 }
 
+/* Whether fd is a route finding whose handler calls a helper that checks
+ * the user. */
+static bool
+guarded_by_helper(const struct sfile *f, const struct pgw_finding *fd, const struct pgw_strlist *helpers)
+{
+	size_t		i,
+				k;
+
+	if (strcmp(fd->rule, "scan.route_without_auth") != 0)
+		return false;
+	for (i = 0; i < f->nrcalls; i++)
+		if (f->rcalls[i].line == fd->line && f->rcalls[i].column == fd->column)
+			for (k = 0; k < f->rcalls[i].calls.n; k++)
+				if (strlist_contains(helpers, f->rcalls[i].calls.items[k]))
+					return true;
+	return false;
+}
+
 int
 scan_run(const struct pgw_strlist *paths, const struct pgw_scan_options *opts,
 		 struct pgw_scan_result *res)
 {
 	struct pgw_strlist files = {NULL, 0};
+	struct pgw_strlist helpers = {NULL, 0};
 	struct pool pl;
 	pthread_t  *th;
 	int			jobs = opts->jobs < 1 ? 1 : opts->jobs;
@@ -1836,6 +1977,12 @@ scan_run(const struct pgw_strlist *paths, const struct pgw_scan_options *opts,
 	free(th);
 	pthread_mutex_destroy(&pl.mu);
 
+	/* helpers that check the user, from every file: a route calling one is
+	 * guarded after all */
+	for (i = 0; i < files.n; i++)
+		for (j = 0; j < pl.files[i].helpers.n; j++)
+			if (!strlist_contains(&helpers, pl.files[i].helpers.items[j]))
+				strlist_add(&helpers, pl.files[i].helpers.items[j]);
 	for (i = 0; i < files.n; i++)
 	{
 		struct sfile *f = &pl.files[i];
@@ -1847,8 +1994,13 @@ scan_run(const struct pgw_strlist *paths, const struct pgw_scan_options *opts,
 		res->nsuppressed_inline += f->nsuppressed;
 		findings_sort_by_location(&f->findings);
 		for (j = 0; j < f->findings.n; j++)
-			findings_copy(&res->findings, &f->findings.items[j]);
+			if (!guarded_by_helper(f, &f->findings.items[j], &helpers))
+				findings_copy(&res->findings, &f->findings.items[j]);
 		findings_release(&f->findings);
+		for (j = 0; j < f->nrcalls; j++)
+			strlist_release(&f->rcalls[j].calls);
+		free(f->rcalls);
+		strlist_release(&f->helpers);
 		for (j = 0; j < f->nign; j++)
 			free(f->ign[j].rules);
 		free(f->ign);
@@ -1862,6 +2014,7 @@ scan_run(const struct pgw_strlist *paths, const struct pgw_scan_options *opts,
 	}
 	free(pl.files);
 	strlist_release(&files);
+	strlist_release(&helpers);
 	return 0;
 }
 
