@@ -329,6 +329,97 @@ struct sfile
 	bool		done;
 };
 
+/*
+ * Node kinds the rules look at.  Each language's grammar numbers its node
+ * types (symbols); a table per language maps a symbol to its kind once, so
+ * the walk compares small integers instead of type names for every node.
+ */
+enum nkind
+{
+	K_OTHER = 0, K_COMMENT, K_STRING, K_TEMPLATE, K_CALL, K_BINOP, K_MEMBER, K_SUBSCRIPT, K_PAIR,
+	K_VARDECL, K_FUNCDECL, K_METHOD, K_ASSIGN, K_IDENT, K_IF, K_EXPORT, K_DECORATED
+};
+
+static const struct
+{
+	const char *name;
+	enum nkind	kind;
+}			kind_names[] = {
+	{"comment", K_COMMENT}, {"string", K_STRING}, {"template_string", K_TEMPLATE},
+	{"call_expression", K_CALL}, {"call", K_CALL}, {"binary_operator", K_BINOP},
+	{"member_expression", K_MEMBER}, {"attribute", K_MEMBER},
+	{"subscript_expression", K_SUBSCRIPT}, {"subscript", K_SUBSCRIPT}, {"pair", K_PAIR},
+	{"variable_declarator", K_VARDECL}, {"function_declaration", K_FUNCDECL},
+	{"function_definition", K_FUNCDECL}, {"method_definition", K_METHOD}, {"assignment", K_ASSIGN},
+	{"identifier", K_IDENT}, {"property_identifier", K_IDENT},
+	{"shorthand_property_identifier", K_IDENT}, {"if_statement", K_IF},
+	{"export_statement", K_EXPORT}, {"decorated_definition", K_DECORATED},
+};
+
+struct kind_table
+{
+	unsigned char *kinds;		/* by symbol; built once, kept for the
+								 * process */
+	uint32_t	n;
+};
+
+static struct kind_table kind_tables[L_TOML + 1];
+static pthread_once_t kind_once = PTHREAD_ONCE_INIT;
+
+static const TSLanguage *
+language_of(enum lang l)
+{
+	switch (l)
+	{
+		case L_JS:
+			return tree_sitter_javascript();
+		case L_TS:
+			return tree_sitter_typescript();
+		case L_TSX:
+			return tree_sitter_tsx();
+		case L_PY:
+			return tree_sitter_python();
+		default:
+			return NULL;
+	}
+}
+
+static void
+kind_tables_build(void)
+{
+	int			l;
+
+	for (l = L_JS; l <= L_PY; l++)
+	{
+		const TSLanguage *lang = language_of((enum lang) l);
+		uint32_t	n = ts_language_symbol_count(lang),
+					sym;
+		size_t		k;
+
+		kind_tables[l].kinds = pgw_calloc(n ? n : 1, 1);
+		kind_tables[l].n = n;
+		for (sym = 0; sym < n; sym++)
+		{
+			const char *name = ts_language_symbol_name(lang, (TSSymbol) sym);
+
+			if (!name || ts_language_symbol_type(lang, (TSSymbol) sym) != TSSymbolTypeRegular)
+				continue;
+			for (k = 0; k < sizeof(kind_names) / sizeof(kind_names[0]); k++)
+				if (strcmp(name, kind_names[k].name) == 0)
+					kind_tables[l].kinds[sym] = (unsigned char) kind_names[k].kind;
+		}
+	}
+}
+
+static enum nkind
+node_kind(const struct sfile *f, TSNode n)
+{
+	const struct kind_table *kt = &kind_tables[f->lang];
+	TSSymbol	sym = ts_node_symbol(n);
+
+	return sym < kt->n ? (enum nkind) kt->kinds[sym] : K_OTHER;
+}
+
 static const char *
 ntext(const struct sfile *f, TSNode n, size_t *len)
 {
@@ -556,19 +647,11 @@ struct body_scan
 	bool		data;
 };
 
-/* Whether the subtree checks the user (a guard's name, req.user, the
- * Authorization header forwarded to the client) and whether it touches data. */
+/* One node of scan_body's walk. */
 static void
-scan_body(const struct sfile *f, TSNode n, struct body_scan *bs)
+body_node(const struct sfile *f, TSNode n, enum nkind kind, struct body_scan *bs)
 {
-	const char *t = ts_node_type(n);
-	uint32_t	i,
-				c;
-
-	if (strcmp(t, "comment") == 0)
-		return;
-	if (strcmp(t, "identifier") == 0 || strcmp(t, "property_identifier") == 0 ||
-		strcmp(t, "shorthand_property_identifier") == 0)
+	if (kind == K_IDENT)
 	{
 		size_t		l;
 		const char *s = ntext(f, n, &l);
@@ -576,7 +659,7 @@ scan_body(const struct sfile *f, TSNode n, struct body_scan *bs)
 		if (is_guard_name(f, s, l))
 			bs->guard = true;
 	}
-	else if (strcmp(t, "call_expression") == 0 || strcmp(t, "call") == 0)
+	else if (kind == K_CALL)
 	{
 		TSNode		cn = callee_name(n);
 		TSNode		fn = ts_node_child_by_field_name(n, "function", 8);
@@ -596,20 +679,50 @@ scan_body(const struct sfile *f, TSNode n, struct body_scan *bs)
 					bs->data = true;
 		}
 	}
-	else if (strcmp(t, "member_expression") == 0 || strcmp(t, "attribute") == 0)
+	else if (kind == K_MEMBER)
 	{
 		if (nis(f, n, "req.user") || nis(f, n, "req.auth") || nis(f, n, "req.session") ||
 			nis(f, n, "request.user") || nis(f, n, "request.auth"))
 			bs->guard = true;
 	}
-	else if (strcmp(t, "string") == 0)
+	else if (kind == K_STRING)
 	{
 		if (ncontains(f, n, "uthorization"))
 			bs->guard = true;	/* the caller's token forwarded: RLS applies */
 	}
-	c = ts_node_named_child_count(n);
-	for (i = 0; i < c; i++)
-		scan_body(f, ts_node_named_child(n, i), bs);
+}
+
+/* Whether the subtree checks the user (a guard's name, req.user, the
+ * Authorization header forwarded to the client) and whether it touches data.
+ * Comments are skipped.  One cursor walks the subtree (indexing children is
+ * quadratic in tree-sitter 0.20). */
+static void
+scan_body(const struct sfile *f, TSNode root, struct body_scan *bs)
+{
+	TSTreeCursor cur;
+
+	if (ts_node_is_null(root))
+		return;
+	cur = ts_tree_cursor_new(root);
+	for (;;)
+	{
+		TSNode		n = ts_tree_cursor_current_node(&cur);
+		enum nkind	k = ts_node_is_named(n) ? node_kind(f, n) : K_OTHER;
+
+		if (k != K_COMMENT)
+		{
+			if (k != K_OTHER)
+				body_node(f, n, k, bs);
+			if (ts_tree_cursor_goto_first_child(&cur))
+				continue;
+		}
+		while (!ts_tree_cursor_goto_next_sibling(&cur))
+			if (!ts_tree_cursor_goto_parent(&cur))
+			{
+				ts_tree_cursor_delete(&cur);
+				return;
+			}
+	}
 }
 
 /* The names of the functions called in a subtree, into out (no repeats). */
@@ -1038,7 +1151,6 @@ check_comment(struct sfile *f, TSNode n)
 	free(c);
 }
 
-static void visit(struct sfile *f, TSNode n, int depth);
 static void check_py_call(struct sfile *f, TSNode n, TSNode fn, const char *name, size_t l,
 						  TSNode args, const char *s0);
 
@@ -1348,23 +1460,20 @@ check_if(struct sfile *f, TSNode n)
 			   "outside production this skips the auth check");
 }
 
-static void
-visit(struct sfile *f, TSNode n, int depth)
+/* The checks of one named node (walk() calls it for each); returns true
+ * when it set f->py_params for the node's subtree (walk restores it after). */
+static bool
+visit(struct sfile *f, TSNode n, enum nkind k)
 {
-	const char *t = ts_node_type(n);
-	uint32_t	i,
-				c;
-	TSNode		saved_params = f->py_params;
+	uint32_t	i;
 	bool		restore = false;
 
-	if (depth > 400)
-		return;
-	if (strcmp(t, "comment") == 0)
+	if (k == K_COMMENT)
 	{
 		check_comment(f, n);
-		return;
+		return false;
 	}
-	if (strcmp(t, "string") == 0 || strcmp(t, "template_string") == 0)
+	if (k == K_STRING || k == K_TEMPLATE)
 	{
 		size_t		l;
 		const char *s = ntext(f, n, &l);
@@ -1374,7 +1483,7 @@ visit(struct sfile *f, TSNode n, int depth)
 		if (f->client && memmem(s, l, "SUPABASE_SERVICE_ROLE_KEY", 25))
 			report(f, "scan.service_key_in_client", n, "SUPABASE_SERVICE_ROLE_KEY",
 				   "SUPABASE_SERVICE_ROLE_KEY is named in client code");
-		if ((strcmp(t, "template_string") == 0 || (f->lang == L_PY && ncontains(f, n, "{"))) &&
+		if ((k == K_TEMPLATE || (f->lang == L_PY && ncontains(f, n, "{"))) &&
 			looks_like_sql(s, l))
 		{
 			for (i = 0; i < ts_node_named_child_count(n); i++)
@@ -1391,15 +1500,15 @@ visit(struct sfile *f, TSNode n, int depth)
 			}
 		}
 	}
-	else if (strcmp(t, "call_expression") == 0 || strcmp(t, "call") == 0)
+	else if (k == K_CALL)
 		check_call(f, n);
-	else if (strcmp(t, "binary_operator") == 0)
+	else if (k == K_BINOP)
 		check_py_binary(f, n);
-	else if (strcmp(t, "member_expression") == 0 || strcmp(t, "attribute") == 0)
+	else if (k == K_MEMBER)
 	{
 		TSNode		obj = ts_node_child_by_field_name(n, "object", 6);
-		TSNode		prop = ts_node_child_by_field_name(n, strcmp(t, "attribute") == 0 ? "attribute" : "property",
-													   strcmp(t, "attribute") == 0 ? 9 : 8);
+		TSNode		prop = ts_node_child_by_field_name(n, f->lang == L_PY ? "attribute" : "property",
+													   f->lang == L_PY ? 9 : 8);
 
 		if (!ts_node_is_null(obj) && !ts_node_is_null(prop))
 		{
@@ -1416,11 +1525,11 @@ visit(struct sfile *f, TSNode n, int depth)
 					   "auth.admin is used in client code");
 		}
 	}
-	else if (strcmp(t, "subscript_expression") == 0 || strcmp(t, "subscript") == 0)
+	else if (k == K_SUBSCRIPT)
 	{
 		TSNode		obj = ts_node_child_by_field_name(n, "object", 6);
-		TSNode		idx = ts_node_child_by_field_name(n, strcmp(t, "subscript") == 0 ? "subscript" : "index",
-													  strcmp(t, "subscript") == 0 ? 9 : 5);
+		TSNode		idx = ts_node_child_by_field_name(n, f->lang == L_PY ? "subscript" : "index",
+													  f->lang == L_PY ? 9 : 5);
 
 		if (ts_node_is_null(obj))
 			obj = ts_node_child_by_field_name(n, "value", 5);
@@ -1434,9 +1543,9 @@ visit(struct sfile *f, TSNode n, int depth)
 			free(nm);
 		}
 	}
-	else if (strcmp(t, "pair") == 0)
+	else if (k == K_PAIR)
 		check_pair(f, n);
-	else if (strcmp(t, "variable_declarator") == 0)
+	else if (k == K_VARDECL)
 	{
 		TSNode		v = ts_node_child_by_field_name(n, "value", 5);
 
@@ -1444,17 +1553,16 @@ visit(struct sfile *f, TSNode n, int depth)
 		if (!ts_node_is_null(v) && is_function_node(v))
 			note_helper(f, ts_node_child_by_field_name(n, "name", 4), v);
 	}
-	else if (strcmp(t, "function_declaration") == 0 || strcmp(t, "function_definition") == 0)
+	else if (k == K_FUNCDECL)
 	{
 		check_declaration_name(f, ts_node_child_by_field_name(n, "name", 4));
 		note_helper(f, ts_node_child_by_field_name(n, "name", 4), ts_node_child_by_field_name(n, "body", 4));
 	}
-	else if (strcmp(t, "method_definition") == 0)
+	else if (k == K_METHOD)
 		note_helper(f, ts_node_child_by_field_name(n, "name", 4), ts_node_child_by_field_name(n, "body", 4));
-	else if (strcmp(t, "assignment") == 0)
+	else if (k == K_ASSIGN)
 		check_declaration_name(f, ts_node_child_by_field_name(n, "left", 4));
-	else if (strcmp(t, "identifier") == 0 || strcmp(t, "property_identifier") == 0 ||
-			 strcmp(t, "shorthand_property_identifier") == 0)
+	else if (k == K_IDENT)
 	{
 		size_t		l;
 		const char *s = ntext(f, n, &l);
@@ -1467,9 +1575,9 @@ visit(struct sfile *f, TSNode n, int depth)
 			free(nm);
 		}
 	}
-	else if (strcmp(t, "if_statement") == 0)
+	else if (k == K_IF)
 		check_if(f, n);
-	else if (strcmp(t, "export_statement") == 0 && f->next_route)
+	else if (k == K_EXPORT && f->next_route)
 	{
 		TSNode		d = ts_node_child_by_field_name(n, "declaration", 11);
 		static const char *const methods[] = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", NULL};
@@ -1511,7 +1619,7 @@ visit(struct sfile *f, TSNode n, int depth)
 			}
 		}
 	}
-	else if (strcmp(t, "decorated_definition") == 0)
+	else if (k == K_DECORATED)
 	{
 		/* Flask/FastAPI: @app.get("/x") / @app.route("/x") */
 		TSNode		def = ts_node_child_by_field_name(n, "definition", 10);
@@ -1564,11 +1672,66 @@ visit(struct sfile *f, TSNode n, int depth)
 			free(what);
 		}
 	}
-	c = ts_node_named_child_count(n);
-	for (i = 0; i < c; i++)
-		visit(f, ts_node_named_child(n, i), depth + 1);
-	if (restore)
-		f->py_params = saved_params;
+	return restore;
+}
+
+#define MAX_DEPTH 400
+#define MAX_ROUTE_NEST 16
+
+/*
+ * Walks the tree once with one cursor, calling visit() for each named node
+ * down to MAX_DEPTH.  A Python route's parameters (f->py_params) hold for
+ * its subtree: the value before it is saved on entry and put back when the
+ * walk leaves the route's node.
+ */
+static void
+walk(struct sfile *f, TSNode root)
+{
+	TSTreeCursor cur = ts_tree_cursor_new(root);
+	struct
+	{
+		TSNode		node;
+		TSNode		saved;
+	}			routes[MAX_ROUTE_NEST];
+	int			nroutes = 0,
+				depth = 0;
+
+	for (;;)
+	{
+		TSNode		n = ts_tree_cursor_current_node(&cur);
+		TSNode		saved = f->py_params;
+
+		if (ts_node_is_named(n) && visit(f, n, node_kind(f, n)))
+		{
+			if (nroutes < MAX_ROUTE_NEST)
+			{
+				routes[nroutes].node = n;
+				routes[nroutes].saved = saved;
+				nroutes++;
+			}
+			else
+				f->py_params = saved;	/* too deep: not a route's scope */
+		}
+		if (depth < MAX_DEPTH && ts_tree_cursor_goto_first_child(&cur))
+		{
+			depth++;
+			continue;
+		}
+		for (;;)
+		{
+			n = ts_tree_cursor_current_node(&cur);
+			if (nroutes > 0 && ts_node_eq(n, routes[nroutes - 1].node))
+				f->py_params = routes[--nroutes].saved;
+			if (ts_tree_cursor_goto_next_sibling(&cur))
+				break;
+			if (!ts_tree_cursor_goto_parent(&cur))
+			{
+				ts_tree_cursor_delete(&cur);
+				return;
+			}
+			depth--;
+		}
+	}
 }
 
 static bool
@@ -1784,8 +1947,7 @@ scan_file(struct sfile *f, TSParser **parsers)
 		f->src = NULL;
 		return;
 	}
-	lang = f->lang == L_JS ? tree_sitter_javascript() : f->lang == L_TS ? tree_sitter_typescript() :
-		f->lang == L_PY ? tree_sitter_python() : tree_sitter_tsx();
+	lang = language_of(f->lang);
 	if (!parsers[f->lang])
 	{
 		parsers[f->lang] = ts_parser_new();
@@ -1797,6 +1959,7 @@ scan_file(struct sfile *f, TSParser **parsers)
 		TSNode		root = ts_tree_root_node(tree);
 
 		/* comments first: pgwarden:ignore applies to what follows */
+		if (memmem(data, len, "pgwarden:ignore", 15))
 		{
 			TSTreeCursor cur = ts_tree_cursor_new(root);
 			bool		more = true;
@@ -1840,7 +2003,7 @@ scan_file(struct sfile *f, TSParser **parsers)
 				}
 			}
 		}
-		visit(f, root, 0);
+		walk(f, root);
 		if (f->acao_star && f->acac_true)
 			report(f, "scan.cors_wildcard_credentials", f->acao_node, "cors",
 				   "Access-Control-Allow-Origin: * together with Allow-Credentials: true");
@@ -1918,6 +2081,7 @@ scan_run(const struct pgw_strlist *paths, const struct pgw_scan_options *opts,
 
 	memset(res, 0, sizeof(*res));
 	findings_init(&res->findings);
+	pthread_once(&kind_once, kind_tables_build);
 	for (i = 0; i < paths->n; i++)
 	{
 		const char *p = paths->items[i];
