@@ -41,6 +41,16 @@ equals "output independent of -j" "$one" "$four"
 expect_rc 1 "text" "$PGW" --no-color scan .
 contains "route finding in text" "$OUT" "./app/api/invoices/route.ts:4:23: error: GET route handler reads or writes data but never checks the session or user [scan.route_without_auth]"
 
+# a helper that checks the user guards the routes calling it when its file
+# is scanned too; Python services (the README's example)
+expect_rc 1 "helper scanned" "$PGW" --no-color scan app/api lib/server
+lacks "route calling the helper" "$OUT" "app/api/files/route.ts"
+expect_rc 1 "helper not scanned" "$PGW" --no-color scan app/api
+contains "the same route without its helper" "$OUT" "app/api/files/route.ts:5:23: error: POST route handler"
+expect_rc 1 "flask service" "$PGW" --no-color scan services/reports
+contains "percent-formatted SQL" "$OUT" "services/reports/app.py:26:20: error: SQL is built from request data with '%' [scan.sql_injection]"
+contains "flask route without login_required" "$OUT" "services/reports/app.py:45:5: error: export_reports route handler"
+
 # the baseline accepts today's findings; a new one fails again
 expect_rc 0 "baseline accepts all" "$PGW" --json scan --baseline ../scan.json
 contains "baseline count" "$OUT" '"baseline": 40'
