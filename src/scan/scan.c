@@ -1105,6 +1105,35 @@ static const char *const bypass_names[] = {
 	"BYPASS_AUTH", "skip_auth", "bypass_auth", "disable_auth", "noAuth", "authDisabled", NULL
 };
 
+/* Whether lower-case text c holds word w at the start of a word (or after
+ * "un"/"re" there: unauthorized, relogin) — "oauthlib" and "urls" hold no
+ * "auth" and no "rls".  Whole: w must end the word too.  "author" and
+ * "authored" are no "auth"; "authorize", "authorisation" are. */
+static bool
+has_word(const char *c, const char *w, bool whole)
+{
+	size_t		m = strlen(w);
+	const char *p;
+
+	for (p = strstr(c, w); p; p = strstr(p + 1, w))
+	{
+		size_t		before = (size_t) (p - c);
+		bool		start = before == 0 || !is_word_char(p[-1]);
+
+		if (!start && before >= 2 && (strncmp(p - 2, "un", 2) == 0 || strncmp(p - 2, "re", 2) == 0))
+			start = before == 2 || !is_word_char(p[-3]);
+		if (!start)
+			continue;
+		if (whole && is_word_char(p[m]))
+			continue;
+		if (strcmp(w, "auth") == 0 && strncmp(p + m, "or", 2) == 0 &&
+			strncmp(p + m, "oriz", 4) != 0 && strncmp(p + m, "oris", 4) != 0)
+			continue;
+		return true;
+	}
+	return false;
+}
+
 static void
 check_comment(struct sfile *f, TSNode n)
 {
@@ -1114,8 +1143,8 @@ check_comment(struct sfile *f, TSNode n)
 	char	   *c = pgw_strndup(t, l);
 	char	   *ig = strstr(c, "pgwarden:ignore");
 	static const char *const marks[] = {"TODO", "FIXME", "HACK", "XXX", NULL};
-	static const char *const words[] = {"auth", "session", "permission", "login", "rls", "access control",
-	"authorization", "guard", "protect", NULL};
+	static const char *const words[] = {"auth", "session", "permission", "login", "access control",
+	"guard", "protect", NULL};
 	bool		mark = false,
 				word = false;
 
@@ -1133,10 +1162,10 @@ check_comment(struct sfile *f, TSNode n)
 			mark = true;
 	for (i = 0; c[i]; i++)
 		c[i] = (char) tolower((unsigned char) c[i]);
-	for (i = 0; words[i]; i++)
-		if (strstr(c, words[i]) && !strstr(c, "author"))
+	for (i = 0; words[i] && !word; i++)
+		if (has_word(c, words[i], false))
 			word = true;
-	if (!word && strstr(c, "auth") && strstr(c, "author") && strstr(c, "authoriz"))
+	if (has_word(c, "rls", true))
 		word = true;
 	if (mark && word)
 	{
