@@ -626,7 +626,7 @@ is_guard_name(const struct sfile *f, const char *s, size_t n)
 	size_t		i;
 
 	for (i = 0; default_guards[i]; i++)
-		if (strlen(default_guards[i]) == n && memcmp(default_guards[i], s, n) == 0)
+		if (n > 0 && default_guards[i][0] == s[0] && strlen(default_guards[i]) == n && memcmp(default_guards[i], s, n) == 0)
 			return true;
 	if (f->opts->guards)
 		for (i = 0; i < f->opts->guards->n; i++)
@@ -675,7 +675,7 @@ body_node(const struct sfile *f, TSNode n, enum nkind kind, struct body_scan *bs
 			const char *s = ntext(f, cn, &l);
 
 			for (k = 0; data_calls[k]; k++)
-				if (strlen(data_calls[k]) == l && memcmp(data_calls[k], s, l) == 0)
+				if (l > 0 && data_calls[k][0] == s[0] && strlen(data_calls[k]) == l && memcmp(data_calls[k], s, l) == 0)
 					bs->data = true;
 		}
 	}
@@ -1416,6 +1416,8 @@ check_pair(struct sfile *f, TSNode n)
 	if (ts_node_is_null(k) || ts_node_is_null(v))
 		return;
 	ks = type_is(k, "string") ? string_value(f, k) : ndup(f, k, 80);
+	if (!ks)
+		return;					/* an f-string key */
 	if ((strcmp(ks, "ignoreExpiration") == 0 && nis(f, v, "true")) ||
 		(strcmp(ks, "verify_signature") == 0 && (nis(f, v, "false") || nis(f, v, "False"))) ||
 		(strcmp(ks, "algorithms") == 0 && (ncontains(f, v, "'none'") || ncontains(f, v, "\"none\""))))
