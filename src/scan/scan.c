@@ -817,26 +817,28 @@ check_handler(struct sfile *f, TSNode handler, TSNode at, const char *what)
 
 /* A function defined in this file whose body checks the user is a guard for
  * every route that calls it, in any file (getServerProfile() that calls
- * supabase.auth.getUser() and throws).  Route method names are not helpers. */
-static void
-note_helper(struct sfile *f, TSNode name, TSNode body)
+ * supabase.auth.getUser() and throws).  walk() finds them in its one pass:
+ * this says whether a function's name can be one (not a route method, not
+ * already a guard name, not in a test file). */
+static bool
+helper_name_ok(const struct sfile *f, TSNode name)
 {
-	struct body_scan bs = {false, false};
 	static const char *const methods[] = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", NULL};
 	size_t		l;
 	const char *s;
-	char	   *nm;
 
-	if (f->test || ts_node_is_null(name) || ts_node_is_null(body) ||
+	if (f->test || ts_node_is_null(name) ||
 		!(type_is(name, "identifier") || type_is(name, "property_identifier")))
-		return;
+		return false;
 	s = ntext(f, name, &l);
-	if (name_in(s, l, methods) || is_guard_name(f, s, l))
-		return;
-	scan_body(f, body, &bs);
-	if (!bs.guard)
-		return;
-	nm = pgw_strndup(s, l);
+	return !name_in(s, l, methods) && !is_guard_name(f, s, l);
+}
+
+static void
+helper_add(struct sfile *f, TSNode name)
+{
+	char	   *nm = ndup(f, name, 120);
+
 	if (!strlist_contains(&f->helpers, nm))
 		strlist_add(&f->helpers, nm);
 	free(nm);
@@ -1577,20 +1579,9 @@ visit(struct sfile *f, TSNode n, enum nkind k)
 	else if (k == K_PAIR)
 		check_pair(f, n);
 	else if (k == K_VARDECL)
-	{
-		TSNode		v = ts_node_child_by_field_name(n, "value", 5);
-
 		check_declaration_name(f, ts_node_child_by_field_name(n, "name", 4));
-		if (!ts_node_is_null(v) && is_function_node(v))
-			note_helper(f, ts_node_child_by_field_name(n, "name", 4), v);
-	}
 	else if (k == K_FUNCDECL)
-	{
 		check_declaration_name(f, ts_node_child_by_field_name(n, "name", 4));
-		note_helper(f, ts_node_child_by_field_name(n, "name", 4), ts_node_child_by_field_name(n, "body", 4));
-	}
-	else if (k == K_METHOD)
-		note_helper(f, ts_node_child_by_field_name(n, "name", 4), ts_node_child_by_field_name(n, "body", 4));
 	else if (k == K_ASSIGN)
 		check_declaration_name(f, ts_node_child_by_field_name(n, "left", 4));
 	else if (k == K_IDENT)
@@ -1708,6 +1699,30 @@ visit(struct sfile *f, TSNode n, enum nkind k)
 
 #define MAX_DEPTH 400
 #define MAX_ROUTE_NEST 16
+#define MAX_FUNC_NEST 64
+
+/* The name of a function a helper can be: function f() {}, def f():,
+ * const f = () => {}, a method; else a null node. */
+static TSNode
+helper_candidate(const struct sfile *f, TSNode n, enum nkind k)
+{
+	TSNode		none = {{0}, NULL, NULL};
+	TSNode		name;
+
+	if (k == K_FUNCDECL || k == K_METHOD)
+		name = ts_node_child_by_field_name(n, "name", 4);
+	else if (k == K_VARDECL)
+	{
+		TSNode		v = ts_node_child_by_field_name(n, "value", 5);
+
+		if (ts_node_is_null(v) || !is_function_node(v))
+			return none;
+		name = ts_node_child_by_field_name(n, "name", 4);
+	}
+	else
+		return none;
+	return helper_name_ok(f, name) ? name : none;
+}
 
 /*
  * Walks the tree once with one cursor, calling visit() for each named node
@@ -1724,15 +1739,47 @@ walk(struct sfile *f, TSNode root)
 		TSNode		node;
 		TSNode		saved;
 	}			routes[MAX_ROUTE_NEST];
+	struct
+	{
+		TSNode		node;
+		TSNode		name;
+		bool		guard;
+	}			funcs[MAX_FUNC_NEST];
 	int			nroutes = 0,
+				nfuncs = 0,
 				depth = 0;
 
 	for (;;)
 	{
 		TSNode		n = ts_tree_cursor_current_node(&cur);
 		TSNode		saved = f->py_params;
+		enum nkind	k = ts_node_is_named(n) ? node_kind(f, n) : K_OTHER;
 
-		if (ts_node_is_named(n) && visit(f, n, node_kind(f, n)))
+		/* functions that may be helpers are open while their subtree is
+		 * walked; a guard anywhere inside marks every open one */
+		if (k == K_FUNCDECL || k == K_METHOD || k == K_VARDECL)
+		{
+			TSNode		name = helper_candidate(f, n, k);
+
+			if (!ts_node_is_null(name) && nfuncs < MAX_FUNC_NEST)
+			{
+				funcs[nfuncs].node = n;
+				funcs[nfuncs].name = name;
+				funcs[nfuncs].guard = false;
+				nfuncs++;
+			}
+		}
+		if (nfuncs > 0 && k != K_OTHER && k != K_COMMENT && !funcs[nfuncs - 1].guard)
+		{
+			struct body_scan bs = {false, false};
+			int			i;
+
+			body_node(f, n, k, &bs);
+			if (bs.guard)
+				for (i = 0; i < nfuncs; i++)
+					funcs[i].guard = true;
+		}
+		if (k != K_OTHER && visit(f, n, k))
 		{
 			if (nroutes < MAX_ROUTE_NEST)
 			{
@@ -1753,6 +1800,12 @@ walk(struct sfile *f, TSNode root)
 			n = ts_tree_cursor_current_node(&cur);
 			if (nroutes > 0 && ts_node_eq(n, routes[nroutes - 1].node))
 				f->py_params = routes[--nroutes].saved;
+			if (nfuncs > 0 && ts_node_eq(n, funcs[nfuncs - 1].node))
+			{
+				nfuncs--;
+				if (funcs[nfuncs].guard)
+					helper_add(f, funcs[nfuncs].name);
+			}
 			if (ts_tree_cursor_goto_next_sibling(&cur))
 				break;
 			if (!ts_tree_cursor_goto_parent(&cur))
