@@ -5,7 +5,11 @@
  * syntax tree walked once; rules look at node kinds (comment, string, call,
  * member access, declaration), so a word in a comment or a string is never
  * mistaken for code and a route handler's body is the subtree of its
- * function.  Folder walks honour .gitignore files (plain patterns, '*', '?',
+ * function.  Each tree is walked once with one cursor; node kinds come from
+ * a per-language table indexed by grammar symbol (built once), and guard
+ * helpers (functions that check the user) are collected on the way so that
+ * routes in any file calling them count as guarded.  Folder walks honour
+ * .gitignore files (plain patterns, '*', '?',
  * a trailing '/', a leading '/'; not '!' negations) and skip dependency and
  * build folders and minified files.
  */
