@@ -766,7 +766,9 @@ scan_py_params(const struct sfile *f, TSNode def, struct body_scan *bs)
 				c;
 	static const char *const data_marks[] = {"Session", "get_db", "get_session", "Database", "DbDep",
 	"DBDep", "Connection", "supabase", "Supabase", NULL};
-	static const char *const user_marks[] = {"User", "Principal", "Auth", NULL};
+	/* CurrentUser, AuthUser, UserDep — not UserUpdate, a request body */
+	static const char *const user_marks[] = {"Current", "Auth", "Principal", "UserDep", "ActiveUser",
+	"LoggedIn", NULL};
 
 	if (ts_node_is_null(params))
 		return;

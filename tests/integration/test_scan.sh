@@ -50,10 +50,14 @@ contains "the same route without its helper" "$OUT" "app/api/files/route.ts:5:23
 expect_rc 1 "flask service" "$PGW" --no-color scan services/reports
 contains "percent-formatted SQL" "$OUT" "services/reports/app.py:26:20: error: SQL is built from request data with '%' [scan.sql_injection]"
 contains "flask route without login_required" "$OUT" "services/reports/app.py:45:5: error: export_reports route handler"
+expect_rc 1 "fastapi CRUD router" "$PGW" --no-color scan services/api/routers/items.py
+contains "a session dependency is data access" "$OUT" "read_item route handler reads or writes data"
+contains "a User-named body is no guard" "$OUT" "change_owner route handler reads or writes data"
+lacks "CurrentUser is a guard" "$OUT" "create_item"
 
 # the baseline accepts today's findings; a new one fails again
 expect_rc 0 "baseline accepts all" "$PGW" --json scan --baseline ../scan.json
-contains "baseline count" "$OUT" '"baseline": 40'
+contains "baseline count" "$OUT" '"baseline": 41'
 printf "const fakeUser = { id: 'x' }\nexport default fakeUser\n" > lib/newdemo.ts
 expect_rc 0 "new warning below --fail-on" "$PGW" scan --baseline ../scan.json
 expect_rc 1 "new warning at --fail-on warning" "$PGW" --no-color scan --baseline ../scan.json --fail-on warning
@@ -79,7 +83,7 @@ assert d["version"]=="2.1.0", d["version"]
 run=d["runs"][0]
 ids={r["id"] for r in run["tool"]["driver"]["rules"]}
 assert "scan.route_without_auth" in ids
-assert len(run["results"])==40, len(run["results"])
+assert len(run["results"])==41, len(run["results"])
 for r in run["results"]:
     assert r["ruleId"] in ids
     loc=r["locations"][0]["physicalLocation"]
