@@ -597,13 +597,15 @@ static const char *const default_guards[] = {
 
 /* A FastAPI dependency that resolves the caller: Depends(get_current_user),
  * Security(verify_token), Depends(auth.require_user).  Its name says so —
- * user, auth, token, jwt or principal — unlike Depends(get_db). */
+ * current, auth, token, jwt, principal, verify, require, login — unlike
+ * Depends(get_db) or Depends(get_user_service); Depends(get_user) too. */
 static bool
 is_auth_dependency(const struct sfile *f, TSNode call)
 {
 	TSNode		fn = ts_node_child_by_field_name(call, "function", 8);
 	TSNode		args = ts_node_child_by_field_name(call, "arguments", 9);
-	static const char *const words[] = {"user", "auth", "token", "jwt", "principal", NULL};
+	static const char *const words[] = {"current", "auth", "token", "jwt", "principal", "verify",
+	"require", "login", "logged", NULL};
 	size_t		l,
 				i,
 				k;
@@ -613,6 +615,8 @@ is_auth_dependency(const struct sfile *f, TSNode call)
 		!(nis(f, fn, "Depends") || nis(f, fn, "Security")))
 		return false;
 	t = ntext(f, args, &l);
+	if (nis(f, args, "(get_user)"))
+		return true;
 	for (i = 0; words[i]; i++)
 	{
 		size_t		m = strlen(words[i]);

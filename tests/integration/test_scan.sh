@@ -54,10 +54,11 @@ expect_rc 1 "fastapi CRUD router" "$PGW" --no-color scan services/api/routers/it
 contains "a session dependency is data access" "$OUT" "read_item route handler reads or writes data"
 contains "a User-named body is no guard" "$OUT" "change_owner route handler reads or writes data"
 lacks "CurrentUser is a guard" "$OUT" "create_item"
+contains "a users service is no guard" "$OUT" "delete_item route handler reads or writes data"
 
 # the baseline accepts today's findings; a new one fails again
 expect_rc 0 "baseline accepts all" "$PGW" --json scan --baseline ../scan.json
-contains "baseline count" "$OUT" '"baseline": 41'
+contains "baseline count" "$OUT" '"baseline": 42'
 printf "const fakeUser = { id: 'x' }\nexport default fakeUser\n" > lib/newdemo.ts
 expect_rc 0 "new warning below --fail-on" "$PGW" scan --baseline ../scan.json
 expect_rc 1 "new warning at --fail-on warning" "$PGW" --no-color scan --baseline ../scan.json --fail-on warning
@@ -83,7 +84,7 @@ assert d["version"]=="2.1.0", d["version"]
 run=d["runs"][0]
 ids={r["id"] for r in run["tool"]["driver"]["rules"]}
 assert "scan.route_without_auth" in ids
-assert len(run["results"])==41, len(run["results"])
+assert len(run["results"])==42, len(run["results"])
 for r in run["results"]:
     assert r["ruleId"] in ids
     loc=r["locations"][0]["physicalLocation"]
