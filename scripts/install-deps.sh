@@ -27,8 +27,8 @@ postgresql-client-15 postgresql-15-cron procps pgbouncer curl chromium"
 
 # npm folders: the grammars scan compiles (the build needs them), then what
 # tests run: tsc and the Supabase type generator (gen types), the MCP SDK
-# client (mcp)
-npm_dirs="src/scan/grammars tests/gen-types/node tests/agent"
+# client (mcp), the SARIF 2.1.0 schema and its validator (lint, scan)
+npm_dirs="src/scan/grammars tests/gen-types/node tests/agent tests/sarif"
 
 install_debian() {
     missing=""

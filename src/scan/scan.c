@@ -5,7 +5,11 @@
  * syntax tree walked once; rules look at node kinds (comment, string, call,
  * member access, declaration), so a word in a comment or a string is never
  * mistaken for code and a route handler's body is the subtree of its
- * function.  Folder walks honour .gitignore files (plain patterns, '*', '?',
+ * function.  Each tree is walked once with one cursor; node kinds come from
+ * a per-language table indexed by grammar symbol (built once), and guard
+ * helpers (functions that check the user) are collected on the way so that
+ * routes in any file calling them count as guarded.  Folder walks honour
+ * .gitignore files (plain patterns, '*', '?',
  * a trailing '/', a leading '/'; not '!' negations) and skip dependency and
  * build folders and minified files.
  */
@@ -27,6 +31,7 @@
 const TSLanguage *tree_sitter_javascript(void);
 const TSLanguage *tree_sitter_typescript(void);
 const TSLanguage *tree_sitter_tsx(void);
+const TSLanguage *tree_sitter_python(void);
 
 #define MAX_FILE_BYTES (2 * 1024 * 1024)
 
@@ -123,8 +128,8 @@ lang_of(const char *path)
 		return L_TS;
 	if (has_suffix(b, ".js") || has_suffix(b, ".jsx") || has_suffix(b, ".mjs") || has_suffix(b, ".cjs"))
 		return L_JS;
-	/* Python (L_PY) is not read: tree-sitter-python 0.20.4's parser runs
-	 * away on Debian's libtree-sitter 0.20.7 (see docs/scan.md) */
+	if (has_suffix(b, ".py"))
+		return L_PY;
 	if (strcmp(b, "config.toml") == 0 && strstr(path, "supabase/"))
 		return L_TOML;
 	return L_NONE;
@@ -286,6 +291,16 @@ struct ignore_comment
 	char	   *rules;			/* the comment's text after pgwarden:ignore */
 };
 
+/* A route reported without a guard, and the functions its handler calls:
+ * when one of them turns out (after every file is scanned) to be a helper
+ * that checks the user, the finding is dropped. */
+struct route_calls
+{
+	int			line;
+	int			column;
+	struct pgw_strlist calls;
+};
+
 struct sfile
 {
 	const struct pgw_scan_options *opts;
@@ -302,16 +317,112 @@ struct sfile
 	bool		acao_star;		/* Access-Control-Allow-Origin: * */
 	bool		acac_true;		/* Access-Control-Allow-Credentials: true */
 	TSNode		acao_node;
+	TSNode		py_params;		/* parameters of the Python route handler
+								 * being visited, or a null node */
 	struct pgw_findings findings;
 	struct ignore_comment *ign;
 	size_t		nign;
 	struct pgw_scan_table_use *uses;
 	size_t		nuses;
+	struct pgw_strlist helpers;	/* functions defined here that check the user */
+	struct route_calls *rcalls;
+	size_t		nrcalls;
 	size_t		nsuppressed;
 	size_t		bytes;
 	bool		skipped;
 	bool		done;
 };
+
+/*
+ * Node kinds the rules look at.  Each language's grammar numbers its node
+ * types (symbols); a table per language maps a symbol to its kind once, so
+ * the walk compares small integers instead of type names for every node.
+ */
+enum nkind
+{
+	K_OTHER = 0, K_COMMENT, K_STRING, K_TEMPLATE, K_CALL, K_BINOP, K_MEMBER, K_SUBSCRIPT, K_PAIR,
+	K_VARDECL, K_FUNCDECL, K_METHOD, K_ASSIGN, K_IDENT, K_IF, K_EXPORT, K_DECORATED
+};
+
+static const struct
+{
+	const char *name;
+	enum nkind	kind;
+}			kind_names[] = {
+	{"comment", K_COMMENT}, {"string", K_STRING}, {"template_string", K_TEMPLATE},
+	{"call_expression", K_CALL}, {"call", K_CALL}, {"binary_operator", K_BINOP},
+	{"member_expression", K_MEMBER}, {"attribute", K_MEMBER},
+	{"subscript_expression", K_SUBSCRIPT}, {"subscript", K_SUBSCRIPT}, {"pair", K_PAIR},
+	{"variable_declarator", K_VARDECL}, {"function_declaration", K_FUNCDECL},
+	{"function_definition", K_FUNCDECL}, {"method_definition", K_METHOD}, {"assignment", K_ASSIGN},
+	{"identifier", K_IDENT}, {"property_identifier", K_IDENT},
+	{"shorthand_property_identifier", K_IDENT}, {"if_statement", K_IF},
+	{"export_statement", K_EXPORT}, {"decorated_definition", K_DECORATED},
+};
+
+struct kind_table
+{
+	unsigned char *kinds;		/* by symbol; built once, kept for the
+								 * process */
+	uint32_t	n;
+};
+
+static struct kind_table kind_tables[L_TOML + 1];
+static pthread_once_t kind_once = PTHREAD_ONCE_INIT;
+
+static const TSLanguage *
+language_of(enum lang l)
+{
+	switch (l)
+	{
+		case L_JS:
+			return tree_sitter_javascript();
+		case L_TS:
+			return tree_sitter_typescript();
+		case L_TSX:
+			return tree_sitter_tsx();
+		case L_PY:
+			return tree_sitter_python();
+		default:
+			return NULL;
+	}
+}
+
+static void
+kind_tables_build(void)
+{
+	int			l;
+
+	for (l = L_JS; l <= L_PY; l++)
+	{
+		const TSLanguage *lang = language_of((enum lang) l);
+		uint32_t	n = ts_language_symbol_count(lang),
+					sym;
+		size_t		k;
+
+		kind_tables[l].kinds = pgw_calloc(n ? n : 1, 1);
+		kind_tables[l].n = n;
+		for (sym = 0; sym < n; sym++)
+		{
+			const char *name = ts_language_symbol_name(lang, (TSSymbol) sym);
+
+			if (!name || ts_language_symbol_type(lang, (TSSymbol) sym) != TSSymbolTypeRegular)
+				continue;
+			for (k = 0; k < sizeof(kind_names) / sizeof(kind_names[0]); k++)
+				if (strcmp(name, kind_names[k].name) == 0)
+					kind_tables[l].kinds[sym] = (unsigned char) kind_names[k].kind;
+		}
+	}
+}
+
+static enum nkind
+node_kind(const struct sfile *f, TSNode n)
+{
+	const struct kind_table *kt = &kind_tables[f->lang];
+	TSSymbol	sym = ts_node_symbol(n);
+
+	return sym < kt->n ? (enum nkind) kt->kinds[sym] : K_OTHER;
+}
 
 static const char *
 ntext(const struct sfile *f, TSNode n, size_t *len)
@@ -356,6 +467,17 @@ type_is(TSNode n, const char *t)
 	return strcmp(ts_node_type(n), t) == 0;
 }
 
+static bool
+name_in(const char *s, size_t n, const char *const *list)
+{
+	size_t		i;
+
+	for (i = 0; list[i]; i++)
+		if (strlen(list[i]) == n && strncasecmp(list[i], s, n) == 0)
+			return true;
+	return false;
+}
+
 /* A string literal's contents without its quotes (caller frees), or NULL
  * when the node is no plain string. */
 static char *
@@ -366,17 +488,20 @@ string_value(const struct sfile *f, TSNode n)
 
 	if (ts_node_is_null(n) || !(type_is(n, "string") || type_is(n, "template_string")))
 		return NULL;
-	if (type_is(n, "template_string") && ts_node_named_child_count(n) > 0)
+	if (ts_node_named_child_count(n) > 0)
 	{
 		uint32_t	i;
 
 		for (i = 0; i < ts_node_named_child_count(n); i++)
-			if (type_is(ts_node_named_child(n, i), "template_substitution"))
+			if (type_is(ts_node_named_child(n, i), "template_substitution") ||
+				type_is(ts_node_named_child(n, i), "interpolation"))
 				return NULL;
 	}
 	t = ntext(f, n, &l);
-	while (l > 0 && (*t == 'f' || *t == 'r' || *t == 'b' || *t == 'u'))
+	while (l > 0 && strchr("frbuFRBU", *t))
 		t++, l--;				/* python prefixes */
+	if (l >= 6 && (strncmp(t, "\"\"\"", 3) == 0 || strncmp(t, "'''", 3) == 0))
+		return pgw_strndup(t + 3, l - 6);
 	if (l < 2)
 		return NULL;
 	return pgw_strndup(t + 1, l - 2);
@@ -466,8 +591,42 @@ static const char *const default_guards[] = {
 	"verifyJwt", "verifyJWT", "jwtVerify", "authenticate", "isAuthenticated", "ensureAuthenticated",
 	"checkAuth", "validateRequest", "getToken", "withApiAuthRequired", "getServerUser",
 	"login_required", "jwt_required", "get_current_user", "current_user", "require_auth",
-	"verify_token", "get_user", NULL
+	"verify_token", "get_user", "get_current_active_user", "permission_required", "auth_required",
+	"requires_auth", "verify_jwt_in_request", "get_jwt_identity", NULL
 };
+
+/* A FastAPI dependency that resolves the caller: Depends(get_current_user),
+ * Security(verify_token), Depends(auth.require_user).  Its name says so —
+ * current, auth, token, jwt, principal, verify, require, login — unlike
+ * Depends(get_db) or Depends(get_user_service); Depends(get_user) too. */
+static bool
+is_auth_dependency(const struct sfile *f, TSNode call)
+{
+	TSNode		fn = ts_node_child_by_field_name(call, "function", 8);
+	TSNode		args = ts_node_child_by_field_name(call, "arguments", 9);
+	static const char *const words[] = {"current", "auth", "token", "jwt", "principal", "verify",
+	"require", "login", "logged", NULL};
+	size_t		l,
+				i,
+				k;
+	const char *t;
+
+	if (f->lang != L_PY || ts_node_is_null(fn) || ts_node_is_null(args) ||
+		!(nis(f, fn, "Depends") || nis(f, fn, "Security")))
+		return false;
+	t = ntext(f, args, &l);
+	if (nis(f, args, "(get_user)"))
+		return true;
+	for (i = 0; words[i]; i++)
+	{
+		size_t		m = strlen(words[i]);
+
+		for (k = 0; k + m <= l; k++)
+			if (strncasecmp(t + k, words[i], m) == 0)
+				return true;
+	}
+	return false;
+}
 
 static bool
 is_guard_name(const struct sfile *f, const char *s, size_t n)
@@ -475,7 +634,7 @@ is_guard_name(const struct sfile *f, const char *s, size_t n)
 	size_t		i;
 
 	for (i = 0; default_guards[i]; i++)
-		if (strlen(default_guards[i]) == n && memcmp(default_guards[i], s, n) == 0)
+		if (n > 0 && default_guards[i][0] == s[0] && strlen(default_guards[i]) == n && memcmp(default_guards[i], s, n) == 0)
 			return true;
 	if (f->opts->guards)
 		for (i = 0; i < f->opts->guards->n; i++)
@@ -487,7 +646,7 @@ is_guard_name(const struct sfile *f, const char *s, size_t n)
 static const char *const data_calls[] = {
 	"from", "rpc", "query", "execute", "insert", "upsert", "findMany", "findUnique", "findFirst",
 	"$queryRaw", "$executeRaw", "$queryRawUnsafe", "$executeRawUnsafe", "exec_sql", "fetchall",
-	"fetchone", "executemany", "raw", NULL
+	"fetchone", "executemany", "raw", "scalars", NULL
 };
 
 struct body_scan
@@ -496,19 +655,11 @@ struct body_scan
 	bool		data;
 };
 
-/* Whether the subtree checks the user (a guard's name, req.user, the
- * Authorization header forwarded to the client) and whether it touches data. */
+/* One node of scan_body's walk. */
 static void
-scan_body(const struct sfile *f, TSNode n, struct body_scan *bs)
+body_node(const struct sfile *f, TSNode n, enum nkind kind, struct body_scan *bs)
 {
-	const char *t = ts_node_type(n);
-	uint32_t	i,
-				c;
-
-	if (strcmp(t, "comment") == 0)
-		return;
-	if (strcmp(t, "identifier") == 0 || strcmp(t, "property_identifier") == 0 ||
-		strcmp(t, "shorthand_property_identifier") == 0)
+	if (kind == K_IDENT)
 	{
 		size_t		l;
 		const char *s = ntext(f, n, &l);
@@ -516,12 +667,14 @@ scan_body(const struct sfile *f, TSNode n, struct body_scan *bs)
 		if (is_guard_name(f, s, l))
 			bs->guard = true;
 	}
-	else if (strcmp(t, "call_expression") == 0 || strcmp(t, "call") == 0)
+	else if (kind == K_CALL)
 	{
 		TSNode		cn = callee_name(n);
 		TSNode		fn = ts_node_child_by_field_name(n, "function", 8);
 
 		if (!ts_node_is_null(fn) && (nis(f, fn, "auth") || nis(f, fn, "getAuth")))
+			bs->guard = true;
+		if (is_auth_dependency(f, n))
 			bs->guard = true;
 		if (!ts_node_is_null(cn))
 		{
@@ -530,37 +683,175 @@ scan_body(const struct sfile *f, TSNode n, struct body_scan *bs)
 			const char *s = ntext(f, cn, &l);
 
 			for (k = 0; data_calls[k]; k++)
-				if (strlen(data_calls[k]) == l && memcmp(data_calls[k], s, l) == 0)
+				if (l > 0 && data_calls[k][0] == s[0] && strlen(data_calls[k]) == l && memcmp(data_calls[k], s, l) == 0)
 					bs->data = true;
 		}
 	}
-	else if (strcmp(t, "member_expression") == 0 || strcmp(t, "attribute") == 0)
+	else if (kind == K_MEMBER)
 	{
 		if (nis(f, n, "req.user") || nis(f, n, "req.auth") || nis(f, n, "req.session") ||
 			nis(f, n, "request.user") || nis(f, n, "request.auth"))
 			bs->guard = true;
 	}
-	else if (strcmp(t, "string") == 0)
+	else if (kind == K_STRING)
 	{
 		if (ncontains(f, n, "uthorization"))
 			bs->guard = true;	/* the caller's token forwarded: RLS applies */
 	}
-	c = ts_node_named_child_count(n);
-	for (i = 0; i < c; i++)
-		scan_body(f, ts_node_named_child(n, i), bs);
 }
 
+/* Whether the subtree checks the user (a guard's name, req.user, the
+ * Authorization header forwarded to the client) and whether it touches data.
+ * Comments are skipped.  One cursor walks the subtree (indexing children is
+ * quadratic in tree-sitter 0.20). */
+static void
+scan_body(const struct sfile *f, TSNode root, struct body_scan *bs)
+{
+	TSTreeCursor cur;
+
+	if (ts_node_is_null(root))
+		return;
+	cur = ts_tree_cursor_new(root);
+	for (;;)
+	{
+		TSNode		n = ts_tree_cursor_current_node(&cur);
+		enum nkind	k = ts_node_is_named(n) ? node_kind(f, n) : K_OTHER;
+
+		if (k != K_COMMENT)
+		{
+			if (k != K_OTHER)
+				body_node(f, n, k, bs);
+			if (ts_tree_cursor_goto_first_child(&cur))
+				continue;
+		}
+		while (!ts_tree_cursor_goto_next_sibling(&cur))
+			if (!ts_tree_cursor_goto_parent(&cur))
+			{
+				ts_tree_cursor_delete(&cur);
+				return;
+			}
+	}
+}
+
+/* The names of the functions called in a subtree, into out (no repeats). */
+static void
+collect_calls(const struct sfile *f, TSNode n, struct pgw_strlist *out)
+{
+	uint32_t	i,
+				c;
+
+	if (type_is(n, "call_expression") || type_is(n, "call"))
+	{
+		TSNode		cn = callee_name(n);
+
+		if (!ts_node_is_null(cn) && (type_is(cn, "identifier") || type_is(cn, "property_identifier")))
+		{
+			char	   *nm = ndup(f, cn, 120);
+
+			if (!strlist_contains(out, nm))
+				strlist_add(out, nm);
+			free(nm);
+		}
+	}
+	c = ts_node_named_child_count(n);
+	for (i = 0; i < c; i++)
+		collect_calls(f, ts_node_named_child(n, i), out);
+}
+
+/* Python handler parameters: a database session (SessionDep, db: Session =
+ * Depends(get_db), supabase: Client) means the handler touches data; a
+ * parameter typed as the user (user: CurrentUser, UserDep, AuthUser) means
+ * FastAPI resolved the caller before the handler runs. */
+static void
+scan_py_params(const struct sfile *f, TSNode def, struct body_scan *bs)
+{
+	TSNode		params = ts_node_child_by_field_name(def, "parameters", 10);
+	uint32_t	i,
+				c;
+	static const char *const data_marks[] = {"Session", "get_db", "get_session", "Database", "DbDep",
+	"DBDep", "Connection", "supabase", "Supabase", NULL};
+	/* CurrentUser, AuthUser, UserDep — not UserUpdate, a request body */
+	static const char *const user_marks[] = {"Current", "Auth", "Principal", "UserDep", "ActiveUser",
+	"LoggedIn", NULL};
+
+	if (ts_node_is_null(params))
+		return;
+	c = ts_node_named_child_count(params);
+	for (i = 0; i < c; i++)
+	{
+		TSNode		p = ts_node_named_child(params, i);
+		TSNode		ty = ts_node_child_by_field_name(p, "type", 4);
+		TSNode		v = ts_node_child_by_field_name(p, "value", 5);
+		size_t		k;
+
+		for (k = 0; data_marks[k]; k++)
+			if ((!ts_node_is_null(ty) && ncontains(f, ty, data_marks[k])) ||
+				(!ts_node_is_null(v) && ncontains(f, v, data_marks[k])))
+				bs->data = true;
+		for (k = 0; user_marks[k] && !ts_node_is_null(ty); k++)
+			if (ncontains(f, ty, user_marks[k]))
+				bs->guard = true;
+	}
+}
+
+/* Reports a route whose handler touches data and never checks the user,
+ * remembering what it calls (see struct route_calls). */
 static void
 check_handler(struct sfile *f, TSNode handler, TSNode at, const char *what)
 {
 	struct body_scan bs = {false, false};
+	size_t		before = f->findings.n;
 
 	if (f->test || f->file_guard)
 		return;
 	scan_body(f, handler, &bs);
-	if (bs.data && !bs.guard)
-		report(f, "scan.route_without_auth", at, what,
-			   "%s reads or writes data but never checks the session or user", what);
+	if (f->lang == L_PY && type_is(handler, "decorated_definition"))
+		scan_py_params(f, ts_node_child_by_field_name(handler, "definition", 10), &bs);
+	if (!bs.data || bs.guard)
+		return;
+	report(f, "scan.route_without_auth", at, what,
+		   "%s reads or writes data but never checks the session or user", what);
+	if (f->findings.n > before)
+	{
+		struct route_calls *rc;
+
+		f->rcalls = pgw_realloc(f->rcalls, (f->nrcalls + 1) * sizeof(*f->rcalls));
+		rc = &f->rcalls[f->nrcalls++];
+		rc->line = f->findings.items[before].line;
+		rc->column = f->findings.items[before].column;
+		rc->calls.items = NULL;
+		rc->calls.n = 0;
+		collect_calls(f, handler, &rc->calls);
+	}
+}
+
+/* A function defined in this file whose body checks the user is a guard for
+ * every route that calls it, in any file (getServerProfile() that calls
+ * supabase.auth.getUser() and throws).  walk() finds them in its one pass:
+ * this says whether a function's name can be one (not a route method, not
+ * already a guard name, not in a test file). */
+static bool
+helper_name_ok(const struct sfile *f, TSNode name)
+{
+	static const char *const methods[] = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", NULL};
+	size_t		l;
+	const char *s;
+
+	if (f->test || ts_node_is_null(name) ||
+		!(type_is(name, "identifier") || type_is(name, "property_identifier")))
+		return false;
+	s = ntext(f, name, &l);
+	return !name_in(s, l, methods) && !is_guard_name(f, s, l);
+}
+
+static void
+helper_add(struct sfile *f, TSNode name)
+{
+	char	   *nm = ndup(f, name, 120);
+
+	if (!strlist_contains(&f->helpers, nm))
+		strlist_add(&f->helpers, nm);
+	free(nm);
 }
 
 static bool
@@ -570,7 +861,58 @@ is_function_node(TSNode n)
 		type_is(n, "function_expression") || type_is(n, "function_declaration");
 }
 
-/* Request data in an expression: req.*, request.*, params, body, query. */
+/* Whether an identifier in n names a parameter of the Python route handler
+ * being visited: FastAPI passes path, query and body values as parameters.
+ * Dependencies (x = Depends(...)) and self are not request data; in a.b only
+ * a is looked at. */
+static bool
+uses_handler_param(const struct sfile *f, TSNode n)
+{
+	uint32_t	i,
+				c;
+
+	if (type_is(n, "identifier") && !nis(f, n, "self"))
+	{
+		c = ts_node_named_child_count(f->py_params);
+		for (i = 0; i < c; i++)
+		{
+			TSNode		p = ts_node_named_child(f->py_params, i);
+			TSNode		nm = p;
+
+			if (type_is(p, "typed_parameter"))
+				nm = ts_node_named_child(p, 0);
+			else if (type_is(p, "default_parameter") || type_is(p, "typed_default_parameter"))
+			{
+				TSNode		v = ts_node_child_by_field_name(p, "value", 5);
+
+				if (!ts_node_is_null(v) && (ncontains(f, v, "Depends(") || ncontains(f, v, "Security(")))
+					continue;
+				nm = ts_node_child_by_field_name(p, "name", 4);
+			}
+			if (ts_node_is_null(nm) || !type_is(nm, "identifier"))
+				continue;
+			if (ts_node_end_byte(nm) - ts_node_start_byte(nm) == ts_node_end_byte(n) - ts_node_start_byte(n) &&
+				memcmp(f->src + ts_node_start_byte(nm), f->src + ts_node_start_byte(n),
+					   ts_node_end_byte(n) - ts_node_start_byte(n)) == 0)
+				return true;
+		}
+		return false;
+	}
+	if (type_is(n, "attribute"))
+	{
+		TSNode		obj = ts_node_child_by_field_name(n, "object", 6);
+
+		return !ts_node_is_null(obj) && uses_handler_param(f, obj);
+	}
+	c = ts_node_named_child_count(n);
+	for (i = 0; i < c; i++)
+		if (uses_handler_param(f, ts_node_named_child(n, i)))
+			return true;
+	return false;
+}
+
+/* Request data in an expression: req.*, request.*, params, body, query, or
+ * (Python) a parameter of the route handler it is in. */
 static bool
 has_request_data(const struct sfile *f, TSNode n)
 {
@@ -583,23 +925,62 @@ has_request_data(const struct sfile *f, TSNode n)
 	for (i = 0; marks[i]; i++)
 		if (ncontains(f, n, marks[i]))
 			return true;
-	return false;
+	return !ts_node_is_null(f->py_params) && uses_handler_param(f, n);
 }
 
 static bool
-looks_like_sql(const char *s, size_t n)
+is_word_char(char c)
 {
-	static const char *const kw[] = {"select ", "insert into", "update ", "delete from", "where ", NULL};
-	size_t		i,
+	return isalnum((unsigned char) c) || c == '_';
+}
+
+/* Offset just past the first whole-word, case-insensitive occurrence of word
+ * at or after from, or 0 when there is none. */
+static size_t
+find_word(const char *s, size_t n, size_t from, const char *word)
+{
+	size_t		m = strlen(word),
 				k;
 
-	for (i = 0; kw[i]; i++)
-	{
-		size_t		m = strlen(kw[i]);
+	for (k = from; k + m <= n; k++)
+		if (strncasecmp(s + k, word, m) == 0 && (k == 0 || !is_word_char(s[k - 1])) &&
+			(k + m == n || !is_word_char(s[k + m])))
+			return k + m;
+	return 0;
+}
 
-		for (k = 0; k + m <= n; k++)
-			if (strncasecmp(s + k, kw[i], m) == 0)
-				return true;
+/* Text shaped like a SQL statement or clause, not one English word:
+ * "select … from", "insert into", "update … set", "delete from",
+ * "where <column> =|like|in".  "Please select a plan" is no SQL. */
+static bool
+looks_like_sql(const char *s, size_t n)
+{
+	size_t		k,
+				j;
+
+	if ((k = find_word(s, n, 0, "select")) && find_word(s, n, k, "from"))
+		return true;
+	if ((k = find_word(s, n, 0, "insert")) && find_word(s, n, k, "into"))
+		return true;
+	if ((k = find_word(s, n, 0, "update")) && find_word(s, n, k, "set"))
+		return true;
+	if ((k = find_word(s, n, 0, "delete")) && find_word(s, n, k, "from"))
+		return true;
+	if ((k = find_word(s, n, 0, "where")))
+	{
+		/* where, a column name, then an operator */
+		while (k < n && s[k] == ' ')
+			k++;
+		j = k;
+		while (j < n && (is_word_char(s[j]) || s[j] == '.' || s[j] == '"'))
+			j++;
+		if (j == k)
+			return false;
+		while (j < n && s[j] == ' ')
+			j++;
+		return j < n && (s[j] == '=' || s[j] == '<' || s[j] == '>' || s[j] == '!' ||
+						 find_word(s, n, j, "like") == j + 4 || find_word(s, n, j, "in") == j + 2 ||
+						 find_word(s, n, j, "ilike") == j + 5 || find_word(s, n, j, "is") == j + 2);
 	}
 	return false;
 }
@@ -726,16 +1107,6 @@ check_env_name(struct sfile *f, TSNode at, const char *name)
 			   "%s is read in client code (%s)", name, "runs in the browser");
 }
 
-static bool
-name_in(const char *s, size_t n, const char *const *list)
-{
-	size_t		i;
-
-	for (i = 0; list[i]; i++)
-		if (strlen(list[i]) == n && strncasecmp(list[i], s, n) == 0)
-			return true;
-	return false;
-}
 
 static const char *const mock_names[] = {
 	"mockUser", "fakeUser", "dummyUser", "mockSession", "fakeSession", "mock_user", "fake_user",
@@ -746,6 +1117,35 @@ static const char *const bypass_names[] = {
 	"BYPASS_AUTH", "skip_auth", "bypass_auth", "disable_auth", "noAuth", "authDisabled", NULL
 };
 
+/* Whether lower-case text c holds word w at the start of a word (or after
+ * "un"/"re" there: unauthorized, relogin) — "oauthlib" and "urls" hold no
+ * "auth" and no "rls".  Whole: w must end the word too.  "author" and
+ * "authored" are no "auth"; "authorize", "authorisation" are. */
+static bool
+has_word(const char *c, const char *w, bool whole)
+{
+	size_t		m = strlen(w);
+	const char *p;
+
+	for (p = strstr(c, w); p; p = strstr(p + 1, w))
+	{
+		size_t		before = (size_t) (p - c);
+		bool		start = before == 0 || !is_word_char(p[-1]);
+
+		if (!start && before >= 2 && (strncmp(p - 2, "un", 2) == 0 || strncmp(p - 2, "re", 2) == 0))
+			start = before == 2 || !is_word_char(p[-3]);
+		if (!start)
+			continue;
+		if (whole && is_word_char(p[m]))
+			continue;
+		if (strcmp(w, "auth") == 0 && strncmp(p + m, "or", 2) == 0 &&
+			strncmp(p + m, "oriz", 4) != 0 && strncmp(p + m, "oris", 4) != 0)
+			continue;
+		return true;
+	}
+	return false;
+}
+
 static void
 check_comment(struct sfile *f, TSNode n)
 {
@@ -755,8 +1155,8 @@ check_comment(struct sfile *f, TSNode n)
 	char	   *c = pgw_strndup(t, l);
 	char	   *ig = strstr(c, "pgwarden:ignore");
 	static const char *const marks[] = {"TODO", "FIXME", "HACK", "XXX", NULL};
-	static const char *const words[] = {"auth", "session", "permission", "login", "rls", "access control",
-	"authorization", "guard", "protect", NULL};
+	static const char *const words[] = {"auth", "session", "permission", "login", "access control",
+	"guard", "protect", NULL};
 	bool		mark = false,
 				word = false;
 
@@ -774,10 +1174,10 @@ check_comment(struct sfile *f, TSNode n)
 			mark = true;
 	for (i = 0; c[i]; i++)
 		c[i] = (char) tolower((unsigned char) c[i]);
-	for (i = 0; words[i]; i++)
-		if (strstr(c, words[i]) && !strstr(c, "author"))
+	for (i = 0; words[i] && !word; i++)
+		if (has_word(c, words[i], false))
 			word = true;
-	if (!word && strstr(c, "auth") && strstr(c, "author") && strstr(c, "authoriz"))
+	if (has_word(c, "rls", true))
 		word = true;
 	if (mark && word)
 	{
@@ -792,7 +1192,8 @@ check_comment(struct sfile *f, TSNode n)
 	free(c);
 }
 
-static void visit(struct sfile *f, TSNode n, int depth);
+static void check_py_call(struct sfile *f, TSNode n, TSNode fn, const char *name, size_t l,
+						  TSNode args, const char *s0);
 
 static void
 check_call(struct sfile *f, TSNode n)
@@ -911,12 +1312,110 @@ check_call(struct sfile *f, TSNode n)
 	if (s0 && na >= 2 && strcasecmp(s0, "Access-Control-Allow-Credentials") == 0 &&
 		(ncontains(f, a1, "true")))
 		f->acac_true = true;
-	/* python jwt.decode(..., verify=False / options={"verify_signature": False}) */
-	if (f->lang == L_PY && l == 6 && memcmp(name, "decode", 6) == 0 && ncontains(f, fn, "jwt") &&
-		(ncontains(f, args, "\"verify_signature\": False") || ncontains(f, args, "'verify_signature': False") ||
-		 ncontains(f, args, "verify=False")))
-		report(f, "scan.jwt_verify_disabled", n, "jwt.decode", "jwt.decode is called without verifying the signature");
+	if (f->lang == L_PY)
+		check_py_call(f, n, fn, name, l, args, s0);
 	free(s0);
+}
+
+/* The value of keyword argument kw in a Python call's argument list, or a
+ * null node. */
+static TSNode
+py_kwarg(const struct sfile *f, TSNode args, const char *kw)
+{
+	uint32_t	i,
+				c = ts_node_is_null(args) ? 0 : ts_node_named_child_count(args);
+	TSNode		none = {{0}, NULL, NULL};
+
+	for (i = 0; i < c; i++)
+	{
+		TSNode		a = ts_node_named_child(args, i);
+		TSNode		k;
+
+		if (!type_is(a, "keyword_argument"))
+			continue;
+		k = ts_node_child_by_field_name(a, "name", 4);
+		if (!ts_node_is_null(k) && nis(f, k, kw))
+			return ts_node_child_by_field_name(a, "value", 5);
+	}
+	return none;
+}
+
+/* Python calls: os.getenv('SKIP_AUTH'), CORS middleware with '*' and
+ * credentials, jwt.decode(verify=False) (PyJWT 1), and SQL built with
+ * "...".format(request data) or % as a call's first argument. */
+static void
+check_py_call(struct sfile *f, TSNode n, TSNode fn, const char *name, size_t l, TSNode args,
+			  const char *s0)
+{
+	TSNode		v;
+
+	if (s0 && !f->test && (nis(f, fn, "os.getenv") || nis(f, fn, "os.environ.get") ||
+						   nis(f, fn, "getenv") || nis(f, fn, "environ.get")) &&
+		name_in(s0, strlen(s0), bypass_names))
+		report(f, "scan.auth_bypass", n, s0, "%s switches authentication off", s0);
+	/* FastAPI/Starlette CORSMiddleware, flask-cors CORS() */
+	v = py_kwarg(f, args, "allow_origins");
+	if (ts_node_is_null(v))
+		v = py_kwarg(f, args, "origins");
+	if (!ts_node_is_null(v) && (ncontains(f, v, "\"*\"") || ncontains(f, v, "'*'")))
+	{
+		TSNode		c = py_kwarg(f, args, "allow_credentials");
+
+		if (ts_node_is_null(c))
+			c = py_kwarg(f, args, "supports_credentials");
+		if (!ts_node_is_null(c) && nis(f, c, "True"))
+			report(f, "scan.cors_wildcard_credentials", n, "cors",
+				   "CORS allows origin '*' together with credentials");
+	}
+	if (l == 6 && memcmp(name, "format", 6) == 0 && type_is(fn, "attribute"))
+	{
+		TSNode		obj = ts_node_child_by_field_name(fn, "object", 6);
+		size_t		sl;
+		const char *st;
+
+		if (!ts_node_is_null(obj) && type_is(obj, "string"))
+		{
+			st = ntext(f, obj, &sl);
+			if (looks_like_sql(st, sl) && has_request_data(f, args))
+				report(f, "scan.sql_injection", n, "format",
+					   "SQL is built from request data with str.format()");
+		}
+	}
+	if (l == 6 && memcmp(name, "decode", 6) == 0 && ncontains(f, fn, "jwt"))
+	{
+		v = py_kwarg(f, args, "verify");
+		if (!ts_node_is_null(v) && nis(f, v, "False"))
+			report(f, "scan.jwt_verify_disabled", n, "jwt.decode",
+				   "jwt.decode is called with verify=False: the signature is not checked");
+	}
+}
+
+/* Python SQL built with + or % from request data: "select … " + x,
+ * "… where id = %s" % request.args["id"] (anywhere, not only as a call's
+ * argument: the string is usually built first and executed later). */
+static void
+check_py_binary(struct sfile *f, TSNode n)
+{
+	TSNode		left = ts_node_child_by_field_name(n, "left", 4);
+	TSNode		op = ts_node_child_by_field_name(n, "operator", 8);
+	TSNode		right = ts_node_child_by_field_name(n, "right", 5);
+	TSNode		str,
+				other;
+	size_t		sl;
+	const char *st;
+
+	if (ts_node_is_null(left) || ts_node_is_null(op) || ts_node_is_null(right) ||
+		!(nis(f, op, "+") || nis(f, op, "%")))
+		return;
+	str = type_is(left, "string") ? left : right;
+	other = type_is(left, "string") ? right : left;
+	if (!type_is(str, "string"))
+		return;
+	st = ntext(f, str, &sl);
+	if (looks_like_sql(st, sl) && has_request_data(f, other))
+		report(f, "scan.sql_injection", n, "concatenation",
+			   "SQL is built from request data with '%.*s'",
+			   (int) (ts_node_end_byte(op) - ts_node_start_byte(op)), f->src + ts_node_start_byte(op));
 }
 
 static void
@@ -929,6 +1428,8 @@ check_pair(struct sfile *f, TSNode n)
 	if (ts_node_is_null(k) || ts_node_is_null(v))
 		return;
 	ks = type_is(k, "string") ? string_value(f, k) : ndup(f, k, 80);
+	if (!ks)
+		return;					/* an f-string key */
 	if ((strcmp(ks, "ignoreExpiration") == 0 && nis(f, v, "true")) ||
 		(strcmp(ks, "verify_signature") == 0 && (nis(f, v, "false") || nis(f, v, "False"))) ||
 		(strcmp(ks, "algorithms") == 0 && (ncontains(f, v, "'none'") || ncontains(f, v, "\"none\""))))
@@ -987,33 +1488,35 @@ check_if(struct sfile *f, TSNode n)
 
 	if (ts_node_is_null(cond) || ts_node_is_null(then) || f->test)
 		return;
-	if (!(ncontains(f, cond, "NODE_ENV") || ncontains(f, cond, "ENVIRONMENT") || ncontains(f, cond, "APP_ENV")))
+	if (!(ncontains(f, cond, "NODE_ENV") || ncontains(f, cond, "ENVIRONMENT") || ncontains(f, cond, "APP_ENV") ||
+		  ncontains(f, cond, "FLASK_ENV") || ncontains(f, cond, "ENV")))
 		return;
 	if (!(ncontains(f, cond, "!== 'production'") || ncontains(f, cond, "!== \"production\"") ||
-		  ncontains(f, cond, "!= 'production'") || ncontains(f, cond, "=== 'development'") ||
-		  ncontains(f, cond, "=== \"development\"") || ncontains(f, cond, "== 'development'")))
+		  ncontains(f, cond, "!= 'production'") || ncontains(f, cond, "!= \"production\"") ||
+		  ncontains(f, cond, "=== 'development'") || ncontains(f, cond, "=== \"development\"") ||
+		  ncontains(f, cond, "== 'development'") || ncontains(f, cond, "== \"development\"")))
 		return;
 	if (ncontains(f, then, "next()") || ncontains(f, then, "mockUser") || ncontains(f, then, "fakeUser") ||
-		ncontains(f, then, "return true") || ncontains(f, then, "user ="))
+		ncontains(f, then, "mock_user") || ncontains(f, then, "fake_user") ||
+		ncontains(f, then, "return true") || ncontains(f, then, "return True") || ncontains(f, then, "user ="))
 		report(f, "scan.auth_bypass", n, "NODE_ENV bypass",
 			   "outside production this skips the auth check");
 }
 
-static void
-visit(struct sfile *f, TSNode n, int depth)
+/* The checks of one named node (walk() calls it for each); returns true
+ * when it set f->py_params for the node's subtree (walk restores it after). */
+static bool
+visit(struct sfile *f, TSNode n, enum nkind k)
 {
-	const char *t = ts_node_type(n);
-	uint32_t	i,
-				c;
+	uint32_t	i;
+	bool		restore = false;
 
-	if (depth > 400)
-		return;
-	if (strcmp(t, "comment") == 0)
+	if (k == K_COMMENT)
 	{
 		check_comment(f, n);
-		return;
+		return false;
 	}
-	if (strcmp(t, "string") == 0 || strcmp(t, "template_string") == 0)
+	if (k == K_STRING || k == K_TEMPLATE)
 	{
 		size_t		l;
 		const char *s = ntext(f, n, &l);
@@ -1023,7 +1526,7 @@ visit(struct sfile *f, TSNode n, int depth)
 		if (f->client && memmem(s, l, "SUPABASE_SERVICE_ROLE_KEY", 25))
 			report(f, "scan.service_key_in_client", n, "SUPABASE_SERVICE_ROLE_KEY",
 				   "SUPABASE_SERVICE_ROLE_KEY is named in client code");
-		if ((strcmp(t, "template_string") == 0 || (f->lang == L_PY && ncontains(f, n, "{"))) &&
+		if ((k == K_TEMPLATE || (f->lang == L_PY && ncontains(f, n, "{"))) &&
 			looks_like_sql(s, l))
 		{
 			for (i = 0; i < ts_node_named_child_count(n); i++)
@@ -1040,13 +1543,15 @@ visit(struct sfile *f, TSNode n, int depth)
 			}
 		}
 	}
-	else if (strcmp(t, "call_expression") == 0 || strcmp(t, "call") == 0)
+	else if (k == K_CALL)
 		check_call(f, n);
-	else if (strcmp(t, "member_expression") == 0 || strcmp(t, "attribute") == 0)
+	else if (k == K_BINOP)
+		check_py_binary(f, n);
+	else if (k == K_MEMBER)
 	{
 		TSNode		obj = ts_node_child_by_field_name(n, "object", 6);
-		TSNode		prop = ts_node_child_by_field_name(n, strcmp(t, "attribute") == 0 ? "attribute" : "property",
-													   strcmp(t, "attribute") == 0 ? 9 : 8);
+		TSNode		prop = ts_node_child_by_field_name(n, f->lang == L_PY ? "attribute" : "property",
+													   f->lang == L_PY ? 9 : 8);
 
 		if (!ts_node_is_null(obj) && !ts_node_is_null(prop))
 		{
@@ -1063,11 +1568,11 @@ visit(struct sfile *f, TSNode n, int depth)
 					   "auth.admin is used in client code");
 		}
 	}
-	else if (strcmp(t, "subscript_expression") == 0 || strcmp(t, "subscript") == 0)
+	else if (k == K_SUBSCRIPT)
 	{
 		TSNode		obj = ts_node_child_by_field_name(n, "object", 6);
-		TSNode		idx = ts_node_child_by_field_name(n, strcmp(t, "subscript") == 0 ? "subscript" : "index",
-													  strcmp(t, "subscript") == 0 ? 9 : 5);
+		TSNode		idx = ts_node_child_by_field_name(n, f->lang == L_PY ? "subscript" : "index",
+													  f->lang == L_PY ? 9 : 5);
 
 		if (ts_node_is_null(obj))
 			obj = ts_node_child_by_field_name(n, "value", 5);
@@ -1081,16 +1586,15 @@ visit(struct sfile *f, TSNode n, int depth)
 			free(nm);
 		}
 	}
-	else if (strcmp(t, "pair") == 0)
+	else if (k == K_PAIR)
 		check_pair(f, n);
-	else if (strcmp(t, "variable_declarator") == 0)
+	else if (k == K_VARDECL)
 		check_declaration_name(f, ts_node_child_by_field_name(n, "name", 4));
-	else if (strcmp(t, "function_declaration") == 0 || strcmp(t, "function_definition") == 0)
+	else if (k == K_FUNCDECL)
 		check_declaration_name(f, ts_node_child_by_field_name(n, "name", 4));
-	else if (strcmp(t, "assignment") == 0)
+	else if (k == K_ASSIGN)
 		check_declaration_name(f, ts_node_child_by_field_name(n, "left", 4));
-	else if (strcmp(t, "identifier") == 0 || strcmp(t, "property_identifier") == 0 ||
-			 strcmp(t, "shorthand_property_identifier") == 0)
+	else if (k == K_IDENT)
 	{
 		size_t		l;
 		const char *s = ntext(f, n, &l);
@@ -1103,9 +1607,9 @@ visit(struct sfile *f, TSNode n, int depth)
 			free(nm);
 		}
 	}
-	else if (strcmp(t, "if_statement") == 0)
+	else if (k == K_IF)
 		check_if(f, n);
-	else if (strcmp(t, "export_statement") == 0 && f->next_route)
+	else if (k == K_EXPORT && f->next_route)
 	{
 		TSNode		d = ts_node_child_by_field_name(n, "declaration", 11);
 		static const char *const methods[] = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", NULL};
@@ -1147,20 +1651,46 @@ visit(struct sfile *f, TSNode n, int depth)
 			}
 		}
 	}
-	else if (strcmp(t, "decorated_definition") == 0)
+	else if (k == K_DECORATED)
 	{
 		/* Flask/FastAPI: @app.get("/x") / @app.route("/x") */
 		TSNode		def = ts_node_child_by_field_name(n, "definition", 10);
 		bool		route = false;
+		static const char *const verbs[] = {"route", "get", "post", "put", "delete", "patch",
+		"api_route", "websocket", NULL};
 
 		for (i = 0; i < ts_node_named_child_count(n); i++)
 		{
 			TSNode		d = ts_node_named_child(n, i);
+			TSNode		call = type_is(d, "decorator") ? ts_node_named_child(d, 0) : d;
+			TSNode		cn,
+						args;
+			char	   *path;
 
-			if (type_is(d, "decorator") && (ncontains(f, d, ".route(") || ncontains(f, d, ".get(") ||
-											ncontains(f, d, ".post(") || ncontains(f, d, ".put(") ||
-											ncontains(f, d, ".delete(") || ncontains(f, d, ".patch(")))
+			if (!type_is(d, "decorator") || ts_node_is_null(call) || !type_is(call, "call"))
+				continue;
+			cn = callee_name(call);
+			args = call_args(call);
+			if (ts_node_is_null(cn) || ts_node_is_null(args) || ts_node_named_child_count(args) == 0)
+				continue;
+			{
+				size_t		cl;
+				const char *ct = ntext(f, cn, &cl);
+
+				if (!name_in(ct, cl, verbs))
+					continue;
+			}
+			/* @app.get("/items"): the first argument is a path */
+			path = string_value(f, ts_node_named_child(args, 0));
+			if (path && path[0] == '/')
 				route = true;
+			free(path);
+		}
+		if (route && !ts_node_is_null(def) && type_is(def, "function_definition"))
+		{
+			/* its parameters are request data while its body is visited */
+			f->py_params = ts_node_child_by_field_name(def, "parameters", 10);
+			restore = true;
 		}
 		if (route && !ts_node_is_null(def))
 		{
@@ -1174,9 +1704,128 @@ visit(struct sfile *f, TSNode n, int depth)
 			free(what);
 		}
 	}
-	c = ts_node_named_child_count(n);
-	for (i = 0; i < c; i++)
-		visit(f, ts_node_named_child(n, i), depth + 1);
+	return restore;
+}
+
+#define MAX_DEPTH 400
+#define MAX_ROUTE_NEST 16
+#define MAX_FUNC_NEST 64
+
+/* The name of a function a helper can be: function f() {}, def f():,
+ * const f = () => {}, a method; else a null node. */
+static TSNode
+helper_candidate(const struct sfile *f, TSNode n, enum nkind k)
+{
+	TSNode		none = {{0}, NULL, NULL};
+	TSNode		name;
+
+	if (k == K_FUNCDECL || k == K_METHOD)
+		name = ts_node_child_by_field_name(n, "name", 4);
+	else if (k == K_VARDECL)
+	{
+		TSNode		v = ts_node_child_by_field_name(n, "value", 5);
+
+		if (ts_node_is_null(v) || !is_function_node(v))
+			return none;
+		name = ts_node_child_by_field_name(n, "name", 4);
+	}
+	else
+		return none;
+	return helper_name_ok(f, name) ? name : none;
+}
+
+/*
+ * Walks the tree once with one cursor, calling visit() for each named node
+ * down to MAX_DEPTH.  A Python route's parameters (f->py_params) hold for
+ * its subtree: the value before it is saved on entry and put back when the
+ * walk leaves the route's node.
+ */
+static void
+walk(struct sfile *f, TSNode root)
+{
+	TSTreeCursor cur = ts_tree_cursor_new(root);
+	struct
+	{
+		TSNode		node;
+		TSNode		saved;
+	}			routes[MAX_ROUTE_NEST];
+	struct
+	{
+		TSNode		node;
+		TSNode		name;
+		bool		guard;
+	}			funcs[MAX_FUNC_NEST];
+	int			nroutes = 0,
+				nfuncs = 0,
+				depth = 0;
+
+	for (;;)
+	{
+		TSNode		n = ts_tree_cursor_current_node(&cur);
+		TSNode		saved = f->py_params;
+		enum nkind	k = ts_node_is_named(n) ? node_kind(f, n) : K_OTHER;
+
+		/* functions that may be helpers are open while their subtree is
+		 * walked; a guard anywhere inside marks every open one */
+		if (k == K_FUNCDECL || k == K_METHOD || k == K_VARDECL)
+		{
+			TSNode		name = helper_candidate(f, n, k);
+
+			if (!ts_node_is_null(name) && nfuncs < MAX_FUNC_NEST)
+			{
+				funcs[nfuncs].node = n;
+				funcs[nfuncs].name = name;
+				funcs[nfuncs].guard = false;
+				nfuncs++;
+			}
+		}
+		if (nfuncs > 0 && k != K_OTHER && k != K_COMMENT && !funcs[nfuncs - 1].guard)
+		{
+			struct body_scan bs = {false, false};
+			int			i;
+
+			body_node(f, n, k, &bs);
+			if (bs.guard)
+				for (i = 0; i < nfuncs; i++)
+					funcs[i].guard = true;
+		}
+		if (k != K_OTHER && visit(f, n, k))
+		{
+			if (nroutes < MAX_ROUTE_NEST)
+			{
+				routes[nroutes].node = n;
+				routes[nroutes].saved = saved;
+				nroutes++;
+			}
+			else
+				f->py_params = saved;	/* too deep: not a route's scope */
+		}
+		if (depth < MAX_DEPTH && ts_tree_cursor_goto_first_child(&cur))
+		{
+			depth++;
+			continue;
+		}
+		for (;;)
+		{
+			n = ts_tree_cursor_current_node(&cur);
+			if (nroutes > 0 && ts_node_eq(n, routes[nroutes - 1].node))
+				f->py_params = routes[--nroutes].saved;
+			if (nfuncs > 0 && ts_node_eq(n, funcs[nfuncs - 1].node))
+			{
+				nfuncs--;
+				if (funcs[nfuncs].guard)
+					helper_add(f, funcs[nfuncs].name);
+			}
+			if (ts_tree_cursor_goto_next_sibling(&cur))
+				break;
+			if (!ts_tree_cursor_goto_parent(&cur))
+			{
+				ts_tree_cursor_delete(&cur);
+				return;
+			}
+			depth--;
+		}
+	}
 }
 
 static bool
@@ -1208,6 +1857,53 @@ classify(struct sfile *f)
 	free(lp);
 }
 
+/* A guard for every route of a Python module: a router or app made with an
+ * auth dependency (APIRouter(dependencies=[Depends(get_current_user)])), or
+ * a Flask before_request / FastAPI middleware hook that checks the user. */
+static void
+prepass_py(struct sfile *f, TSNode st)
+{
+	struct body_scan bs = {false, false};
+
+	if (type_is(st, "expression_statement"))
+	{
+		TSNode		e = ts_node_named_child(st, 0);
+		TSNode		v;
+
+		if (ts_node_is_null(e) || !type_is(e, "assignment"))
+			return;
+		v = ts_node_child_by_field_name(e, "right", 5);
+		if (ts_node_is_null(v) || !type_is(v, "call"))
+			return;
+		{
+			TSNode		cn = callee_name(v);
+
+			if (ts_node_is_null(cn) || !(nis(f, cn, "APIRouter") || nis(f, cn, "FastAPI")))
+				return;
+		}
+		scan_body(f, call_args(v), &bs);
+	}
+	else if (type_is(st, "decorated_definition"))
+	{
+		uint32_t	i;
+		bool		hook = false;
+
+		for (i = 0; i < ts_node_named_child_count(st); i++)
+		{
+			TSNode		d = ts_node_named_child(st, i);
+
+			if (type_is(d, "decorator") &&
+				(ncontains(f, d, ".before_request") || ncontains(f, d, ".middleware(")))
+				hook = true;
+		}
+		if (!hook)
+			return;
+		scan_body(f, ts_node_child_by_field_name(st, "definition", 10), &bs);
+	}
+	if (bs.guard)
+		f->file_guard = true;
+}
+
 static void
 prepass(struct sfile *f, TSNode root)
 {
@@ -1229,6 +1925,11 @@ prepass(struct sfile *f, TSNode root)
 				if (nis(f, e, "'use server'") || nis(f, e, "\"use server\""))
 					f->client = false;
 			}
+		}
+		if (f->lang == L_PY)
+		{
+			prepass_py(f, st);
+			continue;
 		}
 		if (type_is(st, "import_statement") && (ncontains(f, st, "'server-only'") || ncontains(f, st, "\"server-only\"")))
 			f->client = false;
@@ -1340,8 +2041,7 @@ scan_file(struct sfile *f, TSParser **parsers)
 		f->src = NULL;
 		return;
 	}
-	lang = f->lang == L_JS ? tree_sitter_javascript() : f->lang == L_TS ? tree_sitter_typescript() :
-		tree_sitter_tsx();
+	lang = language_of(f->lang);
 	if (!parsers[f->lang])
 	{
 		parsers[f->lang] = ts_parser_new();
@@ -1353,6 +2053,7 @@ scan_file(struct sfile *f, TSParser **parsers)
 		TSNode		root = ts_tree_root_node(tree);
 
 		/* comments first: pgwarden:ignore applies to what follows */
+		if (memmem(data, len, "pgwarden:ignore", 15))
 		{
 			TSTreeCursor cur = ts_tree_cursor_new(root);
 			bool		more = true;
@@ -1391,19 +2092,12 @@ scan_file(struct sfile *f, TSParser **parsers)
 
 				if (type_is(st, "export_statement") && ncontains(f, st, "export default"))
 				{
-					struct body_scan bs = {false, false};
-
-					if (f->file_guard)
-						break;
-					scan_body(f, root, &bs);
-					if (bs.data && !bs.guard)
-						report(f, "scan.route_without_auth", st, "API route",
-							   "this API route reads or writes data but never checks the session or user");
+					check_handler(f, root, st, "API route");
 					break;
 				}
 			}
 		}
-		visit(f, root, 0);
+		walk(f, root);
 		if (f->acao_star && f->acac_true)
 			report(f, "scan.cors_wildcard_credentials", f->acao_node, "cors",
 				   "Access-Control-Allow-Origin: * together with Allow-Credentials: true");
@@ -1447,11 +2141,30 @@ worker(void *arg)
 	return NULL;
 }
 
+/* Whether fd is a route finding whose handler calls a helper that checks
+ * the user. */
+static bool
+guarded_by_helper(const struct sfile *f, const struct pgw_finding *fd, const struct pgw_strlist *helpers)
+{
+	size_t		i,
+				k;
+
+	if (strcmp(fd->rule, "scan.route_without_auth") != 0)
+		return false;
+	for (i = 0; i < f->nrcalls; i++)
+		if (f->rcalls[i].line == fd->line && f->rcalls[i].column == fd->column)
+			for (k = 0; k < f->rcalls[i].calls.n; k++)
+				if (strlist_contains(helpers, f->rcalls[i].calls.items[k]))
+					return true;
+	return false;
+}
+
 int
 scan_run(const struct pgw_strlist *paths, const struct pgw_scan_options *opts,
 		 struct pgw_scan_result *res)
 {
 	struct pgw_strlist files = {NULL, 0};
+	struct pgw_strlist helpers = {NULL, 0};
 	struct pool pl;
 	pthread_t  *th;
 	int			jobs = opts->jobs < 1 ? 1 : opts->jobs;
@@ -1462,6 +2175,7 @@ scan_run(const struct pgw_strlist *paths, const struct pgw_scan_options *opts,
 
 	memset(res, 0, sizeof(*res));
 	findings_init(&res->findings);
+	pthread_once(&kind_once, kind_tables_build);
 	for (i = 0; i < paths->n; i++)
 	{
 		const char *p = paths->items[i];
@@ -1492,7 +2206,7 @@ scan_run(const struct pgw_strlist *paths, const struct pgw_scan_options *opts,
 		{
 			strlist_release(&files);
 			pgw_error(PGW_ERR_INPUT, "'%s' is not a file pgwarden scan reads", p);
-			pgw_error_hint("scan reads .js .jsx .mjs .cjs .ts .tsx .mts .cts and supabase/config.toml");
+			pgw_error_hint("scan reads .js .jsx .mjs .cjs .ts .tsx .mts .cts .py and supabase/config.toml");
 			return -1;
 		}
 	}
@@ -1521,6 +2235,12 @@ scan_run(const struct pgw_strlist *paths, const struct pgw_scan_options *opts,
 	free(th);
 	pthread_mutex_destroy(&pl.mu);
 
+	/* helpers that check the user, from every file: a route calling one is
+	 * guarded after all */
+	for (i = 0; i < files.n; i++)
+		for (j = 0; j < pl.files[i].helpers.n; j++)
+			if (!strlist_contains(&helpers, pl.files[i].helpers.items[j]))
+				strlist_add(&helpers, pl.files[i].helpers.items[j]);
 	for (i = 0; i < files.n; i++)
 	{
 		struct sfile *f = &pl.files[i];
@@ -1532,8 +2252,13 @@ scan_run(const struct pgw_strlist *paths, const struct pgw_scan_options *opts,
 		res->nsuppressed_inline += f->nsuppressed;
 		findings_sort_by_location(&f->findings);
 		for (j = 0; j < f->findings.n; j++)
-			findings_copy(&res->findings, &f->findings.items[j]);
+			if (!guarded_by_helper(f, &f->findings.items[j], &helpers))
+				findings_copy(&res->findings, &f->findings.items[j]);
 		findings_release(&f->findings);
+		for (j = 0; j < f->nrcalls; j++)
+			strlist_release(&f->rcalls[j].calls);
+		free(f->rcalls);
+		strlist_release(&f->helpers);
 		for (j = 0; j < f->nign; j++)
 			free(f->ign[j].rules);
 		free(f->ign);
@@ -1547,6 +2272,7 @@ scan_run(const struct pgw_strlist *paths, const struct pgw_scan_options *opts,
 	}
 	free(pl.files);
 	strlist_release(&files);
+	strlist_release(&helpers);
 	return 0;
 }
 

@@ -24,7 +24,8 @@
 
 # command as written after "$ "  →  why it cannot run on the example here
 declare -A SKIP=(
-    ['pgwarden scan app/api lib/queries.ts components']="runs on tests/fixtures/scan-app, not the example project (tests/integration/test_scan.sh checks it)"
+    ['pgwarden scan app/api lib/queries.ts lib/server components']="runs on tests/fixtures/scan-app, not the example project (tests/integration/test_scan.sh checks it)"
+    ['pgwarden scan services/reports']="runs on tests/fixtures/scan-app, not the example project (tests/integration/test_scan.sh checks it)"
     ['pgwarden diff "$DATABASE_URL" sql:supabase/migrations']="shows the database after the staging diff of the block before was applied (a color column)"
     ['pgwarden diff "$DATABASE_URL" sql:supabase/migrations --unsafe --out sync.sql --rollback sync_rollback.sql']="the same later state"
     ['pgwarden diff compare']="shows drift made after the capture (the color column)"

@@ -24,6 +24,11 @@ lacks "build output skipped" "$OUT" "dist/"
 lacks "test files are not reported" "$OUT" "__tests__"
 lacks "stories are not reported" "$OUT" "UserCard.stories"
 lacks "server-only file with the service key" "$OUT" "lib/supabase/admin.ts"
+lacks "python tests are not reported" "$OUT" "test_main.py"
+lacks "pytest fixtures are not reported" "$OUT" "conftest.py"
+lacks "router-level auth dependency" "$OUT" "routers/projects.py"
+lacks "a helper in another file checks the user" "$OUT" "app/api/files/route.ts"
+lacks "words that only read like SQL" "$OUT" "messages.py"
 
 # same result on one thread and on four
 expect_rc 1 "one thread" "$PGW" --json scan -j 1
@@ -36,9 +41,24 @@ equals "output independent of -j" "$one" "$four"
 expect_rc 1 "text" "$PGW" --no-color scan .
 contains "route finding in text" "$OUT" "./app/api/invoices/route.ts:4:23: error: GET route handler reads or writes data but never checks the session or user [scan.route_without_auth]"
 
+# a helper that checks the user guards the routes calling it when its file
+# is scanned too; Python services (the README's example)
+expect_rc 1 "helper scanned" "$PGW" --no-color scan app/api lib/server
+lacks "route calling the helper" "$OUT" "app/api/files/route.ts"
+expect_rc 1 "helper not scanned" "$PGW" --no-color scan app/api
+contains "the same route without its helper" "$OUT" "app/api/files/route.ts:5:23: error: POST route handler"
+expect_rc 1 "flask service" "$PGW" --no-color scan services/reports
+contains "percent-formatted SQL" "$OUT" "services/reports/app.py:26:20: error: SQL is built from request data with '%' [scan.sql_injection]"
+contains "flask route without login_required" "$OUT" "services/reports/app.py:45:5: error: export_reports route handler"
+expect_rc 1 "fastapi CRUD router" "$PGW" --no-color scan services/api/routers/items.py
+contains "a session dependency is data access" "$OUT" "read_item route handler reads or writes data"
+contains "a User-named body is no guard" "$OUT" "change_owner route handler reads or writes data"
+lacks "CurrentUser is a guard" "$OUT" "create_item"
+contains "a users service is no guard" "$OUT" "delete_item route handler reads or writes data"
+
 # the baseline accepts today's findings; a new one fails again
 expect_rc 0 "baseline accepts all" "$PGW" --json scan --baseline ../scan.json
-contains "baseline count" "$OUT" '"baseline": 24'
+contains "baseline count" "$OUT" '"baseline": 42'
 printf "const fakeUser = { id: 'x' }\nexport default fakeUser\n" > lib/newdemo.ts
 expect_rc 0 "new warning below --fail-on" "$PGW" scan --baseline ../scan.json
 expect_rc 1 "new warning at --fail-on warning" "$PGW" --no-color scan --baseline ../scan.json --fail-on warning
@@ -54,7 +74,7 @@ lacks "ignored" "$OUT" "lib/ign.ts:"
 contains "other rule not ignored" "$OUT" "lib/ign2.ts:2:"
 rm lib/ign.ts lib/ign2.ts
 
-# SARIF 2.1.0
+# SARIF 2.1.0 (validated against the schema in test_sarif_schema.sh)
 expect_rc 1 "sarif" "$PGW" scan --sarif
 printf '%s' "$OUT" > ../scan.sarif
 check "sarif shape" python3 -c '
@@ -64,7 +84,7 @@ assert d["version"]=="2.1.0", d["version"]
 run=d["runs"][0]
 ids={r["id"] for r in run["tool"]["driver"]["rules"]}
 assert "scan.route_without_auth" in ids
-assert len(run["results"])==24, len(run["results"])
+assert len(run["results"])==42, len(run["results"])
 for r in run["results"]:
     assert r["ruleId"] in ids
     loc=r["locations"][0]["physicalLocation"]
