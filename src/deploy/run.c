@@ -55,11 +55,13 @@ deploy_tx_name(enum pgw_deploy_tx tx)
 }
 
 void
-deploy_decide(const struct pgw_deploy_plan *p, const struct pgw_model *live, struct pgw_deploy_run *run)
+deploy_decide(const struct pgw_deploy_plan *p, const struct pgw_deploy_plan *folder,
+			  const struct pgw_model *live, struct pgw_deploy_run *run)
 {
 	size_t		k = 0;
 
 	memset(run, 0, sizeof(*run));
+	deploy_collect_adds(folder ? folder : p, &run->adds);
 	run->stmts = pgw_calloc(p->nstatements + 1, sizeof(*run->stmts));
 	run->phases = pgw_calloc(p->nphases + 1, sizeof(*run->phases));
 	run->nphases = p->nphases;
@@ -83,7 +85,10 @@ deploy_decide(const struct pgw_deploy_plan *p, const struct pgw_model *live, str
 				st->kind = ss->info.tag ? ss->info.tag : "?";
 				st->text = pgw_strndup(f->f.text + ss->start, ss->end - ss->start);
 				st->no_transaction = ss->info.no_transaction;
-				deploy_autofix(live, f, s, st);
+				st->probe_id = (int) k;
+				deploy_autofix(live, &run->adds, f, s, st);
+				if (st->fix == PGW_AF_PROBE)
+					run->nprobes++;
 			}
 		}
 	}
@@ -104,11 +109,16 @@ deploy_run_release(struct pgw_deploy_run *run)
 		free(st->fix_reason);
 		free(st->compare_sql);
 		free(st->compare_with);
+		free(st->probe_sql);
+		free(st->probe_schema);
+		free(st->probe_table);
+		free(st->probe_name);
 		free(st->error);
 		free(st->sqlstate);
 	}
 	free(run->stmts);
 	free(run->phases);
+	strlist_release(&run->adds);
 	memset(run, 0, sizeof(*run));
 }
 
@@ -262,8 +272,10 @@ deploy_execute(PGconn *conn, const struct pgw_deploy_plan *p, struct pgw_deploy_
 					ev->statement(ev->arg, st);
 				continue;
 			}
-			if (st->fix == PGW_AF_REFUSE)
+			if (st->fix == PGW_AF_REFUSE || st->fix == PGW_AF_PROBE)
 			{
+				/* a probe left unsettled cannot happen (deploy_probe runs
+				 * first); refused rather than run blind */
 				st->result = PGW_DEPLOY_FAILED;
 				st->error = pgw_strdup(st->fix_reason);
 				failed = true;
