@@ -126,6 +126,7 @@ struct pgw_deploy_stmt
 	char	   *probe_schema;	/* the live object: its table's schema */
 	char	   *probe_table;	/* ... its table */
 	char	   *probe_name;		/* ... index or policy name */
+	bool		probed;			/* settled by deploy_probe() */
 	bool		no_transaction; /* cannot run in a transaction block */
 	enum pgw_deploy_result result;
 	long long	duration_ms;

@@ -508,6 +508,7 @@ deploy_probe(PGconn *conn, const struct pgw_config *cfg, const struct pgw_model 
 
 		if (st->fix != PGW_AF_PROBE)
 			continue;
+		st->probed = true;
 		ps = pgw_asprintf(PGW_DEPLOY_PROBE_SCHEMA "%d", st->probe_id);
 		lr = rel_in(live, st->probe_schema, st->probe_table);
 		pr = rel_in(&pm, ps, st->probe_table);

@@ -556,11 +556,15 @@ json_t *
 deploy_summary_json(const struct pgw_deploy_run *run)
 {
 	int			c[6] = {0};
+	int			probed = 0;
 
 	for (size_t i = 0; i < run->nstmts; i++)
+	{
 		c[run->stmts[i].result]++;
-	return json_pack("{s:I, s:i, s:i, s:i, s:i, s:i, s:i}",
-					 "statements", (json_int_t) run->nstmts,
+		probed += run->stmts[i].probed;
+	}
+	return json_pack("{s:I, s:i, s:i, s:i, s:i, s:i, s:i, s:i}",
+					 "statements", (json_int_t) run->nstmts, "compared_on_server", probed,
 					 "applied", c[PGW_DEPLOY_APPLIED], "skipped", c[PGW_DEPLOY_SKIPPED],
 					 "autofixed", c[PGW_DEPLOY_AUTOFIXED], "failed", c[PGW_DEPLOY_FAILED],
 					 "rolled_back", c[PGW_DEPLOY_ROLLED_BACK], "not_run", c[PGW_DEPLOY_PENDING]);
