@@ -37,6 +37,7 @@
 #include "deploy/deploy.h"
 #include "sql/node.h"
 #include "sql/quote.h"
+#include "sql/tokens.h"
 #include "util/mem.h"
 
 #define DEFAULT_SCHEMA "public"
@@ -292,21 +293,87 @@ expr_text(PgQuery__Node *e)
 	return out;
 }
 
-/* Whether the file's expression is written exactly as the catalog prints
- * the live one (then they are the same; otherwise only the server can
- * tell). */
+/* node_walk visitor: a cast of a constant becomes the constant (the tree
+ * lives in a pool, so the cast node is simply left behind). */
+static bool
+strip_const_cast(const PgQuery__Node *cn, void *arg)
+{
+	PgQuery__Node *n = (PgQuery__Node *) cn;
+
+	(void) arg;
+	while (n->node_case == NK(TYPE_CAST) && n->type_cast->arg && n->type_cast->arg->node_case == NK(A_CONST))
+		*n = *n->type_cast->arg;
+	return true;
+}
+
+/*
+ * The catalog's text of an expression (pg_get_expr, pg_get_constraintdef's
+ * inside) in the deparser's spelling, with every cast of a constant taken
+ * off: the server writes 'new'::job_status, ''::text and (0)::numeric for
+ * what a file writes 'new', '' and 0.  NULL when it does not parse.
+ */
+static char *
+live_expr_norm(const char *text)
+{
+	char	   *sql = pgw_asprintf("SELECT %s", text);
+	PgQueryProtobufParseResult r;
+	PgQuery__ParseResult *tree;
+	struct pgw_sql_pool pool;
+	char	   *out = NULL;
+
+	sql_library_mark_used();
+	r = pg_query_parse_protobuf(sql);
+	free(sql);
+	if (r.error)
+	{
+		pg_query_free_protobuf_parse_result(r);
+		return NULL;
+	}
+	sql_pool_init(&pool);
+	tree = pg_query__parse_result__unpack(&pool.allocator, r.parse_tree.len, (const uint8_t *) r.parse_tree.data);
+	pg_query_free_protobuf_parse_result(r);
+	if (tree && tree->n_stmts == 1 && tree->stmts[0]->stmt &&
+		tree->stmts[0]->stmt->node_case == NK(SELECT_STMT) &&
+		tree->stmts[0]->stmt->select_stmt->n_target_list == 1 &&
+		tree->stmts[0]->stmt->select_stmt->target_list[0]->node_case == NK(RES_TARGET))
+	{
+		PgQuery__Node *e = tree->stmts[0]->stmt->select_stmt->target_list[0]->res_target->val;
+
+		node_walk(e, strip_const_cast, NULL);
+		out = expr_text(e);
+	}
+	sql_pool_release(&pool);
+	return out;
+}
+
+/*
+ * Whether the file's expression is the live one, from the text alone: the
+ * file's tree deparsed against the catalog's text parsed, its constants'
+ * casts taken off, and deparsed.  False means "ask the server", not
+ * "different".  (An untyped literal of the file thus matches the live
+ * literal of whatever type the server resolved it to.)
+ */
 static bool
 expr_same_text(PgQuery__Node *e, const char *live)
 {
-	char	   *t;
+	char	   *t,
+			   *l;
 	bool		same;
 
 	if (!e || !live)
 		return !e && !live;
 	t = expr_text(e);
-	same = t && (!strcmp(t, live) || (live[0] == '(' && strlen(live) == strlen(t) + 2 &&
-									  !strncmp(live + 1, t, strlen(t))));
+	if (!t)
+		return false;
+	if (!strcmp(t, live))
+	{
+		free(t);
+		return true;
+	}
+	l = live_expr_norm(live);
+	same = l && !strcmp(t, l);
 	free(t);
+	free(l);
 	return same;
 }
 
@@ -348,8 +415,35 @@ match_constraint(const struct pgw_relation *r, const PgQuery__Constraint *k, con
 				got;
 	const struct pgw_constraint *found = NULL;
 	char		type = k->contype == CT(PRIMARY) ? 'p' : k->contype == CT(UNIQUE) ? 'u' :
-		k->contype == CT(FOREIGN) ? 'f' : 0;
+		k->contype == CT(FOREIGN) ? 'f' : k->contype == CT(CHECK) ? 'c' : 0;
 
+	if (type == 'c')
+	{
+		/* CHECK: the expression, as the catalog prints it */
+		if (k->is_no_inherit || k->skip_validation || !k->raw_expr)
+			return NULL;
+		for (size_t i = 0; i < r->constraints.n; i++)
+		{
+			const struct pgw_constraint *c = r->constraints.items[i];
+			const char *def = c->definition;
+			size_t		len = def ? strlen(def) : 0;
+			char	   *inner;
+			bool		same;
+
+			if (used[i] || c->type != 'c' || c->inherited || !def || len < 9 || strncmp(def, "CHECK (", 7) != 0 ||
+				def[len - 1] != ')' || (k->conname && *k->conname && strcmp(k->conname, c->obj.name) != 0))
+				continue;
+			inner = pgw_strndup(def + 7, len - 8);
+			same = expr_same_text(k->raw_expr, inner);
+			free(inner);
+			if (same)
+			{
+				((bool *) used)[i] = true;
+				return c;
+			}
+		}
+		return NULL;
+	}
 	if (!type || k->deferrable || k->initdeferred || k->n_including || k->n_options ||
 		(k->indexname && *k->indexname) || (k->indexspace && *k->indexspace) || k->nulls_not_distinct ||
 		k->n_fk_del_set_cols)
@@ -488,13 +582,14 @@ table_certainly_same(const struct pgw_relation *r, const PgQuery__CreateStmt *cs
 				case CT(PRIMARY):
 				case CT(UNIQUE):
 				case CT(FOREIGN):
+				case CT(CHECK):
 					if (!match_constraint(r, con, cd->colname, used))
 						goto out;
 					if (con->contype == CT(PRIMARY))
 						not_null = true;
 					break;
 				default:
-					goto out;	/* CHECK, GENERATED, ... */
+					goto out;	/* GENERATED, EXCLUDE, ... */
 			}
 		}
 		if (strlist_contains(&pk, cd->colname))
@@ -796,23 +891,28 @@ fix_alter_table(const struct pgw_model *m, struct pgw_deploy_stmt *st, PgQuery__
 	buf_release(&why);
 }
 
-/* Whether every key of the index is a plain column, written without
- * collation, operator class or ordering: then the keys compare by name. */
+/* Whether every key of the index is a column or an expression written
+ * without collation, operator class or ordering, and the index has no
+ * options: then its keys and predicate compare as text. */
 static bool
-index_plain(const PgQuery__IndexStmt *x)
+index_simple(const PgQuery__IndexStmt *x)
 {
-	if (x->where_clause || x->n_options || (x->table_space && *x->table_space) || x->nulls_not_distinct)
+	if (x->n_options || (x->table_space && *x->table_space) || x->nulls_not_distinct)
 		return false;
 	for (size_t i = 0; i < x->n_index_params; i++)
 	{
 		const PgQuery__IndexElem *e = x->index_params[i]->index_elem;
 
-		if (x->index_params[i]->node_case != NK(INDEX_ELEM) || !e->name || !*e->name || e->expr ||
+		if (x->index_params[i]->node_case != NK(INDEX_ELEM) || (!(e->name && *e->name) && !e->expr) ||
 			e->n_collation || e->n_opclass || e->n_opclassopts ||
 			e->ordering != PG_QUERY__SORT_BY_DIR__SORTBY_DEFAULT ||
 			e->nulls_ordering != PG_QUERY__SORT_BY_NULLS__SORTBY_NULLS_DEFAULT)
 			return false;
 	}
+	for (size_t i = 0; i < x->n_index_including_params; i++)
+		if (x->index_including_params[i]->node_case != NK(INDEX_ELEM) ||
+			!x->index_including_params[i]->index_elem->name)
+			return false;
 	return true;
 }
 
@@ -822,8 +922,8 @@ fix_index(const struct pgw_model *m, struct pgw_deploy_stmt *st, PgQuery__Node *
 	PgQuery__IndexStmt *x = n->index_stmt;
 	const struct pgw_relation *on = NULL;
 	const struct pgw_index *have;
-	struct pgw_buf want,
-				got;
+	bool		differs = false,
+				unsure = false;
 
 	if (!x->idxname || !*x->idxname)
 		return;
@@ -837,45 +937,43 @@ fix_index(const struct pgw_model *m, struct pgw_deploy_stmt *st, PgQuery__Node *
 	}
 	if (strcmp(on->obj.name, x->relation->relname) != 0 || have->unique != x->unique ||
 		strcmp(x->access_method && *x->access_method ? x->access_method : "btree", have->method) != 0 ||
-		x->n_index_params != have->keys.n)
+		x->n_index_params != have->keys.n || x->n_index_including_params != have->include.n ||
+		(x->where_clause != NULL) != (have->predicate != NULL))
+		differs = true;
+	else if (!index_simple(x))
+		unsure = true;
+	else
 	{
+		for (size_t i = 0; i < x->n_index_params && !differs && !unsure; i++)
+		{
+			const PgQuery__IndexElem *e = x->index_params[i]->index_elem;
+			const char *k = have->keys.items[i];
+
+			if (e->expr)
+				unsure = !expr_same_text(e->expr, k);
+			else
+				differs = strcmp(e->name, k) != 0;
+		}
+		for (size_t i = 0; i < x->n_index_including_params && !differs; i++)
+			differs = strcmp(x->index_including_params[i]->index_elem->name, have->include.items[i]) != 0;
+		if (!differs && !unsure && x->where_clause)
+			unsure = !expr_same_text(x->where_clause, have->predicate);
+	}
+	if (differs)
 		decide(st, PGW_AF_REFUSE, "refuse",
 			   pgw_asprintf("index %s exists with another definition: %s", st->object, have->definition));
-		return;
-	}
-	if (!index_plain(x) || have->predicate)
+	else if (!unsure)
+		decide(st, PGW_AF_SKIP, "skip", pgw_asprintf("index %s exists with the same definition", st->object));
+	else
 	{
-		/* expressions, predicates, opclasses: only the server spells them
-		 * the way the catalog does */
+		/* only the server spells these the way the catalog does */
 		bool		conc = x->concurrent;
 
 		x->concurrent = false;	/* the probe runs in a transaction, on an empty copy */
 		probe(st, PGW_KIND_INDEX, n, x->relation, sch(x->relation->schemaname), x->relation->relname,
 			  x->idxname, true);
 		x->concurrent = conc;
-		return;
 	}
-	buf_init(&want);
-	buf_init(&got);
-	for (size_t i = 0; i < x->n_index_params; i++)
-		buf_printf(&want, "%s%s", i ? "," : "", x->index_params[i]->index_elem->name);
-	vec_names(&have->keys, &got);
-	buf_append(&want, "|");
-	buf_append(&got, "|");
-	for (size_t i = 0; i < x->n_index_including_params; i++)
-	{
-		const PgQuery__IndexElem *e = x->index_including_params[i]->index_elem;
-
-		buf_printf(&want, "%s%s", i ? "," : "", e->name ? e->name : "?");
-	}
-	vec_names(&have->include, &got);
-	if (!strcmp(want.data, got.data))
-		decide(st, PGW_AF_SKIP, "skip", pgw_asprintf("index %s exists with the same definition", st->object));
-	else
-		decide(st, PGW_AF_REFUSE, "refuse",
-			   pgw_asprintf("index %s exists with another definition: %s", st->object, have->definition));
-	buf_release(&want);
-	buf_release(&got);
 }
 
 /* The function's body as written (AS '...'), or NULL. */
