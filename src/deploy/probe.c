@@ -101,19 +101,28 @@ static const char *
 unprobe(struct pgw_model *m, const char *text, const char *ps)
 {
 	struct pgw_buf b;
+	char	   *dotted;
 	const char *p;
 	const char *hit;
-	size_t		len = strlen(ps);
+	size_t		len;
 	const char *out;
 
-	if (!text || !strstr(text, ps))
+	if (!text)
+		return NULL;
+	dotted = pgw_asprintf("%s.", ps);
+	len = strlen(dotted);
+	if (!strstr(text, dotted))
+	{
+		free(dotted);
 		return text;
+	}
 	buf_init(&b);
-	for (p = text; (hit = strstr(p, ps)) != NULL; p = hit + len + (hit[len] == '.' ? 1 : 0))
+	for (p = text; (hit = strstr(p, dotted)) != NULL; p = hit + len)
 		buf_append_len(&b, p, (size_t) (hit - p));
 	buf_append(&b, p);
 	out = model_strdup(m, b.data ? b.data : "");
 	buf_release(&b);
+	free(dotted);
 	return out;
 }
 
