@@ -293,24 +293,44 @@ expr_text(PgQuery__Node *e)
 	return out;
 }
 
-/* node_walk visitor: a cast of a constant becomes the constant (the tree
- * lives in a pool, so the cast node is simply left behind). */
+/* node_walk visitor over the catalog's expression (its tree lives in a
+ * pool, so replaced nodes are simply left behind):
+ *   a cast of a constant becomes the constant;
+ *   x = ANY (ARRAY[...]) becomes x IN (...), and x <> ALL (ARRAY[...])
+ *   x NOT IN (...): how the server prints what a file writes as IN. */
 static bool
-strip_const_cast(const PgQuery__Node *cn, void *arg)
+normalize_live(const PgQuery__Node *cn, void *arg)
 {
 	PgQuery__Node *n = (PgQuery__Node *) cn;
+	struct pgw_sql_pool *pool = arg;
 
-	(void) arg;
 	while (n->node_case == NK(TYPE_CAST) && n->type_cast->arg && n->type_cast->arg->node_case == NK(A_CONST))
 		*n = *n->type_cast->arg;
+	if (n->node_case == NK(A_EXPR) && n->a_expr->rexpr && n->a_expr->rexpr->node_case == NK(A_ARRAY_EXPR) &&
+		n->a_expr->n_name == 1 &&
+		((n->a_expr->kind == PG_QUERY__A__EXPR__KIND__AEXPR_OP_ANY && !strcmp(node_str(n->a_expr->name[0]) ? node_str(n->a_expr->name[0]) : "", "=")) ||
+		 (n->a_expr->kind == PG_QUERY__A__EXPR__KIND__AEXPR_OP_ALL && !strcmp(node_str(n->a_expr->name[0]) ? node_str(n->a_expr->name[0]) : "", "<>"))))
+	{
+		PgQuery__List init = PG_QUERY__LIST__INIT;
+		PgQuery__List *l = pool->allocator.alloc(pool->allocator.allocator_data, sizeof(*l));
+		PgQuery__AArrayExpr *a = n->a_expr->rexpr->a_array_expr;
+
+		*l = init;
+		l->n_items = a->n_elements;
+		l->items = a->elements;
+		n->a_expr->kind = PG_QUERY__A__EXPR__KIND__AEXPR_IN;
+		n->a_expr->rexpr->node_case = NK(LIST);
+		n->a_expr->rexpr->list = l;
+	}
 	return true;
 }
 
 /*
  * The catalog's text of an expression (pg_get_expr, pg_get_constraintdef's
- * inside) in the deparser's spelling, with every cast of a constant taken
- * off: the server writes 'new'::job_status, ''::text and (0)::numeric for
- * what a file writes 'new', '' and 0.  NULL when it does not parse.
+ * inside) in the deparser's spelling, normalized (normalize_live): the
+ * server writes 'new'::job_status, ''::text, (0)::numeric and
+ * s = ANY (ARRAY['a'::text, 'b'::text]) for what a file writes 'new', '',
+ * 0 and s IN ('a', 'b').  NULL when it does not parse.
  */
 static char *
 live_expr_norm(const char *text)
@@ -339,7 +359,7 @@ live_expr_norm(const char *text)
 	{
 		PgQuery__Node *e = tree->stmts[0]->stmt->select_stmt->target_list[0]->res_target->val;
 
-		node_walk(e, strip_const_cast, NULL);
+		node_walk(e, normalize_live, &pool);
 		out = expr_text(e);
 	}
 	sql_pool_release(&pool);
