@@ -28,6 +28,7 @@
 #include "db/query.h"
 #include "deploy/deploy.h"
 #include "diff/diff.h"
+#include "sql/quote.h"
 #include "util/clock.h"
 #include "util/error.h"
 #include "util/mem.h"
@@ -194,7 +195,10 @@ settle_table(struct pgw_deploy_stmt *st, const struct pgw_model *live, const str
 	struct pgw_diff d;
 	struct pgw_diff_opts opts = {0};
 	struct pgw_buf why,
-				sql;
+				sql,
+				prefix_buf;
+	const char *prefix;
+	size_t		prefix_len;
 	bool		only_adds = true;
 
 	model_init(&from);
@@ -202,6 +206,7 @@ settle_table(struct pgw_deploy_stmt *st, const struct pgw_model *live, const str
 	diff_init(&d);
 	buf_init(&why);
 	buf_init(&sql);
+	buf_init(&prefix_buf);
 	for (size_t i = 0; i < live->schemas.n; i++)
 	{
 		const struct pgw_object *s = live->schemas.items[i];
@@ -352,6 +357,11 @@ settle_table(struct pgw_deploy_stmt *st, const struct pgw_model *live, const str
 		settle(st, PGW_AF_SKIP, "skip", pgw_asprintf("table %s exists with the same definition", st->object));
 		goto out;
 	}
+	buf_append(&prefix_buf, "ALTER TABLE ");
+	sql_qname(&prefix_buf, lr->obj.schema, lr->obj.name);
+	buf_append(&prefix_buf, " ");
+	prefix = prefix_buf.data;
+	prefix_len = prefix_buf.len;
 	for (size_t i = 0; i < d.changes.n; i++)
 	{
 		const struct pgw_change *c = d.changes.items[i];
@@ -359,7 +369,18 @@ settle_table(struct pgw_deploy_stmt *st, const struct pgw_model *live, const str
 		if (c->kind != PGW_KIND_COLUMN || strcmp(c->action, "add") != 0)
 			only_adds = false;
 		buf_append(&sql, c->sql);
-		buf_printf(&why, "%s%s", why.len ? "; " : "", c->summary ? c->summary : c->action);
+		/* the reason lists the ALTERs, each without its "ALTER TABLE t " */
+		for (const char *p = c->sql; p && *p;)
+		{
+			const char *end = strstr(p, ";\n");
+			size_t		len = end ? (size_t) (end - p) : strlen(p);
+
+			if (len > prefix_len && !strncmp(p, prefix, prefix_len))
+				p += prefix_len, len -= prefix_len;
+			buf_append(&why, why.len ? "; " : "");
+			buf_append_len(&why, p, len);
+			p += len + (end ? 2 : 0);
+		}
 	}
 	settle(st, PGW_AF_REWRITE, only_adds ? "add columns" : "alter table",
 		   pgw_asprintf("table %s exists and differs from the file: %s (the ALTERs pgwarden diff writes)",
@@ -369,6 +390,7 @@ settle_table(struct pgw_deploy_stmt *st, const struct pgw_model *live, const str
 out:
 	buf_release(&why);
 	buf_release(&sql);
+	buf_release(&prefix_buf);
 	diff_release(&d);
 	model_release(&from);
 	model_release(&to);
