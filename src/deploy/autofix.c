@@ -4,29 +4,40 @@
  * schema costs no query per statement).
  *
  * The rule per statement kind (docs/deploy.md has the table):
- *   CREATE TABLE         exists: every column of the file present with the
- *                        same type -> skip; columns missing -> the tree's
- *                        ColumnDefs moved into an ALTER TABLE ... ADD COLUMN
- *                        and deparsed; a column of another type -> refuse
- *                        (changing it could lose data);
+ *   CREATE TABLE         exists: certainly the same (columns, types, NOT
+ *                        NULL, identity, defaults, PRIMARY KEY / UNIQUE /
+ *                        FOREIGN KEY / CHECK, the live columns and
+ *                        constraints the folder's ALTER TABLEs add aside)
+ *                        -> skip; else PGW_AF_PROBE: deploy_probe (probe.c)
+ *                        makes it on the server and diffs it (ALTERs, skip,
+ *                        or refuse when data would be lost);
  *   CREATE TYPE AS ENUM  exists: missing labels -> ALTER TYPE ... ADD VALUE
  *                        in the file's order; not an enum -> refuse;
  *   ALTER TABLE          ADD COLUMN of an existing column: same type -> the
  *                        command leaves the tree, other type -> refuse; ADD
  *                        CONSTRAINT of an existing name: same kind -> leaves
  *                        the tree, else refuse; nothing left -> skip;
- *   CREATE INDEX         exists: same table, keys and uniqueness -> skip,
- *                        else refuse;
+ *   CREATE INDEX         exists: same table, method, keys, INCLUDE,
+ *                        predicate, uniqueness -> skip; another -> refuse;
+ *                        expressions the text cannot settle -> probe;
  *   CREATE FUNCTION      the name exists with the same arguments: the same
  *                        body and language -> skip, else CREATE OR REPLACE;
  *   CREATE TRIGGER       exists: same function, timing and events -> skip,
  *                        else CREATE OR REPLACE TRIGGER;
- *   CREATE POLICY        exists: same command and permissiveness -> skip,
- *                        else DROP POLICY + CREATE POLICY (one transaction);
+ *   CREATE POLICY        exists: same command, mode, roles, USING and WITH
+ *                        CHECK -> skip, else DROP POLICY + CREATE POLICY
+ *                        (one transaction); expressions the text cannot
+ *                        settle -> probe;
  *   CREATE VIEW          exists -> CREATE OR REPLACE VIEW;
  *   CREATE SCHEMA, SEQUENCE, EXTENSION, DOMAIN, TYPE AS (...)  exists -> skip.
  * Everything else runs as written.  Unqualified names resolve to public
  * (the search_path the files are written for).
+ *
+ * Expressions compare as text (expr_same_text): the file's tree deparsed
+ * against the catalog's text parsed, normalized (constant casts off, =
+ * ANY (ARRAY[...]) back to IN) and deparsed.  Equal text is the same
+ * expression; unequal text proves nothing, so it means "probe", never
+ * "different".
  */
 #include <stdlib.h>
 #include <string.h>
