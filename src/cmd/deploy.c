@@ -398,6 +398,9 @@ cmd_deploy(struct pgw_ctx *ctx, int argc, char **argv)
 	/* 2. the live model, once; every statement's decision against it */
 	co.stable = true;
 	co.managed = &ctx->cfg.schemas;
+	/* the snapshot cache: an unchanged schema (a re-deploy) costs one
+	 * fingerprint query instead of the full read */
+	co.cache_dir = ctx_cache_dir(ctx);
 	if (catalog_read(&conn, 1, &co, &live, NULL) != 0)
 	{
 		rc = out_fail();
