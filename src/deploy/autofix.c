@@ -1312,9 +1312,10 @@ deploy_autofix(const struct pgw_model *live, const struct pgw_strlist *adds,
 				/* the same query as a temporary view: its pg_get_viewdef()
 				 * is compared with the live one's when the statement runs */
 				tmp.schemaname = (char *) "pg_temp";
-				tmp.relname = (char *) "pgw_deploy_cmp";
+				tmp.relname = pgw_asprintf("pgw_deploy_cmp_%d", st->probe_id);
 				n->view_stmt->view = &tmp;
 				st->compare_sql = deparse(n);
+				free(tmp.relname);
 				n->view_stmt->view = orig;
 				buf_init(&q);
 				sql_qname(&q, sch(orig->schemaname), orig->relname);

@@ -117,7 +117,9 @@ struct pgw_deploy_stmt
 	char	   *compare_sql;	/* views: the file's view as a temporary
 								 * one, compared with the live definition
 								 * when it runs: identical -> skipped */
-	char	   *compare_with;	/* the live view, quoted */
+	char	   *compare_with;	/* the live view, quoted; the temporary one
+								 * is pg_temp.pgw_deploy_cmp_<probe_id> */
+	int			view_cmp;		/* run.c: 0 not known, 1 same, 2 differs */
 	/* PGW_AF_PROBE (deploy_probe) */
 	enum pgw_kind probe_kind;	/* TABLE, INDEX or POLICY */
 	char	   *probe_sql;		/* makes the file's object in probe schema
