@@ -715,6 +715,89 @@ probe(struct pgw_deploy_stmt *st, enum pgw_kind kind, PgQuery__Node *tree, PgQue
 	st->probe_name = name ? pgw_strdup(name) : NULL;
 }
 
+static bool
+col_not_null(const PgQuery__ColumnDef *c)
+{
+	for (size_t i = 0; i < c->n_constraints; i++)
+	{
+		const PgQuery__Constraint *k = c->constraints[i]->constraint;
+
+		if (c->constraints[i]->node_case == NK(CONSTRAINT) &&
+			(k->contype == CT(NOTNULL) || k->contype == CT(PRIMARY) || k->contype == CT(IDENTITY)))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * For a table the server cannot make to compare (deploy_probe: it needs
+ * something only this deploy creates, such as a new enum for a new
+ * column): when the file's columns that exist have the live type and NULL
+ * rule and the others are missing, st->fallback_sql adds the missing ones
+ * (ALTER TABLE ... ADD COLUMN of the tree's own ColumnDefs), the rest of
+ * the definition left to the verification after the deploy.
+ */
+static void
+add_columns_fallback(const struct pgw_relation *r, PgQuery__CreateStmt *cs, struct pgw_deploy_stmt *st)
+{
+	PgQuery__Node **missing = pgw_calloc(cs->n_table_elts + 1, sizeof(*missing));
+	size_t		nmissing = 0;
+	bool		ok = true;
+
+	for (size_t i = 0; i < cs->n_table_elts && ok; i++)
+	{
+		PgQuery__Node *e = cs->table_elts[i];
+		const struct pgw_column *c;
+		char	   *want;
+
+		if (e->node_case != NK(COLUMN_DEF))
+			continue;
+		c = model_find_column(r, e->column_def->colname);
+		if (!c)
+		{
+			missing[nmissing++] = e;
+			continue;
+		}
+		want = type_spelling(e->column_def->type_name);
+		ok = !strcmp(want, c->type) && col_not_null(e->column_def) == c->not_null;
+		free(want);
+	}
+	if (ok && nmissing > 0)
+	{
+		PgQuery__AlterTableStmt at = PG_QUERY__ALTER_TABLE_STMT__INIT;
+		PgQuery__Node atn = PG_QUERY__NODE__INIT;
+		PgQuery__AlterTableCmd *cmds = pgw_calloc(nmissing, sizeof(*cmds));
+		PgQuery__Node *cmdn = pgw_calloc(nmissing, sizeof(*cmdn));
+		PgQuery__Node **cmdp = pgw_calloc(nmissing, sizeof(*cmdp));
+
+		for (size_t i = 0; i < nmissing; i++)
+		{
+			PgQuery__AlterTableCmd init = PG_QUERY__ALTER_TABLE_CMD__INIT;
+			PgQuery__Node ninit = PG_QUERY__NODE__INIT;
+
+			cmds[i] = init;
+			cmds[i].subtype = AT(AddColumn);
+			cmds[i].def = missing[i];
+			cmds[i].behavior = PG_QUERY__DROP_BEHAVIOR__DROP_RESTRICT;
+			cmdn[i] = ninit;
+			cmdn[i].node_case = NK(ALTER_TABLE_CMD);
+			cmdn[i].alter_table_cmd = &cmds[i];
+			cmdp[i] = &cmdn[i];
+		}
+		at.relation = cs->relation;
+		at.n_cmds = nmissing;
+		at.cmds = cmdp;
+		at.objtype = OT(TABLE);
+		atn.node_case = NK(ALTER_TABLE_STMT);
+		atn.alter_table_stmt = &at;
+		st->fallback_sql = deparse(&atn);
+		free(cmds);
+		free(cmdn);
+		free(cmdp);
+	}
+	free(missing);
+}
+
 static void
 fix_create_table(const struct pgw_model *m, const struct pgw_strlist *adds, struct pgw_deploy_stmt *st,
 				 PgQuery__Node *n)
@@ -736,6 +819,8 @@ fix_create_table(const struct pgw_model *m, const struct pgw_strlist *adds, stru
 		return;
 	}
 	probe(st, PGW_KIND_TABLE, n, cs->relation, sch(cs->relation->schemaname), cs->relation->relname, NULL, false);
+	if (st->fix == PGW_AF_PROBE)
+		add_columns_fallback(r, cs, st);
 }
 
 static void

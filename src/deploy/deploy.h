@@ -129,6 +129,8 @@ struct pgw_deploy_stmt
 	char	   *probe_table;	/* ... its table */
 	char	   *probe_name;		/* ... index or policy name */
 	bool		probed;			/* settled by deploy_probe() */
+	char	   *fallback_sql;	/* a table the server cannot make: ADD COLUMN
+								 * of the missing columns, or NULL */
 	bool		no_transaction; /* cannot run in a transaction block */
 	enum pgw_deploy_result result;
 	long long	duration_ms;

@@ -543,7 +543,16 @@ deploy_probe(PGconn *conn, const struct pgw_config *cfg, const struct pgw_model 
 		ps = pgw_asprintf(PGW_DEPLOY_PROBE_SCHEMA "%d", st->probe_id);
 		lr = rel_in(live, st->probe_schema, st->probe_table);
 		pr = rel_in(&pm, ps, st->probe_table);
-		if (failed[i] || !lr || !pr)
+		if (failed[i] && st->probe_kind == PGW_KIND_TABLE && st->fallback_sql)
+		{
+			settle(st, PGW_AF_REWRITE, "add columns",
+				   pgw_asprintf("table %s exists without some of the file's columns; the file's table cannot be made on the server to compare the rest (%s): the missing columns are added, and the verification after the deploy reports any other difference",
+								st->object, failed[i]));
+			free(st->fix_sql);
+			st->fix_sql = st->fallback_sql;
+			st->fallback_sql = NULL;
+		}
+		else if (failed[i] || !lr || !pr)
 			settle(st, PGW_AF_REFUSE, "refuse",
 				   pgw_asprintf("%s exists, and the file's statement cannot be made on the server to compare it: %s",
 								st->object, failed[i] ? failed[i] : "not found after it ran"));

@@ -113,6 +113,7 @@ deploy_run_release(struct pgw_deploy_run *run)
 		free(st->probe_schema);
 		free(st->probe_table);
 		free(st->probe_name);
+		free(st->fallback_sql);
 		free(st->error);
 		free(st->sqlstate);
 	}

@@ -131,4 +131,23 @@ contains "names the column" "$ERR" "legacy_code"
 equals "refusal: database unchanged" "$(schema_of "$db3")" "$snap"
 equals "refusal: the row is there" "$(sql "$db3" "select legacy_code from accounts")" "A-1"
 
+# --- 4. a table the server cannot make before the deploy runs ------------------
+# (its new column's type is made by the same phase): the missing columns
+# are added from the tree, the rest left to the verification; when the
+# columns that exist differ too, it is refused, saying why
+mkdir -p "$p/typed/phase1"
+echo "CREATE TYPE mood AS ENUM ('ok', 'meh');" > "$p/typed/phase1/enums.sql"
+echo "CREATE TABLE moods (id integer PRIMARY KEY, m mood NOT NULL DEFAULT 'ok');" > "$p/typed/phase1/tables.sql"
+db4=$(fresh_db typed) || { fail "cannot make a database"; finish; }
+sql "$db4" "CREATE TABLE moods (id integer PRIMARY KEY); INSERT INTO moods VALUES (7)" >/dev/null
+expect_rc 0 "columns of a type the deploy makes" "$PGW" --no-color deploy --dir typed --db "$db4"
+contains "says why it fell back" "$OUT" "cannot be made on the server to compare the rest (type \"mood\" does not exist)"
+contains "verified" "$OUT" "verification: no drift in the deployed phases"
+equals "the column is there, the row kept" "$(sql "$db4" "select id || m::text from moods")" "7ok"
+sql "$db4" "DROP TABLE moods; DROP TYPE mood; CREATE TABLE moods (id bigint PRIMARY KEY)" >/dev/null
+snap=$(schema_of "$db4")
+expect_rc 5 "and a column that differs too: refused" "$PGW" --no-color deploy --dir typed --db "$db4"
+contains "says it cannot compare" "$ERR" "public.moods exists, and the file's statement cannot be made on the server to compare it: type \"mood\" does not exist"
+equals "that refusal: database unchanged" "$(schema_of "$db4")" "$snap"
+
 finish
