@@ -78,7 +78,8 @@ style_for(enum pgw_deploy_result r)
 static const char *
 fix_word(enum pgw_autofix f)
 {
-	return f == PGW_AF_SKIP ? "skip" : f == PGW_AF_REWRITE ? "autofix" : f == PGW_AF_REFUSE ? "refuse" : "run";
+	return f == PGW_AF_SKIP ? "skip" : f == PGW_AF_REWRITE ? "autofix" : f == PGW_AF_REFUSE ? "refuse" :
+		f == PGW_AF_PROBE ? "compare" : "run";
 }
 
 static void
@@ -316,6 +317,7 @@ cmd_deploy(struct pgw_ctx *ctx, int argc, char **argv)
 {
 	struct deploy_args a;
 	struct pgw_deploy_plan plan;
+	struct pgw_deploy_plan folder;	/* every phase, when --phase picks one */
 	struct pgw_deploy_run run;
 	struct pgw_deploy_verify v;
 	struct pgw_model live;
@@ -344,6 +346,8 @@ cmd_deploy(struct pgw_ctx *ctx, int argc, char **argv)
 	memset(&a, 0, sizeof(a));
 	memset(&run, 0, sizeof(run));
 	memset(&v, 0, sizeof(v));
+	memset(&plan, 0, sizeof(plan));
+	memset(&folder, 0, sizeof(folder));
 	a.lock_wait = 60;
 	rc = parse_args(argc, argv, &a);
 	if (rc != PGW_EXIT_OK)
@@ -394,15 +398,29 @@ cmd_deploy(struct pgw_ctx *ctx, int argc, char **argv)
 	/* 2. the live model, once; every statement's decision against it */
 	co.stable = true;
 	co.managed = &ctx->cfg.schemas;
+	/* the snapshot cache: an unchanged schema (a re-deploy) costs one
+	 * fingerprint query instead of the full read */
+	co.cache_dir = ctx_cache_dir(ctx);
 	if (catalog_read(&conn, 1, &co, &live, NULL) != 0)
 	{
 		rc = out_fail();
 		goto out_live;
 	}
-	deploy_decide(&plan, &live, &run);
+	/* what later phases add to a table is expected, not to be dropped */
+	if (a.phase != 0 && deploy_plan_load(&folder, a.dir, 0, &ctx->cfg.deploy_order, &ctx->cfg) != 0)
+	{
+		rc = out_fail();
+		goto out_live;
+	}
+	deploy_decide(&plan, a.phase != 0 ? &folder : NULL, &live, &run);
 
 	if (a.dry_run)
 	{
+		if (deploy_probe(conn, &ctx->cfg, &live, &run) != 0)
+		{
+			rc = out_fail();
+			goto out_live;
+		}
 		if (out_is_json())
 		{
 			doc = out_json_envelope(true);
@@ -422,7 +440,7 @@ cmd_deploy(struct pgw_ctx *ctx, int argc, char **argv)
 		}
 		else
 		{
-			int			c[4] = {0};
+			int			c[5] = {0};
 
 			for (size_t i = 0; i < run.nstmts; i++)
 			{
@@ -450,6 +468,12 @@ cmd_deploy(struct pgw_ctx *ctx, int argc, char **argv)
 	}
 	runner_is_open = true;
 	if (runner_lock(&r) != 0)
+	{
+		rc = out_fail();
+		goto out_live;
+	}
+	/* the statements the parse tree cannot settle: one batch on the server */
+	if (deploy_probe(conn, &ctx->cfg, &live, &run) != 0)
 	{
 		rc = out_fail();
 		goto out_live;
@@ -615,6 +639,7 @@ out_live:
 	deploy_verify_release(&v);
 	deploy_run_release(&run);
 	deploy_plan_release(&plan);
+	deploy_plan_release(&folder);
 out_args:
 	free(logfile);
 	free(a.dir);

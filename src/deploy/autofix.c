@@ -4,29 +4,40 @@
  * schema costs no query per statement).
  *
  * The rule per statement kind (docs/deploy.md has the table):
- *   CREATE TABLE         exists: every column of the file present with the
- *                        same type -> skip; columns missing -> the tree's
- *                        ColumnDefs moved into an ALTER TABLE ... ADD COLUMN
- *                        and deparsed; a column of another type -> refuse
- *                        (changing it could lose data);
+ *   CREATE TABLE         exists: certainly the same (columns, types, NOT
+ *                        NULL, identity, defaults, PRIMARY KEY / UNIQUE /
+ *                        FOREIGN KEY / CHECK, the live columns and
+ *                        constraints the folder's ALTER TABLEs add aside)
+ *                        -> skip; else PGW_AF_PROBE: deploy_probe (probe.c)
+ *                        makes it on the server and diffs it (ALTERs, skip,
+ *                        or refuse when data would be lost);
  *   CREATE TYPE AS ENUM  exists: missing labels -> ALTER TYPE ... ADD VALUE
  *                        in the file's order; not an enum -> refuse;
  *   ALTER TABLE          ADD COLUMN of an existing column: same type -> the
  *                        command leaves the tree, other type -> refuse; ADD
  *                        CONSTRAINT of an existing name: same kind -> leaves
  *                        the tree, else refuse; nothing left -> skip;
- *   CREATE INDEX         exists: same table, keys and uniqueness -> skip,
- *                        else refuse;
+ *   CREATE INDEX         exists: same table, method, keys, INCLUDE,
+ *                        predicate, uniqueness -> skip; another -> refuse;
+ *                        expressions the text cannot settle -> probe;
  *   CREATE FUNCTION      the name exists with the same arguments: the same
  *                        body and language -> skip, else CREATE OR REPLACE;
  *   CREATE TRIGGER       exists: same function, timing and events -> skip,
  *                        else CREATE OR REPLACE TRIGGER;
- *   CREATE POLICY        exists: same command and permissiveness -> skip,
- *                        else DROP POLICY + CREATE POLICY (one transaction);
+ *   CREATE POLICY        exists: same command, mode, roles, USING and WITH
+ *                        CHECK -> skip, else DROP POLICY + CREATE POLICY
+ *                        (one transaction); expressions the text cannot
+ *                        settle -> probe;
  *   CREATE VIEW          exists -> CREATE OR REPLACE VIEW;
  *   CREATE SCHEMA, SEQUENCE, EXTENSION, DOMAIN, TYPE AS (...)  exists -> skip.
  * Everything else runs as written.  Unqualified names resolve to public
  * (the search_path the files are written for).
+ *
+ * Expressions compare as text (expr_same_text): the file's tree deparsed
+ * against the catalog's text parsed, normalized (constant casts off, =
+ * ANY (ARRAY[...]) back to IN) and deparsed.  Equal text is the same
+ * expression; unequal text proves nothing, so it means "probe", never
+ * "different".
  */
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +48,7 @@
 #include "deploy/deploy.h"
 #include "sql/node.h"
 #include "sql/quote.h"
+#include "sql/tokens.h"
 #include "util/mem.h"
 
 #define DEFAULT_SCHEMA "public"
@@ -248,6 +260,461 @@ rewrite(struct pgw_deploy_stmt *st, PgQuery__Node *tree, const char *action, cha
 	st->fix_sql = sql;
 }
 
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+/* A bare expression as the deparser writes it ("now()", "'new'"), or NULL. */
+static char *
+expr_text(PgQuery__Node *e)
+{
+	PgQuery__ResTarget rt = PG_QUERY__RES_TARGET__INIT;
+	PgQuery__Node rtn = PG_QUERY__NODE__INIT;
+	PgQuery__Node *rtp = &rtn;
+	PgQuery__SelectStmt sel = PG_QUERY__SELECT_STMT__INIT;
+	PgQuery__Node seln = PG_QUERY__NODE__INIT;
+	char	   *s,
+			   *out;
+	size_t		len;
+
+	if (!e)
+		return NULL;
+	rt.val = e;
+	rtn.node_case = NK(RES_TARGET);
+	rtn.res_target = &rt;
+	sel.n_target_list = 1;
+	sel.target_list = &rtp;
+	sel.limit_option = PG_QUERY__LIMIT_OPTION__LIMIT_OPTION_DEFAULT;
+	sel.op = PG_QUERY__SET_OPERATION__SETOP_NONE;
+	seln.node_case = NK(SELECT_STMT);
+	seln.select_stmt = &sel;
+	s = deparse(&seln);
+	if (!s || strncmp(s, "SELECT ", 7) != 0)
+	{
+		free(s);
+		return NULL;
+	}
+	len = strlen(s + 7);
+	if (len && s[7 + len - 1] == ';')
+		len--;
+	out = pgw_strndup(s + 7, len);
+	free(s);
+	return out;
+}
+
+/* node_walk visitor over the catalog's expression (its tree lives in a
+ * pool, so replaced nodes are simply left behind):
+ *   a cast of a constant becomes the constant;
+ *   x = ANY (ARRAY[...]) becomes x IN (...), and x <> ALL (ARRAY[...])
+ *   x NOT IN (...): how the server prints what a file writes as IN. */
+static bool
+normalize_live(const PgQuery__Node *cn, void *arg)
+{
+	PgQuery__Node *n = (PgQuery__Node *) cn;
+	struct pgw_sql_pool *pool = arg;
+
+	while (n->node_case == NK(TYPE_CAST) && n->type_cast->arg && n->type_cast->arg->node_case == NK(A_CONST))
+		*n = *n->type_cast->arg;
+	if (n->node_case == NK(A_EXPR) && n->a_expr->rexpr && n->a_expr->rexpr->node_case == NK(A_ARRAY_EXPR) &&
+		n->a_expr->n_name == 1 &&
+		((n->a_expr->kind == PG_QUERY__A__EXPR__KIND__AEXPR_OP_ANY && !strcmp(node_str(n->a_expr->name[0]) ? node_str(n->a_expr->name[0]) : "", "=")) ||
+		 (n->a_expr->kind == PG_QUERY__A__EXPR__KIND__AEXPR_OP_ALL && !strcmp(node_str(n->a_expr->name[0]) ? node_str(n->a_expr->name[0]) : "", "<>"))))
+	{
+		PgQuery__List init = PG_QUERY__LIST__INIT;
+		PgQuery__List *l = pool->allocator.alloc(pool->allocator.allocator_data, sizeof(*l));
+		PgQuery__AArrayExpr *a = n->a_expr->rexpr->a_array_expr;
+
+		*l = init;
+		l->n_items = a->n_elements;
+		l->items = a->elements;
+		n->a_expr->kind = PG_QUERY__A__EXPR__KIND__AEXPR_IN;
+		n->a_expr->rexpr->node_case = NK(LIST);
+		n->a_expr->rexpr->list = l;
+	}
+	return true;
+}
+
+/*
+ * The catalog's text of an expression (pg_get_expr, pg_get_constraintdef's
+ * inside) in the deparser's spelling, normalized (normalize_live): the
+ * server writes 'new'::job_status, ''::text, (0)::numeric and
+ * s = ANY (ARRAY['a'::text, 'b'::text]) for what a file writes 'new', '',
+ * 0 and s IN ('a', 'b').  NULL when it does not parse.
+ */
+static char *
+live_expr_norm(const char *text)
+{
+	char	   *sql = pgw_asprintf("SELECT %s", text);
+	PgQueryProtobufParseResult r;
+	PgQuery__ParseResult *tree;
+	struct pgw_sql_pool pool;
+	char	   *out = NULL;
+
+	sql_library_mark_used();
+	r = pg_query_parse_protobuf(sql);
+	free(sql);
+	if (r.error)
+	{
+		pg_query_free_protobuf_parse_result(r);
+		return NULL;
+	}
+	sql_pool_init(&pool);
+	tree = pg_query__parse_result__unpack(&pool.allocator, r.parse_tree.len, (const uint8_t *) r.parse_tree.data);
+	pg_query_free_protobuf_parse_result(r);
+	if (tree && tree->n_stmts == 1 && tree->stmts[0]->stmt &&
+		tree->stmts[0]->stmt->node_case == NK(SELECT_STMT) &&
+		tree->stmts[0]->stmt->select_stmt->n_target_list == 1 &&
+		tree->stmts[0]->stmt->select_stmt->target_list[0]->node_case == NK(RES_TARGET))
+	{
+		PgQuery__Node *e = tree->stmts[0]->stmt->select_stmt->target_list[0]->res_target->val;
+
+		node_walk(e, normalize_live, &pool);
+		out = expr_text(e);
+	}
+	sql_pool_release(&pool);
+	return out;
+}
+
+/*
+ * Whether the file's expression is the live one, from the text alone: the
+ * file's tree deparsed against the catalog's text parsed, its constants'
+ * casts taken off, and deparsed.  False means "ask the server", not
+ * "different".  (An untyped literal of the file thus matches the live
+ * literal of whatever type the server resolved it to.)
+ */
+static bool
+expr_same_text(PgQuery__Node *e, const char *live)
+{
+	char	   *t,
+			   *l;
+	bool		same;
+
+	if (!e || !live)
+		return !e && !live;
+	t = expr_text(e);
+	if (!t)
+		return false;
+	if (!strcmp(t, live))
+	{
+		free(t);
+		return true;
+	}
+	l = live_expr_norm(live);
+	same = l && !strcmp(t, l);
+	free(t);
+	free(l);
+	return same;
+}
+
+/* The names of a list of String nodes, comma-separated, in a buffer. */
+static void
+names_of(PgQuery__Node *const *l, size_t n, struct pgw_buf *b)
+{
+	for (size_t i = 0; i < n; i++)
+		buf_printf(b, "%s%s", i ? "," : "", node_str(l[i]) ? node_str(l[i]) : "?");
+}
+
+static void
+vec_names(const struct pgw_vec *v, struct pgw_buf *b)
+{
+	for (size_t i = 0; i < v->n; i++)
+		buf_printf(b, "%s%s", i ? "," : "", (const char *) v->items[i]);
+}
+
+static bool
+has_add(const struct pgw_strlist *adds, char what, const char *schema, const char *table, const char *name)
+{
+	char	   *key = pgw_asprintf("%c:%s.%s.%s", what, schema, table, name);
+	bool		r = strlist_contains(adds, key);
+
+	free(key);
+	return r;
+}
+
+/*
+ * One constraint of the file (inline on column col, or a table constraint)
+ * against the live table: the live constraint it is, or NULL when none
+ * certainly is.  Only primary keys, unique constraints and foreign keys
+ * are matched this way; CHECK and EXCLUDE need the server.
+ */
+static const struct pgw_constraint *
+match_constraint(const struct pgw_relation *r, const PgQuery__Constraint *k, const char *col, const bool *used)
+{
+	struct pgw_buf want,
+				got;
+	const struct pgw_constraint *found = NULL;
+	char		type = k->contype == CT(PRIMARY) ? 'p' : k->contype == CT(UNIQUE) ? 'u' :
+		k->contype == CT(FOREIGN) ? 'f' : k->contype == CT(CHECK) ? 'c' : 0;
+
+	if (type == 'c')
+	{
+		/* CHECK: the expression, as the catalog prints it */
+		if (k->is_no_inherit || k->skip_validation || !k->raw_expr)
+			return NULL;
+		for (size_t i = 0; i < r->constraints.n; i++)
+		{
+			const struct pgw_constraint *c = r->constraints.items[i];
+			const char *def = c->definition;
+			size_t		len = def ? strlen(def) : 0;
+			char	   *inner;
+			bool		same;
+
+			if (used[i] || c->type != 'c' || c->inherited || !def || len < 9 || strncmp(def, "CHECK (", 7) != 0 ||
+				def[len - 1] != ')' || (k->conname && *k->conname && strcmp(k->conname, c->obj.name) != 0))
+				continue;
+			inner = pgw_strndup(def + 7, len - 8);
+			same = expr_same_text(k->raw_expr, inner);
+			free(inner);
+			if (same)
+			{
+				((bool *) used)[i] = true;
+				return c;
+			}
+		}
+		return NULL;
+	}
+	if (!type || k->deferrable || k->initdeferred || k->n_including || k->n_options ||
+		(k->indexname && *k->indexname) || (k->indexspace && *k->indexspace) || k->nulls_not_distinct ||
+		k->n_fk_del_set_cols)
+		return NULL;
+	buf_init(&want);
+	if (col)
+		buf_append(&want, col);
+	else
+		names_of(type == 'f' ? k->fk_attrs : k->keys, type == 'f' ? k->n_fk_attrs : k->n_keys, &want);
+	for (size_t i = 0; i < r->constraints.n && !found; i++)
+	{
+		const struct pgw_constraint *c = r->constraints.items[i];
+
+		if (used[i] || c->type != type || c->deferrable || c->inherited ||
+			(k->conname && *k->conname && strcmp(k->conname, c->obj.name) != 0))
+			continue;
+		buf_init(&got);
+		vec_names(&c->columns, &got);
+		if (!strcmp(want.data ? want.data : "", got.data ? got.data : ""))
+		{
+			found = c;
+			if (type == 'f')
+			{
+				const char *upd = k->fk_upd_action && *k->fk_upd_action ? k->fk_upd_action : "a";
+				const char *del = k->fk_del_action && *k->fk_del_action ? k->fk_del_action : "a";
+				const char *mt = k->fk_matchtype && *k->fk_matchtype ? k->fk_matchtype : "s";
+
+				if (!k->pktable || strcmp(sch(k->pktable->schemaname), c->ref_schema ? c->ref_schema : "") != 0 ||
+					strcmp(k->pktable->relname, c->ref_table ? c->ref_table : "") != 0 ||
+					upd[0] != c->on_update || del[0] != c->on_delete || mt[0] != c->match)
+					found = NULL;
+				else if (k->n_pk_attrs)
+				{
+					struct pgw_buf a,
+								b;
+
+					buf_init(&a);
+					buf_init(&b);
+					names_of(k->pk_attrs, k->n_pk_attrs, &a);
+					vec_names(&c->ref_columns, &b);
+					if (strcmp(a.data ? a.data : "", b.data ? b.data : "") != 0)
+						found = NULL;
+					buf_release(&a);
+					buf_release(&b);
+				}
+			}
+		}
+		buf_release(&got);
+		if (found)
+			for (size_t j = 0; j < r->constraints.n; j++)
+				if (r->constraints.items[j] == found)
+				{
+					((bool *) used)[j] = true;
+					break;
+				}
+	}
+	buf_release(&want);
+	return found;
+}
+
+/*
+ * Whether the CREATE TABLE certainly describes the live table r, from the
+ * parse tree alone: the same columns (the live ones the folder adds later
+ * aside), types, NOT NULL, identity, defaults written as the catalog
+ * prints them, and primary keys, unique constraints and foreign keys that
+ * match; nothing the tree cannot compare (CHECK, LIKE, partitioning, WITH,
+ * collations, generated columns...).  False means "ask the server", not
+ * "different".
+ */
+static bool
+table_certainly_same(const struct pgw_relation *r, const PgQuery__CreateStmt *cs, const struct pgw_strlist *adds,
+					 const char *schema)
+{
+	bool	   *used = pgw_calloc(r->constraints.n + 1, sizeof(bool));
+	struct pgw_strlist pk = {0};
+	size_t		ncols = 0;
+	bool		same = false;
+
+	if (cs->n_inh_relations || cs->partbound || cs->partspec || cs->of_typename || cs->n_options ||
+		(cs->tablespacename && *cs->tablespacename) || (cs->access_method && *cs->access_method) ||
+		cs->n_constraints || r->relkind != 'r' || r->parent_name ||
+		(cs->relation->relpersistence && cs->relation->relpersistence[0] == 'u') != r->unlogged)
+		goto out;
+	/* table constraints first: a PRIMARY KEY (a, b) makes a and b NOT NULL */
+	for (size_t i = 0; i < cs->n_table_elts; i++)
+	{
+		const PgQuery__Node *e = cs->table_elts[i];
+
+		if (e->node_case == NK(COLUMN_DEF))
+			continue;
+		if (e->node_case != NK(CONSTRAINT) || !match_constraint(r, e->constraint, NULL, used))
+			goto out;
+		if (e->constraint->contype == CT(PRIMARY))
+			for (size_t k = 0; k < e->constraint->n_keys; k++)
+				strlist_add(&pk, node_str(e->constraint->keys[k]));
+	}
+	for (size_t i = 0; i < cs->n_table_elts; i++)
+	{
+		const PgQuery__ColumnDef *cd;
+		const struct pgw_column *c;
+		bool		not_null = false;
+		char		identity = 0;
+		PgQuery__Node *def = NULL;
+		char	   *want;
+		bool		ok;
+
+		if (cs->table_elts[i]->node_case != NK(COLUMN_DEF))
+			continue;
+		cd = cs->table_elts[i]->column_def;
+		ncols++;
+		c = model_find_column(r, cd->colname);
+		if (!c || cd->coll_clause || c->collation || c->generated)
+			goto out;
+		for (size_t k = 0; k < cd->n_constraints; k++)
+		{
+			const PgQuery__Constraint *con = cd->constraints[k]->constraint;
+
+			if (cd->constraints[k]->node_case != NK(CONSTRAINT))
+				goto out;
+			switch (con->contype)
+			{
+				case CT(NOTNULL):
+					not_null = true;
+					break;
+				case CT(NULL):
+					break;
+				case CT(DEFAULT):
+					def = con->raw_expr;
+					break;
+				case CT(IDENTITY):
+					identity = con->generated_when && *con->generated_when ? con->generated_when[0] : 'a';
+					not_null = true;
+					if (con->n_options)
+						goto out;
+					break;
+				case CT(PRIMARY):
+				case CT(UNIQUE):
+				case CT(FOREIGN):
+				case CT(CHECK):
+					if (!match_constraint(r, con, cd->colname, used))
+						goto out;
+					if (con->contype == CT(PRIMARY))
+						not_null = true;
+					break;
+				default:
+					goto out;	/* GENERATED, EXCLUDE, ... */
+			}
+		}
+		if (strlist_contains(&pk, cd->colname))
+			not_null = true;
+		want = type_spelling(cd->type_name);
+		ok = !strcmp(want, c->type) && not_null == c->not_null && identity == c->identity;
+		free(want);
+		if (!ok)
+			goto out;
+		/* serial: the live default is its sequence's nextval() */
+		if (!strncmp(node_type_last(cd->type_name), "serial", 6) ||
+			!strcmp(node_type_last(cd->type_name), "bigserial") ||
+			!strcmp(node_type_last(cd->type_name), "smallserial"))
+		{
+			if (def || !c->default_expr || strncmp(c->default_expr, "nextval(", 8) != 0)
+				goto out;
+		}
+		else if (!expr_same_text(def, c->default_expr))
+			goto out;
+	}
+	/* live columns and constraints the file does not name: the folder's
+	 * ALTER TABLE statements add them, or the server must tell */
+	for (size_t i = 0; i < r->columns.n; i++)
+	{
+		const struct pgw_column *c = r->columns.items[i];
+		bool		in_file = false;
+
+		for (size_t k = 0; k < cs->n_table_elts && !in_file; k++)
+			in_file = cs->table_elts[k]->node_case == NK(COLUMN_DEF) &&
+				!strcmp(cs->table_elts[k]->column_def->colname, c->obj.name);
+		if (!in_file && !has_add(adds, 'c', schema, r->obj.name, c->obj.name))
+			goto out;
+	}
+	for (size_t i = 0; i < r->constraints.n; i++)
+	{
+		const struct pgw_constraint *c = r->constraints.items[i];
+
+		if (!used[i] && !has_add(adds, 'k', schema, r->obj.name, c->obj.name))
+			goto out;
+	}
+	same = ncols > 0;
+out:
+	strlist_release(&pk);
+	free(used);
+	return same;
+}
+
+/* st is to be settled on the server (deploy_probe): tree is the file's
+ * statement with its table moved into the probe schema. */
+static void
+probe(struct pgw_deploy_stmt *st, enum pgw_kind kind, PgQuery__Node *tree, PgQuery__RangeVar *rel,
+	  const char *schema, const char *table, const char *name, bool like)
+{
+	PgQuery__RangeVar saved = *rel;
+	char	   *ps = pgw_asprintf(PGW_DEPLOY_PROBE_SCHEMA "%d", st->probe_id);
+	char	   *create;
+	struct pgw_buf sql;
+
+	rel->schemaname = ps;
+	rel->catalogname = (char *) "";
+	rel->relpersistence = (char *) "p";
+	create = deparse(tree);
+	*rel = saved;
+	if (!create)
+	{
+		decide(st, PGW_AF_REFUSE, "refuse",
+			   pgw_asprintf("%s exists, and the file's statement cannot be deparsed to compare it", st->object));
+		free(ps);
+		return;
+	}
+	buf_init(&sql);
+	buf_append(&sql, "CREATE SCHEMA ");
+	sql_ident(&sql, ps);
+	buf_append(&sql, ";\n");
+	if (like)
+	{
+		buf_append(&sql, "CREATE TABLE ");
+		sql_qname(&sql, ps, table);
+		buf_append(&sql, " (LIKE ");
+		sql_qname(&sql, schema, table);
+		buf_append(&sql, ");\n");
+	}
+	buf_append(&sql, create);
+	buf_append(&sql, "\n");
+	free(create);
+	free(ps);
+	decide(st, PGW_AF_PROBE, "compare", pgw_asprintf("%s exists: compared on the server", st->object));
+	st->probe_kind = kind;
+	st->probe_sql = buf_steal(&sql);
+	st->probe_schema = pgw_strdup(schema);
+	st->probe_table = pgw_strdup(table);
+	st->probe_name = name ? pgw_strdup(name) : NULL;
+}
+
 static bool
 col_not_null(const PgQuery__ColumnDef *c)
 {
@@ -256,32 +723,28 @@ col_not_null(const PgQuery__ColumnDef *c)
 		const PgQuery__Constraint *k = c->constraints[i]->constraint;
 
 		if (c->constraints[i]->node_case == NK(CONSTRAINT) &&
-			(k->contype == CT(NOTNULL) || k->contype == CT(PRIMARY)))
+			(k->contype == CT(NOTNULL) || k->contype == CT(PRIMARY) || k->contype == CT(IDENTITY)))
 			return true;
 	}
 	return false;
 }
 
+/*
+ * For a table the server cannot make to compare (deploy_probe: it needs
+ * something only this deploy creates, such as a new enum for a new
+ * column): when the file's columns that exist have the live type and NULL
+ * rule and the others are missing, st->fallback_sql adds the missing ones
+ * (ALTER TABLE ... ADD COLUMN of the tree's own ColumnDefs), the rest of
+ * the definition left to the verification after the deploy.
+ */
 static void
-fix_create_table(const struct pgw_model *m, struct pgw_deploy_stmt *st, PgQuery__Node *n)
+add_columns_fallback(const struct pgw_relation *r, PgQuery__CreateStmt *cs, struct pgw_deploy_stmt *st)
 {
-	PgQuery__CreateStmt *cs = n->create_stmt;
-	const struct pgw_relation *r = find_rel(m, cs->relation->schemaname, cs->relation->relname);
-	PgQuery__Node **missing;
+	PgQuery__Node **missing = pgw_calloc(cs->n_table_elts + 1, sizeof(*missing));
 	size_t		nmissing = 0;
-	struct pgw_buf names;
+	bool		ok = true;
 
-	st->object = pgw_asprintf("%s.%s", sch(cs->relation->schemaname), cs->relation->relname);
-	if (!r)
-		return;
-	if (r->obj.kind != PGW_KIND_TABLE || (r->relkind != 'r' && r->relkind != 'p'))
-	{
-		decide(st, PGW_AF_REFUSE, "refuse", pgw_asprintf("%s exists and is not a table", st->object));
-		return;
-	}
-	missing = pgw_calloc(cs->n_table_elts + 1, sizeof(*missing));
-	buf_init(&names);
-	for (size_t i = 0; i < cs->n_table_elts; i++)
+	for (size_t i = 0; i < cs->n_table_elts && ok; i++)
 	{
 		PgQuery__Node *e = cs->table_elts[i];
 		const struct pgw_column *c;
@@ -293,35 +756,13 @@ fix_create_table(const struct pgw_model *m, struct pgw_deploy_stmt *st, PgQuery_
 		if (!c)
 		{
 			missing[nmissing++] = e;
-			buf_printf(&names, "%s%s", names.len ? ", " : "", e->column_def->colname);
 			continue;
 		}
 		want = type_spelling(e->column_def->type_name);
-		if (strcmp(want, c->type) != 0)
-		{
-			decide(st, PGW_AF_REFUSE, "refuse",
-				   pgw_asprintf("column %s.%s is %s in the database but %s in the file: changing its type could lose data",
-								st->object, c->obj.name, c->type, want));
-			free(want);
-			free(missing);
-			buf_release(&names);
-			return;
-		}
-		if (col_not_null(e->column_def) && !c->not_null)
-		{
-			decide(st, PGW_AF_REFUSE, "refuse",
-				   pgw_asprintf("column %s.%s allows NULL in the database but is NOT NULL in the file",
-								st->object, c->obj.name));
-			free(want);
-			free(missing);
-			buf_release(&names);
-			return;
-		}
+		ok = !strcmp(want, c->type) && col_not_null(e->column_def) == c->not_null;
 		free(want);
 	}
-	if (nmissing == 0)
-		decide(st, PGW_AF_SKIP, "skip", pgw_asprintf("table %s exists with the same columns and types", st->object));
-	else
+	if (ok && nmissing > 0)
 	{
 		PgQuery__AlterTableStmt at = PG_QUERY__ALTER_TABLE_STMT__INIT;
 		PgQuery__Node atn = PG_QUERY__NODE__INIT;
@@ -349,15 +790,37 @@ fix_create_table(const struct pgw_model *m, struct pgw_deploy_stmt *st, PgQuery_
 		at.objtype = OT(TABLE);
 		atn.node_case = NK(ALTER_TABLE_STMT);
 		atn.alter_table_stmt = &at;
-		rewrite(st, &atn, "add columns",
-				pgw_asprintf("table %s exists without column%s %s: added with ALTER TABLE (nothing else changes)",
-							 st->object, nmissing > 1 ? "s" : "", names.data));
+		st->fallback_sql = deparse(&atn);
 		free(cmds);
 		free(cmdn);
 		free(cmdp);
 	}
 	free(missing);
-	buf_release(&names);
+}
+
+static void
+fix_create_table(const struct pgw_model *m, const struct pgw_strlist *adds, struct pgw_deploy_stmt *st,
+				 PgQuery__Node *n)
+{
+	PgQuery__CreateStmt *cs = n->create_stmt;
+	const struct pgw_relation *r = find_rel(m, cs->relation->schemaname, cs->relation->relname);
+
+	st->object = pgw_asprintf("%s.%s", sch(cs->relation->schemaname), cs->relation->relname);
+	if (!r)
+		return;
+	if (r->obj.kind != PGW_KIND_TABLE || (r->relkind != 'r' && r->relkind != 'p'))
+	{
+		decide(st, PGW_AF_REFUSE, "refuse", pgw_asprintf("%s exists and is not a table", st->object));
+		return;
+	}
+	if (table_certainly_same(r, cs, adds, sch(cs->relation->schemaname)))
+	{
+		decide(st, PGW_AF_SKIP, "skip", pgw_asprintf("table %s exists with the same definition", st->object));
+		return;
+	}
+	probe(st, PGW_KIND_TABLE, n, cs->relation, sch(cs->relation->schemaname), cs->relation->relname, NULL, false);
+	if (st->fix == PGW_AF_PROBE)
+		add_columns_fallback(r, cs, st);
 }
 
 static void
@@ -544,17 +1007,29 @@ fix_alter_table(const struct pgw_model *m, struct pgw_deploy_stmt *st, PgQuery__
 	buf_release(&why);
 }
 
-static void
-index_keys(const PgQuery__IndexStmt *x, struct pgw_buf *b)
+/* Whether every key of the index is a column or an expression written
+ * without collation, operator class or ordering, and the index has no
+ * options: then its keys and predicate compare as text. */
+static bool
+index_simple(const PgQuery__IndexStmt *x)
 {
+	if (x->n_options || (x->table_space && *x->table_space) || x->nulls_not_distinct)
+		return false;
 	for (size_t i = 0; i < x->n_index_params; i++)
 	{
 		const PgQuery__IndexElem *e = x->index_params[i]->index_elem;
 
-		if (i)
-			buf_append(b, ",");
-		buf_append(b, e->name && *e->name ? e->name : "(expr)");
+		if (x->index_params[i]->node_case != NK(INDEX_ELEM) || (!(e->name && *e->name) && !e->expr) ||
+			e->n_collation || e->n_opclass || e->n_opclassopts ||
+			e->ordering != PG_QUERY__SORT_BY_DIR__SORTBY_DEFAULT ||
+			e->nulls_ordering != PG_QUERY__SORT_BY_NULLS__SORTBY_NULLS_DEFAULT)
+			return false;
 	}
+	for (size_t i = 0; i < x->n_index_including_params; i++)
+		if (x->index_including_params[i]->node_case != NK(INDEX_ELEM) ||
+			!x->index_including_params[i]->index_elem->name)
+			return false;
+	return true;
 }
 
 static void
@@ -563,9 +1038,8 @@ fix_index(const struct pgw_model *m, struct pgw_deploy_stmt *st, PgQuery__Node *
 	PgQuery__IndexStmt *x = n->index_stmt;
 	const struct pgw_relation *on = NULL;
 	const struct pgw_index *have;
-	struct pgw_buf want,
-				got;
-	bool		same;
+	bool		differs = false,
+				unsure = false;
 
 	if (!x->idxname || !*x->idxname)
 		return;
@@ -577,26 +1051,45 @@ fix_index(const struct pgw_model *m, struct pgw_deploy_stmt *st, PgQuery__Node *
 			decide(st, PGW_AF_REFUSE, "refuse", pgw_asprintf("%s exists and is not an index", st->object));
 		return;
 	}
-	buf_init(&want);
-	buf_init(&got);
-	index_keys(x, &want);
-	for (size_t i = 0; i < have->keys.n; i++)
-	{
-		const char *k = have->keys.items[i];
-
-		buf_printf(&got, "%s%s", i ? "," : "", strchr(k, '(') || strchr(k, ' ') ? "(expr)" : k);
-	}
-	same = !strcmp(on->obj.name, x->relation->relname) && have->unique == x->unique &&
-		!strcmp(want.data ? want.data : "", got.data ? got.data : "") &&
-		!strcmp(x->access_method && *x->access_method ? x->access_method : "btree", have->method) &&
-		(x->where_clause != NULL) == (have->predicate != NULL);
-	if (same)
-		decide(st, PGW_AF_SKIP, "skip", pgw_asprintf("index %s exists with the same definition", st->object));
+	if (strcmp(on->obj.name, x->relation->relname) != 0 || have->unique != x->unique ||
+		strcmp(x->access_method && *x->access_method ? x->access_method : "btree", have->method) != 0 ||
+		x->n_index_params != have->keys.n || x->n_index_including_params != have->include.n ||
+		(x->where_clause != NULL) != (have->predicate != NULL))
+		differs = true;
+	else if (!index_simple(x))
+		unsure = true;
 	else
+	{
+		for (size_t i = 0; i < x->n_index_params && !differs && !unsure; i++)
+		{
+			const PgQuery__IndexElem *e = x->index_params[i]->index_elem;
+			const char *k = have->keys.items[i];
+
+			if (e->expr)
+				unsure = !expr_same_text(e->expr, k);
+			else
+				differs = strcmp(e->name, k) != 0;
+		}
+		for (size_t i = 0; i < x->n_index_including_params && !differs; i++)
+			differs = strcmp(x->index_including_params[i]->index_elem->name, have->include.items[i]) != 0;
+		if (!differs && !unsure && x->where_clause)
+			unsure = !expr_same_text(x->where_clause, have->predicate);
+	}
+	if (differs)
 		decide(st, PGW_AF_REFUSE, "refuse",
 			   pgw_asprintf("index %s exists with another definition: %s", st->object, have->definition));
-	buf_release(&want);
-	buf_release(&got);
+	else if (!unsure)
+		decide(st, PGW_AF_SKIP, "skip", pgw_asprintf("index %s exists with the same definition", st->object));
+	else
+	{
+		/* only the server spells these the way the catalog does */
+		bool		conc = x->concurrent;
+
+		x->concurrent = false;	/* the probe runs in a transaction, on an empty copy */
+		probe(st, PGW_KIND_INDEX, n, x->relation, sch(x->relation->schemaname), x->relation->relname,
+			  x->idxname, true);
+		x->concurrent = conc;
+	}
 }
 
 /* The function's body as written (AS '...'), or NULL. */
@@ -737,29 +1230,18 @@ fix_trigger(const struct pgw_model *m, struct pgw_deploy_stmt *st, PgQuery__Node
 }
 
 static void
-fix_policy(const struct pgw_model *m, struct pgw_deploy_stmt *st, PgQuery__Node *n)
+policy_rewrite(struct pgw_deploy_stmt *st, PgQuery__Node *n, const char *why)
 {
 	PgQuery__CreatePolicyStmt *p = n->create_policy_stmt;
-	const struct pgw_relation *r = find_rel(m, p->table->schemaname, p->table->relname);
-	const struct pgw_policy *have;
-	char		cmd;
 	struct pgw_buf sql;
-	char	   *create;
+	char	   *create = deparse(n);
 
-	st->object = pgw_asprintf("%s.%s.%s", sch(p->table->schemaname), p->table->relname, p->policy_name);
-	if (!r || !(have = find_sub(&r->policies, p->policy_name)))
-		return;
-	cmd = !strcmp(p->cmd_name, "select") ? 'r' : !strcmp(p->cmd_name, "insert") ? 'a' :
-		!strcmp(p->cmd_name, "update") ? 'w' : !strcmp(p->cmd_name, "delete") ? 'd' : '*';
-	if (have->command == cmd && have->permissive == p->permissive &&
-		(have->using_expr != NULL) == (p->qual != NULL) && (have->check_expr != NULL) == (p->with_check != NULL))
+	if (!create)
 	{
-		decide(st, PGW_AF_SKIP, "skip", pgw_asprintf("policy %s exists for the same command", st->object));
+		decide(st, PGW_AF_REFUSE, "refuse",
+			   pgw_asprintf("policy %s exists %s, and the file's statement cannot be deparsed", st->object, why));
 		return;
 	}
-	create = deparse(n);
-	if (!create)
-		return;
 	buf_init(&sql);
 	buf_append(&sql, "DROP POLICY ");
 	sql_ident(&sql, p->policy_name);
@@ -769,14 +1251,110 @@ fix_policy(const struct pgw_model *m, struct pgw_deploy_stmt *st, PgQuery__Node 
 	buf_append(&sql, create);
 	free(create);
 	decide(st, PGW_AF_REWRITE, "drop and create",
-		   pgw_asprintf("policy %s exists for another command or mode: dropped and created again in the same transaction",
-						st->object));
+		   pgw_asprintf("policy %s exists %s: dropped and created again in the same transaction", st->object, why));
+	free(st->fix_sql);
 	st->fix_sql = buf_steal(&sql);
 }
 
+/* The policy's roles as the catalog lists them (sorted names, "public"),
+ * or NULL when one is CURRENT_USER & co. (the server must tell). */
+static char *
+policy_roles(const PgQuery__CreatePolicyStmt *p)
+{
+	struct pgw_strlist names = {0};
+	struct pgw_buf b;
+
+	for (size_t i = 0; i < p->n_roles; i++)
+	{
+		const PgQuery__RoleSpec *r = p->roles[i]->role_spec;
+
+		if (p->roles[i]->node_case != NK(ROLE_SPEC))
+			goto unknown;
+		if (r->roletype == PG_QUERY__ROLE_SPEC_TYPE__ROLESPEC_PUBLIC)
+			strlist_add(&names, "public");
+		else if (r->roletype == PG_QUERY__ROLE_SPEC_TYPE__ROLESPEC_CSTRING)
+			strlist_add(&names, r->rolename);
+		else
+			goto unknown;
+	}
+	if (names.n == 0)
+		strlist_add(&names, "public");
+	qsort(names.items, names.n, sizeof(char *), cmp_str);
+	buf_init(&b);
+	for (size_t i = 0; i < names.n; i++)
+		buf_printf(&b, "%s%s", i ? "," : "", names.items[i]);
+	strlist_release(&names);
+	return buf_steal(&b);
+unknown:
+	strlist_release(&names);
+	return NULL;
+}
+
+static void
+fix_policy(const struct pgw_model *m, struct pgw_deploy_stmt *st, PgQuery__Node *n)
+{
+	PgQuery__CreatePolicyStmt *p = n->create_policy_stmt;
+	const struct pgw_relation *r = find_rel(m, p->table->schemaname, p->table->relname);
+	const struct pgw_policy *have;
+	char		cmd;
+	char	   *roles;
+	struct pgw_buf live_roles;
+	bool		roles_known,
+				roles_same;
+
+	st->object = pgw_asprintf("%s.%s.%s", sch(p->table->schemaname), p->table->relname, p->policy_name);
+	if (!r || !(have = find_sub(&r->policies, p->policy_name)))
+		return;
+	cmd = !strcmp(p->cmd_name, "select") ? 'r' : !strcmp(p->cmd_name, "insert") ? 'a' :
+		!strcmp(p->cmd_name, "update") ? 'w' : !strcmp(p->cmd_name, "delete") ? 'd' : '*';
+	if (have->command != cmd || have->permissive != p->permissive ||
+		(have->using_expr != NULL) != (p->qual != NULL) || (have->check_expr != NULL) != (p->with_check != NULL))
+	{
+		policy_rewrite(st, n, "for another command, mode or set of expressions");
+		return;
+	}
+	roles = policy_roles(p);
+	buf_init(&live_roles);
+	{
+		struct pgw_strlist sorted = {0};
+
+		for (size_t i = 0; i < have->roles.n; i++)
+			strlist_add(&sorted, have->roles.items[i]);
+		qsort(sorted.items, sorted.n, sizeof(char *), cmp_str);
+		for (size_t i = 0; i < sorted.n; i++)
+			buf_printf(&live_roles, "%s%s", i ? "," : "", sorted.items[i]);
+		strlist_release(&sorted);
+	}
+	roles_known = roles != NULL;
+	roles_same = roles && !strcmp(roles, live_roles.data ? live_roles.data : "");
+	free(roles);
+	buf_release(&live_roles);
+	if (roles_known && !roles_same)
+	{
+		policy_rewrite(st, n, "for other roles");
+		return;
+	}
+	if (roles_known && expr_same_text(p->qual, have->using_expr) && expr_same_text(p->with_check, have->check_expr))
+	{
+		decide(st, PGW_AF_SKIP, "skip", pgw_asprintf("policy %s exists with the same definition", st->object));
+		return;
+	}
+	/* the expressions as the server prints them decide */
+	probe(st, PGW_KIND_POLICY, n, p->table, sch(p->table->schemaname), p->table->relname, p->policy_name, true);
+	if (st->fix == PGW_AF_PROBE)
+	{
+		/* what runs when they differ */
+		PgQuery__Node *keep = n;
+
+		policy_rewrite(st, keep, "with another definition");
+		if (st->fix == PGW_AF_REWRITE)
+			st->fix = PGW_AF_PROBE;
+	}
+}
+
 void
-deploy_autofix(const struct pgw_model *live, struct pgw_deploy_file *f, size_t i,
-			   struct pgw_deploy_stmt *st)
+deploy_autofix(const struct pgw_model *live, const struct pgw_strlist *adds,
+			   struct pgw_deploy_file *f, size_t i, struct pgw_deploy_stmt *st)
 {
 	PgQuery__Node *n = f->s.stmts[i].node;
 	const char *schema,
@@ -788,7 +1366,7 @@ deploy_autofix(const struct pgw_model *live, struct pgw_deploy_file *f, size_t i
 	switch (n->node_case)
 	{
 		case NK(CREATE_STMT):
-			fix_create_table(live, st, n);
+			fix_create_table(live, adds, st, n);
 			break;
 		case NK(CREATE_ENUM_STMT):
 			fix_enum(live, st, n);
@@ -819,9 +1397,10 @@ deploy_autofix(const struct pgw_model *live, struct pgw_deploy_file *f, size_t i
 				/* the same query as a temporary view: its pg_get_viewdef()
 				 * is compared with the live one's when the statement runs */
 				tmp.schemaname = (char *) "pg_temp";
-				tmp.relname = (char *) "pgw_deploy_cmp";
+				tmp.relname = pgw_asprintf("pgw_deploy_cmp_%d", st->probe_id);
 				n->view_stmt->view = &tmp;
 				st->compare_sql = deparse(n);
+				free(tmp.relname);
 				n->view_stmt->view = orig;
 				buf_init(&q);
 				sql_qname(&q, sch(orig->schemaname), orig->relname);
@@ -864,4 +1443,91 @@ deploy_autofix(const struct pgw_model *live, struct pgw_deploy_file *f, size_t i
 		default:
 			break;
 	}
+}
+
+/* The name PostgreSQL gives an unnamed constraint (ChooseConstraintName's
+ * usual result: table_col1_col2_suffix; not truncated past 63 bytes). */
+static char *
+default_conname(const char *table, PgQuery__Node *const *cols, size_t ncols, const char *col, const char *suffix)
+{
+	struct pgw_buf b;
+
+	buf_init(&b);
+	buf_append(&b, table);
+	if (col)
+		buf_printf(&b, "_%s", col);
+	for (size_t i = 0; i < ncols; i++)
+		buf_printf(&b, "_%s", node_str(cols[i]) ? node_str(cols[i]) : "");
+	buf_printf(&b, "_%s", suffix);
+	return buf_steal(&b);
+}
+
+static void
+add_constraint_key(struct pgw_strlist *adds, const char *schema, const char *table, const PgQuery__Constraint *k,
+				   const char *col)
+{
+	char	   *name = NULL;
+	char	   *key;
+
+	if (k->conname && *k->conname)
+		name = pgw_strdup(k->conname);
+	else if (k->contype == CT(PRIMARY))
+		name = pgw_asprintf("%s_pkey", table);
+	else if (k->contype == CT(UNIQUE))
+		name = default_conname(table, k->keys, k->n_keys, col, "key");
+	else if (k->contype == CT(FOREIGN))
+		name = default_conname(table, k->fk_attrs, k->n_fk_attrs, col, "fkey");
+	else if (k->contype == CT(CHECK) && col)
+		name = default_conname(table, NULL, 0, col, "check");
+	if (!name)
+		return;
+	key = pgw_asprintf("k:%s.%s.%s", schema, table, name);
+	strlist_add(adds, key);
+	free(key);
+	free(name);
+}
+
+void
+deploy_collect_adds(const struct pgw_deploy_plan *p, struct pgw_strlist *adds)
+{
+	for (size_t i = 0; i < p->nphases; i++)
+		for (size_t j = 0; j < p->phases[i].nfiles; j++)
+		{
+			const struct pgw_deploy_file *f = &p->phases[i].files[j];
+
+			for (size_t s = 0; s < f->s.nstmts; s++)
+			{
+				const PgQuery__Node *n = f->s.stmts[s].node;
+				const PgQuery__AlterTableStmt *as;
+				const char *schema;
+
+				if (!n || n->node_case != NK(ALTER_TABLE_STMT))
+					continue;
+				as = n->alter_table_stmt;
+				if (as->objtype != OT(TABLE) || !as->relation)
+					continue;
+				schema = sch(as->relation->schemaname);
+				for (size_t c = 0; c < as->n_cmds; c++)
+				{
+					const PgQuery__AlterTableCmd *cmd = as->cmds[c]->alter_table_cmd;
+
+					if (as->cmds[c]->node_case != NK(ALTER_TABLE_CMD) || !cmd->def)
+						continue;
+					if (cmd->subtype == AT(AddColumn) && cmd->def->node_case == NK(COLUMN_DEF))
+					{
+						const PgQuery__ColumnDef *cd = cmd->def->column_def;
+						char	   *key = pgw_asprintf("c:%s.%s.%s", schema, as->relation->relname, cd->colname);
+
+						strlist_add(adds, key);
+						free(key);
+						for (size_t k = 0; k < cd->n_constraints; k++)
+							if (cd->constraints[k]->node_case == NK(CONSTRAINT))
+								add_constraint_key(adds, schema, as->relation->relname, cd->constraints[k]->constraint,
+												   cd->colname);
+					}
+					else if (cmd->subtype == AT(AddConstraint) && cmd->def->node_case == NK(CONSTRAINT))
+						add_constraint_key(adds, schema, as->relation->relname, cmd->def->constraint, NULL);
+				}
+			}
+		}
 }

@@ -93,7 +93,11 @@ enum pgw_autofix
 	PGW_AF_RUN = 0,				/* as written */
 	PGW_AF_SKIP,				/* exists and matches */
 	PGW_AF_REWRITE,				/* run sql instead */
-	PGW_AF_REFUSE				/* exists and differs: report, do not run */
+	PGW_AF_REFUSE,				/* exists and differs: report, do not run */
+	PGW_AF_PROBE				/* exists; the parse tree alone cannot tell
+								 * whether it matches: deploy_probe() makes
+								 * the file's object on the server and
+								 * decides (skip, rewrite or refuse) */
 };
 
 struct pgw_deploy_stmt
@@ -113,7 +117,20 @@ struct pgw_deploy_stmt
 	char	   *compare_sql;	/* views: the file's view as a temporary
 								 * one, compared with the live definition
 								 * when it runs: identical -> skipped */
-	char	   *compare_with;	/* the live view, quoted */
+	char	   *compare_with;	/* the live view, quoted; the temporary one
+								 * is pg_temp.pgw_deploy_cmp_<probe_id> */
+	int			view_cmp;		/* run.c: 0 not known, 1 same, 2 differs */
+	/* PGW_AF_PROBE (deploy_probe) */
+	enum pgw_kind probe_kind;	/* TABLE, INDEX or POLICY */
+	char	   *probe_sql;		/* makes the file's object in probe schema
+								 * PROBE_SCHEMA_n (n = probe_id) */
+	int			probe_id;
+	char	   *probe_schema;	/* the live object: its table's schema */
+	char	   *probe_table;	/* ... its table */
+	char	   *probe_name;		/* ... index or policy name */
+	bool		probed;			/* settled by deploy_probe() */
+	char	   *fallback_sql;	/* a table the server cannot make: ADD COLUMN
+								 * of the missing columns, or NULL */
 	bool		no_transaction; /* cannot run in a transaction block */
 	enum pgw_deploy_result result;
 	long long	duration_ms;
@@ -122,10 +139,21 @@ struct pgw_deploy_stmt
 	char	   *sqlstate;
 };
 
-/* Decides what to do with statement i of file f against the live model.
- * Fills st->fix, fix_sql, fix_action, fix_reason, object. */
-void		deploy_autofix(const struct pgw_model *live, struct pgw_deploy_file *f, size_t i,
-						   struct pgw_deploy_stmt *st);
+/* A probe object's schema: PGW_DEPLOY_PROBE_SCHEMA "<n>", made and rolled
+ * back inside deploy_probe()'s transaction. */
+#define PGW_DEPLOY_PROBE_SCHEMA "pgw_deploy_probe_"
+
+/*
+ * Decides what to do with statement i of file f against the live model.
+ * adds: what the folder's ALTER TABLE statements add, "c:schema.table.column"
+ * and "k:schema.table.constraint" (deploy_collect_adds): a live column or
+ * constraint that the CREATE TABLE lacks but a statement adds is expected,
+ * not something to drop.  Fills st->fix, fix_sql, fix_action, fix_reason,
+ * object, and the probe fields for PGW_AF_PROBE.
+ */
+void		deploy_autofix(const struct pgw_model *live, const struct pgw_strlist *adds,
+						   struct pgw_deploy_file *f, size_t i, struct pgw_deploy_stmt *st);
+void		deploy_collect_adds(const struct pgw_deploy_plan *p, struct pgw_strlist *adds);
 
 enum pgw_deploy_tx
 {
@@ -160,11 +188,37 @@ struct pgw_deploy_run
 	struct pgw_deploy_phase_result *phases;
 	size_t		nphases;
 	bool		ok;
+	struct pgw_strlist adds;	/* deploy_collect_adds() of the whole folder */
+	size_t		nprobes;		/* statements left PGW_AF_PROBE */
+	long long	probe_ms;		/* deploy_probe()'s time */
 };
 
-/* Plans every statement (autofix decisions) without running anything. */
-void		deploy_decide(const struct pgw_deploy_plan *p, const struct pgw_model *live,
-						  struct pgw_deploy_run *run);
+/* Plans every statement (autofix decisions) without running anything.
+ * folder: every phase of the folder (for deploy_collect_adds; p itself when
+ * p holds every phase). */
+void		deploy_decide(const struct pgw_deploy_plan *p, const struct pgw_deploy_plan *folder,
+						  const struct pgw_model *live, struct pgw_deploy_run *run);
+
+/*
+ * Settles the PGW_AF_PROBE statements of run, all in one transaction on
+ * conn that is rolled back: each file object is made in a schema of its own
+ * (a CREATE TABLE as written, an index or policy on an empty LIKE copy of
+ * its live table), in one batch; the catalog is read once inside the
+ * transaction; then
+ *   a table is diffed against the live one (diff_models on a one-table
+ *   pair): no change -> skip; changes -> the ALTERs (the diff engine's
+ *   SQL) run instead; a change that would lose data (a dropped column, a
+ *   type that is not a widening) -> refuse;
+ *   an index: the same method, keys, INCLUDE, predicate and uniqueness ->
+ *   skip, else refuse;
+ *   a policy: the same command, mode, roles, USING and WITH CHECK ->
+ *   skip, else drop and create.
+ * An object that cannot be made (it needs something only this deploy
+ * creates) is refused, saying why.  Nothing changes.  No probe: no query.
+ * Returns 0, or -1 with PGW_ERR_CONNECT (the connection failed).
+ */
+int			deploy_probe(PGconn *conn, const struct pgw_config *cfg, const struct pgw_model *live,
+						 struct pgw_deploy_run *run);
 
 /*
  * Runs the decided statements on conn (set up and locked by the migration

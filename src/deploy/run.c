@@ -55,11 +55,13 @@ deploy_tx_name(enum pgw_deploy_tx tx)
 }
 
 void
-deploy_decide(const struct pgw_deploy_plan *p, const struct pgw_model *live, struct pgw_deploy_run *run)
+deploy_decide(const struct pgw_deploy_plan *p, const struct pgw_deploy_plan *folder,
+			  const struct pgw_model *live, struct pgw_deploy_run *run)
 {
 	size_t		k = 0;
 
 	memset(run, 0, sizeof(*run));
+	deploy_collect_adds(folder ? folder : p, &run->adds);
 	run->stmts = pgw_calloc(p->nstatements + 1, sizeof(*run->stmts));
 	run->phases = pgw_calloc(p->nphases + 1, sizeof(*run->phases));
 	run->nphases = p->nphases;
@@ -83,7 +85,10 @@ deploy_decide(const struct pgw_deploy_plan *p, const struct pgw_model *live, str
 				st->kind = ss->info.tag ? ss->info.tag : "?";
 				st->text = pgw_strndup(f->f.text + ss->start, ss->end - ss->start);
 				st->no_transaction = ss->info.no_transaction;
-				deploy_autofix(live, f, s, st);
+				st->probe_id = (int) k;
+				deploy_autofix(live, &run->adds, f, s, st);
+				if (st->fix == PGW_AF_PROBE)
+					run->nprobes++;
 			}
 		}
 	}
@@ -104,11 +109,17 @@ deploy_run_release(struct pgw_deploy_run *run)
 		free(st->fix_reason);
 		free(st->compare_sql);
 		free(st->compare_with);
+		free(st->probe_sql);
+		free(st->probe_schema);
+		free(st->probe_table);
+		free(st->probe_name);
+		free(st->fallback_sql);
 		free(st->error);
 		free(st->sqlstate);
 	}
 	free(run->stmts);
 	free(run->phases);
+	strlist_release(&run->adds);
 	memset(run, 0, sizeof(*run));
 }
 
@@ -144,31 +155,97 @@ retryable(const char *sqlstate)
 	return sqlstate && (!strcmp(sqlstate, "55P03") || !strcmp(sqlstate, "40P01") || !strcmp(sqlstate, "40001"));
 }
 
-/* Whether a view statement's query gives the live view's definition:
- * made as a temporary view (in a savepoint, or a transaction of its own)
- * and both pg_get_viewdef() texts compared; rolled back either way. */
-static bool
-view_unchanged(PGconn *conn, const struct pgw_deploy_stmt *st, bool in_tx)
-{
-	const char *params[1] = {st->compare_with};
-	PGresult   *res;
-	bool		same = false;
+#define VIEW_CMP_SQL \
+	"SELECT pg_catalog.pg_get_viewdef(('pg_temp.pgw_deploy_cmp_' || u.i)::pg_catalog.regclass)" \
+	" = pg_catalog.pg_get_viewdef(u.w::pg_catalog.regclass)" \
+	" FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.int4[]), pg_catalog.unnest($2::pg_catalog.text[]))" \
+	" WITH ORDINALITY AS u(i, w, o)" \
+	" ORDER BY u.o"
 
-	if (!st->compare_sql || send(conn, in_tx ? "SAVEPOINT pgw_cmp" : "BEGIN", NULL) != 0)
-		return false;
-	if (send(conn, st->compare_sql, NULL) == 0)
+/* Appends s to an array literal's element list, quoted. */
+static void
+array_elem(struct pgw_buf *b, const char *s)
+{
+	buf_append_char(b, b->len ? ',' : '{');
+	buf_append_char(b, '"');
+	for (; *s; s++)
 	{
-		res = PQexecParams(conn, "SELECT pg_catalog.pg_get_viewdef('pg_temp.pgw_deploy_cmp'::pg_catalog.regclass)"
-						   " = pg_catalog.pg_get_viewdef($1::pg_catalog.regclass)",
-						   1, NULL, params, NULL, NULL, 0);
-		same = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 &&
-			!strcmp(PQgetvalue(res, 0, 0), "t");
-		PQclear(res);
+		if (*s == '"' || *s == '\\')
+			buf_append_char(b, '\\');
+		buf_append_char(b, *s);
 	}
-	send(conn, in_tx ? "ROLLBACK TO SAVEPOINT pgw_cmp" : "ROLLBACK", NULL);
-	if (in_tx)
-		send(conn, "RELEASE SAVEPOINT pgw_cmp", NULL);
-	return same;
+	buf_append_char(b, '"');
+}
+
+/*
+ * Compares the view statements stmts[from..to) (those with compare_sql)
+ * with the live views in one round of queries: every file query made as a
+ * temporary view (in a savepoint, or a transaction of its own), one query
+ * comparing each pair of pg_get_viewdef() texts, rolled back either way.
+ * Sets view_cmp (1 same, 2 differs) of each; leaves them 0 when the batch
+ * cannot run (a view needs what a later statement makes): each is then
+ * compared alone when its turn comes.
+ */
+static void
+views_compare(PGconn *conn, struct pgw_deploy_stmt *stmts, size_t from, size_t to, bool in_tx)
+{
+	struct pgw_buf sql,
+				ids,
+				names;
+	const char *params[2];
+	size_t		n = 0;
+
+	buf_init(&sql);
+	buf_init(&ids);
+	buf_init(&names);
+	buf_append(&ids, "{");
+	for (size_t s = from; s < to; s++)
+		if (stmts[s].compare_sql)
+		{
+			buf_append(&sql, stmts[s].compare_sql);
+			buf_append(&sql, "\n");
+			buf_printf(&ids, "%s%d", n ? "," : "", stmts[s].probe_id);
+			array_elem(&names, stmts[s].compare_with);
+			n++;
+		}
+	buf_append(&ids, "}");
+	buf_append(&names, names.len ? "}" : "{}");
+	if (n > 0 && send(conn, in_tx ? "SAVEPOINT pgw_cmp" : "BEGIN", NULL) == 0)
+	{
+		if (send(conn, sql.data, NULL) == 0)
+		{
+			PGresult   *res;
+
+			params[0] = ids.data;
+			params[1] = names.data;
+			res = PQexecParams(conn, VIEW_CMP_SQL, 2, NULL, params, NULL, NULL, 0);
+			if (PQresultStatus(res) == PGRES_TUPLES_OK && (size_t) PQntuples(res) == n)
+			{
+				int			r = 0;
+
+				for (size_t s = from; s < to; s++)
+					if (stmts[s].compare_sql)
+						stmts[s].view_cmp = !strcmp(PQgetvalue(res, r++, 0), "t") ? 1 : 2;
+			}
+			PQclear(res);
+		}
+		send(conn, in_tx ? "ROLLBACK TO SAVEPOINT pgw_cmp" : "ROLLBACK", NULL);
+		if (in_tx)
+			send(conn, "RELEASE SAVEPOINT pgw_cmp", NULL);
+	}
+	buf_release(&sql);
+	buf_release(&ids);
+	buf_release(&names);
+}
+
+/* Whether a view statement's query gives the live view's definition: the
+ * batch's answer while it holds, else compared alone. */
+static bool
+view_unchanged(PGconn *conn, struct pgw_deploy_stmt *st, bool in_tx)
+{
+	if (!st->view_cmp)
+		views_compare(conn, st, 0, 1, in_tx);
+	return st->view_cmp == 1;
 }
 
 /* Runs one statement (in a savepoint when in_tx), with retries.  Returns 0
@@ -234,7 +311,8 @@ deploy_execute(PGconn *conn, const struct pgw_deploy_plan *p, struct pgw_deploy_
 		size_t		first = k,
 					last = k;
 		enum pgw_deploy_tx mode = tx;
-		bool		failed = false;
+		bool		failed = false,
+					views_batched = false;
 		int64_t		t0 = pgw_now_ms();
 
 		while (last < run->nstmts && run->stmts[last].phase == pr->number)
@@ -262,8 +340,10 @@ deploy_execute(PGconn *conn, const struct pgw_deploy_plan *p, struct pgw_deploy_
 					ev->statement(ev->arg, st);
 				continue;
 			}
-			if (st->fix == PGW_AF_REFUSE)
+			if (st->fix == PGW_AF_REFUSE || st->fix == PGW_AF_PROBE)
 			{
+				/* a probe left unsettled cannot happen (deploy_probe runs
+				 * first); refused rather than run blind */
 				st->result = PGW_DEPLOY_FAILED;
 				st->error = pgw_strdup(st->fix_reason);
 				failed = true;
@@ -272,6 +352,13 @@ deploy_execute(PGconn *conn, const struct pgw_deploy_plan *p, struct pgw_deploy_
 				if (ev && ev->statement)
 					ev->statement(ev->arg, st);
 				continue;
+			}
+			if (st->compare_sql && !views_batched)
+			{
+				/* every view of the phase in one round; the answers hold
+				 * until a statement changes something */
+				views_compare(conn, run->stmts, s, last, mode == PGW_DEPLOY_TX_PHASE);
+				views_batched = true;
 			}
 			if (st->compare_sql && view_unchanged(conn, st, mode == PGW_DEPLOY_TX_PHASE))
 			{
@@ -297,6 +384,8 @@ deploy_execute(PGconn *conn, const struct pgw_deploy_plan *p, struct pgw_deploy_
 					first_fail = st;
 			}
 			st->duration_ms = pgw_now_ms() - s0;
+			for (size_t t = s + 1; t < last; t++)
+				run->stmts[t].view_cmp = 0;
 			if (ev && ev->statement)
 				ev->statement(ev->arg, st);
 		}
@@ -544,11 +633,15 @@ json_t *
 deploy_summary_json(const struct pgw_deploy_run *run)
 {
 	int			c[6] = {0};
+	int			probed = 0;
 
 	for (size_t i = 0; i < run->nstmts; i++)
+	{
 		c[run->stmts[i].result]++;
-	return json_pack("{s:I, s:i, s:i, s:i, s:i, s:i, s:i}",
-					 "statements", (json_int_t) run->nstmts,
+		probed += run->stmts[i].probed;
+	}
+	return json_pack("{s:I, s:i, s:i, s:i, s:i, s:i, s:i, s:i}",
+					 "statements", (json_int_t) run->nstmts, "compared_on_server", probed,
 					 "applied", c[PGW_DEPLOY_APPLIED], "skipped", c[PGW_DEPLOY_SKIPPED],
 					 "autofixed", c[PGW_DEPLOY_AUTOFIXED], "failed", c[PGW_DEPLOY_FAILED],
 					 "rolled_back", c[PGW_DEPLOY_ROLLED_BACK], "not_run", c[PGW_DEPLOY_PENDING]);

@@ -122,12 +122,13 @@ log6=$(ls -t logs/deploy-*.json | head -1)
 equals "continue: only the bad one failed" "$(pyj "$log6" "d['summary']['failed'], d['summary']['rolled_back']")" "1 0"
 equals "continue: the rest applied" "$(sql "$db3" "select count(*) from pg_tables where schemaname='public'")" 7
 
-# --- 6. refusals: a column of another type, an index defined differently -------
+# --- 6. refusals: a type that would narrow, an index defined differently -------
+# (a widening, integer -> bigint, is altered: test_deploy_alter.sh)
 db4=$(fresh_db refuse) || { fail "cannot make a database"; finish; }
-sql "$db4" "CREATE TYPE job_status AS ENUM ('new'); CREATE TABLE technicians (id integer PRIMARY KEY, tenant_id uuid NOT NULL, full_name text NOT NULL, active boolean NOT NULL DEFAULT true)" >/dev/null
+sql "$db4" "CREATE TYPE job_status AS ENUM ('new'); CREATE TABLE technicians (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, tenant_id text NOT NULL, full_name text NOT NULL, active boolean NOT NULL DEFAULT true)" >/dev/null
 snap4=$(schema_of "$db4")
 expect_rc 5 "a column of another type is refused" "$PGW" --no-color deploy --db "$db4" --phase 1
-contains "says why" "$ERR" "column public.technicians.id is integer in the database but bigint in the file"
+contains "says why" "$ERR" "column public.technicians.tenant_id is text in the database but uuid in the file: changing the type could lose data"
 equals "refusal: database unchanged" "$(schema_of "$db4")" "$snap4"
 sql "$db4" "DROP TABLE technicians; CREATE TABLE t (a int, b int); CREATE INDEX jobs_site_idx ON t (b)" >/dev/null
 expect_rc 0 "dry run shows the refusal" "$PGW" --no-color deploy --db "$db4" --phase 1 --dry-run
