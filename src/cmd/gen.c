@@ -295,6 +295,7 @@ read_model(struct pgw_ctx *ctx, const char *from, const struct pgw_strlist *sche
 	if (include.n == 0)
 		strlist_add(&include, "public");
 	copts.stable = true;
+	copts.lean = true;		/* only what the types need (catalog.h) */
 	copts.include = &include;
 	copts.exclude = &none;
 	copts.managed = &ctx->cfg.schemas;
