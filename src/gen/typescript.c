@@ -23,6 +23,7 @@
  * quotes and no single ones).
  */
 #include <ctype.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -174,6 +175,14 @@ namemap_get(const struct namemap *map, const char *schema, const char *name)
 	return NULL;
 }
 
+/* A view that depends on a table: a relationship to the table can be
+ * repeated through it (view_exposes). */
+struct view_dep
+{
+	const struct pgw_object *table;
+	const struct pgw_relation *view;
+};
+
 /* A function of one argument and the row type it takes: a candidate
  * computed field. */
 struct one_arg_fn
@@ -194,6 +203,8 @@ struct gen
 	struct namemap relations;
 	struct pgw_vec one_arg;		/* struct one_arg_fn * */
 	struct pgw_vec views;		/* the model's views */
+	struct view_dep *view_deps;	/* (table, view that depends on it), by table */
+	size_t		nview_deps;
 };
 
 static bool
@@ -728,25 +739,95 @@ cmp_entry(const void *a, const void *b)
  * postgres-meta repeats a foreign key for every view that depends on the
  * referenced table and has columns of the referenced names.  Approximated
  * by name: a view that renames the key column is missed (docs/gen-types.md).
+ * The caller has found the view among the referenced table's dependents
+ * (view_deps_of).
  */
 static bool
 view_exposes(const struct pgw_relation *view, const struct pgw_constraint *fk)
 {
-	bool		depends = false;
-
-	for (size_t i = 0; i < view->obj.deps.n && !depends; i++)
-	{
-		const struct pgw_ref *r = view->obj.deps.items[i];
-
-		depends = r->kind == PGW_KIND_TABLE && strcmp(r->schema, fk->ref_schema) == 0 &&
-			strcmp(r->name, fk->ref_table) == 0;
-	}
-	if (!depends)
-		return false;
 	for (size_t i = 0; i < fk->ref_columns.n; i++)
 		if (!model_find_column(view, fk->ref_columns.items[i]))
 			return false;
 	return true;
+}
+
+static int
+cmp_view_dep(const void *a, const void *b)
+{
+	const struct view_dep *x = a;
+	const struct view_dep *y = b;
+	uintptr_t	xt = (uintptr_t) x->table;
+	uintptr_t	yt = (uintptr_t) y->table;
+	uintptr_t	xv = (uintptr_t) x->view;
+	uintptr_t	yv = (uintptr_t) y->view;
+
+	if (xt != yt)
+		return xt < yt ? -1 : 1;
+	return xv < yv ? -1 : xv > yv;
+}
+
+/*
+ * Indexes which views depend on which tables, once per run: a sorted array
+ * of (table, view) pairs, so each foreign key finds the views it can be
+ * repeated through by binary search instead of walking every view's
+ * dependencies (quadratic in a schema of thousands of tables and views).
+ */
+static void
+view_deps_build(struct gen *g)
+{
+	size_t		n = 0;
+	size_t		cap = 0;
+	size_t		out = 0;
+
+	for (size_t v = 0; v < g->views.n; v++)
+		cap += ((const struct pgw_relation *) g->views.items[v])->obj.deps.n;
+	g->view_deps = arena_alloc(&g->scratch, (cap ? cap : 1) * sizeof(*g->view_deps));
+	for (size_t v = 0; v < g->views.n; v++)
+	{
+		const struct pgw_relation *view = g->views.items[v];
+
+		for (size_t i = 0; i < view->obj.deps.n; i++)
+		{
+			const struct pgw_ref *r = view->obj.deps.items[i];
+			const struct pgw_object *t;
+
+			if (r->kind != PGW_KIND_TABLE)
+				continue;
+			t = namemap_get(&g->relations, r->schema, r->name);
+			if (t && t->kind == PGW_KIND_TABLE)
+				g->view_deps[n++] = (struct view_dep) {t, view};
+		}
+	}
+	if (n > 1)
+		qsort(g->view_deps, n, sizeof(*g->view_deps), cmp_view_dep);
+	/* a view listed once per table, however many times it depends on it */
+	for (size_t i = 0; i < n; i++)
+		if (out == 0 || cmp_view_dep(&g->view_deps[out - 1], &g->view_deps[i]) != 0)
+			g->view_deps[out++] = g->view_deps[i];
+	g->nview_deps = out;
+}
+
+/* The views that depend on table: view_deps[*first .. *first + return). */
+static size_t
+view_deps_of(const struct gen *g, const struct pgw_object *table, size_t *first)
+{
+	size_t		lo = 0;
+	size_t		hi = g->nview_deps;
+	size_t		end;
+
+	while (lo < hi)
+	{
+		size_t		mid = lo + (hi - lo) / 2;
+
+		if ((uintptr_t) g->view_deps[mid].table < (uintptr_t) table)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (end = lo; end < g->nview_deps && g->view_deps[end].table == table; end++)
+		;
+	*first = lo;
+	return end - lo;
 }
 
 static void
@@ -772,6 +853,9 @@ put_relationships(struct gen *g, const struct pgw_relation *rel, int depth)
 	{
 		const struct pgw_constraint *k = rel->constraints.items[i];
 		struct rel_entry *e;
+		const struct pgw_object *table;
+		size_t		first = 0;
+		size_t		nviews = 0;
 		bool		one;
 
 		/* postgres-meta lists a schema's relationships within that schema */
@@ -782,11 +866,14 @@ put_relationships(struct gen *g, const struct pgw_relation *rel, int depth)
 		e = arena_alloc(&g->scratch, sizeof(*e));
 		*e = (struct rel_entry) {k, k->ref_table, one};
 		vec_push(&g->scratch, &entries, e);
-		for (size_t v = 0; v < g->views.n; v++)
+		table = namemap_get(&g->relations, k->ref_schema, k->ref_table);
+		if (table)
+			nviews = view_deps_of(g, table, &first);
+		for (size_t v = first; v < first + nviews; v++)
 		{
-			const struct pgw_relation *view = g->views.items[v];
+			const struct pgw_relation *view = g->view_deps[v].view;
 
-			if ( strcmp(view->obj.schema, rel->obj.schema) != 0 ||
+			if (strcmp(view->obj.schema, rel->obj.schema) != 0 ||
 				!view_exposes(view, k))
 				continue;
 			e = arena_alloc(&g->scratch, sizeof(*e));
@@ -1363,6 +1450,7 @@ gen_typescript(const struct pgw_model *m, const struct pgw_gen_opts *o,
 	for (size_t i = 0; i < m->relations.n; i++)
 		if (((struct pgw_object *) m->relations.items[i])->kind == PGW_KIND_VIEW)
 			vec_push(&g.scratch, &g.views, m->relations.items[i]);
+	view_deps_build(&g);
 	find_one_arg_functions(&g);
 
 	buf_append(out, "export type Json =\n  | string\n  | number\n  | boolean\n  | null\n"
