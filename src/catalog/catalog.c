@@ -1650,7 +1650,6 @@ fetch_all(PGconn **conns, int nconns, const struct pgw_catalog_opts *opts,
 		for (int c = 0; c < nconns && rc == 0; c++)
 		{
 			int			k = -1;
-
 			const char *sql = NULL;
 
 			if (busy[c] >= 0)
