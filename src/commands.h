@@ -43,7 +43,7 @@
 	X(diff,   "the migration that turns one schema into another; drift capture and compare", PGW_CMD_OPTIONAL_DB | PGW_CMD_WRITES) \
 	X(doctor, "diagnose performance, security and integrity problems; --fix writes one migration that fixes them", PGW_CMD_NEEDS_DB) \
 	X(dump_schema, "the managed schema as one ordered SQL file", PGW_CMD_NEEDS_DB | PGW_CMD_WRITES) \
-	X(gen,    "generate code from the schema: gen types writes TypeScript types in the Supabase shape", PGW_CMD_OPTIONAL_DB | PGW_CMD_WRITES) \
+	X(gen,    "generate code from the schema: gen types writes TypeScript types in the Supabase shape, or zod schemas", PGW_CMD_OPTIONAL_DB | PGW_CMD_WRITES) \
 	X(generate, "write a migration and its rollback that fix a problem: tenant isolation, RLS policies, FKs, ...", PGW_CMD_NEEDS_DB | PGW_CMD_WRITES) \
 	X(health, "the live database in one report: connections, locks, slow queries, cache, vacuum", PGW_CMD_NEEDS_DB) \
 	X(help,   "show help for pgwarden or one of its commands", 0) \

@@ -397,7 +397,7 @@ catalog_cache_store(struct pgw_cache_probe *probe, const struct pgw_model *m,
 	char	   *dir;
 	char	   *h;
 
-	if (!probe->ready)
+	if (!probe->ready || m->source.lean)
 		return;
 	buf_init(&body);
 	snapshot_write(m, false, &body);

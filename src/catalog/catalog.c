@@ -405,6 +405,91 @@ static const char q_default_acls[] =
 "LEFT JOIN LATERAL pg_catalog.aclexplode(da.defaclacl) x ON x.grantee <> da.defaclrole "
 "ORDER BY 1, 2 NULLS FIRST, 3, 4, 5";
 
+/*
+ * The lean read (catalog_opts.lean, for gen types): the queries above for
+ * the kinds the generators need, with the same columns in the same
+ * positions — so the same loaders copy them — but NULL where the full read
+ * deparses or joins something no generator looks at (owners, comments,
+ * reloptions, partition bounds, collations, constraint definitions,
+ * function bodies).  CHECK and EXCLUDE constraints are left out, and of
+ * the dependencies only those of views (their rewrite rules).
+ */
+static const char q_relations_lean[] =
+"SELECT c.oid, n.nspname, c.relname, c.relkind, c.relpersistence, "
+"NULL AS owner, NULL AS description, c.relrowsecurity, c.relforcerowsecurity, "
+"NULL AS partition_key, pn.nspname AS parent_schema, pc.relname AS parent_name, "
+"NULL AS partition_bound, "
+"CASE WHEN c.relkind IN ('v', 'm') THEN pg_catalog.pg_get_viewdef(c.oid) END AS definition, "
+"c.relispopulated, NULL AS options, "
+"pg_catalog.has_table_privilege(c.oid, 'SELECT') AS readable, "
+"CASE WHEN c.relkind = 'v' THEN (pg_catalog.pg_relation_is_updatable(c.oid, false) & 20) = 20 END AS updatable "
+"FROM pg_catalog.pg_class c "
+"JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+"LEFT JOIN pg_catalog.pg_inherits i ON c.relispartition AND i.inhrelid = c.oid "
+"LEFT JOIN pg_catalog.pg_class pc ON pc.oid = i.inhparent "
+"LEFT JOIN pg_catalog.pg_namespace pn ON pn.oid = pc.relnamespace "
+"WHERE c.relkind IN ('r', 'p', 'f', 'v', 'm') AND " NSP_FILTER("n") " "
+"AND " NOT_EXT_MEMBER("pg_class", "c.oid") " "
+"ORDER BY n.nspname, c.relname";
+
+static const char q_columns_lean[] =
+"SELECT a.attrelid, a.attnum, a.attname, "
+"a.atttypid, a.attnotnull, "
+"CASE WHEN a.attgenerated = '' THEN pg_catalog.pg_get_expr(ad.adbin, 0) "
+"ELSE pg_catalog.pg_get_expr(ad.adbin, ad.adrelid) END AS default_expr, a.attidentity, a.attgenerated, "
+"NULL AS collation, NULL AS description, a.atttypmod "
+"FROM pg_catalog.pg_attribute a "
+"JOIN pg_catalog.pg_class c ON c.oid = a.attrelid "
+"JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+"LEFT JOIN pg_catalog.pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum "
+"WHERE a.attnum > 0 AND NOT a.attisdropped "
+"AND c.relkind IN ('r', 'p', 'f', 'v', 'm', 'c') AND " NSP_FILTER("n") " "
+"ORDER BY a.attrelid, a.attnum";
+
+static const char q_constraints_lean[] =
+"SELECT co.oid, co.conrelid, co.contypid, co.conname, co.contype, "
+"NULL AS definition, "
+"pg_catalog.to_json(co.conkey) AS attnums, co.confrelid, "
+"fn.nspname AS ref_schema, fc.relname AS ref_table, pg_catalog.to_json(co.confkey) AS ref_attnums, "
+"co.confupdtype, co.confdeltype, co.confmatchtype, co.condeferrable, co.condeferred, co.convalidated, "
+"co.coninhcount > 0 OR co.conparentid <> 0 AS inherited, "
+"NULL AS index_name, NULL AS description "
+"FROM pg_catalog.pg_constraint co "
+"JOIN pg_catalog.pg_namespace n ON n.oid = co.connamespace "
+"LEFT JOIN pg_catalog.pg_class fc ON fc.oid = co.confrelid "
+"LEFT JOIN pg_catalog.pg_namespace fn ON fn.oid = fc.relnamespace "
+"WHERE co.contype IN ('p', 'u', 'f') AND " NSP_FILTER("n") " "
+"AND NOT (co.conparentid <> 0 AND EXISTS (SELECT 1 FROM pg_catalog.pg_constraint pco "
+"  WHERE pco.oid = co.conparentid AND pco.conrelid = co.conrelid)) "
+"ORDER BY co.conrelid, co.contypid, co.conname";
+
+static const char q_functions_lean[] =
+"SELECT p.oid, n.nspname, p.proname, "
+"pg_catalog.pg_get_function_identity_arguments(p.oid) AS identity_args, "
+"CASE WHEN p.prokind <> 'p' THEN pg_catalog.pg_get_function_result(p.oid) END AS result, "
+"p.prokind, NULL AS lanname, p.provolatile, p.proisstrict, p.prosecdef, p.proleakproof, p.proparallel, "
+"NULL AS config, NULL AS definition, NULL AS owner, NULL AS description, "
+"NULLIF(pg_catalog.pg_get_function_arguments(p.oid), pg_catalog.pg_get_function_identity_arguments(p.oid)) AS arguments "
+"FROM pg_catalog.pg_proc p "
+"JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace "
+"WHERE " NSP_FILTER("n") " AND " NOT_EXT_MEMBER("pg_proc", "p.oid") " "
+"ORDER BY n.nspname, p.proname, 4";
+
+/* the dependencies of views (their _RETURN rules) on relations, functions
+ * and types: what the relationships through views are traced by */
+static const char q_depends_lean[] =
+"SELECT 'r' AS objclass, rw.ev_class AS objid, "
+"CASE WHEN d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass THEN 'r' "
+"  WHEN d.refclassid = 'pg_catalog.pg_proc'::pg_catalog.regclass THEN 'f' ELSE 't' END AS refclass, "
+"d.refobjid, rt.typelem, rt.typrelid "
+"FROM pg_catalog.pg_depend d "
+"JOIN pg_catalog.pg_rewrite rw ON rw.oid = d.objid "
+"LEFT JOIN pg_catalog.pg_type rt ON d.refclassid = 'pg_catalog.pg_type'::pg_catalog.regclass AND rt.oid = d.refobjid "
+"WHERE d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass AND d.deptype = 'n' AND d.refobjid >= 16384 "
+"AND d.refclassid IN ('pg_catalog.pg_class'::pg_catalog.regclass, "
+"  'pg_catalog.pg_proc'::pg_catalog.regclass, 'pg_catalog.pg_type'::pg_catalog.regclass) "
+"ORDER BY 1, 2, 3, 4";
+
 static const char q_begin[] = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
 
 /* One reader step: its query and the function that copies its rows. */
@@ -414,6 +499,8 @@ struct reader
 	const char *sql;
 	void		(*load) (struct pgw_model *m, PGresult *res);
 	const char *sql_pre15;		/* for servers before 15, when different */
+	bool		lean;			/* read by a lean read too */
+	const char *sql_lean;		/* its query there, when different */
 };
 
 /* ---- row access ---- */
@@ -1180,29 +1267,34 @@ load_default_acls(struct pgw_model *m, PGresult *res)
 }
 
 static const struct reader readers[] = {
-	{"schemas", q_schemas, load_schemas, NULL},
-	{"extensions", q_extensions, load_extensions, NULL},
-	{"types", q_types, load_types, NULL},
-	{"sequences", q_sequences, load_sequences, NULL},
-	{"relations", NULL, load_relations, NULL},	/* stable or with statistics */
-	{"column types", q_column_types, load_column_types, NULL},
-	{"columns", q_columns, load_columns, NULL},
-	{"constraints", q_constraints, load_constraints, NULL},
-	{"indexes", q_indexes, load_indexes, NULL},
-	{"policies", q_policies, load_policies, NULL},
-	{"triggers", q_triggers, load_triggers, NULL},
-	{"functions", q_functions, load_functions, NULL},
-	{"privileges", q_privileges, load_privileges, NULL},
-	{"dependencies", q_depends, load_depends, NULL},
-	{"publications", q_publications, load_publications, NULL},
-	{"publication tables", q_publication_members, load_publication_members, q_publication_members_14},
-	{"event triggers", q_event_triggers, load_event_triggers, NULL},
-	{"default privileges", q_default_acls, load_default_acls, NULL},
+	{"schemas", q_schemas, load_schemas, NULL, true, NULL},
+	{"extensions", q_extensions, load_extensions, NULL, false, NULL},
+	{"types", q_types, load_types, NULL, true, NULL},
+	{"sequences", q_sequences, load_sequences, NULL, false, NULL},
+	{"relations", NULL, load_relations, NULL, true, q_relations_lean},	/* stable or with statistics */
+	{"column types", q_column_types, load_column_types, NULL, true, NULL},
+	{"columns", q_columns, load_columns, NULL, true, q_columns_lean},
+	{"constraints", q_constraints, load_constraints, NULL, true, q_constraints_lean},
+	{"indexes", q_indexes, load_indexes, NULL, false, NULL},
+	{"policies", q_policies, load_policies, NULL, false, NULL},
+	{"triggers", q_triggers, load_triggers, NULL, false, NULL},
+	{"functions", q_functions, load_functions, NULL, true, q_functions_lean},
+	{"privileges", q_privileges, load_privileges, NULL, false, NULL},
+	{"dependencies", q_depends, load_depends, NULL, true, q_depends_lean},
+	{"publications", q_publications, load_publications, NULL, false, NULL},
+	{"publication tables", q_publication_members, load_publication_members, q_publication_members_14, false, NULL},
+	{"event triggers", q_event_triggers, load_event_triggers, NULL, false, NULL},
+	{"default privileges", q_default_acls, load_default_acls, NULL, false, NULL},
 };
 
+/* The query a reader sends; NULL when a lean read skips it. */
 static const char *
-reader_sql(const struct reader *rd, bool stable, int server_version_num)
+reader_sql(const struct reader *rd, bool stable, bool lean, int server_version_num)
 {
+	if (lean && !rd->lean)
+		return NULL;
+	if (lean && rd->sql_lean)
+		return rd->sql_lean;
 	if (rd->sql_pre15 && server_version_num > 0 && server_version_num < 150000)
 		return rd->sql_pre15;
 	if (rd->sql)
@@ -1211,14 +1303,19 @@ reader_sql(const struct reader *rd, bool stable, int server_version_num)
 }
 
 char *
-catalog_script(bool stable)
+catalog_script(bool stable, bool lean)
 {
 	struct pgw_buf b;
 
 	buf_init(&b);
 	buf_printf(&b, "%s;\n%s;\n", q_begin, q_server);
 	for (size_t i = 0; i < sizeof(readers) / sizeof(readers[0]); i++)
-		buf_printf(&b, "%s;\n", reader_sql(&readers[i], stable, 0));
+	{
+		const char *sql = reader_sql(&readers[i], stable || lean, lean, 0);
+
+		if (sql)
+			buf_printf(&b, "%s;\n", sql);
+	}
 	buf_append(&b, "COMMIT;\n");
 	return buf_steal(&b);
 }
@@ -1542,6 +1639,9 @@ fetch_all(PGconn **conns, int nconns, const struct pgw_catalog_opts *opts,
 
 	for (int c = 0; c < nconns; c++)
 		busy[c] = -1;
+	/* what a lean read skips counts as arrived, with nothing to load */
+	for (size_t k = 0; k < NREADERS; k++)
+		arrived[k] = !reader_sql(&readers[k], opts->stable, opts->lean, 0);
 	while (next_load < NREADERS)
 	{
 		fd_set		fds;
@@ -1549,15 +1649,22 @@ fetch_all(PGconn **conns, int nconns, const struct pgw_catalog_opts *opts,
 
 		for (int c = 0; c < nconns && rc == 0; c++)
 		{
-			int			k;
+			int			k = -1;
+			const char *sql = NULL;
 
-			if (busy[c] >= 0 || next_send >= NREADERS)
+			if (busy[c] >= 0)
 				continue;
-			k = nconns > 1 ? cost_order[next_send] : (int) next_send;
-			next_send++;
+			while (!sql && next_send < NREADERS)
+			{
+				k = nconns > 1 ? cost_order[next_send] : (int) next_send;
+				next_send++;
+				sql = reader_sql(&readers[k], opts->stable, opts->lean, m->source.server_version_num);
+			}
+			if (!sql)
+				continue;
 			if (stats)
 				stats->queries++;
-			if (!PQsendQuery(conns[c], step_sql(readers[k].what, reader_sql(&readers[k], opts->stable, m->source.server_version_num))))
+			if (!PQsendQuery(conns[c], step_sql(readers[k].what, sql)))
 			{
 				record_query_error(conns[c], NULL, readers[k].what);
 				rc = -1;
@@ -1622,6 +1729,11 @@ fetch_all(PGconn **conns, int nconns, const struct pgw_catalog_opts *opts,
 		}
 		while (rc == 0 && next_load < NREADERS && arrived[next_load])
 		{
+			if (!reader_sql(&readers[next_load], opts->stable, opts->lean, 0))
+			{
+				next_load++;	/* skipped by a lean read */
+				continue;
+			}
 			if (!results[next_load])
 			{
 				record_query_error(conns[0], NULL, readers[next_load].what);
@@ -1721,6 +1833,7 @@ set_source(struct pgw_model *m, PGresult *res, const struct pgw_catalog_opts *op
 	m->source.captured_at = str(m, res, 0, 4);
 	m->source.tenant_column = model_strdup(m, opts->tenant_column);
 	m->source.exact = false;
+	m->source.lean = false;
 }
 
 static const char q_relation_stats[] =
@@ -1758,7 +1871,7 @@ refresh_stats(PGconn *conn, const struct pgw_catalog_opts *opts, struct pgw_mode
 		rel->estimated_rows = rel->table_bytes = rel->toast_bytes = 0;
 		rel->index_bytes = rel->total_bytes = 0;
 	}
-	if (opts->stable)
+	if (opts->stable || opts->lean)
 		return 0;
 	res = run(conn, "relation statistics", q_relation_stats, PGRES_TUPLES_OK, stats);
 	if (!res)
@@ -1925,6 +2038,7 @@ catalog_read(PGconn **conns, int nconns, const struct pgw_catalog_opts *opts,
 		stats->connections = used;
 	if (fetch_all(all, used, opts, m, stats) != 0)
 		goto done;
+	m->source.lean = opts->lean;
 	if (stats)
 		stats->catalog_ms = (double) (pgw_now_ms() - t0);
 
@@ -1954,7 +2068,8 @@ catalog_read(PGconn **conns, int nconns, const struct pgw_catalog_opts *opts,
 			stats->count_ms = (double) (pgw_now_ms() - t1);
 	}
 	model_sort(m);
-	if (!opts->exact)
+	/* a lean model is not a full one: never cached (a full one may answer a lean read) */
+	if (!opts->exact && !opts->lean)
 		catalog_cache_store(&probe, m, stats);
 	rc = 0;
 

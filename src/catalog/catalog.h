@@ -41,6 +41,22 @@ struct pgw_catalog_opts
 	const char *cache_dir;		/* snapshot cache folder (catalog/cache.h); NULL: none */
 
 	/*
+	 * A lean read, for generators that only need the shape of the data
+	 * (gen types): schemas, enums/domains/composites, tables and views
+	 * (with view definitions and updatability), columns (with defaults,
+	 * identity, generated), primary key / unique / foreign key constraints
+	 * (without their deparsed definitions), functions (arguments and
+	 * result, without their bodies) and the dependencies of views.
+	 * Nothing else: no extensions, sequences, indexes, CHECK constraints,
+	 * policies, triggers, privileges, comments, owners, publications,
+	 * event triggers or default privileges.  The same bulk queries, fewer
+	 * of them, with the costly deparsing left out.  Implies stable.  The
+	 * model is marked source.lean; the cache never stores it (a cached
+	 * full read may still answer a lean one).
+	 */
+	bool		lean;
+
+	/*
 	 * More connections opened on demand, to the target of conns[0]: up to
 	 * helper_jobs in all, for a full read of a catalog of
 	 * PGW_CATALOG_HELPER_MIN_RELATIONS relations or more.  A smaller
@@ -99,11 +115,12 @@ void		catalog_stats_release(struct pgw_catalog_stats *stats);
 int			catalog_jobs_for(PGconn *conn, int jobs);
 
 /*
- * The catalog queries catalog_read sends for these options, in order, as one
- * SQL script: each query ends with ";\n".  For benchmarks (the floor: the
+ * The catalog queries catalog_read sends for these options (lean: those
+ * of a lean read), in order, as one SQL script: each query ends with
+ * ";\n".  For benchmarks (the floor: the
  * same queries through psql) and for review.  Caller frees.
  */
-char	   *catalog_script(bool stable);
+char	   *catalog_script(bool stable, bool lean);
 
 /* True when name matches the shell-style pattern (*, ?, [..]). */
 bool		catalog_pattern_match(const char *pattern, const char *name);

@@ -1,8 +1,8 @@
 /*
  * gen.c — `pgwarden gen types`: TypeScript types for the database in the
- * shape `supabase gen types typescript` emits (gen/typescript.h), from the
- * live catalog or from a snapshot file (--from), written to stdout or a
- * file; --check compares with the file instead and exits 1 when it is
+ * shape `supabase gen types typescript` emits, or zod schemas (--lang zod;
+ * gen/typescript.h), from the live catalog (a lean catalog read) or from a
+ * snapshot file (--from), written to stdout or a file; --check compares with the file instead and exits 1 when it is
  * stale, with a short diff.  Read-only on the database.
  */
 #include <stdio.h>
@@ -295,6 +295,7 @@ read_model(struct pgw_ctx *ctx, const char *from, const struct pgw_strlist *sche
 	if (include.n == 0)
 		strlist_add(&include, "public");
 	copts.stable = true;
+	copts.lean = true;		/* only what the types need (catalog.h) */
 	copts.include = &include;
 	copts.exclude = &none;
 	copts.managed = &ctx->cfg.schemas;
@@ -329,6 +330,7 @@ gen_types(struct pgw_ctx *ctx, int argc, char **argv)
 	const char *from = NULL;
 	const char *lang = "typescript";
 	const char *sub = NULL;
+	const char *lang_arg;
 	bool		check = false;
 	struct pgw_strlist schemas = {0};
 	struct pgw_gen_opts gopts = {0};
@@ -386,10 +388,12 @@ gen_types(struct pgw_ctx *ctx, int argc, char **argv)
 		return opt_usage_error(&p, "the one generator is 'types': pgwarden gen types",
 							   "unknown generator '%s'", sub);
 	}
-	if (strcmp(lang, "typescript") != 0 && strcmp(lang, "ts") != 0)
+	if (strcmp(lang, "ts") == 0)
+		lang = "typescript";
+	if (strcmp(lang, "typescript") != 0 && strcmp(lang, "zod") != 0)
 	{
 		strlist_release(&schemas);
-		return opt_usage_error(&p, "only TypeScript is generated for now",
+		return opt_usage_error(&p, "the languages are typescript (Supabase's types) and zod (runtime validators)",
 							   "unknown language '%s'", lang);
 	}
 	if (check && (!out || strcmp(out, "-") == 0))
@@ -399,12 +403,14 @@ gen_types(struct pgw_ctx *ctx, int argc, char **argv)
 							   "--check needs --out FILE");
 	}
 	gopts.schemas = &schemas;
+	lang_arg = strcmp(lang, "zod") == 0 ? " --lang zod" : "";
 
 	model_init(&model);
 	buf_init(&text);
 	if ((rc = read_model(ctx, from, &schemas, &model)) != PGW_EXIT_OK)
 		goto done;
-	if (gen_typescript(&model, &gopts, &text, &st) != 0)
+	if ((strcmp(lang, "zod") == 0 ? gen_zod(&model, &gopts, &text, &st) :
+		 gen_typescript(&model, &gopts, &text, &st)) != 0)
 	{
 		rc = out_fail();
 		goto done;
@@ -428,7 +434,7 @@ gen_types(struct pgw_ctx *ctx, int argc, char **argv)
 			changed = short_diff(old, text.data, &diff, 20);
 		if (out_is_json())
 		{
-			json_t	   *summary = stats_json(&st, text.len, "typescript");
+			json_t	   *summary = stats_json(&st, text.len, lang);
 
 			json_object_set_new(summary, "up_to_date", json_boolean(!missing && !changed));
 			json_object_set_new(summary, "changed_lines", json_integer((json_int_t) changed));
@@ -441,10 +447,10 @@ gen_types(struct pgw_ctx *ctx, int argc, char **argv)
 			out_json_emit(doc);
 		}
 		else if (missing)
-			out_printf("%s is missing: run 'pgwarden gen types --out %s' to write it\n", out, out);
+			out_printf("%s is missing: run 'pgwarden gen types%s --out %s' to write it\n", out, lang_arg, out);
 		else if (changed)
-			out_printf("%s is out of date (%zu changed lines):\n%s\nrun 'pgwarden gen types --out %s' to update it\n",
-					   out, changed, diff.data, out);
+			out_printf("%s is out of date (%zu changed lines):\n%s\nrun 'pgwarden gen types%s --out %s' to update it\n",
+					   out, changed, diff.data, lang_arg, out);
 		else
 			out_printf("%s is up to date (%zu tables, %zu views, %zu functions, %zu enums)\n",
 					   out, st.tables, st.views, st.functions, st.enums);
@@ -469,7 +475,7 @@ gen_types(struct pgw_ctx *ctx, int argc, char **argv)
 	{
 		json_t	   *doc = out_json_envelope(true);
 
-		json_object_set_new(doc, "summary", stats_json(&st, text.len, "typescript"));
+		json_object_set_new(doc, "summary", stats_json(&st, text.len, lang));
 		if (out && strcmp(out, "-") != 0)
 			json_object_set_new(doc, "file", json_string(out));
 		else

@@ -307,7 +307,7 @@ cmd_inspect(struct pgw_ctx *ctx, int argc, char **argv)
 	}
 	if (print_queries)
 	{
-		char	   *script = catalog_script(copts.stable);
+		char	   *script = catalog_script(copts.stable, false);
 
 		out_write(script);
 		free(script);

@@ -23,6 +23,7 @@
  * quotes and no single ones).
  */
 #include <ctype.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -174,6 +175,14 @@ namemap_get(const struct namemap *map, const char *schema, const char *name)
 	return NULL;
 }
 
+/* A view that depends on a table: a relationship to the table can be
+ * repeated through it (view_exposes). */
+struct view_dep
+{
+	const struct pgw_object *table;
+	const struct pgw_relation *view;
+};
+
 /* A function of one argument and the row type it takes: a candidate
  * computed field. */
 struct one_arg_fn
@@ -194,6 +203,8 @@ struct gen
 	struct namemap relations;
 	struct pgw_vec one_arg;		/* struct one_arg_fn * */
 	struct pgw_vec views;		/* the model's views */
+	struct view_dep *view_deps;	/* (table, view that depends on it), by table */
+	size_t		nview_deps;
 };
 
 static bool
@@ -293,24 +304,22 @@ static const char *const builtin_map[][2] = {
  * tells the caller the result is plain Json (NOT NULL columns then say
  * NonNullable<Json>, as postgres-meta does).
  */
-static void
-put_type(struct gen *g, struct pgw_buf *b, const char *pgtype, bool *is_json)
+/*
+ * The element type of a format_type() name (scratch copy): array brackets
+ * counted into *dims and type modifiers dropped.
+ */
+static char *
+type_base(struct gen *g, const char *pgtype, int *dims)
 {
 	size_t		len = strlen(pgtype);
-	int			dims = 0;
 	char	   *base;
 	char	   *paren;
-	const char *schema;
-	const char *name;
-	const struct pgw_type *t;
-	const struct pgw_relation *r;
 
-	if (is_json)
-		*is_json = false;
+	*dims = 0;
 	while (len >= 2 && pgtype[len - 2] == '[' && pgtype[len - 1] == ']')
 	{
 		len -= 2;
-		dims++;
+		(*dims)++;
 	}
 	base = arena_alloc(&g->scratch, len + 1);
 	memcpy(base, pgtype, len);
@@ -326,15 +335,40 @@ put_type(struct gen *g, struct pgw_buf *b, const char *pgtype, bool *is_json)
 		while (len && base[len - 1] == ' ')
 			base[--len] = '\0';
 	}
+	return base;
+}
+
+/* The TypeScript name of a built-in type (builtin_map), or NULL. */
+static const char *
+builtin_type(const char *base)
+{
 	for (size_t i = 0; i < sizeof(builtin_map) / sizeof(builtin_map[0]); i++)
 		if (strcmp(base, builtin_map[i][0]) == 0 || (strncmp(base, "pg_catalog.", 11) == 0 &&
 													 strcmp(base + 11, builtin_map[i][0]) == 0))
-		{
-			buf_append(b, builtin_map[i][1]);
-			if (is_json && dims == 0 && strcmp(builtin_map[i][1], "Json") == 0)
-				*is_json = true;
-			goto arrays;
-		}
+			return builtin_map[i][1];
+	return NULL;
+}
+
+static void
+put_type(struct gen *g, struct pgw_buf *b, const char *pgtype, bool *is_json)
+{
+	int			dims;
+	char	   *base = type_base(g, pgtype, &dims);
+	const char *builtin = builtin_type(base);
+	const char *schema;
+	const char *name;
+	const struct pgw_type *t;
+	const struct pgw_relation *r;
+
+	if (is_json)
+		*is_json = false;
+	if (builtin)
+	{
+		buf_append(b, builtin);
+		if (is_json && dims == 0 && strcmp(builtin, "Json") == 0)
+			*is_json = true;
+		goto arrays;
+	}
 	split_qualified(&g->scratch, base, &schema, &name);
 	t = find_type(g, schema, name);
 	if (t && t->obj.kind == PGW_KIND_DOMAIN && t->base_type)
@@ -728,25 +762,95 @@ cmp_entry(const void *a, const void *b)
  * postgres-meta repeats a foreign key for every view that depends on the
  * referenced table and has columns of the referenced names.  Approximated
  * by name: a view that renames the key column is missed (docs/gen-types.md).
+ * The caller has found the view among the referenced table's dependents
+ * (view_deps_of).
  */
 static bool
 view_exposes(const struct pgw_relation *view, const struct pgw_constraint *fk)
 {
-	bool		depends = false;
-
-	for (size_t i = 0; i < view->obj.deps.n && !depends; i++)
-	{
-		const struct pgw_ref *r = view->obj.deps.items[i];
-
-		depends = r->kind == PGW_KIND_TABLE && strcmp(r->schema, fk->ref_schema) == 0 &&
-			strcmp(r->name, fk->ref_table) == 0;
-	}
-	if (!depends)
-		return false;
 	for (size_t i = 0; i < fk->ref_columns.n; i++)
 		if (!model_find_column(view, fk->ref_columns.items[i]))
 			return false;
 	return true;
+}
+
+static int
+cmp_view_dep(const void *a, const void *b)
+{
+	const struct view_dep *x = a;
+	const struct view_dep *y = b;
+	uintptr_t	xt = (uintptr_t) x->table;
+	uintptr_t	yt = (uintptr_t) y->table;
+	uintptr_t	xv = (uintptr_t) x->view;
+	uintptr_t	yv = (uintptr_t) y->view;
+
+	if (xt != yt)
+		return xt < yt ? -1 : 1;
+	return xv < yv ? -1 : xv > yv;
+}
+
+/*
+ * Indexes which views depend on which tables, once per run: a sorted array
+ * of (table, view) pairs, so each foreign key finds the views it can be
+ * repeated through by binary search instead of walking every view's
+ * dependencies (quadratic in a schema of thousands of tables and views).
+ */
+static void
+view_deps_build(struct gen *g)
+{
+	size_t		n = 0;
+	size_t		cap = 0;
+	size_t		out = 0;
+
+	for (size_t v = 0; v < g->views.n; v++)
+		cap += ((const struct pgw_relation *) g->views.items[v])->obj.deps.n;
+	g->view_deps = arena_alloc(&g->scratch, (cap ? cap : 1) * sizeof(*g->view_deps));
+	for (size_t v = 0; v < g->views.n; v++)
+	{
+		const struct pgw_relation *view = g->views.items[v];
+
+		for (size_t i = 0; i < view->obj.deps.n; i++)
+		{
+			const struct pgw_ref *r = view->obj.deps.items[i];
+			const struct pgw_object *t;
+
+			if (r->kind != PGW_KIND_TABLE)
+				continue;
+			t = namemap_get(&g->relations, r->schema, r->name);
+			if (t && t->kind == PGW_KIND_TABLE)
+				g->view_deps[n++] = (struct view_dep) {t, view};
+		}
+	}
+	if (n > 1)
+		qsort(g->view_deps, n, sizeof(*g->view_deps), cmp_view_dep);
+	/* a view listed once per table, however many times it depends on it */
+	for (size_t i = 0; i < n; i++)
+		if (out == 0 || cmp_view_dep(&g->view_deps[out - 1], &g->view_deps[i]) != 0)
+			g->view_deps[out++] = g->view_deps[i];
+	g->nview_deps = out;
+}
+
+/* The views that depend on table: view_deps[*first .. *first + return). */
+static size_t
+view_deps_of(const struct gen *g, const struct pgw_object *table, size_t *first)
+{
+	size_t		lo = 0;
+	size_t		hi = g->nview_deps;
+	size_t		end;
+
+	while (lo < hi)
+	{
+		size_t		mid = lo + (hi - lo) / 2;
+
+		if ((uintptr_t) g->view_deps[mid].table < (uintptr_t) table)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (end = lo; end < g->nview_deps && g->view_deps[end].table == table; end++)
+		;
+	*first = lo;
+	return end - lo;
 }
 
 static void
@@ -772,6 +876,9 @@ put_relationships(struct gen *g, const struct pgw_relation *rel, int depth)
 	{
 		const struct pgw_constraint *k = rel->constraints.items[i];
 		struct rel_entry *e;
+		const struct pgw_object *table;
+		size_t		first = 0;
+		size_t		nviews = 0;
 		bool		one;
 
 		/* postgres-meta lists a schema's relationships within that schema */
@@ -782,11 +889,14 @@ put_relationships(struct gen *g, const struct pgw_relation *rel, int depth)
 		e = arena_alloc(&g->scratch, sizeof(*e));
 		*e = (struct rel_entry) {k, k->ref_table, one};
 		vec_push(&g->scratch, &entries, e);
-		for (size_t v = 0; v < g->views.n; v++)
+		table = namemap_get(&g->relations, k->ref_schema, k->ref_table);
+		if (table)
+			nviews = view_deps_of(g, table, &first);
+		for (size_t v = first; v < first + nviews; v++)
 		{
-			const struct pgw_relation *view = g->views.items[v];
+			const struct pgw_relation *view = g->view_deps[v].view;
 
-			if ( strcmp(view->obj.schema, rel->obj.schema) != 0 ||
+			if (strcmp(view->obj.schema, rel->obj.schema) != 0 ||
 				!view_exposes(view, k))
 				continue;
 			e = arena_alloc(&g->scratch, sizeof(*e));
@@ -1141,10 +1251,19 @@ put_functions(struct gen *g, const char *schema, struct pgw_gen_stats *st)
 
 /* ---- schemas ---- */
 
-static void
-put_schema(struct gen *g, const char *schema, struct pgw_gen_stats *st)
+/* A schema's tables, views, enums and composite types, each sorted. */
+struct schema_objects
 {
-	struct pgw_buf *b = g->b;
+	struct pgw_vec tables;
+	struct pgw_vec views;
+	struct pgw_vec enums;
+	struct pgw_vec comps;
+};
+
+static void
+collect_schema(struct gen *g, const char *schema, struct schema_objects *so,
+			   struct pgw_gen_stats *st)
+{
 	struct pgw_vec tables = {0};
 	struct pgw_vec views = {0};
 	struct pgw_vec enums = {0};
@@ -1177,6 +1296,27 @@ put_schema(struct gen *g, const char *schema, struct pgw_gen_stats *st)
 	st->views += views.n;
 	st->enums += enums.n;
 	st->composites += comps.n;
+	so->tables = tables;
+	so->views = views;
+	so->enums = enums;
+	so->comps = comps;
+}
+
+static void
+put_schema(struct gen *g, const char *schema, struct pgw_gen_stats *st)
+{
+	struct pgw_buf *b = g->b;
+	struct schema_objects so;
+	struct pgw_vec tables;
+	struct pgw_vec views;
+	struct pgw_vec enums;
+	struct pgw_vec comps;
+
+	collect_schema(g, schema, &so, st);
+	tables = so.tables;
+	views = so.views;
+	enums = so.enums;
+	comps = so.comps;
 
 	indent(b, 1);
 	put_key(b, schema);
@@ -1328,14 +1468,21 @@ cmp_str(const void *a, const void *b)
 	return locale_cmp(*(const char *const *) a, *(const char *const *) b);
 }
 
-int
-gen_typescript(const struct pgw_model *m, const struct pgw_gen_opts *o,
-			   struct pgw_buf *out, struct pgw_gen_stats *stats)
+/*
+ * The walk's state for m: the schemas to emit (checked against the model),
+ * the name maps and the indexes.  Returns 0, or -1 with a PGW_ERR_INPUT
+ * error (g released) when a requested schema is not in the model.  The
+ * caller releases g->scratch.
+ */
+static int
+gen_begin(struct gen *g, const struct pgw_model *m, const struct pgw_gen_opts *o,
+		  struct pgw_buf *out)
 {
-	struct gen	g = {.m = m, .o = o, .b = out};
-	struct pgw_gen_stats st = {0};
-
-	arena_init(&g.scratch);
+	memset(g, 0, sizeof(*g));
+	g->m = m;
+	g->o = o;
+	g->b = out;
+	arena_init(&g->scratch);
 	if (o->schemas && o->schemas->n)
 	{
 		for (size_t i = 0; i < o->schemas->n; i++)
@@ -1346,24 +1493,37 @@ gen_typescript(const struct pgw_model *m, const struct pgw_gen_opts *o,
 				found = strcmp(((struct pgw_object *) m->schemas.items[k])->name, o->schemas->items[i]) == 0;
 			if (!found)
 			{
-				arena_release(&g.scratch);
+				arena_release(&g->scratch);
 				pgw_error(PGW_ERR_INPUT, "schema '%s' is not in the schema model", o->schemas->items[i]);
 				pgw_error_hint("check the name (it is exact, not a pattern); a snapshot holds only the schemas it was taken with");
 				return -1;
 			}
-			if (!schema_wanted(&g, o->schemas->items[i]))
-				vec_push(&g.scratch, &g.schemas, o->schemas->items[i]);
+			if (!schema_wanted(g, o->schemas->items[i]))
+				vec_push(&g->scratch, &g->schemas, o->schemas->items[i]);
 		}
 	}
 	else
-		vec_push(&g.scratch, &g.schemas, "public");
-	vec_sort(&g.schemas, cmp_str);
-	namemap_build(&g.scratch, &g.types, &m->types);
-	namemap_build(&g.scratch, &g.relations, &m->relations);
+		vec_push(&g->scratch, &g->schemas, "public");
+	vec_sort(&g->schemas, cmp_str);
+	namemap_build(&g->scratch, &g->types, &m->types);
+	namemap_build(&g->scratch, &g->relations, &m->relations);
 	for (size_t i = 0; i < m->relations.n; i++)
 		if (((struct pgw_object *) m->relations.items[i])->kind == PGW_KIND_VIEW)
-			vec_push(&g.scratch, &g.views, m->relations.items[i]);
-	find_one_arg_functions(&g);
+			vec_push(&g->scratch, &g->views, m->relations.items[i]);
+	view_deps_build(g);
+	find_one_arg_functions(g);
+	return 0;
+}
+
+int
+gen_typescript(const struct pgw_model *m, const struct pgw_gen_opts *o,
+			   struct pgw_buf *out, struct pgw_gen_stats *stats)
+{
+	struct gen	g;
+	struct pgw_gen_stats st = {0};
+
+	if (gen_begin(&g, m, o, out) != 0)
+		return -1;
 
 	buf_append(out, "export type Json =\n  | string\n  | number\n  | boolean\n  | null\n"
 			   "  | { [key: string]: Json | undefined }\n  | Json[]\n\n");
@@ -1411,6 +1571,308 @@ gen_typescript(const struct pgw_model *m, const struct pgw_gen_opts *o,
 		buf_append(out, "},\n");
 	}
 	buf_append(out, "} as const\n");
+	arena_release(&g.scratch);
+	if (stats)
+		*stats = st;
+	return 0;
+}
+
+/* ---- zod ---- */
+
+/*
+ * A key of an object literal.  "__proto__" written plainly (bare or
+ * quoted) would set the literal's prototype instead of a property: a
+ * computed key does not.
+ */
+static void
+zod_key(struct pgw_buf *b, const char *s)
+{
+	if (strcmp(s, "__proto__") == 0)
+		buf_append(b, "[\"__proto__\"]");
+	else
+		put_key(b, s);
+}
+
+static const char *const zod_map[][2] = {
+	{"boolean", "z.boolean()"}, {"number", "z.number()"}, {"string", "z.string()"},
+	{"Json", "Json"}, {"undefined", "z.undefined()"},
+	{"Record<string, unknown>", "z.record(z.string(), z.unknown())"},
+};
+
+#define ZOD_MAX_DEPTH 16
+
+/*
+ * The zod schema of a format_type() name, appended to b: put_type's
+ * resolution (built-in names, domains to their base, arrays), with enums and
+ * composite types written out in place (z.enum, z.object: a composite's
+ * attributes each .nullable(), as CompositeTypes has them), so no schema
+ * refers to another and their order does not matter.  A table's or view's
+ * row type, a type nested deeper than ZOD_MAX_DEPTH, and anything without a
+ * TypeScript type is z.unknown().  *is_json as for put_type.
+ */
+static void
+put_zod_type(struct gen *g, struct pgw_buf *b, const char *pgtype, bool *is_json, int depth)
+{
+	int			dims;
+	char	   *base = type_base(g, pgtype, &dims);
+	const char *builtin = builtin_type(base);
+	const char *schema;
+	const char *name;
+	const struct pgw_type *t;
+
+	if (is_json)
+		*is_json = false;
+	for (int i = 0; i < dims; i++)
+		buf_append(b, "z.array(");
+	if (builtin)
+	{
+		const char *zt = "z.unknown()";
+
+		for (size_t i = 0; i < sizeof(zod_map) / sizeof(zod_map[0]); i++)
+			if (strcmp(builtin, zod_map[i][0]) == 0)
+				zt = zod_map[i][1];
+		buf_append(b, zt);
+		if (is_json && dims == 0 && strcmp(builtin, "Json") == 0)
+			*is_json = true;
+		goto arrays;
+	}
+	split_qualified(&g->scratch, base, &schema, &name);
+	t = depth < ZOD_MAX_DEPTH ? find_type(g, schema, name) : NULL;
+	if (t && t->obj.kind == PGW_KIND_DOMAIN && t->base_type)
+	{
+		bool		inner_json = false;
+
+		put_zod_type(g, b, t->base_type, &inner_json, depth + 1);
+		if (is_json)
+			*is_json = inner_json && dims == 0;
+	}
+	else if (t && t->obj.kind == PGW_KIND_ENUM && t->labels.n == 0)
+		buf_append(b, "z.never()");
+	else if (t && t->obj.kind == PGW_KIND_ENUM)
+	{
+		buf_append(b, "z.enum(");
+		put_strings(b, &t->labels);
+		buf_append(b, ")");
+	}
+	else if (t && t->obj.kind == PGW_KIND_COMPOSITE)
+	{
+		buf_append(b, "z.object({");
+		for (size_t k = 0; k < t->attributes.n; k++)
+		{
+			const struct pgw_column *c = t->attributes.items[k];
+			size_t		mark;
+
+			buf_append(b, k ? ", " : " ");
+			zod_key(b, c->obj.name);
+			buf_append(b, ": ");
+			mark = b->len;
+			put_zod_type(g, b, c->type, NULL, depth + 1);
+			if (strcmp(b->data + mark, "z.unknown()") != 0)
+				buf_append(b, ".nullable()");
+		}
+		buf_append(b, t->attributes.n ? " })" : "})");
+	}
+	else
+		buf_append(b, "z.unknown()");
+arrays:
+	for (int i = 0; i < dims; i++)
+		buf_append(b, ")");
+}
+
+/* One property of a z.object: "name: z.string().nullable().optional(),". */
+static void
+put_zod_column(struct gen *g, const struct pgw_column *c, int depth, bool optional,
+			   bool never, bool nullable)
+{
+	struct pgw_buf *b = g->b;
+	bool		json = false;
+	size_t		mark;
+
+	indent(b, depth);
+	zod_key(b, c->obj.name);
+	buf_append(b, ": ");
+	if (never)
+	{
+		buf_append(b, "z.never().optional(),\n");
+		return;
+	}
+	mark = b->len;
+	put_zod_type(g, b, c->type, &json, 0);
+	if (json && !nullable)
+	{
+		b->len = mark;
+		b->data[mark] = '\0';
+		buf_append(b, "NonNullJson");
+	}
+	/* unknown already holds null */
+	if (nullable && strcmp(b->data + mark, "z.unknown()") != 0)
+		buf_append(b, ".nullable()");
+	if (optional)
+		buf_append(b, ".optional()");
+	buf_append(b, ",\n");
+}
+
+static void
+put_zod_table(struct gen *g, const struct pgw_relation *rel)
+{
+	struct pgw_buf *b = g->b;
+	struct pgw_vec cols = sorted_columns(g, rel);
+	struct pgw_vec computed = computed_fields(g, rel);
+	bool		view = rel->obj.kind == PGW_KIND_VIEW;
+	int			parts = view ? (rel->updatable ? 3 : 1) : 3;
+	static const char *const names[] = {"Row", "Insert", "Update"};
+
+	indent(b, 3);
+	zod_key(b, rel->obj.name);
+	buf_append(b, ": {\n");
+	for (int p = 0; p < parts; p++)
+	{
+		indent(b, 4);
+		buf_printf(b, "%s: z.object({\n", names[p]);
+		for (size_t i = 0; i < cols.n; i++)
+		{
+			const struct pgw_column *c = cols.items[i];
+
+			if (view)
+			{
+				bool		nn = p == 0 && view_column_not_null(g, rel, c->obj.name);
+
+				put_zod_column(g, c, 5, p > 0, false, !nn);
+			}
+			else
+			{
+				bool		never = p > 0 && (c->identity == 'a' || c->generated);
+				bool		optional = p == 2 || (p == 1 && (!c->not_null || c->default_expr || c->identity));
+
+				put_zod_column(g, c, 5, p > 0 && (optional || never), never, !c->not_null);
+			}
+		}
+		for (size_t i = 0; !view && p == 0 && i < computed.n; i++)
+		{
+			const struct pgw_function *f = computed.items[i];
+			size_t		mark;
+
+			indent(b, 5);
+			zod_key(b, f->obj.name);
+			buf_append(b, ": ");
+			mark = b->len;
+			put_zod_type(g, b, f->result, NULL, 0);
+			buf_append(b, strcmp(b->data + mark, "z.unknown()") != 0 ? ".nullable(),\n" : ",\n");
+		}
+		indent(b, 4);
+		buf_append(b, "}),\n");
+	}
+	indent(b, 3);
+	buf_append(b, "},\n");
+}
+
+static void
+put_zod_schema(struct gen *g, const char *schema, struct pgw_gen_stats *st)
+{
+	struct pgw_buf *b = g->b;
+	struct schema_objects so;
+
+	collect_schema(g, schema, &so, st);
+	indent(b, 1);
+	zod_key(b, schema);
+	buf_append(b, ": {\n");
+
+	indent(b, 2);
+	buf_append(b, so.tables.n ? "Tables: {\n" : "Tables: {},\n");
+	for (size_t i = 0; i < so.tables.n; i++)
+		put_zod_table(g, so.tables.items[i]);
+	if (so.tables.n)
+	{
+		indent(b, 2);
+		buf_append(b, "},\n");
+	}
+
+	indent(b, 2);
+	buf_append(b, so.views.n ? "Views: {\n" : "Views: {},\n");
+	for (size_t i = 0; i < so.views.n; i++)
+		put_zod_table(g, so.views.items[i]);
+	if (so.views.n)
+	{
+		indent(b, 2);
+		buf_append(b, "},\n");
+	}
+
+	indent(b, 2);
+	buf_append(b, so.enums.n ? "Enums: {\n" : "Enums: {},\n");
+	for (size_t i = 0; i < so.enums.n; i++)
+	{
+		const struct pgw_type *t = so.enums.items[i];
+
+		indent(b, 3);
+		zod_key(b, t->obj.name);
+		if (t->labels.n == 0)
+			buf_append(b, ": z.never(),\n");
+		else
+		{
+			buf_append(b, ": z.enum(");
+			put_strings(b, &t->labels);
+			buf_append(b, "),\n");
+		}
+	}
+	if (so.enums.n)
+	{
+		indent(b, 2);
+		buf_append(b, "},\n");
+	}
+
+	indent(b, 2);
+	buf_append(b, so.comps.n ? "CompositeTypes: {\n" : "CompositeTypes: {},\n");
+	for (size_t i = 0; i < so.comps.n; i++)
+	{
+		const struct pgw_type *t = so.comps.items[i];
+
+		indent(b, 3);
+		zod_key(b, t->obj.name);
+		buf_append(b, ": z.object({\n");
+		for (size_t k = 0; k < t->attributes.n; k++)
+		{
+			const struct pgw_column *c = t->attributes.items[k];
+			size_t		mark;
+
+			indent(b, 4);
+			zod_key(b, c->obj.name);
+			buf_append(b, ": ");
+			mark = b->len;
+			put_zod_type(g, b, c->type, NULL, 1);
+			buf_append(b, strcmp(b->data + mark, "z.unknown()") != 0 ? ".nullable(),\n" : ",\n");
+		}
+		indent(b, 3);
+		buf_append(b, "}),\n");
+	}
+	if (so.comps.n)
+	{
+		indent(b, 2);
+		buf_append(b, "},\n");
+	}
+	indent(b, 1);
+	buf_append(b, "},\n");
+}
+
+int
+gen_zod(const struct pgw_model *m, const struct pgw_gen_opts *o,
+		struct pgw_buf *out, struct pgw_gen_stats *stats)
+{
+	struct gen	g;
+	struct pgw_gen_stats st = {0};
+
+	if (gen_begin(&g, m, o, out) != 0)
+		return -1;
+	buf_append(out, "import { z } from \"zod\"\n\n");
+	buf_append(out, "export type Json =\n  | string\n  | number\n  | boolean\n  | null\n"
+			   "  | { [key: string]: Json | undefined }\n  | Json[]\n\n");
+	buf_append(out, "export const Json: z.ZodType<Json> = z.lazy(() => z.union([NonNullJson, z.null()]))\n");
+	buf_append(out, "export const NonNullJson: z.ZodType<NonNullable<Json>> = z.lazy(() =>\n"
+			   "  z.union([\n    z.string(),\n    z.number(),\n    z.boolean(),\n"
+			   "    z.record(z.string(), Json.optional()),\n    z.array(Json),\n  ]),\n)\n\n");
+	buf_append(out, "export const Database = {\n");
+	for (size_t i = 0; i < g.schemas.n; i++)
+		put_zod_schema(&g, g.schemas.items[i], &st);
+	buf_append(out, "}\n");
 	arena_release(&g.scratch);
 	if (stats)
 		*stats = st;

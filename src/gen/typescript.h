@@ -5,6 +5,8 @@
  * CompositeTypes), the helper types Tables<>, TablesInsert<>,
  * TablesUpdate<>, Enums<>, CompositeTypes<> and `Constants`.
  *
+ * Also zod schemas (runtime validators) from the same walk: gen_zod.
+ *
  * Deterministic: everything is sorted the way postgres-meta sorts it, so
  * the same model always gives the same bytes.  docs/gen-types.md lists the
  * type mapping and every known difference from the Supabase generator.
@@ -42,5 +44,17 @@ struct pgw_gen_stats
  */
 int			gen_typescript(const struct pgw_model *m, const struct pgw_gen_opts *o,
 						   struct pgw_buf *out, struct pgw_gen_stats *stats);
+
+/*
+ * Appends a TypeScript module of zod schemas for m to out: `Json` (type
+ * and schema), `NonNullJson`, and `Database` with, per schema, Tables and
+ * Views ({Row, Insert, Update} as z.object, Insert/Update only for
+ * updatable views), Enums (z.enum) and CompositeTypes (z.object), each
+ * field nullable / optional exactly where the TypeScript types have
+ * `| null` / `?`.  No Functions and no Relationships.  stats->functions
+ * stays 0.  Errors as gen_typescript.
+ */
+int			gen_zod(const struct pgw_model *m, const struct pgw_gen_opts *o,
+					struct pgw_buf *out, struct pgw_gen_stats *stats);
 
 #endif

@@ -377,6 +377,8 @@ struct pgw_model_source
 	const char *captured_at;	/* ISO 8601, UTC */
 	const char *tenant_column;	/* the config's, used for coverage */
 	bool		exact;			/* --exact statistics present */
+	bool		lean;			/* a lean read (catalog.h): only what gen types
+								 * needs; never written as a snapshot */
 };
 
 struct pgw_model

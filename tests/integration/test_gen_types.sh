@@ -4,17 +4,20 @@
 # Docker) emits for the example project and for a schema with every object
 # kind and hostile names, compiles under `tsc --noEmit --strict` with a file
 # that uses every table's Row, is deterministic, reads snapshots, and
-# --check catches a stale file.
+# --check catches a stale file.  `--lang zod`: the zod schemas compile, have
+# exactly the TypeScript types' shape (tsc), and parse (node + zod): a valid
+# row is accepted, invalid ones rejected.
 . "$(dirname "$0")/../lib.sh"
 
 node_dir="$SRC/tests/gen-types/node"
 peer="$node_dir/node_modules/@supabase/postgres-meta/dist/server/server.js"
 tsc="$node_dir/node_modules/.bin/tsc"
-if [ ! -x "$tsc" ] || [ ! -f "$peer" ]; then
+zod="$node_dir/node_modules/zod/package.json"
+if [ ! -x "$tsc" ] || [ ! -f "$peer" ] || [ ! -f "$zod" ]; then
     "$SRC/scripts/npm-deps.sh" "$node_dir" >&2 || true
 fi
 have_node=1
-if ! command -v node >/dev/null 2>&1 || [ ! -x "$tsc" ] || [ ! -f "$peer" ]; then
+if ! command -v node >/dev/null 2>&1 || [ ! -x "$tsc" ] || [ ! -f "$peer" ] || [ ! -f "$zod" ]; then
     have_node=0
     echo "$TEST_NAME: SKIP the tsc and Supabase-generator checks: node or the npm packages of tests/gen-types/node are not installed (scripts/npm-deps.sh tests/gen-types/node failed)" >&2
 fi
@@ -80,6 +83,24 @@ j=$("$PGW" --db "$fleet" --json gen types)
 contains "--json document" "$j" '"command": "gen"'
 contains "--json has the types" "$j" '"types": "export type Json'
 
+# --lang zod: the same walk, zod schemas
+z="$out/kinds/zod.ts"
+expect_rc 0 "gen types --lang zod (kinds)" "$PGW" --db "$kinds" gen types --lang zod --schema public --schema other --out "$z"
+contains "zod: imports zod" "$(cat "$z")" 'import { z } from "zod"'
+contains "zod: enum column" "$(cat "$z")" 'mood: z.enum(["sad", "ok", "happy", "very happy"]),'
+contains "zod: NOT NULL json" "$(cat "$z")" "raw: NonNullJson,"
+contains "zod: nullable and optional on insert" "$(cat "$z")" "score: z.number().nullable().optional(),"
+contains "zod: identity ALWAYS never on insert" "$(cat "$z")" "id: z.never().optional(),"
+contains "zod: array" "$(cat "$z")" "tags: z.array(z.string()),"
+contains "zod: quoted key" "$(cat "$z")" '"Odd Table": {'
+"$PGW" gen types --lang zod --from "$SCRATCH/snap.json" --schema public --schema other > "$SCRATCH/from-zod.ts"
+check "zod: --from snapshot equals the live read" cmp -s "$z" "$SCRATCH/from-zod.ts"
+expect_rc 0 "zod: --check up to date" "$PGW" --db "$kinds" gen types --lang zod --schema public --schema other --check --out "$z"
+r=$("$PGW" --db "$kinds" gen types --schema public --schema other --check --out "$z" 2>&1); rc=$?
+equals "--check: the TypeScript types are not the zod file" "$rc" 1
+j=$("$PGW" --db "$kinds" --json gen types --lang zod --schema public --schema other)
+contains "zod: --json says the language" "$j" '"lang": "zod"'
+
 # --strict-views: a view column that selects a NOT NULL column directly
 "$PGW" --db "$kinds" gen types --strict-views > "$SCRATCH/strict.ts"
 contains "--strict-views: people_names.name NOT NULL" "$(sed -n '/people_names: {/,/Relationships/p' "$SCRATCH/strict.ts")" "name: string
@@ -131,5 +152,28 @@ if [ "$have_node" = 1 ]; then
     # and tsc can fail: a wrong field is caught
     echo 'export const bad: Database["public"]["Tables"]["pairs"]["Row"] = { a: 1, b: 2, note: null, nope: 1 }' > "$out/kinds/bad.ts"
     expect_rc 2 "tsc rejects a wrong use" "$tsc" --noEmit --strict "$out/kinds/bad.ts"
+
+    # zod: tests/gen-types/zod-use.ts holds the zod schemas' inferred types
+    # against the TypeScript types (equal both ways, per table and part) and
+    # parses rows.  One tsc run (zod's types are slow to check) compiles it
+    # twice: against the generated schemas, and against a copy with one
+    # nullable column made NOT NULL, which must be the only error — the
+    # comparison can fail.  --skipLibCheck: zod's own .d.ts files are not
+    # ours to check.
+    zd="$out/zod"
+    mkdir -p "$zd"
+    ln -s "$node_dir/node_modules" "$zd/node_modules"
+    cp "$z" "$zd/database.ts"
+    cp "$k" "$zd/types.ts"
+    cp "$SRC/tests/gen-types/zod-use.ts" "$zd/use.ts"
+    sed 's/^          bio: z.string().nullable(),$/          bio: z.string(),/' "$z" > "$zd/bad.ts"
+    sed 's#"./database"#"./bad"#' "$zd/use.ts" > "$zd/usebad.ts"
+    check "zod: the bad copy differs" bash -c "! cmp -s '$zd/bad.ts' '$zd/database.ts'"
+    r=$(cd "$zd" && "$tsc" --strict --skipLibCheck --module nodenext --outDir js database.ts types.ts use.ts bad.ts usebad.ts 2>&1)
+    equals "zod: tsc --strict compiles the zod schemas, same shape as the types${r:+: $r}" "$(echo "$r" | grep -c -v '^usebad\.ts(')" 0
+    contains "zod: tsc catches a column whose nullability differs" "$r" "usebad.ts("
+    r=$(node "$zd/js/use.js" 2>&1); rc=$?
+    equals "zod: node parses a valid row and rejects invalid ones${r:+: $r}" "$rc" 0
+    contains "zod: every parse check ran" "$r" "zod checks passed: 10"
 fi
 finish
