@@ -79,20 +79,12 @@ fs_read_file(const char *path, char **data, size_t *len)
 	return 0;
 }
 
-int
-fs_write_file(const char *path, const char *data, size_t len, mode_t mode)
+/* write all of data to fd; errno set on failure */
+static int
+write_all(int fd, const char *data, size_t len)
 {
-	char	   *tmp = pgw_asprintf("%s.tmp.%d", path, (int) getpid());
-	int			fd;
 	size_t		done = 0;
 
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-	if (fd < 0)
-	{
-		pgw_error(PGW_ERR_INPUT, "cannot write '%s': %s", path, strerror(errno));
-		free(tmp);
-		return -1;
-	}
 	while (done < len)
 	{
 		ssize_t		n = write(fd, data + done, len - done);
@@ -101,22 +93,77 @@ fs_write_file(const char *path, const char *data, size_t len, mode_t mode)
 		{
 			if (errno == EINTR)
 				continue;
-			pgw_error(PGW_ERR_INPUT, "cannot write '%s': %s", path, strerror(errno));
-			close(fd);
-			unlink(tmp);
-			free(tmp);
 			return -1;
 		}
 		done += (size_t) n;
+	}
+	return 0;
+}
+
+/*
+ * Writes data to path.  A regular file (or a new one) is replaced through a
+ * temporary file and rename(), so a reader never sees half of it; a symbolic
+ * link to one keeps its link, the file it points to being replaced.  What
+ * is not a regular file — /dev/null, /dev/stdout, a FIFO — is written into
+ * as it is: renaming over it would replace the device itself.
+ */
+int
+fs_write_file(const char *path, const char *data, size_t len, mode_t mode)
+{
+	struct stat st;
+	char	   *real = NULL;
+	char	   *tmp;
+	int			fd;
+
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+	{
+		if (S_ISDIR(st.st_mode))
+			return pgw_error(PGW_ERR_INPUT, "cannot write '%s': it is a folder", path);
+		fd = open(path, O_WRONLY | O_CLOEXEC);
+		if (fd < 0 || write_all(fd, data, len) != 0)
+		{
+			pgw_error(PGW_ERR_INPUT, "cannot write '%s': %s", path, strerror(errno));
+			if (fd >= 0)
+				close(fd);
+			return -1;
+		}
+		if (close(fd) != 0)
+			return pgw_error(PGW_ERR_INPUT, "cannot write '%s': %s", path, strerror(errno));
+		return 0;
+	}
+	if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode))
+		real = realpath(path, NULL);
+	if (real)
+		path = real;
+	tmp = pgw_asprintf("%s.tmp.%d", path, (int) getpid());
+
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	if (fd < 0)
+	{
+		pgw_error(PGW_ERR_INPUT, "cannot write '%s': %s", path, strerror(errno));
+		free(tmp);
+		free(real);
+		return -1;
+	}
+	if (write_all(fd, data, len) != 0)
+	{
+		pgw_error(PGW_ERR_INPUT, "cannot write '%s': %s", path, strerror(errno));
+		close(fd);
+		unlink(tmp);
+		free(tmp);
+		free(real);
+		return -1;
 	}
 	if (fsync(fd) != 0 || close(fd) != 0 || rename(tmp, path) != 0)
 	{
 		pgw_error(PGW_ERR_INPUT, "cannot write '%s': %s", path, strerror(errno));
 		unlink(tmp);
 		free(tmp);
+		free(real);
 		return -1;
 	}
 	free(tmp);
+	free(real);
 	return 0;
 }
 

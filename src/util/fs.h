@@ -21,7 +21,9 @@ int			fs_list_files(const char *dir, const char *suffix, struct pgw_strlist *lis
 /* Reads a whole file (NUL-terminated; *len excludes the NUL). Caller frees. */
 int			fs_read_file(const char *path, char **data, size_t *len);
 
-/* Writes data to path through a temporary file and rename(), mode as given. */
+/* Writes data to path through a temporary file and rename(), mode as given
+ * (a symlink keeps its link; /dev/null, a FIFO and other non-files are
+ * written into, never replaced). */
 int			fs_write_file(const char *path, const char *data, size_t len, mode_t mode);
 
 /* Creates path and its missing parents with the given mode. */

@@ -42,6 +42,18 @@ contains "two connections: the snapshot shared" "$OUT" "25 queries on 2 connecti
 check "two connections give identical bytes" cmp -s fx.json fx-two.json
 
 expect_rc 0 "load and write a stable snapshot" "$PGW" inspect --from fx.json --out fx-round.json
+# --out into what is not a regular file is written into, never replaced (a
+# rename over /dev/null would replace the device); a symlink keeps its link
+mkfifo out.fifo
+timeout 20 cat out.fifo >fifo-got.json &
+catpid=$!
+expect_rc 0 "--out into a FIFO" "$PGW" inspect --from fx.json --out out.fifo
+wait $catpid
+equals "the FIFO is still one and carried the snapshot" "$([ -p out.fifo ] && cmp -s fifo-got.json fx-round.json && echo yes)" yes
+: >fx-real.json
+ln -s fx-real.json fx-link.json
+expect_rc 0 "--out through a symlink" "$PGW" inspect --from fx.json --out fx-link.json
+equals "the link stays, its file is written" "$([ -L fx-link.json ] && cmp -s fx-real.json fx-round.json && echo yes)" yes
 check "stable round trip is byte-identical" cmp -s fx.json fx-round.json
 
 expect_rc 0 "--json prints the snapshot" "$PGW" --db "$db" --json inspect --stable -n app -n 'Weird*' --out fx-json.json
