@@ -19,7 +19,7 @@
 #include "util/mem.h"
 #include "util/sha256.h"
 
-#define CACHE_FORMAT "pgwarden.cache/1"
+#define CACHE_FORMAT "pgwarden.cache/2"
 
 /*
  * What wrote the cache: the version, the snapshot format and the build (the
@@ -315,7 +315,7 @@ catalog_cache_lookup(PGconn *conn, const struct pgw_catalog_opts *opts,
 			set_reason(stats, false, "the cache file is damaged (checksum mismatch)");
 			goto out;
 		}
-		if (snapshot_read_text(probe->path, nl + 1, len - hlen - 1, m, NULL) != 0)
+		if (snapshot_read_binary(probe->path, nl + 1, len - hlen - 1, m) != 0)
 		{
 			out_note("ignoring the cache file %s: %s", probe->path, pgw_error_last()->message);
 			pgw_error_clear();
@@ -400,7 +400,7 @@ catalog_cache_store(struct pgw_cache_probe *probe, const struct pgw_model *m,
 	if (!probe->ready)
 		return;
 	buf_init(&body);
-	snapshot_write(m, false, &body);
+	snapshot_write_binary(m, &body);
 	if (sha256_hex(body.data, body.len, hex) != 0)
 	{
 		pgw_error_clear();
