@@ -71,17 +71,17 @@ attributable(const char *catalog)
 }
 
 /*
- * A row is new since the cached read when its xmin was not visible to the
- * cached read's snapshot: at or past that snapshot's xmax ($1, 32 bits),
- * or one of the transactions it saw running ($2).  age() counts back from
- * one point fixed for the whole transaction, so comparing ages compares
- * transaction IDs without the wraparound arithmetic; the age of $1 is
- * computed once (an InitPlan), not per row.  $1 NULL: no cached read, no
- * row is new.
+ * A row is new since the cached read when its xmin is at or past that
+ * read's snapshot xmin ($1, 32 bits): every transaction that snapshot could
+ * not see — running (subtransactions included) or not yet started — is
+ * there; a transaction between xmin and xmax that it did see only costs a
+ * needless re-read.  age() counts back from one point fixed for the whole
+ * transaction, so comparing ages compares transaction IDs without the
+ * wraparound arithmetic; the age of $1 is computed once (an InitPlan), not
+ * per row.  $1 NULL: no cached read, no row is new.
  */
 #define NEW_ROW(a) \
-	"(pg_catalog.age(" a ".xmin) <= (SELECT pg_catalog.age($1::pg_catalog.xid)) " \
-	"OR " a ".xmin = ANY($2::pg_catalog.xid[]))"
+	"pg_catalog.age(" a ".xmin) <= (SELECT pg_catalog.age($1::pg_catalog.xid))"
 
 /*
  * Phase one, every run: per catalog, its row count, how many of its rows
@@ -158,7 +158,10 @@ fingerprint_sql(int server_version_num)
  * catalogs where a row can go without a new one appearing (an index, a
  * policy, a trigger, a comment, a rule, a constraint, OWNED BY) differs
  * from the cached one ($1, $2: oids and counts; a dropped relation has no
- * count now, a new one had none).  pg_index's in-place flags weigh in the
+ * count now, a new one had none).  Relation 0 counts the rows that can go
+ * and belong to no relation (standalone types, composite types, domain
+ * constraints, other objects' comments, extension membership), so such a
+ * delete is seen too (and means a full read).  pg_index's in-place flags weigh in the
  * count, so a concurrently built index that becomes valid counts too.
  * With empty arrays it gives every relation's count.
  */
@@ -187,10 +190,11 @@ static const char q_new[] =
 
 static const char q_counts[] =
 "WITH cnt(rel, n) AS (SELECT x.rel, pg_catalog.sum(x.n)::pg_catalog.int8 FROM ("
-" SELECT c.oid AS rel, pg_catalog.count(*) AS n FROM pg_catalog.pg_class c WHERE c.relkind NOT IN ('i', 'I') GROUP BY 1"
+" SELECT CASE WHEN c.relkind = 'c' THEN 0 ELSE c.oid END AS rel, pg_catalog.count(*) AS n FROM pg_catalog.pg_class c "
+"  WHERE c.relkind NOT IN ('i', 'I') GROUP BY 1"
 " UNION ALL SELECT c.indrelid, pg_catalog.count(*) + 1000000 * pg_catalog.sum(c.indisvalid::pg_catalog.int4 + 2 * c.indisready::pg_catalog.int4 + 4 * c.indislive::pg_catalog.int4) "
 "  FROM pg_catalog.pg_index c GROUP BY 1"
-" UNION ALL SELECT c.conrelid, pg_catalog.count(*) FROM pg_catalog.pg_constraint c WHERE c.conrelid <> 0 GROUP BY 1"
+" UNION ALL SELECT c.conrelid, pg_catalog.count(*) FROM pg_catalog.pg_constraint c GROUP BY 1"
 " UNION ALL SELECT c.polrelid, pg_catalog.count(*) FROM pg_catalog.pg_policy c GROUP BY 1"
 " UNION ALL SELECT c.tgrelid, pg_catalog.count(*) FROM pg_catalog.pg_trigger c GROUP BY 1"
 " UNION ALL SELECT c.adrelid, pg_catalog.count(*) FROM pg_catalog.pg_attrdef c GROUP BY 1"
@@ -202,12 +206,14 @@ static const char q_counts[] =
 " UNION ALL SELECT c.ftrelid, pg_catalog.count(*) FROM pg_catalog.pg_foreign_table c GROUP BY 1"
 " UNION ALL SELECT c.stxrelid, pg_catalog.count(*) FROM pg_catalog.pg_statistic_ext c GROUP BY 1"
 " UNION ALL SELECT COALESCE(i.indrelid, " DESCRIBED("c") "), pg_catalog.count(*) FROM pg_catalog.pg_description c "
-"  LEFT JOIN pg_catalog.pg_index i ON c.classoid = " RC("pg_class") " AND i.indexrelid = c.objoid "
-"  WHERE c.classoid IN (" RC("pg_class") ", " RC("pg_constraint") ", " RC("pg_trigger") ", " RC("pg_policy") ") GROUP BY 1"
-" UNION ALL SELECT c.objid, pg_catalog.count(*) FROM pg_catalog.pg_depend c WHERE c.classid = " RC("pg_class")
-"  AND (c.deptype IN ('e', 'x') OR (c.deptype = 'a' AND c.objid IN (SELECT s.seqrelid FROM pg_catalog.pg_sequence s))) GROUP BY 1"
-") x WHERE x.rel IN (SELECT r.oid FROM pg_catalog.pg_class r WHERE r.oid >= 16384 "
-"  AND r.relkind IN ('r', 'p', 'f', 'v', 'm', 'S', 'c')) GROUP BY 1) "
+"  LEFT JOIN pg_catalog.pg_index i ON c.classoid = " RC("pg_class") " AND i.indexrelid = c.objoid GROUP BY 1"
+" UNION ALL SELECT CASE WHEN c.classid = " RC("pg_class") " THEN c.objid ELSE 0 END, pg_catalog.count(*) FROM pg_catalog.pg_depend c "
+"  WHERE c.deptype IN ('e', 'x') OR (c.classid = " RC("pg_class") " AND c.deptype = 'a' "
+"  AND c.objid IN (SELECT s.seqrelid FROM pg_catalog.pg_sequence s)) GROUP BY 1"
+" UNION ALL SELECT 0, pg_catalog.count(*) FROM pg_catalog.pg_type c WHERE c.typrelid = 0 "
+"  AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_type e WHERE e.oid = c.typelem AND e.typrelid <> 0)"
+") x WHERE x.rel = 0 OR x.rel IN (SELECT r.oid FROM pg_catalog.pg_class r WHERE r.oid >= 16384 "
+"  AND r.relkind IN ('r', 'p', 'f', 'v', 'm', 'S')) GROUP BY 1) "
 "SELECT 'c', NULL, COALESCE(k.rel, o.rel), r.relkind, k.n FROM cnt k "
 "FULL JOIN ROWS FROM (pg_catalog.unnest($1::pg_catalog.oid[]), pg_catalog.unnest($2::pg_catalog.int8[])) o(rel, n) ON o.rel = k.rel "
 "LEFT JOIN pg_catalog.pg_class r ON r.oid = COALESCE(k.rel, o.rel) "
@@ -242,8 +248,7 @@ static const char q_identity[] =
 "SELECT CASE WHEN pg_catalog.has_function_privilege('pg_catalog.pg_control_system()', 'EXECUTE') "
 "  THEN (SELECT s.system_identifier::pg_catalog.text FROM pg_catalog.pg_control_system() s) ELSE '' END, "
 "d.oid, pg_catalog.current_setting('search_path'), "
-"pg_catalog.pg_snapshot_xmax(pg_catalog.pg_current_snapshot())::pg_catalog.text, "
-"(SELECT pg_catalog.string_agg(x::pg_catalog.text, ',') FROM pg_catalog.pg_snapshot_xip(pg_catalog.pg_current_snapshot()) x) "
+"pg_catalog.pg_snapshot_xmin(pg_catalog.pg_current_snapshot())::pg_catalog.text "
 "FROM pg_catalog.pg_database d WHERE d.datname = pg_catalog.current_database()";
 
 /* Beyond this many transactions since the cached read, a full read (ages
@@ -424,14 +429,14 @@ xid32(const char *full, char *out, size_t size)
 /*
  * Runs q_counts (every relation's count, or with old_ok the ones that
  * differ from the cached counts) and, with old_ok, q_new against the
- * cached read's snapshot ($1, $2).  Fills probe->rels with the current
+ * cached read's snapshot xmin.  Fills probe->rels with the current
  * counts and, with old_ok, probe->reread with the relations that changed;
  * *doubt gets why a partial read cannot be trusted ("" when it can).
  * Returns 0, or -1 on a failed query (recorded).
  */
 static int
-run_changes(PGconn *conn, struct pgw_cache_probe *probe, bool old_ok, const char *xmax32,
-			const char *xip32, struct pgw_catalog_stats *stats, char *doubt, size_t dsize)
+run_changes(PGconn *conn, struct pgw_cache_probe *probe, bool old_ok, const char *xmin32,
+			struct pgw_catalog_stats *stats, char *doubt, size_t dsize)
 {
 	char	   *oids = NULL;
 	char	   *counts = NULL;
@@ -450,9 +455,9 @@ run_changes(PGconn *conn, struct pgw_cache_probe *probe, bool old_ok, const char
 		const char *params[2];
 		PGresult   *res;
 
-		params[0] = q == 0 ? xmax32 : oids;
-		params[1] = q == 0 ? xip32 : counts;
-		res = PQexecParams(conn, q == 0 ? q_new : q_counts, 2, NULL, params, NULL, NULL, 0);
+		params[0] = q == 0 ? xmin32 : oids;
+		params[1] = counts;
+		res = PQexecParams(conn, q == 0 ? q_new : q_counts, q == 0 ? 1 : 2, NULL, params, NULL, NULL, 0);
 		stats->queries++;
 		if (PQresultStatus(res) != PGRES_TUPLES_OK)
 		{
@@ -481,6 +486,8 @@ run_changes(PGconn *conn, struct pgw_cache_probe *probe, bool old_ok, const char
 				snprintf(item, sizeof(item), "a new %s row of no table", cat);
 				list_add(what, sizeof(what), &nwhat, item);
 			}
+			else if (rel < 16384)
+				list_add(what, sizeof(what), &nwhat, "a row of no table (a type, a domain constraint, a comment, an extension member)");
 			else if (relkind[0] == 'c')
 				list_add(what, sizeof(what), &nwhat, "a composite type");
 			else if (relation_kind(relkind) || (kind == 'c' && PQgetisnull(res, r, 3)))
@@ -602,13 +609,11 @@ catalog_cache_lookup(PGconn *conn, const struct pgw_catalog_opts *opts,
 	size_t		len = 0;
 	size_t		hlen = 0;
 	char		ident[160];
-	char		xmax_now[32];
-	char	   *xip_now;
-	char		xmax32[32] = "";
-	struct pgw_buf xip32;
+	char		xmin_now[32];
+	char		xmin32[32] = "";
 	const char *why = NULL;		/* why the old file is not usable */
 	bool		old_ok = false;
-	const char *params[2];
+	const char *params[1];
 	char		changed[200] = "";
 	char		other[200] = "";
 	int			nchanged = 0;
@@ -618,7 +623,6 @@ catalog_cache_lookup(PGconn *conn, const struct pgw_catalog_opts *opts,
 	if (!stats)
 		stats = &dummy;
 	memset(probe, 0, sizeof(*probe));
-	buf_init(&xip32);
 	res = PQexec(conn, q_identity);
 	stats->queries++;
 	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
@@ -626,7 +630,6 @@ catalog_cache_lookup(PGconn *conn, const struct pgw_catalog_opts *opts,
 		pgw_error(PGW_ERR_CONNECT, "cannot read the cache key from the catalog");
 		pgw_error_detail("%s", PQresultErrorMessage(res));
 		PQclear(res);
-		buf_release(&xip32);
 		return -1;
 	}
 	if (PQgetvalue(res, 0, 0)[0])
@@ -642,7 +645,6 @@ catalog_cache_lookup(PGconn *conn, const struct pgw_catalog_opts *opts,
 		if (sha256_hex(addr, strlen(addr), hex) != 0)
 		{
 			PQclear(res);
-			buf_release(&xip32);
 			return -1;
 		}
 		hex[16] = '\0';
@@ -657,8 +659,7 @@ catalog_cache_lookup(PGconn *conn, const struct pgw_catalog_opts *opts,
 	key_list(key, "include", opts->include);
 	key_list(key, "exclude", opts->exclude);
 	key_list(key, opts->include && opts->include->n ? "managed_unused" : "managed", opts->managed);
-	snprintf(xmax_now, sizeof(xmax_now), "%s", PQgetvalue(res, 0, 3));
-	xip_now = pgw_strdup(PQgetvalue(res, 0, 4));
+	snprintf(xmin_now, sizeof(xmin_now), "%s", PQgetvalue(res, 0, 3));
 	PQclear(res);
 	keytext = json_dumps(key, JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(key);
@@ -675,9 +676,7 @@ catalog_cache_lookup(PGconn *conn, const struct pgw_catalog_opts *opts,
 		free(id);
 	}
 	json_object_set_new(header, "key", json_string(keytext));
-	json_object_set_new(header, "xmax", json_string(xmax_now));
-	json_object_set_new(header, "xip", json_string(xip_now));
-	free(xip_now);
+	json_object_set_new(header, "xmin", json_string(xmin_now));
 
 	/* the old file's header first: its snapshot is the fingerprint's reference */
 	if (!fs_exists(probe->path))
@@ -712,7 +711,7 @@ catalog_cache_lookup(PGconn *conn, const struct pgw_catalog_opts *opts,
 			why = "the cache was written by another pgwarden build";
 		else if (!json_is_string(v = json_object_get(old, "key")) || strcmp(json_string_value(v), keytext) != 0)
 			why = "the cache was read with other settings (server version, role, search_path or schema options)";
-		else if (!json_is_string(json_object_get(old, "xmax")) || !json_is_string(json_object_get(old, "xip")) ||
+		else if (!json_is_string(json_object_get(old, "xmin")) ||
 				 !json_is_object(oldfps = json_object_get(old, "catalogs")) ||
 				 !json_is_string(json_object_get(old, "relations")) ||
 				 !counts_parse(probe, json_string_value(json_object_get(old, "relations"))))
@@ -722,42 +721,24 @@ catalog_cache_lookup(PGconn *conn, const struct pgw_catalog_opts *opts,
 		}
 		else
 		{
-			long long	from = strtoll(json_string_value(json_object_get(old, "xmax")), NULL, 10);
-			long long	to = strtoll(xmax_now, NULL, 10);
-			const char *p = json_string_value(json_object_get(old, "xip"));
+			long long	from = strtoll(json_string_value(json_object_get(old, "xmin")), NULL, 10);
+			long long	to = strtoll(xmin_now, NULL, 10);
 
 			if (to < from || to - from > MAX_XID_DISTANCE)
 				why = "too many transactions since the cached read to compare transaction IDs";
 			else
 			{
 				old_ok = true;
-				xid32(json_string_value(json_object_get(old, "xmax")), xmax32, sizeof(xmax32));
-				buf_append_char(&xip32, '{');
-				while (*p)
-				{
-					char	   *end;
-					unsigned long long x = strtoull(p, &end, 10);
-
-					if (end == p)
-						break;
-					buf_printf(&xip32, "%s%llu", xip32.len > 1 ? "," : "", x & 0xffffffffULL);
-					p = *end ? end + 1 : end;
-				}
-				buf_append_char(&xip32, '}');
+				xid32(json_string_value(json_object_get(old, "xmin")), xmin32, sizeof(xmin32));
 			}
 		}
 	}
 	if (!old_ok)
-	{
 		probe->nrels = 0;
-		buf_reset(&xip32);
-		buf_append(&xip32, "{}");
-	}
 
 	sql = fingerprint_sql(m->source.server_version_num);
-	params[0] = old_ok ? xmax32 : NULL;
-	params[1] = xip32.data;
-	res = PQexecParams(conn, sql, 2, NULL, params, NULL, NULL, 0);
+	params[0] = old_ok ? xmin32 : NULL;
+	res = PQexecParams(conn, sql, 1, NULL, params, NULL, NULL, 0);
 	free(sql);
 	stats->queries++;
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
@@ -825,7 +806,7 @@ catalog_cache_lookup(PGconn *conn, const struct pgw_catalog_opts *opts,
 	{
 		char		doubt[256] = "";
 
-		if (run_changes(conn, probe, old_ok, xmax32, xip32.data, stats, doubt, sizeof(doubt)) != 0)
+		if (run_changes(conn, probe, old_ok, xmin32, stats, doubt, sizeof(doubt)) != 0)
 		{
 			rc = -1;
 			goto out;
@@ -877,7 +858,6 @@ out:
 	json_decref(header);
 	json_decref(old);
 	free(data);
-	buf_release(&xip32);
 	if (stats == &dummy)
 		catalog_stats_release(&dummy);
 	return rc;

@@ -6,7 +6,7 @@
  *
  * A file holds one header line (JSON: format tag, pgwarden build, the
  * read's key — server, database, role, search_path, schema options — the
- * read's snapshot (xmax and running transactions), per catalog its row
+ * read's snapshot xmin, per catalog its row
  * count (and pg_index's in-place flags), per relation a count of its rows
  * in the catalogs where a row can go alone, and the SHA-256 of the body)
  * followed by the body, the model in the binary form of model/snapshot.h
@@ -14,8 +14,9 @@
  * than the JSON).
  *
  * A read first counts each catalog's rows and its rows new since the
- * cached read — rows whose xmin that read's snapshot could not see: every
- * insert or update leaves one, every delete a smaller count.  Nothing new
+ * cached read — rows whose xmin is at or past that read's snapshot xmin
+ * (all it could not see): every insert or update leaves one, every delete
+ * a smaller count.  Nothing new
  * and the same counts: a hit.  A change in a catalog whose rows belong to
  * relations (pg_class, pg_attribute, pg_attrdef, pg_constraint, pg_index,
  * pg_policy, pg_trigger, pg_description, pg_depend, pg_type, ...) is

@@ -173,6 +173,11 @@ pstep "drop a table" "DROP TABLE app2.p_b"
 step "a function changes: full read" "CREATE FUNCTION app2.p_f() RETURNS integer LANGUAGE sql AS 'SELECT 1'"
 contains "a function change is a full read" "$(cat "$SCRATCH/c.out")" "miss, full read"
 contains "the reason names the catalog" "$(cat "$SCRATCH/c.out")" "pg_proc"
+# a delete no relation owns, hidden behind a table change in one
+# transaction: the partial path must not take it for the table's alone
+step "a domain and a composite type" "CREATE DOMAIN app2.p_dom AS integer; CREATE TYPE app2.p_comp AS (x integer)"
+step "drop them and comment on a table at once" "BEGIN; DROP DOMAIN app2.p_dom; DROP TYPE app2.p_comp; COMMENT ON TABLE app2.tenants IS 'at once'; COMMIT"
+contains "a hidden type drop is a full read" "$(cat "$SCRATCH/c.out")" "miss, full read"
 
 # --- damaged and foreign cache files: ignored, never trusted -----------------
 check "the cache is current" "$PGW" --db "$db" inspect --stable --out ref.json
