@@ -561,33 +561,47 @@ run_dependents(PGconn *conn, struct pgw_cache_probe *probe, struct pgw_catalog_s
 	return 0;
 }
 
-/* Loads the body after checking its hash; false (with a note) when it
- * cannot be trusted; *damaged when m may be half filled. */
-static bool
-load_body(struct pgw_cache_probe *probe, json_t *old, const char *body, size_t len,
-		  struct pgw_model *m, struct pgw_catalog_stats *stats, int miss, bool *damaged)
+/*
+ * Checks the body's hash and loads it into m, quietly: done while the
+ * server computes the fingerprint, before it is known whether the model
+ * will be used.  Returns 1 loaded, 0 not trusted (checksum; m untouched),
+ * -1 not loadable (m may be half filled); *why the message for a note.
+ */
+static int
+load_body(json_t *old, const char *body, size_t len, struct pgw_model *m,
+		  const char *path, char *why, size_t wsize)
 {
 	json_t	   *v = json_object_get(old, "body_sha256");
 	char		hex[PGW_SHA256_HEX_LEN + 1];
 
-	*damaged = false;
+	why[0] = '\0';
 	if (sha256_hex(body, len, hex) != 0 || !json_is_string(v) ||
 		strcmp(json_string_value(v), hex) != 0)
 	{
 		pgw_error_clear();
-		out_note("ignoring the cache file %s: its contents are damaged (checksum mismatch)", probe->path);
-		set_reason(stats, miss, "the cache file is damaged (checksum mismatch)");
-		return false;
+		snprintf(why, wsize, "its contents are damaged (checksum mismatch)");
+		return 0;
 	}
-	if (snapshot_read_binary(probe->path, body, len, m) != 0)
+	if (snapshot_read_binary(path, body, len, m) != 0)
 	{
-		out_note("ignoring the cache file %s: %s", probe->path, pgw_error_last()->message);
+		snprintf(why, wsize, "%s", pgw_error_last()->message);
 		pgw_error_clear();
-		set_reason(stats, miss, "the cache file's model does not load");
-		*damaged = true;
-		return false;
+		return -1;
 	}
-	return true;
+	return 1;
+}
+
+/* The loaded model may be used: true; else notes why and sets the reason. */
+static bool
+body_usable(struct pgw_cache_probe *probe, int loaded, const char *why,
+			struct pgw_catalog_stats *stats)
+{
+	if (loaded == 1)
+		return true;
+	out_note("ignoring the cache file %s: %s", probe->path, why);
+	set_reason(stats, 0, loaded == 0 ? "the cache file is damaged (checksum mismatch)" :
+			   "the cache file's model does not load");
+	return false;
 }
 
 int
@@ -614,6 +628,10 @@ catalog_cache_lookup(PGconn *conn, const struct pgw_catalog_opts *opts,
 	const char *why = NULL;		/* why the old file is not usable */
 	bool		old_ok = false;
 	const char *params[1];
+	bool		sent;
+	int			loaded = 0;		/* load_body's result */
+	bool		touched = false;	/* m was written to */
+	char		lwhy[256] = "";
 	char		changed[200] = "";
 	char		other[200] = "";
 	int			nchanged = 0;
@@ -736,15 +754,34 @@ catalog_cache_lookup(PGconn *conn, const struct pgw_catalog_opts *opts,
 	if (!old_ok)
 		probe->nrels = 0;
 
+	/*
+	 * The fingerprint runs on the server while the cached model is checked
+	 * and loaded here: on a hit both are needed, and neither waits for the
+	 * other.  A model loaded for nothing is dropped (rc 2: the caller
+	 * starts again on a fresh one).
+	 */
 	sql = fingerprint_sql(m->source.server_version_num);
 	params[0] = old_ok ? xmin32 : NULL;
-	res = PQexecParams(conn, sql, 1, NULL, params, NULL, NULL, 0);
+	sent = PQsendQueryParams(conn, sql, 1, NULL, params, NULL, NULL, 0) == 1;
 	free(sql);
 	stats->queries++;
+	if (sent && old_ok)
+	{
+		loaded = load_body(old, data + hlen + 1, len - hlen - 1, m, probe->path, lwhy, sizeof(lwhy));
+		touched = loaded != 0;
+	}
+	res = sent ? PQgetResult(conn) : NULL;
+	if (res)
+	{
+		PGresult   *extra;
+
+		while ((extra = PQgetResult(conn)) != NULL)
+			PQclear(extra);
+	}
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
 	{
 		pgw_error(PGW_ERR_CONNECT, "cannot fingerprint the catalog");
-		pgw_error_detail("%s", PQresultErrorMessage(res));
+		pgw_error_detail("%s", res ? PQresultErrorMessage(res) : PQerrorMessage(conn));
 		PQclear(res);
 		rc = -1;
 		goto out;
@@ -773,13 +810,8 @@ catalog_cache_lookup(PGconn *conn, const struct pgw_catalog_opts *opts,
 
 	if (old_ok && !nchanged && !nother)
 	{
-		bool		damaged;
-
-		if (!load_body(probe, old, data + hlen + 1, len - hlen - 1, m, stats, 0, &damaged))
-		{
-			rc = damaged ? 2 : 0;
+		if (!body_usable(probe, loaded, lwhy, stats))
 			old_ok = false;		/* counts below: all of them */
-		}
 		else
 		{
 			json_t	   *um = json_object_get(old, "unmatched");
@@ -828,15 +860,10 @@ catalog_cache_lookup(PGconn *conn, const struct pgw_catalog_opts *opts,
 			probe->nreread = 0;
 			goto out;
 		}
+		if (!body_usable(probe, loaded, lwhy, stats))
 		{
-			bool		damaged;
-
-			if (!load_body(probe, old, data + hlen + 1, len - hlen - 1, m, stats, 0, &damaged))
-			{
-				rc = damaged ? 2 : 0;
-				probe->nreread = 0;
-				goto out;
-			}
+			probe->nreread = 0;
+			goto out;
 		}
 		{
 			json_t	   *um = json_object_get(old, "unmatched");
@@ -853,6 +880,8 @@ catalog_cache_lookup(PGconn *conn, const struct pgw_catalog_opts *opts,
 		rc = 3;
 	}
 out:
+	if (touched && rc != 1 && rc != 3 && rc != -1)
+		rc = 2;					/* m holds a model that is not used */
 	probe->header = json_dumps(header, JSON_COMPACT | JSON_SORT_KEYS);
 	free(keytext);
 	json_decref(header);

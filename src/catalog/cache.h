@@ -70,9 +70,11 @@ struct pgw_cache_probe
  * the cache file matches, loads its model into m (empty) and returns 1;
  * when only some relations changed, loads it and returns 3 with
  * probe->reread naming them (the caller reads them again and merges);
- * returns 0 on a miss (m untouched, the reason in stats), 2 when a damaged
- * file left m half filled (start again on a fresh model), -1 on a failed
- * query (recorded; the transaction is then aborted).
+ * returns 0 on a miss (m untouched, the reason in stats), 2 on a miss
+ * after m was written to (a damaged file, or the cached model loaded while
+ * the server computed a fingerprint that then showed a change: start again
+ * on a fresh model), -1 on a failed query (recorded; the transaction is
+ * then aborted).
  */
 int			catalog_cache_lookup(PGconn *conn, const struct pgw_catalog_opts *opts,
 								 struct pgw_model *m, struct pgw_catalog_stats *stats,

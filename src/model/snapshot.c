@@ -478,6 +478,23 @@ w_string(struct pgw_buf *b, const char *s)
 	buf_append_char(b, '"');
 }
 
+/* A newline and two spaces per level (appends, not a loop of them). */
+static void
+w_indent(struct pgw_buf *b, int depth)
+{
+	static const char spaces[] = "                                                                ";
+	size_t		n = 2 * (size_t) depth;
+
+	buf_append_char(b, '\n');
+	while (n > 0)
+	{
+		size_t		k = n < sizeof(spaces) - 1 ? n : sizeof(spaces) - 1;
+
+		buf_append_len(b, spaces, k);
+		n -= k;
+	}
+}
+
 /* Starts a member: separator, newline, indentation, key. */
 static void
 w_key(struct writer *w, const char *key)
@@ -485,13 +502,11 @@ w_key(struct writer *w, const char *key)
 	if (!w->first)
 		buf_append_char(w->b, ',');
 	w->first = false;
-	buf_append_char(w->b, '\n');
-	for (int i = 0; i < w->depth; i++)
-		buf_append(w->b, "  ");
+	w_indent(w->b, w->depth);
 	if (key)
 	{
 		w_string(w->b, key);
-		buf_append(w->b, ": ");
+		buf_append_len(w->b, ": ", 2);
 	}
 }
 
@@ -511,11 +526,7 @@ w_close(struct writer *w, char c)
 
 	w->depth--;
 	if (!empty)
-	{
-		buf_append_char(w->b, '\n');
-		for (int i = 0; i < w->depth; i++)
-			buf_append(w->b, "  ");
-	}
+		w_indent(w->b, w->depth);
 	buf_append_char(w->b, c);
 	w->first = false;
 }
