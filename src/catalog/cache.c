@@ -71,47 +71,64 @@ attributable(const char *catalog)
 }
 
 /*
- * A row is new since the cached read when its xmin is at or past that
- * read's snapshot xmin ($1, 32 bits): every transaction that snapshot could
- * not see — running (subtransactions included) or not yet started — is
- * there; a transaction between xmin and xmax that it did see only costs a
- * needless re-read.  age() counts back from one point fixed for the whole
- * transaction, so comparing ages compares transaction IDs without the
- * wraparound arithmetic; the age of $1 is computed once (an InitPlan), not
- * per row.  $1 NULL: no cached read, no row is new.
+ * A row is new since the cached read when that read's snapshot could not
+ * see its xmin: at or past the snapshot's xmax ($1, 32 bits) or one of the
+ * transactions it saw running ($2).  age() counts back from one point fixed
+ * for the whole transaction, so comparing ages compares transaction IDs
+ * without the wraparound arithmetic; each age of a parameter is computed
+ * once (an InitPlan), not per row.  $1 NULL: no cached read, no row is new.
+ *
+ * A subtransaction's ID is in no snapshot's list: rows that a transaction
+ * running during the cached read wrote in a subtransaction (a SAVEPOINT, a
+ * PL/pgSQL exception block) look old by the test above.  The window
+ * catches them: the rows whose xmin lies between a snapshot's xmin and
+ * xmax but not in its list are committed rows that snapshot saw; their
+ * count is kept with the cache, and counted again over the same window
+ * ($3 the old xmin, $1, $2): a subtransaction's rows that committed since
+ * raise it (and mean a full read; a delete or an update of a window row
+ * lowers it, and is located like any other change).  The current window ($6, $4, $5) is
+ * counted for the next read.
  */
 #define NEW_ROW(a) \
-	"pg_catalog.age(" a ".xmin) <= (SELECT pg_catalog.age($1::pg_catalog.xid))"
+	"(pg_catalog.age(" a ".xmin) <= (SELECT pg_catalog.age($1::pg_catalog.xid)) " \
+	"OR " a ".xmin = ANY($2::pg_catalog.xid[]))"
+#define WINDOW(a, lo, hi, xip) \
+	"(pg_catalog.age(" a ".xmin) <= (SELECT pg_catalog.age(" lo "::pg_catalog.xid)) " \
+	"AND pg_catalog.age(" a ".xmin) > (SELECT pg_catalog.age(" hi "::pg_catalog.xid)) " \
+	"AND NOT " a ".xmin = ANY(" xip "::pg_catalog.xid[]))"
 
 /*
  * Phase one, every run: per catalog, its row count, how many of its rows
- * are new, and (pg_index) the flags CREATE INDEX CONCURRENTLY sets in place
- * without a new row version.  Raw columns only, no deparse function: the
- * cost of a scan.  Equal counts and no new row mean an unchanged catalog:
- * an update or an insert leaves a new row, a delete a smaller count.
+ * are new, (pg_index) the flags CREATE INDEX CONCURRENTLY sets in place
+ * without a new row version, and the old and the current window counts.
+ * Raw columns only, no deparse function: the cost of a scan.  Equal
+ * counts, flags and windows and no new row mean an unchanged catalog: an
+ * update or an insert leaves a new row, a delete a smaller count.
  */
 static char *
 fingerprint_sql(int server_version_num)
 {
 	struct pgw_buf b;
+	size_t		n = sizeof(catalogs) / sizeof(catalogs[0]);
 
 	buf_init(&b);
 	buf_printf(&b, "SELECT 'roles', pg_catalog.count(*), 0, "
-			   "pg_catalog.sum(pg_catalog.hashtext(r.oid::pg_catalog.text || '/' || r.rolname || r.rolsuper::pg_catalog.text || r.rolbypassrls::pg_catalog.text)::pg_catalog.int8) "
+			   "pg_catalog.sum(pg_catalog.hashtext(r.oid::pg_catalog.text || '/' || r.rolname || r.rolsuper::pg_catalog.text || r.rolbypassrls::pg_catalog.text)::pg_catalog.int8), 0, 0 "
 			   "FROM pg_catalog.pg_roles r");
-	for (size_t i = 0; i < sizeof(catalogs) / sizeof(catalogs[0]); i++)
+	for (size_t i = 0; i <= n; i++)
 	{
-		const char *extra = strcmp(catalogs[i], "pg_index") == 0 ?
+		const char *name = i < n ? catalogs[i] : "pg_publication_namespace";
+		const char *extra = strcmp(name, "pg_index") == 0 ?
 			"pg_catalog.sum(c.indisvalid::pg_catalog.int4 + 2 * c.indisready::pg_catalog.int4 + 4 * c.indislive::pg_catalog.int4)" : "0";
 
+		if (i == n && server_version_num < 150000)
+			break;
 		buf_printf(&b, " UNION ALL SELECT '%s', pg_catalog.count(*), "
-				   "pg_catalog.count(*) FILTER (WHERE " NEW_ROW("c") "), %s "
-				   "FROM pg_catalog.%s c", catalogs[i], extra, catalogs[i]);
+				   "pg_catalog.count(*) FILTER (WHERE " NEW_ROW("c") "), %s, "
+				   "pg_catalog.count(*) FILTER (WHERE " WINDOW("c", "$3", "$1", "$2") "), "
+				   "pg_catalog.count(*) FILTER (WHERE " WINDOW("c", "$6", "$4", "$5") ") "
+				   "FROM pg_catalog.%s c", name, extra, name);
 	}
-	if (server_version_num >= 150000)
-		buf_printf(&b, " UNION ALL SELECT 'pg_publication_namespace', pg_catalog.count(*), "
-				   "pg_catalog.count(*) FILTER (WHERE " NEW_ROW("c") "), 0 "
-				   "FROM pg_catalog.pg_publication_namespace c");
 	return b.data;
 }
 
@@ -248,8 +265,10 @@ static const char q_identity[] =
 "SELECT CASE WHEN pg_catalog.has_function_privilege('pg_catalog.pg_control_system()', 'EXECUTE') "
 "  THEN (SELECT s.system_identifier::pg_catalog.text FROM pg_catalog.pg_control_system() s) ELSE '' END, "
 "d.oid, pg_catalog.current_setting('search_path'), "
-"pg_catalog.pg_snapshot_xmin(pg_catalog.pg_current_snapshot())::pg_catalog.text "
-"FROM pg_catalog.pg_database d WHERE d.datname = pg_catalog.current_database()";
+"pg_catalog.pg_snapshot_xmin(s.s)::pg_catalog.text, pg_catalog.pg_snapshot_xmax(s.s)::pg_catalog.text, "
+"COALESCE((SELECT pg_catalog.string_agg(x::pg_catalog.text, ',') FROM pg_catalog.pg_snapshot_xip(s.s) x), '') "
+"FROM pg_catalog.pg_database d, (SELECT pg_catalog.pg_current_snapshot()) s(s) "
+"WHERE d.datname = pg_catalog.current_database()";
 
 /* Beyond this many transactions since the cached read, a full read (ages
  * near 2^31 would wrap). */
@@ -351,7 +370,8 @@ counts_parse(struct pgw_cache_probe *probe, const char *text)
 		counts_add(probe, (uint32_t) oid, n);
 		p = *end ? end + 1 : end;
 	}
-	qsort(probe->rels, probe->nrels, sizeof(*probe->rels), cmp_relcount);
+	if (probe->nrels)
+		qsort(probe->rels, probe->nrels, sizeof(*probe->rels), cmp_relcount);
 	return true;
 }
 
@@ -382,7 +402,8 @@ static void
 counts_set(struct pgw_cache_probe *probe, size_t sorted, uint32_t oid, int64_t n)
 {
 	struct pgw_cache_relcount key = {oid, 0};
-	struct pgw_cache_relcount *hit = bsearch(&key, probe->rels, sorted, sizeof(*probe->rels), cmp_relcount);
+	struct pgw_cache_relcount *hit = sorted ?
+		bsearch(&key, probe->rels, sorted, sizeof(*probe->rels), cmp_relcount) : NULL;
 
 	if (hit)
 		hit->n = n;
@@ -395,7 +416,8 @@ counts_finish(struct pgw_cache_probe *probe)
 {
 	size_t		keep = 0;
 
-	qsort(probe->rels, probe->nrels, sizeof(*probe->rels), cmp_relcount);
+	if (probe->nrels)
+		qsort(probe->rels, probe->nrels, sizeof(*probe->rels), cmp_relcount);
 	for (size_t i = 0; i < probe->nrels; i++)
 		if (probe->rels[i].n >= 0)
 			probe->rels[keep++] = probe->rels[i];
@@ -426,17 +448,40 @@ xid32(const char *full, char *out, size_t size)
 	snprintf(out, size, "%llu", strtoull(full, NULL, 10) & 0xffffffffULL);
 }
 
+/* "1,2,3" (full IDs) → "{1,2,3}" of their low 32 bits (caller frees). */
+static char *
+xid32_array(const char *list)
+{
+	struct pgw_buf b;
+	const char *p = list;
+
+	buf_init(&b);
+	buf_append_char(&b, '{');
+	while (*p)
+	{
+		char	   *end;
+		unsigned long long x = strtoull(p, &end, 10);
+
+		if (end == p)
+			break;
+		buf_printf(&b, "%s%llu", b.len > 1 ? "," : "", x & 0xffffffffULL);
+		p = *end ? end + 1 : end;
+	}
+	buf_append_char(&b, '}');
+	return buf_steal(&b);
+}
+
 /*
  * Runs q_counts (every relation's count, or with old_ok the ones that
  * differ from the cached counts) and, with old_ok, q_new against the
- * cached read's snapshot xmin.  Fills probe->rels with the current
+ * cached read's snapshot ($1 its xmax, $2 its running transactions).  Fills probe->rels with the current
  * counts and, with old_ok, probe->reread with the relations that changed;
  * *doubt gets why a partial read cannot be trusted ("" when it can).
  * Returns 0, or -1 on a failed query (recorded).
  */
 static int
-run_changes(PGconn *conn, struct pgw_cache_probe *probe, bool old_ok, const char *xmin32,
-			struct pgw_catalog_stats *stats, char *doubt, size_t dsize)
+run_changes(PGconn *conn, struct pgw_cache_probe *probe, bool old_ok, const char *xmax32,
+			const char *xip32, struct pgw_catalog_stats *stats, char *doubt, size_t dsize)
 {
 	char	   *oids = NULL;
 	char	   *counts = NULL;
@@ -455,9 +500,9 @@ run_changes(PGconn *conn, struct pgw_cache_probe *probe, bool old_ok, const char
 		const char *params[2];
 		PGresult   *res;
 
-		params[0] = q == 0 ? xmin32 : oids;
-		params[1] = counts;
-		res = PQexecParams(conn, q == 0 ? q_new : q_counts, q == 0 ? 1 : 2, NULL, params, NULL, NULL, 0);
+		params[0] = q == 0 ? xmax32 : oids;
+		params[1] = q == 0 ? xip32 : counts;
+		res = PQexecParams(conn, q == 0 ? q_new : q_counts, 2, NULL, params, NULL, NULL, 0);
 		stats->queries++;
 		if (PQresultStatus(res) != PGRES_TUPLES_OK)
 		{
@@ -624,10 +669,17 @@ catalog_cache_lookup(PGconn *conn, const struct pgw_catalog_opts *opts,
 	size_t		hlen = 0;
 	char		ident[160];
 	char		xmin_now[32];
-	char		xmin32[32] = "";
+	char		xmax_now[32];
+	char	   *xip_now;
+	char		old_xmin32[32] = "";
+	char		old_xmax32[32] = "";
+	char	   *old_xip32 = NULL;
+	char		cur_xmin32[32];
+	char		cur_xmax32[32];
+	char	   *cur_xip32;
 	const char *why = NULL;		/* why the old file is not usable */
 	bool		old_ok = false;
-	const char *params[1];
+	const char *params[6];
 	bool		sent;
 	int			loaded = 0;		/* load_body's result */
 	bool		touched = false;	/* m was written to */
@@ -678,6 +730,11 @@ catalog_cache_lookup(PGconn *conn, const struct pgw_catalog_opts *opts,
 	key_list(key, "exclude", opts->exclude);
 	key_list(key, opts->include && opts->include->n ? "managed_unused" : "managed", opts->managed);
 	snprintf(xmin_now, sizeof(xmin_now), "%s", PQgetvalue(res, 0, 3));
+	snprintf(xmax_now, sizeof(xmax_now), "%s", PQgetvalue(res, 0, 4));
+	xip_now = pgw_strdup(PQgetvalue(res, 0, 5));
+	xid32(xmin_now, cur_xmin32, sizeof(cur_xmin32));
+	xid32(xmax_now, cur_xmax32, sizeof(cur_xmax32));
+	cur_xip32 = xid32_array(xip_now);
 	PQclear(res);
 	keytext = json_dumps(key, JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(key);
@@ -695,6 +752,9 @@ catalog_cache_lookup(PGconn *conn, const struct pgw_catalog_opts *opts,
 	}
 	json_object_set_new(header, "key", json_string(keytext));
 	json_object_set_new(header, "xmin", json_string(xmin_now));
+	json_object_set_new(header, "xmax", json_string(xmax_now));
+	json_object_set_new(header, "xip", json_string(xip_now));
+	free(xip_now);
 
 	/* the old file's header first: its snapshot is the fingerprint's reference */
 	if (!fs_exists(probe->path))
@@ -729,7 +789,8 @@ catalog_cache_lookup(PGconn *conn, const struct pgw_catalog_opts *opts,
 			why = "the cache was written by another pgwarden build";
 		else if (!json_is_string(v = json_object_get(old, "key")) || strcmp(json_string_value(v), keytext) != 0)
 			why = "the cache was read with other settings (server version, role, search_path or schema options)";
-		else if (!json_is_string(json_object_get(old, "xmin")) ||
+		else if (!json_is_string(json_object_get(old, "xmin")) || !json_is_string(json_object_get(old, "xmax")) ||
+				 !json_is_string(json_object_get(old, "xip")) ||
 				 !json_is_object(oldfps = json_object_get(old, "catalogs")) ||
 				 !json_is_string(json_object_get(old, "relations")) ||
 				 !counts_parse(probe, json_string_value(json_object_get(old, "relations"))))
@@ -740,14 +801,16 @@ catalog_cache_lookup(PGconn *conn, const struct pgw_catalog_opts *opts,
 		else
 		{
 			long long	from = strtoll(json_string_value(json_object_get(old, "xmin")), NULL, 10);
-			long long	to = strtoll(xmin_now, NULL, 10);
+			long long	to = strtoll(xmax_now, NULL, 10);
 
 			if (to < from || to - from > MAX_XID_DISTANCE)
 				why = "too many transactions since the cached read to compare transaction IDs";
 			else
 			{
 				old_ok = true;
-				xid32(json_string_value(json_object_get(old, "xmin")), xmin32, sizeof(xmin32));
+				xid32(json_string_value(json_object_get(old, "xmin")), old_xmin32, sizeof(old_xmin32));
+				xid32(json_string_value(json_object_get(old, "xmax")), old_xmax32, sizeof(old_xmax32));
+				old_xip32 = xid32_array(json_string_value(json_object_get(old, "xip")));
 			}
 		}
 	}
@@ -761,8 +824,13 @@ catalog_cache_lookup(PGconn *conn, const struct pgw_catalog_opts *opts,
 	 * starts again on a fresh one).
 	 */
 	sql = fingerprint_sql(m->source.server_version_num);
-	params[0] = old_ok ? xmin32 : NULL;
-	sent = PQsendQueryParams(conn, sql, 1, NULL, params, NULL, NULL, 0) == 1;
+	params[0] = old_ok ? old_xmax32 : NULL;
+	params[1] = old_ok ? old_xip32 : "{}";
+	params[2] = old_ok ? old_xmin32 : NULL;
+	params[3] = cur_xmax32;
+	params[4] = cur_xip32;
+	params[5] = cur_xmin32;
+	sent = PQsendQueryParams(conn, sql, 6, NULL, params, NULL, NULL, 0) == 1;
 	free(sql);
 	stats->queries++;
 	if (sent && old_ok)
@@ -790,12 +858,31 @@ catalog_cache_lookup(PGconn *conn, const struct pgw_catalog_opts *opts,
 	for (int r = 0; r < PQntuples(res); r++)
 	{
 		const char *name = PQgetvalue(res, r, 0);
-		json_t	   *now = json_sprintf("%s/%s", PQgetvalue(res, r, 1), PQgetvalue(res, r, 3));
+		/* what the cached read stored, as this read counts it now */
+		json_t	   *seen = json_sprintf("%s/%s/%s", PQgetvalue(res, r, 1), PQgetvalue(res, r, 3),
+										PQgetvalue(res, r, 4));
+		json_t	   *now = json_sprintf("%s/%s/%s", PQgetvalue(res, r, 1), PQgetvalue(res, r, 3),
+									   PQgetvalue(res, r, 5));
 		json_t	   *was = oldfps ? json_object_get(oldfps, name) : NULL;
+		bool		differ = !was || !json_equal(was, seen) || strcmp(PQgetvalue(res, r, 2), "0") != 0;
+		const char *w = json_is_string(was) ? strrchr(json_string_value(was), '/') : NULL;
 
-		if (old_ok && (!was || !json_equal(was, now) || strcmp(PQgetvalue(res, r, 2), "0") != 0))
+		json_decref(seen);
+		if (old_ok && differ)
 		{
-			if (attributable(name))
+			/*
+			 * More rows in the old window than the cached read counted:
+			 * rows of a subtransaction it could not see.  Fewer is an
+			 * ordinary delete or update, located like any other.
+			 */
+			if (!w || strtoll(PQgetvalue(res, r, 4), NULL, 10) > strtoll(w + 1, NULL, 10))
+			{
+				char		item[96];
+
+				snprintf(item, sizeof(item), "%s (a transaction running during the cached read)", name);
+				list_add(other, sizeof(other), &nother, item);
+			}
+			else if (attributable(name))
 				list_add(changed, sizeof(changed), &nchanged, name);
 			else
 				list_add(other, sizeof(other), &nother, name);
@@ -838,7 +925,7 @@ catalog_cache_lookup(PGconn *conn, const struct pgw_catalog_opts *opts,
 	{
 		char		doubt[256] = "";
 
-		if (run_changes(conn, probe, old_ok, xmin32, stats, doubt, sizeof(doubt)) != 0)
+		if (run_changes(conn, probe, old_ok, old_xmax32, old_xip32, stats, doubt, sizeof(doubt)) != 0)
 		{
 			rc = -1;
 			goto out;
@@ -884,6 +971,8 @@ out:
 		rc = 2;					/* m holds a model that is not used */
 	probe->header = json_dumps(header, JSON_COMPACT | JSON_SORT_KEYS);
 	free(keytext);
+	free(old_xip32);
+	free(cur_xip32);
 	json_decref(header);
 	json_decref(old);
 	free(data);
