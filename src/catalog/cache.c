@@ -1,6 +1,7 @@
 /*
  * cache.c — the snapshot cache (see cache.h for the file and its rules).
  */
+#include <assert.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -204,6 +205,46 @@ static const char q_new[] =
 "), newrel AS (" OWNER_MAP("new") ") "
 "SELECT 'n', n.cat, n.rel, r.relkind, NULL::pg_catalog.int8 FROM (SELECT DISTINCT cat, rel FROM newrel) n "
 "LEFT JOIN pg_catalog.pg_class r ON r.oid = n.rel ";
+
+/*
+ * q_new with only the branches of the catalogs that have new rows (phase
+ * one counted them): the others would be scanned to find nothing.  The
+ * branches are the " UNION ALL "-separated parts of the new CTE (none of
+ * them contains that text itself).  Caller frees.
+ */
+static char *
+new_sql(const struct pgw_strlist *cats)
+{
+	const char *head = "WITH new(cat, obj) AS (";
+	const char *start = q_new + strlen(head);
+	const char *end = strstr(q_new, "), newrel AS (");
+	struct pgw_buf b;
+	int			kept = 0;
+
+	buf_init(&b);
+	buf_append(&b, head);
+	while (start < end)
+	{
+		const char *next = strstr(start, " UNION ALL ");
+		const char *stop = next && next < end ? next : end;
+		const char *q = strstr(start, "SELECT '");
+		char		name[64];
+		size_t		len;
+
+		assert(q && q < stop);
+		q += strlen("SELECT '");
+		len = (size_t) (strchr(q, '\'') - q);
+		snprintf(name, sizeof(name), "%.*s", (int) len, q);
+		if (strlist_contains(cats, name))
+		{
+			buf_append(&b, kept++ ? " UNION ALL " : " ");
+			buf_append_len(&b, start, (size_t) (stop - start));
+		}
+		start = stop == end ? end : stop + strlen(" UNION ALL ");
+	}
+	buf_append(&b, end);
+	return buf_steal(&b);
+}
 
 static const char q_counts[] =
 "WITH cnt(rel, n) AS (SELECT x.rel, pg_catalog.sum(x.n)::pg_catalog.int8 FROM ("
@@ -481,7 +522,8 @@ xid32_array(const char *list)
  */
 static int
 run_changes(PGconn *conn, struct pgw_cache_probe *probe, bool old_ok, const char *xmax32,
-			const char *xip32, struct pgw_catalog_stats *stats, char *doubt, size_t dsize)
+			const char *xip32, const struct pgw_strlist *newcats,
+			struct pgw_catalog_stats *stats, char *doubt, size_t dsize)
 {
 	char	   *oids = NULL;
 	char	   *counts = NULL;
@@ -495,14 +537,16 @@ run_changes(PGconn *conn, struct pgw_cache_probe *probe, bool old_ok, const char
 		probe->nrels = 0;
 	counts_arrays(probe, &oids, &counts);
 	sorted = probe->nrels;
-	for (int q = old_ok ? 0 : 1; q < 2 && rc == 0; q++)
+	for (int q = old_ok && newcats->n ? 0 : 1; q < 2 && rc == 0; q++)
 	{
 		const char *params[2];
+		char	   *sql = q == 0 ? new_sql(newcats) : NULL;
 		PGresult   *res;
 
 		params[0] = q == 0 ? xmax32 : oids;
 		params[1] = q == 0 ? xip32 : counts;
-		res = PQexecParams(conn, q == 0 ? q_new : q_counts, 2, NULL, params, NULL, NULL, 0);
+		res = PQexecParams(conn, q == 0 ? sql : q_counts, 2, NULL, params, NULL, NULL, 0);
+		free(sql);
 		stats->queries++;
 		if (PQresultStatus(res) != PGRES_TUPLES_OK)
 		{
@@ -684,6 +728,7 @@ catalog_cache_lookup(PGconn *conn, const struct pgw_catalog_opts *opts,
 	int			loaded = 0;		/* load_body's result */
 	bool		touched = false;	/* m was written to */
 	char		lwhy[256] = "";
+	struct pgw_strlist newcats = {0};	/* catalogs with new rows */
 	char		changed[200] = "";
 	char		other[200] = "";
 	int			nchanged = 0;
@@ -868,6 +913,8 @@ catalog_cache_lookup(PGconn *conn, const struct pgw_catalog_opts *opts,
 		const char *w = json_is_string(was) ? strrchr(json_string_value(was), '/') : NULL;
 
 		json_decref(seen);
+		if (strcmp(PQgetvalue(res, r, 2), "0") != 0 && attributable(name))
+			strlist_add(&newcats, name);
 		if (old_ok && differ)
 		{
 			/*
@@ -925,7 +972,7 @@ catalog_cache_lookup(PGconn *conn, const struct pgw_catalog_opts *opts,
 	{
 		char		doubt[256] = "";
 
-		if (run_changes(conn, probe, old_ok, old_xmax32, old_xip32, stats, doubt, sizeof(doubt)) != 0)
+		if (run_changes(conn, probe, old_ok, old_xmax32, old_xip32, &newcats, stats, doubt, sizeof(doubt)) != 0)
 		{
 			rc = -1;
 			goto out;
@@ -973,6 +1020,7 @@ out:
 	free(keytext);
 	free(old_xip32);
 	free(cur_xip32);
+	strlist_release(&newcats);
 	json_decref(header);
 	json_decref(old);
 	free(data);
