@@ -1908,6 +1908,179 @@ refresh_stats(PGconn *conn, const struct pgw_catalog_opts *opts, struct pgw_mode
 	return 0;
 }
 
+/* ---- a partial read: some relations again, into a cached model ---- */
+
+/*
+ * base with " AND cond" before its last ORDER BY (every reader query that
+ * a partial read restricts ends with WHERE ... ORDER BY ...).  Caller frees.
+ */
+static char *
+restrict_sql(const char *base, const char *cond)
+{
+	const char *order = NULL;
+
+	for (const char *p = strstr(base, "ORDER BY"); p; p = strstr(p + 1, "ORDER BY"))
+		order = p;
+	assert(order);
+	return pgw_asprintf("%.*sAND %s %s", (int) (order - base), base, cond, order);
+}
+
+#define OIDS "ANY($1::pg_catalog.oid[])"
+
+static const char q_column_types_of[] =
+"SELECT t.atttypid, t.atttypmod, pg_catalog.format_type(t.atttypid, t.atttypmod) "
+"FROM (SELECT DISTINCT a.atttypid, a.atttypmod FROM pg_catalog.pg_attribute a "
+"  WHERE a.attrelid = " OIDS " AND a.attnum > 0 AND NOT a.attisdropped) t "
+"ORDER BY 1, 2";
+
+static bool
+in_oids(const uint32_t *oids, size_t n, uint32_t oid)
+{
+	for (size_t i = 0; i < n; i++)
+		if (oids[i] == oid)
+			return true;
+	return false;
+}
+
+/* Drops the objects with these oids from a top-level list. */
+static void
+drop_oids(struct pgw_vec *v, const uint32_t *oids, size_t n)
+{
+	size_t		keep = 0;
+
+	for (size_t i = 0; i < v->n; i++)
+	{
+		struct pgw_object *o = v->items[i];
+
+		if (!in_oids(oids, n, o->oid))
+			v->items[keep++] = o;
+	}
+	v->n = keep;
+}
+
+/* The oid map of a model loaded from the cache, as the loaders fill it. */
+static void
+map_cached(struct pgw_model *m)
+{
+	for (size_t i = 0; i < m->schemas.n; i++)
+	{
+		struct pgw_object *o = m->schemas.items[i];
+
+		model_map_put(m, PGW_OC_SCHEMA, o->oid, o);
+	}
+	for (size_t i = 0; i < m->types.n; i++)
+	{
+		struct pgw_type *t = m->types.items[i];
+
+		model_map_put(m, PGW_OC_TYPE, t->obj.oid, t);
+		if (t->relid)
+			model_map_put(m, PGW_OC_RELATION, t->relid, t);
+	}
+	for (size_t i = 0; i < m->sequences.n; i++)
+	{
+		struct pgw_object *o = m->sequences.items[i];
+
+		model_map_put(m, PGW_OC_RELATION, o->oid, o);
+	}
+	for (size_t i = 0; i < m->relations.n; i++)
+	{
+		struct pgw_relation *rel = m->relations.items[i];
+
+		model_map_put(m, PGW_OC_RELATION, rel->obj.oid, rel);
+		for (size_t j = 0; j < rel->indexes.n; j++)
+		{
+			struct pgw_object *ix = rel->indexes.items[j];
+
+			model_map_put(m, PGW_OC_RELATION, ix->oid, ix);
+		}
+	}
+	for (size_t i = 0; i < m->functions.n; i++)
+	{
+		struct pgw_object *o = m->functions.items[i];
+
+		model_map_put(m, PGW_OC_FUNCTION, o->oid, o);
+	}
+}
+
+/*
+ * Reads the relations and sequences oids[0..n) again — the readers that
+ * hang on a relation, each restricted to them by an oid array — into m, a
+ * model loaded from the cache: the old objects go, the new ones (if they
+ * still exist) come in, as a full read would have read them.
+ */
+static int
+read_relations(PGconn *conn, const struct pgw_catalog_opts *opts, struct pgw_model *m,
+			   const uint32_t *oids, size_t n, struct pgw_catalog_stats *stats)
+{
+	static const struct
+	{
+		const char *what;
+		const char *cond;		/* NULL: the query is q_column_types_of */
+		void		(*load) (struct pgw_model *m, PGresult *res);
+	}			steps[] = {
+		{"sequences", "c.oid = " OIDS, load_sequences},
+		{"relations", "c.oid = " OIDS, load_relations},
+		{"column types", NULL, load_column_types},
+		{"columns", "a.attrelid = " OIDS, load_columns},
+		{"constraints", "co.conrelid = " OIDS, load_constraints},
+		{"indexes", "i.indrelid = " OIDS, load_indexes},
+		{"policies", "p.polrelid = " OIDS, load_policies},
+		{"triggers", "t.tgrelid = " OIDS, load_triggers},
+		{"privileges", "acl.kind IN ('r', 'c') AND acl.objoid = " OIDS, load_privileges},
+		{"dependencies", "(d.classid, d.objid) IN ("
+			"SELECT 'pg_catalog.pg_class'::pg_catalog.regclass, x.oid FROM pg_catalog.unnest($1::pg_catalog.oid[]) x(oid) "
+			"UNION ALL SELECT 'pg_catalog.pg_rewrite'::pg_catalog.regclass, x.oid FROM pg_catalog.pg_rewrite x WHERE x.ev_class = " OIDS " "
+			"UNION ALL SELECT 'pg_catalog.pg_attrdef'::pg_catalog.regclass, x.oid FROM pg_catalog.pg_attrdef x WHERE x.adrelid = " OIDS " "
+			"UNION ALL SELECT 'pg_catalog.pg_trigger'::pg_catalog.regclass, x.oid FROM pg_catalog.pg_trigger x WHERE x.tgrelid = " OIDS " "
+			"UNION ALL SELECT 'pg_catalog.pg_policy'::pg_catalog.regclass, x.oid FROM pg_catalog.pg_policy x WHERE x.polrelid = " OIDS " "
+			"UNION ALL SELECT 'pg_catalog.pg_constraint'::pg_catalog.regclass, x.oid FROM pg_catalog.pg_constraint x WHERE x.conrelid = " OIDS ")",
+		load_depends},
+	};
+	struct pgw_buf arr;
+	int			rc = 0;
+
+	drop_oids(&m->relations, oids, n);
+	drop_oids(&m->sequences, oids, n);
+	map_cached(m);
+	buf_init(&arr);
+	buf_append_char(&arr, '{');
+	for (size_t i = 0; i < n; i++)
+		buf_printf(&arr, "%s%u", i ? "," : "", oids[i]);
+	buf_append_char(&arr, '}');
+	for (size_t k = 0; k < sizeof(steps) / sizeof(steps[0]) && rc == 0; k++)
+	{
+		const char *base = NULL;
+		char	   *sql;
+		const char *params[1] = {arr.data};
+		PGresult   *res;
+
+		for (size_t r = 0; r < NREADERS; r++)
+			if (strcmp(readers[r].what, steps[k].what) == 0)
+				base = reader_sql(&readers[r], opts->stable, m->source.server_version_num);
+		assert(base);
+		sql = steps[k].cond ? restrict_sql(base, steps[k].cond) : pgw_strdup(q_column_types_of);
+		res = PQexecParams(conn, step_sql(steps[k].what, sql), 1, NULL, params, NULL, NULL, 0);
+		free(sql);
+		if (stats)
+			stats->queries++;
+		if (PQresultStatus(res) != PGRES_TUPLES_OK)
+		{
+			record_query_error(conn, res, steps[k].what);
+			rc = -1;
+		}
+		else
+			steps[k].load(m, res);
+		PQclear(res);
+	}
+	buf_release(&arr);
+	if (rc == 0)
+	{
+		filter_list(m, &m->sequences);
+		filter_list(m, &m->relations);
+	}
+	return rc;
+}
+
 int
 catalog_read(PGconn **conns, int nconns, const struct pgw_catalog_opts *opts,
 			 struct pgw_model *m, struct pgw_catalog_stats *stats)
@@ -1978,6 +2151,21 @@ catalog_read(PGconn **conns, int nconns, const struct pgw_catalog_opts *opts,
 			model_release(m);
 			model_init(m);
 			set_source(m, res, opts);
+		}
+		if (c == 3)
+		{
+			/* some relations changed: read those again, then cache */
+			set_source(m, res, opts);
+			PQclear(res);
+			if (read_relations(conn, opts, m, probe.reread, probe.nreread, stats) != 0 ||
+				refresh_stats(conn, opts, m, stats) != 0)
+				goto done;
+			if (stats)
+				stats->catalog_ms = (double) (pgw_now_ms() - t0);
+			model_sort(m);
+			catalog_cache_store(&probe, m, stats);
+			rc = 0;
+			goto done;
 		}
 		if (c == 1)
 		{

@@ -81,6 +81,8 @@ struct pgw_catalog_stats
 	struct pgw_strlist unreadable;	/* "schema.table" the role cannot SELECT */
 	int			cache_hits;		/* reads answered by the snapshot cache */
 	int			cache_misses;	/* reads done in full with the cache on */
+	int			cache_partials; /* reads that re-read changed relations only */
+	int			cache_reread;	/* relations the last partial read re-read */
 	char		cache_reason[256];	/* why the last read hit or missed */
 };
 

@@ -447,14 +447,17 @@ cmd_inspect(struct pgw_ctx *ctx, int argc, char **argv)
 	if (cache_stats && !from)
 	{
 		const char *state = no_cache ? "off (--no-cache)" :
-			stats.cache_hits ? "hit" : stats.cache_misses ? "miss, full read" : "not used";
+			stats.cache_hits ? "hit" : stats.cache_partials ? "partial, changed relations re-read" :
+			stats.cache_misses ? "miss, full read" : "not used";
 
 		/* stdout carries the snapshot with --json or --out -: stderr then */
 		if (out_is_json() || (out && strcmp(out, "-") == 0))
-			out_note("cache: %s; hits %d, misses %d%s%s", state, stats.cache_hits, stats.cache_misses,
+			out_note("cache: %s; hits %d, partial %d, misses %d%s%s", state, stats.cache_hits,
+					 stats.cache_partials, stats.cache_misses,
 					 stats.cache_reason[0] ? "; " : "", stats.cache_reason);
 		else
-			out_printf("cache: %s; hits %d, misses %d%s%s\n", state, stats.cache_hits, stats.cache_misses,
+			out_printf("cache: %s; hits %d, partial %d, misses %d%s%s\n", state, stats.cache_hits,
+					   stats.cache_partials, stats.cache_misses,
 					   stats.cache_reason[0] ? "; " : "", stats.cache_reason);
 	}
 

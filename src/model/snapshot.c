@@ -478,6 +478,23 @@ w_string(struct pgw_buf *b, const char *s)
 	buf_append_char(b, '"');
 }
 
+/* A newline and two spaces per level (appends, not a loop of them). */
+static void
+w_indent(struct pgw_buf *b, int depth)
+{
+	static const char spaces[] = "                                                                ";
+	size_t		n = 2 * (size_t) depth;
+
+	buf_append_char(b, '\n');
+	while (n > 0)
+	{
+		size_t		k = n < sizeof(spaces) - 1 ? n : sizeof(spaces) - 1;
+
+		buf_append_len(b, spaces, k);
+		n -= k;
+	}
+}
+
 /* Starts a member: separator, newline, indentation, key. */
 static void
 w_key(struct writer *w, const char *key)
@@ -485,13 +502,11 @@ w_key(struct writer *w, const char *key)
 	if (!w->first)
 		buf_append_char(w->b, ',');
 	w->first = false;
-	buf_append_char(w->b, '\n');
-	for (int i = 0; i < w->depth; i++)
-		buf_append(w->b, "  ");
+	w_indent(w->b, w->depth);
 	if (key)
 	{
 		w_string(w->b, key);
-		buf_append(w->b, ": ");
+		buf_append_len(w->b, ": ", 2);
 	}
 }
 
@@ -511,11 +526,7 @@ w_close(struct writer *w, char c)
 
 	w->depth--;
 	if (!empty)
-	{
-		buf_append_char(w->b, '\n');
-		for (int i = 0; i < w->depth; i++)
-			buf_append(w->b, "  ");
-	}
+		w_indent(w->b, w->depth);
 	buf_append_char(w->b, c);
 	w->first = false;
 }
@@ -1213,4 +1224,547 @@ snapshot_read_file(const char *path, struct pgw_model *m, bool *stable)
 	rc = snapshot_read_text(path, data, len, m, stable);
 	free(data);
 	return rc;
+}
+
+/* ================= binary form ================= */
+
+/*
+ * The snapshot cache's body (snapshot.h): the model walked through the same
+ * field tables, every field written whatever its flags, plus each object's
+ * whole header (kind, oid, schema, name, managed, dependencies) and what
+ * the JSON leaves out (a column's attnum, a composite's relid).  Integers
+ * are host-order fixed width; a string is a u32 (0: NULL, else its length
+ * plus one) then its bytes and a NUL, so the reader points into one copy of
+ * the body instead of copying each string.
+ */
+
+#define BIN_MAGIC "pgwarden.model/1"
+
+static void
+b_u8(struct pgw_buf *b, unsigned v)
+{
+	buf_append_char(b, (char) v);
+}
+
+static void
+b_u32(struct pgw_buf *b, uint32_t v)
+{
+	buf_append_len(b, (const char *) &v, sizeof(v));
+}
+
+static void
+b_i64(struct pgw_buf *b, int64_t v)
+{
+	buf_append_len(b, (const char *) &v, sizeof(v));
+}
+
+static void
+b_str(struct pgw_buf *b, const char *s)
+{
+	size_t		n;
+
+	if (!s)
+	{
+		b_u32(b, 0);
+		return;
+	}
+	n = strlen(s);
+	b_u32(b, (uint32_t) n + 1);
+	buf_append_len(b, s, n + 1);
+}
+
+static void
+b_strs(struct pgw_buf *b, const struct pgw_vec *v)
+{
+	b_u32(b, (uint32_t) v->n);
+	for (size_t i = 0; i < v->n; i++)
+		b_str(b, v->items[i]);
+}
+
+static void b_object(struct pgw_buf *b, const void *obj, const struct objdesc *desc);
+
+static void
+b_field(struct pgw_buf *b, const void *obj, const struct field *f)
+{
+	switch (f->type)
+	{
+		case F_NAME:
+		case F_SCHEMA:
+		case F_MANAGED:
+		case F_OID:
+		case F_DEPS:
+			break;				/* in the header */
+		case F_STR:
+			b_str(b, *CAT(obj, f->off, char *));
+			break;
+		case F_BOOL:
+			b_u8(b, *CAT(obj, f->off, bool));
+			break;
+		case F_I64:
+			b_i64(b, *CAT(obj, f->off, int64_t));
+			break;
+		case F_CHR:
+			b_u8(b, (unsigned char) *CAT(obj, f->off, char));
+			break;
+		case F_STRS:
+			b_strs(b, CAT(obj, f->off, struct pgw_vec));
+			break;
+		case F_GRANTS:
+			{
+				const struct pgw_vec *v = CAT(obj, f->off, struct pgw_vec);
+
+				b_u32(b, (uint32_t) v->n);
+				for (size_t i = 0; i < v->n; i++)
+				{
+					const struct pgw_grant *g = v->items[i];
+
+					b_str(b, g->grantee);
+					b_str(b, g->privilege);
+					b_u8(b, g->grantable);
+				}
+				break;
+			}
+		case F_SUBS:
+			{
+				const struct pgw_vec *v = CAT(obj, f->off, struct pgw_vec);
+
+				b_u32(b, (uint32_t) v->n);
+				for (size_t i = 0; i < v->n; i++)
+					b_object(b, v->items[i], f->sub);
+				break;
+			}
+		case F_STATS:
+			{
+				const struct pgw_relation *rel = obj;
+
+				b_u8(b, rel->has_stats);
+				b_i64(b, rel->estimated_rows);
+				b_i64(b, rel->total_bytes);
+				b_i64(b, rel->table_bytes);
+				b_i64(b, rel->index_bytes);
+				b_i64(b, rel->toast_bytes);
+				b_u8(b, rel->has_exact);
+				b_i64(b, rel->exact_rows);
+				b_u8(b, rel->has_tenant);
+				b_i64(b, rel->tenant_rows);
+				break;
+			}
+		case F_PUBTABLES:
+			{
+				const struct pgw_vec *v = CAT(obj, f->off, struct pgw_vec);
+
+				b_u32(b, (uint32_t) v->n);
+				for (size_t i = 0; i < v->n; i++)
+				{
+					const struct pgw_publication_table *t = v->items[i];
+
+					b_str(b, t->schema);
+					b_str(b, t->name);
+					b_strs(b, &t->columns);
+					b_str(b, t->where_expr);
+				}
+				break;
+			}
+	}
+}
+
+static void
+b_object(struct pgw_buf *b, const void *obj, const struct objdesc *desc)
+{
+	const struct pgw_object *hdr = obj;
+
+	b_u8(b, hdr->kind);
+	b_u32(b, hdr->oid);
+	b_str(b, hdr->schema);
+	b_str(b, hdr->name);
+	b_u8(b, hdr->managed);
+	b_u32(b, (uint32_t) hdr->deps.n);
+	for (size_t i = 0; i < hdr->deps.n; i++)
+	{
+		const struct pgw_ref *r = hdr->deps.items[i];
+
+		b_u8(b, r->kind);
+		b_str(b, r->schema);
+		b_str(b, r->name);
+	}
+	if (desc == &column_desc)
+		b_i64(b, ((const struct pgw_column *) obj)->attnum);
+	else if (desc == &type_desc)
+		b_u32(b, ((const struct pgw_type *) obj)->relid);
+	for (const struct field *f = desc->fields; f->key; f++)
+		b_field(b, obj, f);
+}
+
+/* The top-level lists of the binary form: relations once, in model order. */
+static const size_t bin_lists[] = {
+	offsetof(struct pgw_model, schemas), offsetof(struct pgw_model, extensions),
+	offsetof(struct pgw_model, types), offsetof(struct pgw_model, sequences),
+	offsetof(struct pgw_model, relations), offsetof(struct pgw_model, functions),
+	offsetof(struct pgw_model, publications), offsetof(struct pgw_model, event_triggers),
+	offsetof(struct pgw_model, default_acls),
+};
+
+#define NBINLISTS (sizeof(bin_lists) / sizeof(bin_lists[0]))
+
+/* The field table of an object of this kind in a top-level list. */
+static const struct objdesc *
+bin_desc(enum pgw_kind kind)
+{
+	switch (kind)
+	{
+		case PGW_KIND_SCHEMA:
+			return &schema_desc;
+		case PGW_KIND_EXTENSION:
+			return &extension_desc;
+		case PGW_KIND_ENUM:
+		case PGW_KIND_DOMAIN:
+		case PGW_KIND_COMPOSITE:
+			return &type_desc;
+		case PGW_KIND_SEQUENCE:
+			return &sequence_desc;
+		case PGW_KIND_TABLE:
+			return &table_desc;
+		case PGW_KIND_VIEW:
+			return &view_desc;
+		case PGW_KIND_FUNCTION:
+			return &function_desc;
+		case PGW_KIND_PUBLICATION:
+			return &publication_desc;
+		case PGW_KIND_EVENT_TRIGGER:
+			return &event_trigger_desc;
+		case PGW_KIND_DEFAULT_ACL:
+			return &default_acl_desc;
+		default:
+			return NULL;
+	}
+}
+
+void
+snapshot_write_binary(const struct pgw_model *m, struct pgw_buf *out)
+{
+	buf_append_len(out, BIN_MAGIC, sizeof(BIN_MAGIC));
+	b_str(out, m->source.database);
+	b_str(out, m->source.server_version);
+	b_u32(out, (uint32_t) m->source.server_version_num);
+	b_str(out, m->source.user);
+	b_str(out, m->source.captured_at);
+	b_str(out, m->source.tenant_column);
+	b_u8(out, m->source.exact);
+	for (size_t l = 0; l < NBINLISTS; l++)
+	{
+		const struct pgw_vec *v = CAT(m, bin_lists[l], struct pgw_vec);
+
+		b_u32(out, (uint32_t) v->n);
+		for (size_t i = 0; i < v->n; i++)
+		{
+			const struct pgw_object *o = v->items[i];
+
+			b_object(out, o, bin_desc(o->kind));
+		}
+	}
+}
+
+/* A cursor over the body; bad is set on the first read past its end or of
+ * a malformed value, after which every read gives zeros. */
+struct binreader
+{
+	struct pgw_model *m;
+	const char *p;
+	const char *end;
+	bool		bad;
+};
+
+static bool
+g_need(struct binreader *r, size_t n)
+{
+	if (r->bad || (size_t) (r->end - r->p) < n)
+	{
+		r->bad = true;
+		return false;
+	}
+	return true;
+}
+
+static unsigned
+g_u8(struct binreader *r)
+{
+	return g_need(r, 1) ? (unsigned char) *r->p++ : 0;
+}
+
+static uint32_t
+g_u32(struct binreader *r)
+{
+	uint32_t	v = 0;
+
+	if (g_need(r, sizeof(v)))
+	{
+		memcpy(&v, r->p, sizeof(v));
+		r->p += sizeof(v);
+	}
+	return v;
+}
+
+static int64_t
+g_i64(struct binreader *r)
+{
+	int64_t		v = 0;
+
+	if (g_need(r, sizeof(v)))
+	{
+		memcpy(&v, r->p, sizeof(v));
+		r->p += sizeof(v);
+	}
+	return v;
+}
+
+static const char *
+g_str(struct binreader *r)
+{
+	uint32_t	n = g_u32(r);
+	const char *s;
+
+	if (n == 0 || r->bad)
+		return NULL;
+	if (!g_need(r, n) || r->p[n - 1] != '\0')
+	{
+		r->bad = true;
+		return NULL;
+	}
+	s = r->p;
+	r->p += n;
+	return s;
+}
+
+/* A count of items that each take at least min bytes: never more than
+ * what is left (a damaged count cannot make the reader allocate wildly). */
+static uint32_t
+g_count(struct binreader *r, size_t min)
+{
+	uint32_t	n = g_u32(r);
+
+	if (!r->bad && (size_t) n > (size_t) (r->end - r->p) / min)
+		r->bad = true;
+	return r->bad ? 0 : n;
+}
+
+/* Room for n more items at once (vectors of a loaded model never grow). */
+static void
+g_reserve(struct binreader *r, struct pgw_vec *v, uint32_t n)
+{
+	if (n && v->n == 0 && v->cap < n)
+	{
+		v->items = arena_alloc_raw(&r->m->arena, n * sizeof(void *));
+		v->cap = n;
+	}
+}
+
+static void
+g_strs(struct binreader *r, struct pgw_vec *v)
+{
+	uint32_t	n = g_count(r, 4);
+
+	g_reserve(r, v, n);
+
+	for (uint32_t i = 0; i < n && !r->bad; i++)
+	{
+		const char *s = g_str(r);
+
+		if (!s)
+			r->bad = true;
+		else
+			model_push(r->m, v, (void *) s);
+	}
+}
+
+static void *g_object(struct binreader *r, const struct objdesc *desc);
+
+static void
+g_field(struct binreader *r, void *obj, const struct field *f)
+{
+	switch (f->type)
+	{
+		case F_NAME:
+		case F_SCHEMA:
+		case F_MANAGED:
+		case F_OID:
+		case F_DEPS:
+			break;
+		case F_STR:
+			*AT(obj, f->off, const char *) = g_str(r);
+			break;
+		case F_BOOL:
+			*AT(obj, f->off, bool) = g_u8(r) != 0;
+			break;
+		case F_I64:
+			*AT(obj, f->off, int64_t) = g_i64(r);
+			break;
+		case F_CHR:
+			*AT(obj, f->off, char) = (char) g_u8(r);
+			break;
+		case F_STRS:
+			g_strs(r, AT(obj, f->off, struct pgw_vec));
+			break;
+		case F_GRANTS:
+			{
+				uint32_t	n = g_count(r, 9);
+
+				g_reserve(r, AT(obj, f->off, struct pgw_vec), n);
+				for (uint32_t i = 0; i < n && !r->bad; i++)
+				{
+					struct pgw_grant *g = arena_alloc(&r->m->arena, sizeof(*g));
+
+					g->grantee = g_str(r);
+					g->privilege = g_str(r);
+					g->grantable = g_u8(r) != 0;
+					if (!g->grantee || !g->privilege)
+						r->bad = true;
+					else
+						model_push(r->m, AT(obj, f->off, struct pgw_vec), g);
+				}
+				break;
+			}
+		case F_SUBS:
+			{
+				uint32_t	n = g_count(r, 18);
+
+				g_reserve(r, AT(obj, f->off, struct pgw_vec), n);
+				for (uint32_t i = 0; i < n && !r->bad; i++)
+				{
+					void	   *sub = g_object(r, f->sub);
+
+					if (sub)
+						model_push(r->m, AT(obj, f->off, struct pgw_vec), sub);
+				}
+				break;
+			}
+		case F_STATS:
+			{
+				struct pgw_relation *rel = obj;
+
+				rel->has_stats = g_u8(r) != 0;
+				rel->estimated_rows = g_i64(r);
+				rel->total_bytes = g_i64(r);
+				rel->table_bytes = g_i64(r);
+				rel->index_bytes = g_i64(r);
+				rel->toast_bytes = g_i64(r);
+				rel->has_exact = g_u8(r) != 0;
+				rel->exact_rows = g_i64(r);
+				rel->has_tenant = g_u8(r) != 0;
+				rel->tenant_rows = g_i64(r);
+				break;
+			}
+		case F_PUBTABLES:
+			{
+				uint32_t	n = g_count(r, 16);
+
+				for (uint32_t i = 0; i < n && !r->bad; i++)
+				{
+					struct pgw_publication_table *t = arena_alloc(&r->m->arena, sizeof(*t));
+
+					t->schema = g_str(r);
+					t->name = g_str(r);
+					g_strs(r, &t->columns);
+					t->where_expr = g_str(r);
+					if (!t->schema || !t->name)
+						r->bad = true;
+					else
+						model_push(r->m, AT(obj, f->off, struct pgw_vec), t);
+				}
+				break;
+			}
+	}
+}
+
+static void *
+g_object(struct binreader *r, const struct objdesc *desc)
+{
+	unsigned	kind = g_u8(r);
+	struct pgw_object *o;
+	uint32_t	ndeps;
+
+	if (r->bad || kind >= PGW_KIND__COUNT)
+	{
+		r->bad = true;
+		return NULL;
+	}
+	/* a top-level object's table comes from its kind */
+	if (!desc && !(desc = bin_desc((enum pgw_kind) kind)))
+	{
+		r->bad = true;
+		return NULL;
+	}
+	if (desc->kind != kind && desc != &type_desc)
+	{
+		r->bad = true;
+		return NULL;
+	}
+	o = arena_alloc(&r->m->arena, desc->size);
+	o->kind = (enum pgw_kind) kind;
+	o->oid = g_u32(r);
+	o->schema = g_str(r);
+	o->name = g_str(r);
+	o->managed = g_u8(r) != 0;
+	ndeps = g_count(r, 9);
+	g_reserve(r, &o->deps, ndeps);
+	for (uint32_t i = 0; i < ndeps && !r->bad; i++)
+	{
+		struct pgw_ref *ref = arena_alloc(&r->m->arena, sizeof(*ref));
+		unsigned	k = g_u8(r);
+
+		ref->kind = (enum pgw_kind) k;
+		ref->schema = g_str(r);
+		ref->name = g_str(r);
+		if (k >= PGW_KIND__COUNT || !ref->schema || !ref->name)
+			r->bad = true;
+		else
+			model_push(r->m, &o->deps, ref);
+	}
+	if (desc == &column_desc)
+		((struct pgw_column *) o)->attnum = (int) g_i64(r);
+	else if (desc == &type_desc)
+		((struct pgw_type *) o)->relid = g_u32(r);
+	if (!o->name)
+		r->bad = true;
+	for (const struct field *f = desc->fields; f->key && !r->bad; f++)
+		g_field(r, o, f);
+	return r->bad ? NULL : o;
+}
+
+int
+snapshot_read_binary(const char *name, const char *data, size_t len, struct pgw_model *m)
+{
+	struct binreader r = {.m = m};
+	char	   *copy;
+
+	if (len < sizeof(BIN_MAGIC) || memcmp(data, BIN_MAGIC, sizeof(BIN_MAGIC)) != 0)
+		return pgw_error(PGW_ERR_INPUT, "'%s' does not hold a %s model", name, BIN_MAGIC);
+	/* one copy in the model's arena: every string points into it */
+	copy = arena_alloc_raw(&m->arena, len);
+	memcpy(copy, data, len);
+	r.p = copy + sizeof(BIN_MAGIC);
+	r.end = copy + len;
+	m->source.database = g_str(&r);
+	m->source.server_version = g_str(&r);
+	m->source.server_version_num = (int) g_u32(&r);
+	m->source.user = g_str(&r);
+	m->source.captured_at = g_str(&r);
+	m->source.tenant_column = g_str(&r);
+	m->source.exact = g_u8(&r) != 0;
+	for (size_t l = 0; l < NBINLISTS && !r.bad; l++)
+	{
+		uint32_t	n = g_count(&r, 18);
+
+		g_reserve(&r, AT(m, bin_lists[l], struct pgw_vec), n);
+		for (uint32_t i = 0; i < n && !r.bad; i++)
+		{
+			void	   *o = g_object(&r, NULL);
+
+			if (o)
+				model_push(m, AT(m, bin_lists[l], struct pgw_vec), o);
+		}
+	}
+	if (r.bad || r.p != r.end)
+		return pgw_error(PGW_ERR_INPUT, "'%s' holds a damaged %s model", name, BIN_MAGIC);
+	model_sort(m);
+	return 0;
 }

@@ -35,4 +35,20 @@ int			snapshot_read_text(const char *name, const char *text, size_t len,
 							   struct pgw_model *m, bool *stable);
 int			snapshot_read_file(const char *path, struct pgw_model *m, bool *stable);
 
+/*
+ * The binary form of a model, for the snapshot cache (catalog/cache.c): the
+ * same field tables, but every field whatever its flags, every object's
+ * whole header (oids included) and what the JSON leaves out (a column's
+ * attnum, a composite type's relid), with length-prefixed strings.  It
+ * loads several times faster than the JSON.  Not an interchange format:
+ * host byte order, read back only by the build that wrote it (the cache
+ * checks the build id and a SHA-256 of the body before trusting it).
+ * snapshot_read_binary copies data once into m's arena and points every
+ * string into that copy; returns 0, or -1 (PGW_ERR_INPUT) for a body that
+ * is not one or is damaged (m may then be half filled: release it).
+ */
+void		snapshot_write_binary(const struct pgw_model *m, struct pgw_buf *out);
+int			snapshot_read_binary(const char *name, const char *data, size_t len,
+								 struct pgw_model *m);
+
 #endif

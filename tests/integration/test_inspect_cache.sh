@@ -145,6 +145,40 @@ step "rename the owner role" "ALTER ROLE t_cache_reader RENAME TO t_cache_rename
 step "rename it back" "ALTER ROLE t_cache_renamed RENAME TO t_cache_reader"
 step "rollback changes nothing" "BEGIN; DROP TABLE app2.tenants CASCADE; ROLLBACK"
 
+# --- the partial path: only the changed relations (and what names them) are
+# read again, merged into the cached model; the same bytes as a full read,
+# and --cache-stats says it was partial, so the feature cannot silently
+# degrade into full reads
+# pstep DESCRIPTION SQL — a step that must be answered by a partial read
+pstep() {
+    step "$1" "$2"
+    CHECKS=$((CHECKS + 1))
+    grep -q "cache: partial" "$SCRATCH/c.out" ||
+        fail "step $n ($1): not a partial read: $(grep 'cache:' "$SCRATCH/c.out")"
+}
+check "the cache is current before the partial steps" "$PGW" --db "$db" inspect --stable --out pre.json
+pstep "add a table" "CREATE TABLE app2.p_a (id integer PRIMARY KEY, note text)"
+pstep "add a table with a foreign key and an index" "CREATE TABLE app2.p_b (id serial PRIMARY KEY, a_id integer REFERENCES app2.p_a (id), label text); CREATE INDEX p_b_label ON app2.p_b (label)"
+pstep "change one of several tables" "ALTER TABLE app2.p_a ADD COLUMN extra integer DEFAULT 1"
+pstep "rename a column used by an index and a foreign key on another table" "ALTER TABLE app2.p_a RENAME COLUMN id TO a_key"
+pstep "a view and a policy over a table" "CREATE VIEW app2.p_v AS SELECT a_key, note FROM app2.p_a; ALTER TABLE app2.p_b ENABLE ROW LEVEL SECURITY; CREATE POLICY p_pol ON app2.p_b USING (a_id IN (SELECT a_key FROM app2.p_a))"
+pstep "rename a table referenced by a view and a policy" "ALTER TABLE app2.p_a RENAME TO p_a2"
+pstep "comment on one table" "COMMENT ON TABLE app2.p_b IS 'the b side'"
+pstep "drop an index" "DROP INDEX app2.p_b_label"
+pstep "drop a policy" "DROP POLICY p_pol ON app2.p_b"
+pstep "rename an owned sequence" "ALTER SEQUENCE app2.p_b_id_seq RENAME TO p_b_ids"
+pstep "drop a comment" "COMMENT ON TABLE app2.p_b IS NULL"
+pstep "drop a table" "DROP TABLE app2.p_b"
+# a change no relation owns: a full read, and it says why
+step "a function changes: full read" "CREATE FUNCTION app2.p_f() RETURNS integer LANGUAGE sql AS 'SELECT 1'"
+contains "a function change is a full read" "$(cat "$SCRATCH/c.out")" "miss, full read"
+contains "the reason names the catalog" "$(cat "$SCRATCH/c.out")" "pg_proc"
+# a delete no relation owns, hidden behind a table change in one
+# transaction: the partial path must not take it for the table's alone
+step "a domain and a composite type" "CREATE DOMAIN app2.p_dom AS integer; CREATE TYPE app2.p_comp AS (x integer)"
+step "drop them and comment on a table at once" "BEGIN; DROP DOMAIN app2.p_dom; DROP TYPE app2.p_comp; COMMENT ON TABLE app2.tenants IS 'at once'; COMMIT"
+contains "a hidden type drop is a full read" "$(cat "$SCRATCH/c.out")" "miss, full read"
+
 # --- damaged and foreign cache files: ignored, never trusted -----------------
 check "the cache is current" "$PGW" --db "$db" inspect --stable --out ref.json
 head -c 2000 "$cache" > "$SCRATCH/trunc" && cp "$SCRATCH/trunc" "$cache"
@@ -153,13 +187,13 @@ contains "truncated: a note" "$ERR" "ignoring the cache file"
 contains "truncated: full read" "$OUT" "miss, full read"
 check "truncated: right bytes" cmp -s t1.json ref.json
 # same header, body tampered (a table renamed inside): the checksum catches it
-sed -i '2,$ s/"line_items"/"tampered"/' "$cache"
+sed -i '2,$ s/line_items/tampered_x/' "$cache"
 expect_rc 0 "tampered cache" "$PGW" --db "$db" inspect --stable --out t2.json --cache-stats
 contains "tampered: checksum" "$ERR" "checksum mismatch"
 check "tampered: right bytes" cmp -s t2.json ref.json
 echo '{"format":"something else"}' > "$cache"
 expect_rc 0 "foreign cache" "$PGW" --db "$db" inspect --stable --out t3.json --cache-stats
-contains "foreign: a note" "$ERR" "not a pgwarden.cache/1 file"
+contains "foreign: a note" "$ERR" "not a pgwarden.cache/3 file"
 check "foreign: right bytes" cmp -s t3.json ref.json
 printf '\x00\x01garbage' > "$cache"
 expect_rc 0 "garbage cache" "$PGW" --db "$db" inspect --stable --out t4.json
