@@ -2056,7 +2056,7 @@ read_relations(PGconn *conn, const struct pgw_catalog_opts *opts, struct pgw_mod
 
 		for (size_t r = 0; r < NREADERS; r++)
 			if (strcmp(readers[r].what, steps[k].what) == 0)
-				base = reader_sql(&readers[r], opts->stable, m->source.server_version_num);
+				base = reader_sql(&readers[r], opts->stable, false, m->source.server_version_num);
 		assert(base);
 		sql = steps[k].cond ? restrict_sql(base, steps[k].cond) : pgw_strdup(q_column_types_of);
 		res = PQexecParams(conn, step_sql(steps[k].what, sql), 1, NULL, params, NULL, NULL, 0);
