@@ -423,8 +423,9 @@ vec_names(const struct pgw_vec *v, struct pgw_buf *b)
 		buf_printf(b, "%s%s", i ? "," : "", (const char *) v->items[i]);
 }
 
-static bool
-has_add(const struct pgw_strlist *adds, char what, const char *schema, const char *table, const char *name)
+bool
+deploy_has_add(const struct pgw_strlist *adds, char what, const char *schema, const char *table,
+			   const char *name)
 {
 	char	   *key = pgw_asprintf("%c:%s.%s.%s", what, schema, table, name);
 	bool		r = strlist_contains(adds, key);
@@ -651,14 +652,14 @@ table_certainly_same(const struct pgw_relation *r, const PgQuery__CreateStmt *cs
 		for (size_t k = 0; k < cs->n_table_elts && !in_file; k++)
 			in_file = cs->table_elts[k]->node_case == NK(COLUMN_DEF) &&
 				!strcmp(cs->table_elts[k]->column_def->colname, c->obj.name);
-		if (!in_file && !has_add(adds, 'c', schema, r->obj.name, c->obj.name))
+		if (!in_file && !deploy_has_add(adds, 'c', schema, r->obj.name, c->obj.name))
 			goto out;
 	}
 	for (size_t i = 0; i < r->constraints.n; i++)
 	{
 		const struct pgw_constraint *c = r->constraints.items[i];
 
-		if (!used[i] && !has_add(adds, 'k', schema, r->obj.name, c->obj.name))
+		if (!used[i] && !deploy_has_add(adds, 'k', schema, r->obj.name, c->obj.name))
 			goto out;
 	}
 	same = ncols > 0;

@@ -154,6 +154,10 @@ struct pgw_deploy_stmt
 void		deploy_autofix(const struct pgw_model *live, const struct pgw_strlist *adds,
 						   struct pgw_deploy_file *f, size_t i, struct pgw_deploy_stmt *st);
 void		deploy_collect_adds(const struct pgw_deploy_plan *p, struct pgw_strlist *adds);
+/* whether adds (deploy_collect_adds) holds WHAT ('c' column, 'k' constraint)
+ * SCHEMA.TABLE.NAME: added by an ALTER TABLE somewhere in the folder */
+bool		deploy_has_add(const struct pgw_strlist *adds, char what, const char *schema,
+						   const char *table, const char *name);
 
 enum pgw_deploy_tx
 {

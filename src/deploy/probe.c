@@ -160,16 +160,6 @@ widening(const char *a, const char *b)
 	return false;
 }
 
-static bool
-has_add(const struct pgw_strlist *adds, char what, const char *schema, const char *table, const char *name)
-{
-	char	   *key = pgw_asprintf("%c:%s.%s.%s", what, schema, table, name);
-	bool		r = strlist_contains(adds, key);
-
-	free(key);
-	return r;
-}
-
 static void
 settle(struct pgw_deploy_stmt *st, enum pgw_autofix fix, const char *action, char *reason)
 {
@@ -267,7 +257,7 @@ settle_table(struct pgw_deploy_stmt *st, const struct pgw_model *live, const str
 	{
 		const struct pgw_column *lc = lr->columns.items[i];
 
-		if (!model_find_column(pr, lc->obj.name) && has_add(adds, 'c', lr->obj.schema, lr->obj.name, lc->obj.name))
+		if (!model_find_column(pr, lc->obj.name) && deploy_has_add(adds, 'c', lr->obj.schema, lr->obj.name, lc->obj.name))
 			model_push(&to, &n->columns, lr->columns.items[i]);
 	}
 	for (size_t i = 0; i < pr->constraints.n; i++)
@@ -303,7 +293,7 @@ settle_table(struct pgw_deploy_stmt *st, const struct pgw_model *live, const str
 	{
 		const struct pgw_constraint *lk = lr->constraints.items[i];
 
-		if (sub_in(&pr->constraints, lk->obj.name) || !has_add(adds, 'k', lr->obj.schema, lr->obj.name, lk->obj.name))
+		if (sub_in(&pr->constraints, lk->obj.name) || !deploy_has_add(adds, 'k', lr->obj.schema, lr->obj.name, lk->obj.name))
 			continue;
 		model_push(&to, &n->constraints, lr->constraints.items[i]);
 		if (lk->index && sub_in(&lr->indexes, lk->index))

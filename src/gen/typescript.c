@@ -1515,6 +1515,25 @@ gen_begin(struct gen *g, const struct pgw_model *m, const struct pgw_gen_opts *o
 	return 0;
 }
 
+/* "NAME: {" at depth 2 — "NAME: {}," when it will stay empty */
+static void
+group_open(struct pgw_buf *b, const char *name, size_t n)
+{
+	indent(b, 2);
+	buf_printf(b, n ? "%s: {\n" : "%s: {},\n", name);
+}
+
+/* closes what group_open opened (nothing when it was empty) */
+static void
+group_close(struct pgw_buf *b, size_t n)
+{
+	if (n)
+	{
+		indent(b, 2);
+		buf_append(b, "},\n");
+	}
+}
+
 int
 gen_typescript(const struct pgw_model *m, const struct pgw_gen_opts *o,
 			   struct pgw_buf *out, struct pgw_gen_stats *stats)
@@ -1550,8 +1569,7 @@ gen_typescript(const struct pgw_model *m, const struct pgw_gen_opts *o,
 		indent(out, 1);
 		put_key(out, schema);
 		buf_append(out, ": {\n");
-		indent(out, 2);
-		buf_append(out, enums.n ? "Enums: {\n" : "Enums: {},\n");
+		group_open(out, "Enums", enums.n);
 		for (size_t k = 0; k < enums.n; k++)
 		{
 			const struct pgw_type *t = enums.items[k];
@@ -1562,11 +1580,7 @@ gen_typescript(const struct pgw_model *m, const struct pgw_gen_opts *o,
 			put_strings(out, &t->labels);
 			buf_append(out, ",\n");
 		}
-		if (enums.n)
-		{
-			indent(out, 2);
-			buf_append(out, "},\n");
-		}
+		group_close(out, enums.n);
 		indent(out, 1);
 		buf_append(out, "},\n");
 	}
@@ -1777,28 +1791,17 @@ put_zod_schema(struct gen *g, const char *schema, struct pgw_gen_stats *st)
 	zod_key(b, schema);
 	buf_append(b, ": {\n");
 
-	indent(b, 2);
-	buf_append(b, so.tables.n ? "Tables: {\n" : "Tables: {},\n");
+	group_open(b, "Tables", so.tables.n);
 	for (size_t i = 0; i < so.tables.n; i++)
 		put_zod_table(g, so.tables.items[i]);
-	if (so.tables.n)
-	{
-		indent(b, 2);
-		buf_append(b, "},\n");
-	}
+	group_close(b, so.tables.n);
 
-	indent(b, 2);
-	buf_append(b, so.views.n ? "Views: {\n" : "Views: {},\n");
+	group_open(b, "Views", so.views.n);
 	for (size_t i = 0; i < so.views.n; i++)
 		put_zod_table(g, so.views.items[i]);
-	if (so.views.n)
-	{
-		indent(b, 2);
-		buf_append(b, "},\n");
-	}
+	group_close(b, so.views.n);
 
-	indent(b, 2);
-	buf_append(b, so.enums.n ? "Enums: {\n" : "Enums: {},\n");
+	group_open(b, "Enums", so.enums.n);
 	for (size_t i = 0; i < so.enums.n; i++)
 	{
 		const struct pgw_type *t = so.enums.items[i];
@@ -1814,14 +1817,9 @@ put_zod_schema(struct gen *g, const char *schema, struct pgw_gen_stats *st)
 			buf_append(b, "),\n");
 		}
 	}
-	if (so.enums.n)
-	{
-		indent(b, 2);
-		buf_append(b, "},\n");
-	}
+	group_close(b, so.enums.n);
 
-	indent(b, 2);
-	buf_append(b, so.comps.n ? "CompositeTypes: {\n" : "CompositeTypes: {},\n");
+	group_open(b, "CompositeTypes", so.comps.n);
 	for (size_t i = 0; i < so.comps.n; i++)
 	{
 		const struct pgw_type *t = so.comps.items[i];
@@ -1844,11 +1842,7 @@ put_zod_schema(struct gen *g, const char *schema, struct pgw_gen_stats *st)
 		indent(b, 3);
 		buf_append(b, "}),\n");
 	}
-	if (so.comps.n)
-	{
-		indent(b, 2);
-		buf_append(b, "},\n");
-	}
+	group_close(b, so.comps.n);
 	indent(b, 1);
 	buf_append(b, "},\n");
 }
