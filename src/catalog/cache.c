@@ -20,7 +20,7 @@
 #include "util/mem.h"
 #include "util/sha256.h"
 
-#define CACHE_FORMAT "pgwarden.cache/3"
+#define CACHE_FORMAT "pgwarden.cache/4"
 
 /*
  * What wrote the cache: the version, the snapshot format and the build (the
@@ -172,16 +172,8 @@ fingerprint_sql(int server_version_num)
 /*
  * Phase two, when only attributable catalogs changed.  q_new, rows 'n': the
  * relations that own a new row (rel 0: a new row no relation owns, e.g. a
- * function's comment).  q_counts, rows 'c': relations whose count of rows in the
- * catalogs where a row can go without a new one appearing (an index, a
- * policy, a trigger, a comment, a rule, a constraint, OWNED BY) differs
- * from the cached one ($1, $2: oids and counts; a dropped relation has no
- * count now, a new one had none).  Relation 0 counts the rows that can go
- * and belong to no relation (standalone types, composite types, domain
- * constraints, other objects' comments, extension membership), so such a
- * delete is seen too (and means a full read).  pg_index's in-place flags weigh in the
- * count, so a concurrently built index that becomes valid counts too.
- * With empty arrays it gives every relation's count.
+ * function's comment).  With it, counts_sql (below) for the catalogs
+ * whose fingerprint moved: together the relations that changed.
  */
 static const char q_new[] =
 "WITH new(cat, obj) AS ("
@@ -246,36 +238,88 @@ new_sql(const struct pgw_strlist *cats)
 	return buf_steal(&b);
 }
 
-static const char q_counts[] =
-"WITH cnt(rel, n) AS (SELECT x.rel, pg_catalog.sum(x.n)::pg_catalog.int8 FROM ("
-" SELECT CASE WHEN c.relkind = 'c' THEN 0 ELSE c.oid END AS rel, pg_catalog.count(*) AS n FROM pg_catalog.pg_class c "
-"  WHERE c.relkind NOT IN ('i', 'I') GROUP BY 1"
-" UNION ALL SELECT c.indrelid, pg_catalog.count(*) + 1000000 * pg_catalog.sum(c.indisvalid::pg_catalog.int4 + 2 * c.indisready::pg_catalog.int4 + 4 * c.indislive::pg_catalog.int4) "
-"  FROM pg_catalog.pg_index c GROUP BY 1"
-" UNION ALL SELECT c.conrelid, pg_catalog.count(*) FROM pg_catalog.pg_constraint c GROUP BY 1"
-" UNION ALL SELECT c.polrelid, pg_catalog.count(*) FROM pg_catalog.pg_policy c GROUP BY 1"
-" UNION ALL SELECT c.tgrelid, pg_catalog.count(*) FROM pg_catalog.pg_trigger c GROUP BY 1"
-" UNION ALL SELECT c.adrelid, pg_catalog.count(*) FROM pg_catalog.pg_attrdef c GROUP BY 1"
-" UNION ALL SELECT c.ev_class, pg_catalog.count(*) FROM pg_catalog.pg_rewrite c GROUP BY 1"
-" UNION ALL SELECT COALESCE(i.indrelid, c.inhrelid), pg_catalog.count(*) FROM pg_catalog.pg_inherits c "
-"  LEFT JOIN pg_catalog.pg_index i ON i.indexrelid = c.inhrelid GROUP BY 1"
-" UNION ALL SELECT c.seqrelid, pg_catalog.count(*) FROM pg_catalog.pg_sequence c GROUP BY 1"
-" UNION ALL SELECT c.partrelid, pg_catalog.count(*) FROM pg_catalog.pg_partitioned_table c GROUP BY 1"
-" UNION ALL SELECT c.ftrelid, pg_catalog.count(*) FROM pg_catalog.pg_foreign_table c GROUP BY 1"
-" UNION ALL SELECT c.stxrelid, pg_catalog.count(*) FROM pg_catalog.pg_statistic_ext c GROUP BY 1"
-" UNION ALL SELECT COALESCE(i.indrelid, " DESCRIBED("c") "), pg_catalog.count(*) FROM pg_catalog.pg_description c "
-"  LEFT JOIN pg_catalog.pg_index i ON c.classoid = " RC("pg_class") " AND i.indexrelid = c.objoid GROUP BY 1"
-" UNION ALL SELECT CASE WHEN c.classid = " RC("pg_class") " THEN c.objid ELSE 0 END, pg_catalog.count(*) FROM pg_catalog.pg_depend c "
-"  WHERE c.deptype IN ('e', 'x') OR (c.classid = " RC("pg_class") " AND c.deptype = 'a' "
-"  AND c.objid IN (SELECT s.seqrelid FROM pg_catalog.pg_sequence s)) GROUP BY 1"
-" UNION ALL SELECT 0, pg_catalog.count(*) FROM pg_catalog.pg_type c WHERE c.typrelid = 0 "
-"  AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_type e WHERE e.oid = c.typelem AND e.typrelid <> 0)"
-") x WHERE x.rel = 0 OR x.rel IN (SELECT r.oid FROM pg_catalog.pg_class r WHERE r.oid >= 16384 "
-"  AND r.relkind IN ('r', 'p', 'f', 'v', 'm', 'S')) GROUP BY 1) "
-"SELECT 'c', NULL, COALESCE(k.rel, o.rel), r.relkind, k.n FROM cnt k "
-"FULL JOIN ROWS FROM (pg_catalog.unnest($1::pg_catalog.oid[]), pg_catalog.unnest($2::pg_catalog.int8[])) o(rel, n) ON o.rel = k.rel "
-"LEFT JOIN pg_catalog.pg_class r ON r.oid = COALESCE(k.rel, o.rel) "
-"WHERE k.n IS DISTINCT FROM o.n";
+/*
+ * The per-relation counts, one branch per catalog (rows (rel, n)): the
+ * catalogs where a row can go without a new one appearing.  The cache
+ * keeps them per catalog, so a read compares only the catalogs whose
+ * fingerprint moved: an unchanged catalog (same count, no new row, same
+ * window) has the same rows, so the same counts.  Each catalog's rows map
+ * to their relation through fields that never change (an index's table,
+ * a constraint's), so an unchanged catalog cannot move a count either.
+ */
+static const struct
+{
+	const char *cat;
+	const char *sql;
+}			count_branches[] = {
+	{"pg_class", "SELECT CASE WHEN c.relkind = 'c' THEN 0 ELSE c.oid END AS rel, pg_catalog.count(*) AS n FROM pg_catalog.pg_class c "
+	"WHERE c.relkind NOT IN ('i', 'I') GROUP BY 1"},
+	{"pg_index", "SELECT c.indrelid, pg_catalog.count(*) + 1000000 * pg_catalog.sum(c.indisvalid::pg_catalog.int4 + 2 * c.indisready::pg_catalog.int4 + 4 * c.indislive::pg_catalog.int4) "
+	"FROM pg_catalog.pg_index c GROUP BY 1"},
+	{"pg_constraint", "SELECT c.conrelid, pg_catalog.count(*) FROM pg_catalog.pg_constraint c GROUP BY 1"},
+	{"pg_policy", "SELECT c.polrelid, pg_catalog.count(*) FROM pg_catalog.pg_policy c GROUP BY 1"},
+	{"pg_trigger", "SELECT c.tgrelid, pg_catalog.count(*) FROM pg_catalog.pg_trigger c GROUP BY 1"},
+	{"pg_attrdef", "SELECT c.adrelid, pg_catalog.count(*) FROM pg_catalog.pg_attrdef c GROUP BY 1"},
+	{"pg_rewrite", "SELECT c.ev_class, pg_catalog.count(*) FROM pg_catalog.pg_rewrite c GROUP BY 1"},
+	{"pg_inherits", "SELECT COALESCE(i.indrelid, c.inhrelid), pg_catalog.count(*) FROM pg_catalog.pg_inherits c "
+	"LEFT JOIN pg_catalog.pg_index i ON i.indexrelid = c.inhrelid GROUP BY 1"},
+	{"pg_sequence", "SELECT c.seqrelid, pg_catalog.count(*) FROM pg_catalog.pg_sequence c GROUP BY 1"},
+	{"pg_partitioned_table", "SELECT c.partrelid, pg_catalog.count(*) FROM pg_catalog.pg_partitioned_table c GROUP BY 1"},
+	{"pg_foreign_table", "SELECT c.ftrelid, pg_catalog.count(*) FROM pg_catalog.pg_foreign_table c GROUP BY 1"},
+	{"pg_statistic_ext", "SELECT c.stxrelid, pg_catalog.count(*) FROM pg_catalog.pg_statistic_ext c GROUP BY 1"},
+	{"pg_description", "SELECT COALESCE(i.indrelid, " DESCRIBED("c") "), pg_catalog.count(*) FROM pg_catalog.pg_description c "
+	"LEFT JOIN pg_catalog.pg_index i ON c.classoid = " RC("pg_class") " AND i.indexrelid = c.objoid GROUP BY 1"},
+	{"pg_depend", "SELECT CASE WHEN c.classid = " RC("pg_class") " THEN c.objid ELSE 0 END, pg_catalog.count(*) FROM pg_catalog.pg_depend c "
+	"WHERE c.deptype IN ('e', 'x') OR (c.classid = " RC("pg_class") " AND c.deptype = 'a' "
+	"AND c.objid IN (SELECT s.seqrelid FROM pg_catalog.pg_sequence s)) GROUP BY 1"},
+	{"pg_type", "SELECT 0, pg_catalog.count(*) FROM pg_catalog.pg_type c WHERE c.typrelid = 0 "
+	"AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_type e WHERE e.oid = c.typelem AND e.typrelid <> 0)"},
+};
+
+#define NCOUNT_BRANCHES (sizeof(count_branches) / sizeof(count_branches[0]))
+
+/*
+ * Phase two's counts, rows 'c' (kind, branch number, rel, relkind, n):
+ * per catalog in cats (NULL: every one), the relations whose count of
+ * rows in it differs from the cached one ($1, $2, $3: branch numbers,
+ * oids and counts; a dropped relation has no count now, a new one had
+ * none).  Relation 0 counts the rows that can go and belong to no
+ * relation (standalone types, composite types, domain constraints, other
+ * objects' comments, extension membership), so such a delete is seen too
+ * (and means a full read).  pg_index's in-place flags weigh in the count,
+ * so a concurrently built index that becomes valid counts too.  With
+ * empty arrays it gives every relation's counts.  NULL when no catalog in
+ * cats has counts.  Caller frees.
+ */
+static char *
+counts_sql(const struct pgw_strlist *cats)
+{
+	struct pgw_buf b;
+	int			kept = 0;
+
+	buf_init(&b);
+	buf_append(&b, "WITH cnt(k, rel, n) AS (SELECT x.k, x.rel, pg_catalog.sum(x.n)::pg_catalog.int8 FROM (");
+	for (size_t i = 0; i < NCOUNT_BRANCHES; i++)
+	{
+		if (cats && !strlist_contains(cats, count_branches[i].cat))
+			continue;
+		buf_printf(&b, "%sSELECT %zu AS k, b.* FROM (%s) b(rel, n)",
+				   kept++ ? " UNION ALL " : " ", i, count_branches[i].sql);
+	}
+	if (!kept)
+	{
+		buf_release(&b);
+		return NULL;
+	}
+	buf_append(&b, ") x WHERE x.rel = 0 OR x.rel IN (SELECT r.oid FROM pg_catalog.pg_class r WHERE r.oid >= 16384 "
+			   "  AND r.relkind IN ('r', 'p', 'f', 'v', 'm', 'S')) GROUP BY 1, 2) "
+			   "SELECT 'c', COALESCE(k.k, o.k), COALESCE(k.rel, o.rel), r.relkind, k.n FROM cnt k "
+			   "FULL JOIN ROWS FROM (pg_catalog.unnest($1::pg_catalog.int4[]), pg_catalog.unnest($2::pg_catalog.oid[]), "
+			   "pg_catalog.unnest($3::pg_catalog.int8[])) o(k, rel, n) ON o.k = k.k AND o.rel = k.rel "
+			   "LEFT JOIN pg_catalog.pg_class r ON r.oid = COALESCE(k.rel, o.rel) "
+			   "WHERE k.n IS DISTINCT FROM o.n");
+	return buf_steal(&b);
+}
 
 /*
  * The objects whose text names a changed relation ($1): what depends on
@@ -370,27 +414,30 @@ list_end(char *out, size_t size, int n)
 static int
 cmp_relcount(const void *a, const void *b)
 {
-	uint32_t	x = ((const struct pgw_cache_relcount *) a)->oid;
-	uint32_t	y = ((const struct pgw_cache_relcount *) b)->oid;
+	const struct pgw_cache_relcount *x = a;
+	const struct pgw_cache_relcount *y = b;
 
-	return x < y ? -1 : x > y;
+	if (x->cat != y->cat)
+		return x->cat < y->cat ? -1 : 1;
+	return x->oid < y->oid ? -1 : x->oid > y->oid;
 }
 
 static void
-counts_add(struct pgw_cache_probe *probe, uint32_t oid, int64_t n)
+counts_add(struct pgw_cache_probe *probe, int cat, uint32_t oid, int64_t n)
 {
 	if (probe->nrels == probe->caprels)
 	{
 		probe->caprels = probe->caprels ? probe->caprels * 2 : 256;
 		probe->rels = pgw_realloc(probe->rels, probe->caprels * sizeof(*probe->rels));
 	}
+	probe->rels[probe->nrels].cat = cat;
 	probe->rels[probe->nrels].oid = oid;
 	probe->rels[probe->nrels].n = n;
 	probe->nrels++;
 }
 
-/* "oid:n,oid:n,..." (the header's form) → probe->rels, sorted; false when
- * it does not parse. */
+/* "k.oid:n,k.oid:n,..." (the header's form: k a count_branches index) →
+ * probe->rels, sorted; false when it does not parse. */
 static bool
 counts_parse(struct pgw_cache_probe *probe, const char *text)
 {
@@ -399,16 +446,21 @@ counts_parse(struct pgw_cache_probe *probe, const char *text)
 	while (*p)
 	{
 		char	   *end;
-		unsigned long oid = strtoul(p, &end, 10);
+		unsigned long k = strtoul(p, &end, 10);
+		unsigned long oid;
 		long long	n;
 
+		if (end == p || *end != '.' || k >= NCOUNT_BRANCHES)
+			return false;
+		p = end + 1;
+		oid = strtoul(p, &end, 10);
 		if (end == p || *end != ':')
 			return false;
 		p = end + 1;
 		n = strtoll(p, &end, 10);
 		if (end == p || (*end != ',' && *end != '\0'))
 			return false;
-		counts_add(probe, (uint32_t) oid, n);
+		counts_add(probe, (int) k, (uint32_t) oid, n);
 		p = *end ? end + 1 : end;
 	}
 	if (probe->nrels)
@@ -416,40 +468,55 @@ counts_parse(struct pgw_cache_probe *probe, const char *text)
 	return true;
 }
 
-/* Oids and counts as two array literals for q_changes (caller frees). */
+/* The cached counts of the catalogs in cats as three array literals for
+ * counts_sql's $1..$3 (caller frees). */
 static void
-counts_arrays(const struct pgw_cache_probe *probe, char **oids, char **counts)
+counts_arrays(const struct pgw_cache_probe *probe, const struct pgw_strlist *cats,
+			  char **ks, char **oids, char **counts)
 {
 	struct pgw_buf a;
 	struct pgw_buf b;
+	struct pgw_buf c;
+	bool		want[NCOUNT_BRANCHES];
+	int			kept = 0;
 
+	for (size_t k = 0; k < NCOUNT_BRANCHES; k++)
+		want[k] = !cats || strlist_contains(cats, count_branches[k].cat);
 	buf_init(&a);
 	buf_init(&b);
+	buf_init(&c);
 	buf_append_char(&a, '{');
 	buf_append_char(&b, '{');
+	buf_append_char(&c, '{');
 	for (size_t i = 0; i < probe->nrels; i++)
 	{
-		buf_printf(&a, "%s%u", i ? "," : "", probe->rels[i].oid);
-		buf_printf(&b, "%s%lld", i ? "," : "", (long long) probe->rels[i].n);
+		if (!want[probe->rels[i].cat])
+			continue;
+		buf_printf(&a, "%s%d", kept ? "," : "", probe->rels[i].cat);
+		buf_printf(&b, "%s%u", kept ? "," : "", probe->rels[i].oid);
+		buf_printf(&c, "%s%lld", kept ? "," : "", (long long) probe->rels[i].n);
+		kept++;
 	}
 	buf_append_char(&a, '}');
 	buf_append_char(&b, '}');
-	*oids = buf_steal(&a);
-	*counts = buf_steal(&b);
+	buf_append_char(&c, '}');
+	*ks = buf_steal(&a);
+	*oids = buf_steal(&b);
+	*counts = buf_steal(&c);
 }
 
 /* Applies a changed count (n < 0: the relation is gone). */
 static void
-counts_set(struct pgw_cache_probe *probe, size_t sorted, uint32_t oid, int64_t n)
+counts_set(struct pgw_cache_probe *probe, size_t sorted, int cat, uint32_t oid, int64_t n)
 {
-	struct pgw_cache_relcount key = {oid, 0};
+	struct pgw_cache_relcount key = {cat, oid, 0};
 	struct pgw_cache_relcount *hit = sorted ?
 		bsearch(&key, probe->rels, sorted, sizeof(*probe->rels), cmp_relcount) : NULL;
 
 	if (hit)
 		hit->n = n;
 	else if (n >= 0)
-		counts_add(probe, oid, n);
+		counts_add(probe, cat, oid, n);
 }
 
 static void
@@ -513,18 +580,22 @@ xid32_array(const char *list)
 }
 
 /*
- * Runs q_counts (every relation's count, or with old_ok the ones that
- * differ from the cached counts) and, with old_ok, q_new against the
- * cached read's snapshot ($1 its xmax, $2 its running transactions).  Fills probe->rels with the current
- * counts and, with old_ok, probe->reread with the relations that changed;
- * *doubt gets why a partial read cannot be trusted ("" when it can).
- * Returns 0, or -1 on a failed query (recorded).
+ * Runs counts_sql (every relation's counts, or with old_ok those of the
+ * catalogs in diffcats that differ from the cached counts) and, with
+ * old_ok, q_new for the catalogs in newcats against the cached read's
+ * snapshot ($1 its xmax, $2 its running transactions).  Fills probe->rels
+ * with the current counts and, with old_ok, probe->reread with the
+ * relations that changed; *doubt gets why a partial read cannot be
+ * trusted ("" when it can).  Returns 0, or -1 on a failed query
+ * (recorded).
  */
 static int
 run_changes(PGconn *conn, struct pgw_cache_probe *probe, bool old_ok, const char *xmax32,
 			const char *xip32, const struct pgw_strlist *newcats,
+			const struct pgw_strlist *diffcats,
 			struct pgw_catalog_stats *stats, char *doubt, size_t dsize)
 {
+	char	   *ks = NULL;
 	char	   *oids = NULL;
 	char	   *counts = NULL;
 	size_t		sorted;
@@ -535,17 +606,20 @@ run_changes(PGconn *conn, struct pgw_cache_probe *probe, bool old_ok, const char
 	doubt[0] = '\0';
 	if (!old_ok)
 		probe->nrels = 0;
-	counts_arrays(probe, &oids, &counts);
+	counts_arrays(probe, old_ok ? diffcats : NULL, &ks, &oids, &counts);
 	sorted = probe->nrels;
 	for (int q = old_ok && newcats->n ? 0 : 1; q < 2 && rc == 0; q++)
 	{
-		const char *params[2];
-		char	   *sql = q == 0 ? new_sql(newcats) : NULL;
+		const char *params[3];
+		char	   *sql = q == 0 ? new_sql(newcats) : counts_sql(old_ok ? diffcats : NULL);
 		PGresult   *res;
 
-		params[0] = q == 0 ? xmax32 : oids;
-		params[1] = q == 0 ? xip32 : counts;
-		res = PQexecParams(conn, q == 0 ? sql : q_counts, 2, NULL, params, NULL, NULL, 0);
+		if (!sql)
+			continue;			/* no changed catalog keeps counts */
+		params[0] = q == 0 ? xmax32 : ks;
+		params[1] = q == 0 ? xip32 : oids;
+		params[2] = counts;
+		res = PQexecParams(conn, sql, q == 0 ? 2 : 3, NULL, params, NULL, NULL, 0);
 		free(sql);
 		stats->queries++;
 		if (PQresultStatus(res) != PGRES_TUPLES_OK)
@@ -564,7 +638,7 @@ run_changes(PGconn *conn, struct pgw_cache_probe *probe, bool old_ok, const char
 			const char *relkind = PQgetvalue(res, r, 3);
 
 			if (kind == 'c')
-				counts_set(probe, sorted, rel, PQgetisnull(res, r, 4) ? -1 :
+				counts_set(probe, sorted, atoi(cat), rel, PQgetisnull(res, r, 4) ? -1 :
 						   strtoll(PQgetvalue(res, r, 4), NULL, 10));
 			if (!old_ok)
 				continue;
@@ -586,6 +660,7 @@ run_changes(PGconn *conn, struct pgw_cache_probe *probe, bool old_ok, const char
 		}
 		PQclear(res);
 	}
+	free(ks);
 	free(oids);
 	free(counts);
 	if (rc != 0)
@@ -729,6 +804,7 @@ catalog_cache_lookup(PGconn *conn, const struct pgw_catalog_opts *opts,
 	bool		touched = false;	/* m was written to */
 	char		lwhy[256] = "";
 	struct pgw_strlist newcats = {0};	/* catalogs with new rows */
+	struct pgw_strlist diffcats = {0};	/* attributable catalogs that moved */
 	char		changed[200] = "";
 	char		other[200] = "";
 	int			nchanged = 0;
@@ -930,7 +1006,10 @@ catalog_cache_lookup(PGconn *conn, const struct pgw_catalog_opts *opts,
 				list_add(other, sizeof(other), &nother, item);
 			}
 			else if (attributable(name))
+			{
 				list_add(changed, sizeof(changed), &nchanged, name);
+				strlist_add(&diffcats, name);
+			}
 			else
 				list_add(other, sizeof(other), &nother, name);
 		}
@@ -972,7 +1051,7 @@ catalog_cache_lookup(PGconn *conn, const struct pgw_catalog_opts *opts,
 	{
 		char		doubt[256] = "";
 
-		if (run_changes(conn, probe, old_ok, old_xmax32, old_xip32, &newcats, stats, doubt, sizeof(doubt)) != 0)
+		if (run_changes(conn, probe, old_ok, old_xmax32, old_xip32, &newcats, &diffcats, stats, doubt, sizeof(doubt)) != 0)
 		{
 			rc = -1;
 			goto out;
@@ -1021,6 +1100,7 @@ out:
 	free(old_xip32);
 	free(cur_xip32);
 	strlist_release(&newcats);
+	strlist_release(&diffcats);
 	json_decref(header);
 	json_decref(old);
 	free(data);
@@ -1102,7 +1182,8 @@ catalog_cache_store(struct pgw_cache_probe *probe, const struct pgw_model *m,
 
 		buf_init(&rels);
 		for (size_t i = 0; i < probe->nrels; i++)
-			buf_printf(&rels, "%s%u:%lld", i ? "," : "", probe->rels[i].oid, (long long) probe->rels[i].n);
+			buf_printf(&rels, "%s%d.%u:%lld", i ? "," : "", probe->rels[i].cat, probe->rels[i].oid,
+					   (long long) probe->rels[i].n);
 		json_object_set_new(header, "relations", json_string(rels.data ? rels.data : ""));
 		buf_release(&rels);
 	}

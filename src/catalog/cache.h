@@ -47,6 +47,7 @@
 
 struct pgw_cache_relcount
 {
+	int			cat;			/* which catalog (cache.c's count branches) */
 	uint32_t	oid;
 	int64_t		n;
 };
@@ -56,7 +57,8 @@ struct pgw_cache_probe
 	char	   *path;			/* the target's cache file */
 	char	   *header;			/* the header line to write (no newline) */
 	bool		ready;			/* fingerprints taken: a store may follow */
-	/* every relation's count now, by oid (written with the next store) */
+	/* every relation's counts now, by catalog and oid (written with the
+	 * next store) */
 	struct pgw_cache_relcount *rels;
 	size_t		nrels;
 	size_t		caprels;

@@ -193,7 +193,7 @@ contains "tampered: checksum" "$ERR" "checksum mismatch"
 check "tampered: right bytes" cmp -s t2.json ref.json
 echo '{"format":"something else"}' > "$cache"
 expect_rc 0 "foreign cache" "$PGW" --db "$db" inspect --stable --out t3.json --cache-stats
-contains "foreign: a note" "$ERR" "not a pgwarden.cache/3 file"
+contains "foreign: a note" "$ERR" "not a pgwarden.cache/4 file"
 check "foreign: right bytes" cmp -s t3.json ref.json
 printf '\x00\x01garbage' > "$cache"
 expect_rc 0 "garbage cache" "$PGW" --db "$db" inspect --stable --out t4.json
