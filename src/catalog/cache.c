@@ -173,7 +173,9 @@ fingerprint_sql(int server_version_num)
  * Phase two, when only attributable catalogs changed.  q_new, rows 'n': the
  * relations that own a new row (rel 0: a new row no relation owns, e.g. a
  * function's comment).  With it, counts_sql (below) for the catalogs
- * whose fingerprint moved: together the relations that changed.
+ * whose fingerprint moved: together the relations that changed.  A new
+ * pg_depend row of a policy or a trigger is tagged 'pg_depend:own' (see
+ * own_change).
  */
 static const char q_new[] =
 "WITH new(cat, obj) AS ("
@@ -185,7 +187,8 @@ static const char q_new[] =
 " UNION ALL SELECT 'pg_policy', c.polrelid FROM pg_catalog.pg_policy c WHERE " NEW_ROW("c")
 " UNION ALL SELECT 'pg_trigger', c.tgrelid FROM pg_catalog.pg_trigger c WHERE " NEW_ROW("c")
 " UNION ALL SELECT 'pg_description', " DESCRIBED("c") " FROM pg_catalog.pg_description c WHERE " NEW_ROW("c")
-" UNION ALL SELECT 'pg_depend', " DEPENDENT("c") " FROM pg_catalog.pg_depend c WHERE " NEW_ROW("c")
+" UNION ALL SELECT 'pg_depend' || CASE WHEN c.classid IN (" RC("pg_policy") ", " RC("pg_trigger") ") THEN ':own' ELSE '' END, "
+"  " DEPENDENT("c") " FROM pg_catalog.pg_depend c WHERE " NEW_ROW("c")
 " UNION ALL SELECT 'pg_type', COALESCE(NULLIF(c.typrelid, 0), (SELECT e.typrelid FROM pg_catalog.pg_type e WHERE e.oid = c.typelem), 0) "
 "  FROM pg_catalog.pg_type c WHERE " NEW_ROW("c")
 " UNION ALL SELECT 'pg_sequence', c.seqrelid FROM pg_catalog.pg_sequence c WHERE " NEW_ROW("c")
@@ -580,19 +583,39 @@ xid32_array(const char *list)
 }
 
 /*
+ * Changes that stay inside their relation's own text: a comment (on the
+ * relation, a column, an index, a constraint, a trigger or a policy), a
+ * policy, a trigger, and the pg_depend rows of a policy or a trigger.
+ * Nothing another relation's model holds comes from them: a view's
+ * definition, a foreign key, another table's policy name a relation by
+ * its name and its columns' names and types (pg_class, pg_attribute), and
+ * a dependency is charged to the object that depends, so the relation
+ * alone is read again.  Anything else (a rename, a column, a constraint,
+ * an index, a rule, OWNED BY, an extension member) is followed through
+ * pg_depend to what names it.
+ */
+static bool
+own_change(const char *cat)
+{
+	return strcmp(cat, "pg_description") == 0 || strcmp(cat, "pg_policy") == 0 ||
+		strcmp(cat, "pg_trigger") == 0;
+}
+
+/*
  * Runs counts_sql (every relation's counts, or with old_ok those of the
  * catalogs in diffcats that differ from the cached counts) and, with
  * old_ok, q_new for the catalogs in newcats against the cached read's
  * snapshot ($1 its xmax, $2 its running transactions).  Fills probe->rels
  * with the current counts and, with old_ok, probe->reread with the
  * relations that changed; *doubt gets why a partial read cannot be
- * trusted ("" when it can).  Returns 0, or -1 on a failed query
- * (recorded).
+ * trusted ("" when it can); *wide is set when a change located may show
+ * in other relations' text (see own_change).  Returns 0, or -1 on a
+ * failed query (recorded).
  */
 static int
 run_changes(PGconn *conn, struct pgw_cache_probe *probe, bool old_ok, const char *xmax32,
 			const char *xip32, const struct pgw_strlist *newcats,
-			const struct pgw_strlist *diffcats,
+			const struct pgw_strlist *diffcats, bool *wide,
 			struct pgw_catalog_stats *stats, char *doubt, size_t dsize)
 {
 	char	   *ks = NULL;
@@ -638,8 +661,16 @@ run_changes(PGconn *conn, struct pgw_cache_probe *probe, bool old_ok, const char
 			const char *relkind = PQgetvalue(res, r, 3);
 
 			if (kind == 'c')
-				counts_set(probe, sorted, atoi(cat), rel, PQgetisnull(res, r, 4) ? -1 :
+			{
+				int			k = atoi(cat);
+
+				counts_set(probe, sorted, k, rel, PQgetisnull(res, r, 4) ? -1 :
 						   strtoll(PQgetvalue(res, r, 4), NULL, 10));
+				if (k < 0 || (size_t) k >= NCOUNT_BRANCHES || !own_change(count_branches[k].cat))
+					*wide = true;
+			}
+			else if (!own_change(cat) && strcmp(cat, "pg_depend:own") != 0)
+				*wide = true;
 			if (!old_ok)
 				continue;
 			if (kind == 'n' && (rel < 16384 || PQgetisnull(res, r, 3)))
@@ -1050,8 +1081,13 @@ catalog_cache_lookup(PGconn *conn, const struct pgw_catalog_opts *opts,
 	/* the per-relation counts, and with old_ok the relations to re-read */
 	{
 		char		doubt[256] = "";
+		bool		wide = false;	/* follow pg_depend to what names them */
 
-		if (run_changes(conn, probe, old_ok, old_xmax32, old_xip32, &newcats, &diffcats, stats, doubt, sizeof(doubt)) != 0)
+		for (size_t i = 0; i < diffcats.n; i++)
+			if (!own_change(diffcats.items[i]) && strcmp(diffcats.items[i], "pg_depend") != 0)
+				wide = true;
+		if (run_changes(conn, probe, old_ok, old_xmax32, old_xip32, &newcats, &diffcats, &wide,
+						stats, doubt, sizeof(doubt)) != 0)
 		{
 			rc = -1;
 			goto out;
@@ -1060,7 +1096,7 @@ catalog_cache_lookup(PGconn *conn, const struct pgw_catalog_opts *opts,
 			goto out;
 		if (!doubt[0] && probe->nreread == 0)
 			snprintf(doubt, sizeof(doubt), "%s changed in a way no relation shows", changed);
-		if (!doubt[0] && run_dependents(conn, probe, stats, doubt, sizeof(doubt)) != 0)
+		if (!doubt[0] && wide && run_dependents(conn, probe, stats, doubt, sizeof(doubt)) != 0)
 		{
 			rc = -1;
 			goto out;

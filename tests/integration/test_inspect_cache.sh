@@ -163,6 +163,30 @@ pstep "change one of several tables" "ALTER TABLE app2.p_a ADD COLUMN extra inte
 pstep "rename a column used by an index and a foreign key on another table" "ALTER TABLE app2.p_a RENAME COLUMN id TO a_key"
 pstep "a view and a policy over a table" "CREATE VIEW app2.p_v AS SELECT a_key, note FROM app2.p_a; ALTER TABLE app2.p_b ENABLE ROW LEVEL SECURITY; CREATE POLICY p_pol ON app2.p_b USING (a_id IN (SELECT a_key FROM app2.p_a))"
 pstep "rename a table referenced by a view and a policy" "ALTER TABLE app2.p_a RENAME TO p_a2"
+# a rename shows in what names the table: the view and the policy's table too
+CHECKS=$((CHECKS + 1))
+grep -q "re-read 1 relation (" "$SCRATCH/c.out" && fail "step $n: a rename re-read the table alone"
+# a comment, a policy or a trigger changes only its relation's own text: the
+# relation alone is read again, though a view, a policy and a foreign key
+# name it
+# nstep DESCRIPTION SQL [WHAT] — a partial read of exactly the changed
+# relations (WHAT: the reason's count, default "1 relation")
+nstep() {
+    pstep "$1" "$2"
+    CHECKS=$((CHECKS + 1))
+    grep -q "re-read ${3:-1 relation} (" "$SCRATCH/c.out" ||
+        fail "step $n ($1): not the changed relations alone: $(grep 'cache:' "$SCRATCH/c.out")"
+}
+nstep "comment on a table a view, a policy and a foreign key name" "COMMENT ON TABLE app2.p_a2 IS 'named by others'"
+nstep "comment on a column a view selects" "COMMENT ON COLUMN app2.p_a2.note IS 'seen through p_v'"
+nstep "change a policy" "ALTER POLICY p_pol ON app2.p_b USING (a_id > 0)"
+nstep "a second policy" "CREATE POLICY p_pol2 ON app2.p_b FOR INSERT WITH CHECK (a_id IN (SELECT a_key FROM app2.p_a2))"
+pstep "a trigger on a table a view names" "CREATE TRIGGER p_a2_tg BEFORE UPDATE ON app2.p_a2 FOR EACH ROW EXECUTE FUNCTION app2.tg()"
+nstep "disable the trigger" "ALTER TABLE app2.p_a2 DISABLE TRIGGER p_a2_tg"
+pstep "a comment and a column rename at once" "BEGIN; COMMENT ON TABLE app2.p_a2 IS 'renamed too'; ALTER TABLE app2.p_a2 RENAME COLUMN note TO note2; COMMIT"
+CHECKS=$((CHECKS + 1))
+grep -q "re-read 1 relation (" "$SCRATCH/c.out" && fail "step $n: a rename with a comment re-read the table alone"
+nstep "comment on the trigger and drop the other table's second policy" "COMMENT ON TRIGGER p_a2_tg ON app2.p_a2 IS 't'; DROP POLICY p_pol2 ON app2.p_b" "2 relations"
 pstep "comment on one table" "COMMENT ON TABLE app2.p_b IS 'the b side'"
 pstep "drop an index" "DROP INDEX app2.p_b_label"
 pstep "drop a policy" "DROP POLICY p_pol ON app2.p_b"
