@@ -944,8 +944,7 @@ catalog_cache_lookup(PGconn *conn, const struct pgw_catalog_opts *opts,
 		else if (!json_is_string(json_object_get(old, "xmin")) || !json_is_string(json_object_get(old, "xmax")) ||
 				 !json_is_string(json_object_get(old, "xip")) ||
 				 !json_is_object(oldfps = json_object_get(old, "catalogs")) ||
-				 !json_is_string(json_object_get(old, "relations")) ||
-				 !counts_parse(probe, json_string_value(json_object_get(old, "relations"))))
+				 !json_is_string(json_object_get(old, "relations")))
 		{
 			out_note("ignoring the cache file %s: its header is damaged", probe->path);
 			why = "the cache file is damaged (header)";
@@ -1078,6 +1077,14 @@ catalog_cache_lookup(PGconn *conn, const struct pgw_catalog_opts *opts,
 		old_ok = false;
 	}
 
+	/* the cached counts: parsed only now, a hit never needs them */
+	if (old_ok && !counts_parse(probe, json_string_value(json_object_get(old, "relations"))))
+	{
+		out_note("ignoring the cache file %s: its header is damaged", probe->path);
+		set_reason(stats, 0, "the cache file is damaged (header)");
+		old_ok = false;
+	}
+
 	/* the per-relation counts, and with old_ok the relations to re-read */
 	{
 		char		doubt[256] = "";
@@ -1145,23 +1152,12 @@ out:
 	return rc;
 }
 
-/*
- * A temporary file of its own (mkstemp: 0600, a unique name even for two
- * threads of one process reading the same target), then rename().
- */
-static int
-write_atomic(const char *path, const char *data, size_t len)
+/* All of data[0..len) to fd; false on an error (errno set). */
+static bool
+write_all(int fd, const char *data, size_t len)
 {
-	char	   *tmp = pgw_asprintf("%s.tmp.XXXXXX", path);
-	int			fd = mkstemp(tmp);
 	size_t		done = 0;
 
-	if (fd < 0)
-	{
-		pgw_error(PGW_ERR_INPUT, "cannot write '%s': %s", path, strerror(errno));
-		free(tmp);
-		return -1;
-	}
 	while (done < len)
 	{
 		ssize_t		w = write(fd, data + done, len - done);
@@ -1169,13 +1165,39 @@ write_atomic(const char *path, const char *data, size_t len)
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w <= 0)
-			break;
+		{
+			if (w == 0)
+				errno = EIO;
+			return false;
+		}
 		done += (size_t) w;
 	}
-	if (done < len || close(fd) != 0 || rename(tmp, path) != 0)
+	return true;
+}
+
+/*
+ * head then body, into a temporary file of its own (mkstemp: 0600, a
+ * unique name even for two threads of one process reading the same
+ * target), then rename(): a reader sees the old file or the new one.
+ */
+static int
+write_atomic(const char *path, const char *head, size_t hlen, const char *body, size_t blen)
+{
+	char	   *tmp = pgw_asprintf("%s.tmp.XXXXXX", path);
+	int			fd = mkstemp(tmp);
+	bool		ok;
+
+	if (fd < 0)
 	{
 		pgw_error(PGW_ERR_INPUT, "cannot write '%s': %s", path, strerror(errno));
-		if (done < len)
+		free(tmp);
+		return -1;
+	}
+	ok = write_all(fd, head, hlen) && write_all(fd, body, blen);
+	if (!ok || close(fd) != 0 || rename(tmp, path) != 0)
+	{
+		pgw_error(PGW_ERR_INPUT, "cannot write '%s': %s", path, strerror(errno));
+		if (!ok)
 			close(fd);
 		unlink(tmp);
 		free(tmp);
@@ -1190,7 +1212,7 @@ catalog_cache_store(struct pgw_cache_probe *probe, const struct pgw_model *m,
 					const struct pgw_catalog_stats *stats)
 {
 	struct pgw_buf body;
-	struct pgw_buf all;
+	char	   *hl;
 	json_t	   *header;
 	json_t	   *um;
 	char		hex[PGW_SHA256_HEX_LEN + 1];
@@ -1225,14 +1247,12 @@ catalog_cache_store(struct pgw_cache_probe *probe, const struct pgw_model *m,
 	}
 	h = json_dumps(header, JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(header);
-	buf_init(&all);
-	buf_printf(&all, "%s\n", h);
+	hl = pgw_asprintf("%s\n", h);
 	free(h);
-	buf_append_len(&all, body.data, body.len);
-	buf_release(&body);
 	dir = fs_dirname(probe->path);
+	/* header and body written apart: no copy of the body */
 	if ((fs_is_dir(dir) || fs_mkdir_p(dir, 0700) == 0) &&
-		write_atomic(probe->path, all.data, all.len) == 0)
+		write_atomic(probe->path, hl, strlen(hl), body.data, body.len) == 0)
 		out_verbose("cache: wrote %s", probe->path);
 	else
 	{
@@ -1240,7 +1260,8 @@ catalog_cache_store(struct pgw_cache_probe *probe, const struct pgw_model *m,
 		pgw_error_clear();
 	}
 	free(dir);
-	buf_release(&all);
+	free(hl);
+	buf_release(&body);
 }
 
 void

@@ -227,6 +227,18 @@ sed -i '1 s/"pgwarden":"[^"]*"/"pgwarden":"0.0.0 old"/' "$cache"
 expect_rc 0 "other build" "$PGW" --db "$db" inspect --stable --out t5.json --cache-stats
 contains "other build: a miss" "$OUT" "another pgwarden build"
 equals "still 0600 after rewrites" "$(stat -c %a "$cache")" "600"
+# the per-relation counts are read only when a change is located: damaged,
+# a hit still hits; then a change is a full read, not a partial one
+sed -i '1 s/"relations":"[^"]*"/"relations":"1.x:y"/' "$cache"
+expect_rc 0 "damaged counts, nothing changed" "$PGW" --db "$db" inspect --stable --out t6.json --cache-stats
+contains "damaged counts: a hit needs none" "$OUT" "cache: hit"
+check "damaged counts: hit bytes" cmp -s t6.json ref.json
+check "a change" sql "$db" "COMMENT ON TABLE app2.tenants IS 'counts damaged'"
+expect_rc 0 "damaged counts, a change" "$PGW" --db "$db" inspect --stable --out t7.json --cache-stats
+contains "damaged counts: a note" "$ERR" "its header is damaged"
+contains "damaged counts: full read" "$OUT" "miss, full read"
+"$PGW" --db "$db" inspect --stable --no-cache --out ref.json >/dev/null 2>&1
+check "damaged counts: right bytes" cmp -s t7.json ref.json
 check "no temporary files left" test -z "$(ls .pgwarden/cache | grep -v '\.snap$')"
 
 # --- --no-cache and --exact leave the file alone ------------------------------
