@@ -160,14 +160,20 @@ fingerprint_sql(int server_version_num)
  * (cat, obj) rows → (cat, rel): an index's rows belong to its table, a
  * TOAST table's (and its index's) to the table it serves (its internal
  * dependency: an index lookup, pg_class has none on reltoastrelid).
+ * Scalar subqueries, never joins: the planner cannot turn them into hash
+ * joins that scan all of pg_class and pg_index for the few rows a change
+ * leaves; each is an index lookup per row.
  */
 #define OWNER_MAP(src) \
-	"SELECT n.cat, CASE WHEN o.relkind = 't' THEN COALESCE((SELECT t.refobjid FROM pg_catalog.pg_depend t " \
+	"SELECT n.cat, COALESCE((SELECT CASE WHEN o.relkind = 't' THEN COALESCE((SELECT t.refobjid FROM pg_catalog.pg_depend t " \
 	"  WHERE t.classid = " RC("pg_class") " AND t.objid = o.oid AND t.objsubid = 0 " \
-	"  AND t.refclassid = " RC("pg_class") " AND t.deptype = 'i' LIMIT 1), 0) " \
-	"  ELSE COALESCE(o.oid, n.obj) END AS rel FROM " src " n " \
-	"LEFT JOIN pg_catalog.pg_index i ON i.indexrelid = n.obj " \
-	"LEFT JOIN pg_catalog.pg_class o ON o.oid = COALESCE(i.indrelid, n.obj)"
+	"  AND t.refclassid = " RC("pg_class") " AND t.deptype = 'i' LIMIT 1), 0) ELSE o.oid END " \
+	"  FROM pg_catalog.pg_class o WHERE o.oid = COALESCE((SELECT i.indrelid FROM pg_catalog.pg_index i " \
+	"  WHERE i.indexrelid = n.obj), n.obj)), n.obj) AS rel FROM " src " n"
+
+/* A relation's relkind, NULL when there is none (a scalar subquery, as
+ * above). */
+#define RELKIND(rel) "(SELECT r.relkind FROM pg_catalog.pg_class r WHERE r.oid = " rel ")"
 
 /*
  * Phase two, when only attributable catalogs changed.  q_new, rows 'n': the
@@ -198,8 +204,7 @@ static const char q_new[] =
 " UNION ALL SELECT 'pg_foreign_table', c.ftrelid FROM pg_catalog.pg_foreign_table c WHERE " NEW_ROW("c")
 " UNION ALL SELECT 'pg_statistic_ext', c.stxrelid FROM pg_catalog.pg_statistic_ext c WHERE " NEW_ROW("c")
 "), newrel AS (" OWNER_MAP("new") ") "
-"SELECT 'n', n.cat, n.rel, r.relkind, NULL::pg_catalog.int8 FROM (SELECT DISTINCT cat, rel FROM newrel) n "
-"LEFT JOIN pg_catalog.pg_class r ON r.oid = n.rel ";
+"SELECT 'n', n.cat, n.rel, " RELKIND("n.rel") ", NULL::pg_catalog.int8 FROM (SELECT DISTINCT cat, rel FROM newrel) n ";
 
 /*
  * q_new with only the branches of the catalogs that have new rows (phase
@@ -270,8 +275,8 @@ static const struct
 	{"pg_partitioned_table", "SELECT c.partrelid, pg_catalog.count(*) FROM pg_catalog.pg_partitioned_table c GROUP BY 1"},
 	{"pg_foreign_table", "SELECT c.ftrelid, pg_catalog.count(*) FROM pg_catalog.pg_foreign_table c GROUP BY 1"},
 	{"pg_statistic_ext", "SELECT c.stxrelid, pg_catalog.count(*) FROM pg_catalog.pg_statistic_ext c GROUP BY 1"},
-	{"pg_description", "SELECT COALESCE(i.indrelid, " DESCRIBED("c") "), pg_catalog.count(*) FROM pg_catalog.pg_description c "
-	"LEFT JOIN pg_catalog.pg_index i ON c.classoid = " RC("pg_class") " AND i.indexrelid = c.objoid GROUP BY 1"},
+	{"pg_description", "SELECT COALESCE((SELECT i.indrelid FROM pg_catalog.pg_index i WHERE c.classoid = " RC("pg_class") " "
+	"AND i.indexrelid = c.objoid), " DESCRIBED("c") "), pg_catalog.count(*) FROM pg_catalog.pg_description c GROUP BY 1"},
 	{"pg_depend", "SELECT CASE WHEN c.classid = " RC("pg_class") " THEN c.objid ELSE 0 END, pg_catalog.count(*) FROM pg_catalog.pg_depend c "
 	"WHERE c.deptype IN ('e', 'x') OR (c.classid = " RC("pg_class") " AND c.deptype = 'a' "
 	"AND c.objid IN (SELECT s.seqrelid FROM pg_catalog.pg_sequence s)) GROUP BY 1"},
@@ -314,13 +319,13 @@ counts_sql(const struct pgw_strlist *cats)
 		buf_release(&b);
 		return NULL;
 	}
-	buf_append(&b, ") x WHERE x.rel = 0 OR x.rel IN (SELECT r.oid FROM pg_catalog.pg_class r WHERE r.oid >= 16384 "
-			   "  AND r.relkind IN ('r', 'p', 'f', 'v', 'm', 'S')) GROUP BY 1, 2) "
-			   "SELECT 'c', COALESCE(k.k, o.k), COALESCE(k.rel, o.rel), r.relkind, k.n FROM cnt k "
+	buf_append(&b, ") x WHERE x.rel = 0 OR (x.rel >= 16384 AND " RELKIND("x.rel") " IN ('r', 'p', 'f', 'v', 'm', 'S')) "
+			   "GROUP BY 1, 2) "
+			   "SELECT 'c', d.k, d.rel, " RELKIND("d.rel") ", d.n FROM ("
+			   "SELECT COALESCE(k.k, o.k) AS k, COALESCE(k.rel, o.rel) AS rel, k.n FROM cnt k "
 			   "FULL JOIN ROWS FROM (pg_catalog.unnest($1::pg_catalog.int4[]), pg_catalog.unnest($2::pg_catalog.oid[]), "
 			   "pg_catalog.unnest($3::pg_catalog.int8[])) o(k, rel, n) ON o.k = k.k AND o.rel = k.rel "
-			   "LEFT JOIN pg_catalog.pg_class r ON r.oid = COALESCE(k.rel, o.rel) "
-			   "WHERE k.n IS DISTINCT FROM o.n");
+			   "WHERE k.n IS DISTINCT FROM o.n) d");
 	return buf_steal(&b);
 }
 
@@ -340,7 +345,7 @@ static const char q_dependents[] =
 "dep(cat, obj) AS (SELECT DISTINCT c.classid::pg_catalog.regclass::pg_catalog.text, " DEPENDENT("c") " "
 " FROM pg_catalog.pg_depend c JOIN refs r ON c.refclassid = r.cls AND c.refobjid = r.oid), "
 "deprel AS (" OWNER_MAP("dep") ") "
-"SELECT DISTINCT d.cat, d.rel, r.relkind FROM deprel d LEFT JOIN pg_catalog.pg_class r ON r.oid = d.rel";
+"SELECT d.cat, d.rel, " RELKIND("d.rel") " FROM (SELECT DISTINCT cat, rel FROM deprel) d";
 
 /*
  * The cache key, and the snapshot the next read compares against.  JIT
