@@ -183,6 +183,11 @@ nstep "change a policy" "ALTER POLICY p_pol ON app2.p_b USING (a_id > 0)"
 nstep "a second policy" "CREATE POLICY p_pol2 ON app2.p_b FOR INSERT WITH CHECK (a_id IN (SELECT a_key FROM app2.p_a2))"
 pstep "a trigger on a table a view names" "CREATE TRIGGER p_a2_tg BEFORE UPDATE ON app2.p_a2 FOR EACH ROW EXECUTE FUNCTION app2.tg()"
 nstep "disable the trigger" "ALTER TABLE app2.p_a2 DISABLE TRIGGER p_a2_tg"
+# the same number of policies and of comments, moved from one table to
+# another: the counts per catalog find the table that lost them
+nstep "a policy moved to another table" "BEGIN; DROP POLICY p_pol2 ON app2.p_b; CREATE POLICY p_pol3 ON app2.p_a2 USING (true); COMMIT" "2 relations"
+nstep "a comment moved to another table" "BEGIN; COMMENT ON TABLE app2.p_a2 IS NULL; COMMENT ON TABLE app2.p_b IS 'moved'; COMMIT" "2 relations"
+nstep "and back" "BEGIN; DROP POLICY p_pol3 ON app2.p_a2; CREATE POLICY p_pol2 ON app2.p_b FOR INSERT WITH CHECK (a_id > 1); COMMENT ON TABLE app2.p_b IS NULL; COMMIT" "2 relations"
 pstep "a comment and a column rename at once" "BEGIN; COMMENT ON TABLE app2.p_a2 IS 'renamed too'; ALTER TABLE app2.p_a2 RENAME COLUMN note TO note2; COMMIT"
 CHECKS=$((CHECKS + 1))
 grep -q "re-read 1 relation (" "$SCRATCH/c.out" && fail "step $n: a rename with a comment re-read the table alone"
