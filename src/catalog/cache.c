@@ -20,7 +20,7 @@
 #include "util/mem.h"
 #include "util/sha256.h"
 
-#define CACHE_FORMAT "pgwarden.cache/3"
+#define CACHE_FORMAT "pgwarden.cache/4"
 
 /*
  * What wrote the cache: the version, the snapshot format and the build (the
@@ -160,28 +160,28 @@ fingerprint_sql(int server_version_num)
  * (cat, obj) rows → (cat, rel): an index's rows belong to its table, a
  * TOAST table's (and its index's) to the table it serves (its internal
  * dependency: an index lookup, pg_class has none on reltoastrelid).
+ * Scalar subqueries, never joins: the planner cannot turn them into hash
+ * joins that scan all of pg_class and pg_index for the few rows a change
+ * leaves; each is an index lookup per row.
  */
 #define OWNER_MAP(src) \
-	"SELECT n.cat, CASE WHEN o.relkind = 't' THEN COALESCE((SELECT t.refobjid FROM pg_catalog.pg_depend t " \
+	"SELECT n.cat, COALESCE((SELECT CASE WHEN o.relkind = 't' THEN COALESCE((SELECT t.refobjid FROM pg_catalog.pg_depend t " \
 	"  WHERE t.classid = " RC("pg_class") " AND t.objid = o.oid AND t.objsubid = 0 " \
-	"  AND t.refclassid = " RC("pg_class") " AND t.deptype = 'i' LIMIT 1), 0) " \
-	"  ELSE COALESCE(o.oid, n.obj) END AS rel FROM " src " n " \
-	"LEFT JOIN pg_catalog.pg_index i ON i.indexrelid = n.obj " \
-	"LEFT JOIN pg_catalog.pg_class o ON o.oid = COALESCE(i.indrelid, n.obj)"
+	"  AND t.refclassid = " RC("pg_class") " AND t.deptype = 'i' LIMIT 1), 0) ELSE o.oid END " \
+	"  FROM pg_catalog.pg_class o WHERE o.oid = COALESCE((SELECT i.indrelid FROM pg_catalog.pg_index i " \
+	"  WHERE i.indexrelid = n.obj), n.obj)), n.obj) AS rel FROM " src " n"
+
+/* A relation's relkind, NULL when there is none (a scalar subquery, as
+ * above). */
+#define RELKIND(rel) "(SELECT r.relkind FROM pg_catalog.pg_class r WHERE r.oid = " rel ")"
 
 /*
  * Phase two, when only attributable catalogs changed.  q_new, rows 'n': the
  * relations that own a new row (rel 0: a new row no relation owns, e.g. a
- * function's comment).  q_counts, rows 'c': relations whose count of rows in the
- * catalogs where a row can go without a new one appearing (an index, a
- * policy, a trigger, a comment, a rule, a constraint, OWNED BY) differs
- * from the cached one ($1, $2: oids and counts; a dropped relation has no
- * count now, a new one had none).  Relation 0 counts the rows that can go
- * and belong to no relation (standalone types, composite types, domain
- * constraints, other objects' comments, extension membership), so such a
- * delete is seen too (and means a full read).  pg_index's in-place flags weigh in the
- * count, so a concurrently built index that becomes valid counts too.
- * With empty arrays it gives every relation's count.
+ * function's comment).  With it, counts_sql (below) for the catalogs
+ * whose fingerprint moved: together the relations that changed.  A new
+ * pg_depend row of a policy or a trigger is tagged 'pg_depend:own' (see
+ * own_change).
  */
 static const char q_new[] =
 "WITH new(cat, obj) AS ("
@@ -193,7 +193,8 @@ static const char q_new[] =
 " UNION ALL SELECT 'pg_policy', c.polrelid FROM pg_catalog.pg_policy c WHERE " NEW_ROW("c")
 " UNION ALL SELECT 'pg_trigger', c.tgrelid FROM pg_catalog.pg_trigger c WHERE " NEW_ROW("c")
 " UNION ALL SELECT 'pg_description', " DESCRIBED("c") " FROM pg_catalog.pg_description c WHERE " NEW_ROW("c")
-" UNION ALL SELECT 'pg_depend', " DEPENDENT("c") " FROM pg_catalog.pg_depend c WHERE " NEW_ROW("c")
+" UNION ALL SELECT 'pg_depend' || CASE WHEN c.classid IN (" RC("pg_policy") ", " RC("pg_trigger") ") THEN ':own' ELSE '' END, "
+"  " DEPENDENT("c") " FROM pg_catalog.pg_depend c WHERE " NEW_ROW("c")
 " UNION ALL SELECT 'pg_type', COALESCE(NULLIF(c.typrelid, 0), (SELECT e.typrelid FROM pg_catalog.pg_type e WHERE e.oid = c.typelem), 0) "
 "  FROM pg_catalog.pg_type c WHERE " NEW_ROW("c")
 " UNION ALL SELECT 'pg_sequence', c.seqrelid FROM pg_catalog.pg_sequence c WHERE " NEW_ROW("c")
@@ -203,8 +204,7 @@ static const char q_new[] =
 " UNION ALL SELECT 'pg_foreign_table', c.ftrelid FROM pg_catalog.pg_foreign_table c WHERE " NEW_ROW("c")
 " UNION ALL SELECT 'pg_statistic_ext', c.stxrelid FROM pg_catalog.pg_statistic_ext c WHERE " NEW_ROW("c")
 "), newrel AS (" OWNER_MAP("new") ") "
-"SELECT 'n', n.cat, n.rel, r.relkind, NULL::pg_catalog.int8 FROM (SELECT DISTINCT cat, rel FROM newrel) n "
-"LEFT JOIN pg_catalog.pg_class r ON r.oid = n.rel ";
+"SELECT 'n', n.cat, n.rel, " RELKIND("n.rel") ", NULL::pg_catalog.int8 FROM (SELECT DISTINCT cat, rel FROM newrel) n ";
 
 /*
  * q_new with only the branches of the catalogs that have new rows (phase
@@ -246,36 +246,88 @@ new_sql(const struct pgw_strlist *cats)
 	return buf_steal(&b);
 }
 
-static const char q_counts[] =
-"WITH cnt(rel, n) AS (SELECT x.rel, pg_catalog.sum(x.n)::pg_catalog.int8 FROM ("
-" SELECT CASE WHEN c.relkind = 'c' THEN 0 ELSE c.oid END AS rel, pg_catalog.count(*) AS n FROM pg_catalog.pg_class c "
-"  WHERE c.relkind NOT IN ('i', 'I') GROUP BY 1"
-" UNION ALL SELECT c.indrelid, pg_catalog.count(*) + 1000000 * pg_catalog.sum(c.indisvalid::pg_catalog.int4 + 2 * c.indisready::pg_catalog.int4 + 4 * c.indislive::pg_catalog.int4) "
-"  FROM pg_catalog.pg_index c GROUP BY 1"
-" UNION ALL SELECT c.conrelid, pg_catalog.count(*) FROM pg_catalog.pg_constraint c GROUP BY 1"
-" UNION ALL SELECT c.polrelid, pg_catalog.count(*) FROM pg_catalog.pg_policy c GROUP BY 1"
-" UNION ALL SELECT c.tgrelid, pg_catalog.count(*) FROM pg_catalog.pg_trigger c GROUP BY 1"
-" UNION ALL SELECT c.adrelid, pg_catalog.count(*) FROM pg_catalog.pg_attrdef c GROUP BY 1"
-" UNION ALL SELECT c.ev_class, pg_catalog.count(*) FROM pg_catalog.pg_rewrite c GROUP BY 1"
-" UNION ALL SELECT COALESCE(i.indrelid, c.inhrelid), pg_catalog.count(*) FROM pg_catalog.pg_inherits c "
-"  LEFT JOIN pg_catalog.pg_index i ON i.indexrelid = c.inhrelid GROUP BY 1"
-" UNION ALL SELECT c.seqrelid, pg_catalog.count(*) FROM pg_catalog.pg_sequence c GROUP BY 1"
-" UNION ALL SELECT c.partrelid, pg_catalog.count(*) FROM pg_catalog.pg_partitioned_table c GROUP BY 1"
-" UNION ALL SELECT c.ftrelid, pg_catalog.count(*) FROM pg_catalog.pg_foreign_table c GROUP BY 1"
-" UNION ALL SELECT c.stxrelid, pg_catalog.count(*) FROM pg_catalog.pg_statistic_ext c GROUP BY 1"
-" UNION ALL SELECT COALESCE(i.indrelid, " DESCRIBED("c") "), pg_catalog.count(*) FROM pg_catalog.pg_description c "
-"  LEFT JOIN pg_catalog.pg_index i ON c.classoid = " RC("pg_class") " AND i.indexrelid = c.objoid GROUP BY 1"
-" UNION ALL SELECT CASE WHEN c.classid = " RC("pg_class") " THEN c.objid ELSE 0 END, pg_catalog.count(*) FROM pg_catalog.pg_depend c "
-"  WHERE c.deptype IN ('e', 'x') OR (c.classid = " RC("pg_class") " AND c.deptype = 'a' "
-"  AND c.objid IN (SELECT s.seqrelid FROM pg_catalog.pg_sequence s)) GROUP BY 1"
-" UNION ALL SELECT 0, pg_catalog.count(*) FROM pg_catalog.pg_type c WHERE c.typrelid = 0 "
-"  AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_type e WHERE e.oid = c.typelem AND e.typrelid <> 0)"
-") x WHERE x.rel = 0 OR x.rel IN (SELECT r.oid FROM pg_catalog.pg_class r WHERE r.oid >= 16384 "
-"  AND r.relkind IN ('r', 'p', 'f', 'v', 'm', 'S')) GROUP BY 1) "
-"SELECT 'c', NULL, COALESCE(k.rel, o.rel), r.relkind, k.n FROM cnt k "
-"FULL JOIN ROWS FROM (pg_catalog.unnest($1::pg_catalog.oid[]), pg_catalog.unnest($2::pg_catalog.int8[])) o(rel, n) ON o.rel = k.rel "
-"LEFT JOIN pg_catalog.pg_class r ON r.oid = COALESCE(k.rel, o.rel) "
-"WHERE k.n IS DISTINCT FROM o.n";
+/*
+ * The per-relation counts, one branch per catalog (rows (rel, n)): the
+ * catalogs where a row can go without a new one appearing.  The cache
+ * keeps them per catalog, so a read compares only the catalogs whose
+ * fingerprint moved: an unchanged catalog (same count, no new row, same
+ * window) has the same rows, so the same counts.  Each catalog's rows map
+ * to their relation through fields that never change (an index's table,
+ * a constraint's), so an unchanged catalog cannot move a count either.
+ */
+static const struct
+{
+	const char *cat;
+	const char *sql;
+}			count_branches[] = {
+	{"pg_class", "SELECT CASE WHEN c.relkind = 'c' THEN 0 ELSE c.oid END AS rel, pg_catalog.count(*) AS n FROM pg_catalog.pg_class c "
+	"WHERE c.relkind NOT IN ('i', 'I') GROUP BY 1"},
+	{"pg_index", "SELECT c.indrelid, pg_catalog.count(*) + 1000000 * pg_catalog.sum(c.indisvalid::pg_catalog.int4 + 2 * c.indisready::pg_catalog.int4 + 4 * c.indislive::pg_catalog.int4) "
+	"FROM pg_catalog.pg_index c GROUP BY 1"},
+	{"pg_constraint", "SELECT c.conrelid, pg_catalog.count(*) FROM pg_catalog.pg_constraint c GROUP BY 1"},
+	{"pg_policy", "SELECT c.polrelid, pg_catalog.count(*) FROM pg_catalog.pg_policy c GROUP BY 1"},
+	{"pg_trigger", "SELECT c.tgrelid, pg_catalog.count(*) FROM pg_catalog.pg_trigger c GROUP BY 1"},
+	{"pg_attrdef", "SELECT c.adrelid, pg_catalog.count(*) FROM pg_catalog.pg_attrdef c GROUP BY 1"},
+	{"pg_rewrite", "SELECT c.ev_class, pg_catalog.count(*) FROM pg_catalog.pg_rewrite c GROUP BY 1"},
+	{"pg_inherits", "SELECT COALESCE(i.indrelid, c.inhrelid), pg_catalog.count(*) FROM pg_catalog.pg_inherits c "
+	"LEFT JOIN pg_catalog.pg_index i ON i.indexrelid = c.inhrelid GROUP BY 1"},
+	{"pg_sequence", "SELECT c.seqrelid, pg_catalog.count(*) FROM pg_catalog.pg_sequence c GROUP BY 1"},
+	{"pg_partitioned_table", "SELECT c.partrelid, pg_catalog.count(*) FROM pg_catalog.pg_partitioned_table c GROUP BY 1"},
+	{"pg_foreign_table", "SELECT c.ftrelid, pg_catalog.count(*) FROM pg_catalog.pg_foreign_table c GROUP BY 1"},
+	{"pg_statistic_ext", "SELECT c.stxrelid, pg_catalog.count(*) FROM pg_catalog.pg_statistic_ext c GROUP BY 1"},
+	{"pg_description", "SELECT COALESCE((SELECT i.indrelid FROM pg_catalog.pg_index i WHERE c.classoid = " RC("pg_class") " "
+	"AND i.indexrelid = c.objoid), " DESCRIBED("c") "), pg_catalog.count(*) FROM pg_catalog.pg_description c GROUP BY 1"},
+	{"pg_depend", "SELECT CASE WHEN c.classid = " RC("pg_class") " THEN c.objid ELSE 0 END, pg_catalog.count(*) FROM pg_catalog.pg_depend c "
+	"WHERE c.deptype IN ('e', 'x') OR (c.classid = " RC("pg_class") " AND c.deptype = 'a' "
+	"AND c.objid IN (SELECT s.seqrelid FROM pg_catalog.pg_sequence s)) GROUP BY 1"},
+	{"pg_type", "SELECT 0, pg_catalog.count(*) FROM pg_catalog.pg_type c WHERE c.typrelid = 0 "
+	"AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_type e WHERE e.oid = c.typelem AND e.typrelid <> 0)"},
+};
+
+#define NCOUNT_BRANCHES (sizeof(count_branches) / sizeof(count_branches[0]))
+
+/*
+ * Phase two's counts, rows 'c' (kind, branch number, rel, relkind, n):
+ * per catalog in cats (NULL: every one), the relations whose count of
+ * rows in it differs from the cached one ($1, $2, $3: branch numbers,
+ * oids and counts; a dropped relation has no count now, a new one had
+ * none).  Relation 0 counts the rows that can go and belong to no
+ * relation (standalone types, composite types, domain constraints, other
+ * objects' comments, extension membership), so such a delete is seen too
+ * (and means a full read).  pg_index's in-place flags weigh in the count,
+ * so a concurrently built index that becomes valid counts too.  With
+ * empty arrays it gives every relation's counts.  NULL when no catalog in
+ * cats has counts.  Caller frees.
+ */
+static char *
+counts_sql(const struct pgw_strlist *cats)
+{
+	struct pgw_buf b;
+	int			kept = 0;
+
+	buf_init(&b);
+	buf_append(&b, "WITH cnt(k, rel, n) AS (SELECT x.k, x.rel, pg_catalog.sum(x.n)::pg_catalog.int8 FROM (");
+	for (size_t i = 0; i < NCOUNT_BRANCHES; i++)
+	{
+		if (cats && !strlist_contains(cats, count_branches[i].cat))
+			continue;
+		buf_printf(&b, "%sSELECT %zu AS k, b.* FROM (%s) b(rel, n)",
+				   kept++ ? " UNION ALL " : " ", i, count_branches[i].sql);
+	}
+	if (!kept)
+	{
+		buf_release(&b);
+		return NULL;
+	}
+	buf_append(&b, ") x WHERE x.rel = 0 OR (x.rel >= 16384 AND " RELKIND("x.rel") " IN ('r', 'p', 'f', 'v', 'm', 'S')) "
+			   "GROUP BY 1, 2) "
+			   "SELECT 'c', d.k, d.rel, " RELKIND("d.rel") ", d.n FROM ("
+			   "SELECT COALESCE(k.k, o.k) AS k, COALESCE(k.rel, o.rel) AS rel, k.n FROM cnt k "
+			   "FULL JOIN ROWS FROM (pg_catalog.unnest($1::pg_catalog.int4[]), pg_catalog.unnest($2::pg_catalog.oid[]), "
+			   "pg_catalog.unnest($3::pg_catalog.int8[])) o(k, rel, n) ON o.k = k.k AND o.rel = k.rel "
+			   "WHERE k.n IS DISTINCT FROM o.n) d");
+	return buf_steal(&b);
+}
 
 /*
  * The objects whose text names a changed relation ($1): what depends on
@@ -293,7 +345,7 @@ static const char q_dependents[] =
 "dep(cat, obj) AS (SELECT DISTINCT c.classid::pg_catalog.regclass::pg_catalog.text, " DEPENDENT("c") " "
 " FROM pg_catalog.pg_depend c JOIN refs r ON c.refclassid = r.cls AND c.refobjid = r.oid), "
 "deprel AS (" OWNER_MAP("dep") ") "
-"SELECT DISTINCT d.cat, d.rel, r.relkind FROM deprel d LEFT JOIN pg_catalog.pg_class r ON r.oid = d.rel";
+"SELECT d.cat, d.rel, " RELKIND("d.rel") " FROM (SELECT DISTINCT cat, rel FROM deprel) d";
 
 /*
  * The cache key, and the snapshot the next read compares against.  JIT
@@ -370,27 +422,30 @@ list_end(char *out, size_t size, int n)
 static int
 cmp_relcount(const void *a, const void *b)
 {
-	uint32_t	x = ((const struct pgw_cache_relcount *) a)->oid;
-	uint32_t	y = ((const struct pgw_cache_relcount *) b)->oid;
+	const struct pgw_cache_relcount *x = a;
+	const struct pgw_cache_relcount *y = b;
 
-	return x < y ? -1 : x > y;
+	if (x->cat != y->cat)
+		return x->cat < y->cat ? -1 : 1;
+	return x->oid < y->oid ? -1 : x->oid > y->oid;
 }
 
 static void
-counts_add(struct pgw_cache_probe *probe, uint32_t oid, int64_t n)
+counts_add(struct pgw_cache_probe *probe, int cat, uint32_t oid, int64_t n)
 {
 	if (probe->nrels == probe->caprels)
 	{
 		probe->caprels = probe->caprels ? probe->caprels * 2 : 256;
 		probe->rels = pgw_realloc(probe->rels, probe->caprels * sizeof(*probe->rels));
 	}
+	probe->rels[probe->nrels].cat = cat;
 	probe->rels[probe->nrels].oid = oid;
 	probe->rels[probe->nrels].n = n;
 	probe->nrels++;
 }
 
-/* "oid:n,oid:n,..." (the header's form) → probe->rels, sorted; false when
- * it does not parse. */
+/* "k.oid:n,k.oid:n,..." (the header's form: k a count_branches index) →
+ * probe->rels, sorted; false when it does not parse. */
 static bool
 counts_parse(struct pgw_cache_probe *probe, const char *text)
 {
@@ -399,16 +454,21 @@ counts_parse(struct pgw_cache_probe *probe, const char *text)
 	while (*p)
 	{
 		char	   *end;
-		unsigned long oid = strtoul(p, &end, 10);
+		unsigned long k = strtoul(p, &end, 10);
+		unsigned long oid;
 		long long	n;
 
+		if (end == p || *end != '.' || k >= NCOUNT_BRANCHES)
+			return false;
+		p = end + 1;
+		oid = strtoul(p, &end, 10);
 		if (end == p || *end != ':')
 			return false;
 		p = end + 1;
 		n = strtoll(p, &end, 10);
 		if (end == p || (*end != ',' && *end != '\0'))
 			return false;
-		counts_add(probe, (uint32_t) oid, n);
+		counts_add(probe, (int) k, (uint32_t) oid, n);
 		p = *end ? end + 1 : end;
 	}
 	if (probe->nrels)
@@ -416,40 +476,55 @@ counts_parse(struct pgw_cache_probe *probe, const char *text)
 	return true;
 }
 
-/* Oids and counts as two array literals for q_changes (caller frees). */
+/* The cached counts of the catalogs in cats as three array literals for
+ * counts_sql's $1..$3 (caller frees). */
 static void
-counts_arrays(const struct pgw_cache_probe *probe, char **oids, char **counts)
+counts_arrays(const struct pgw_cache_probe *probe, const struct pgw_strlist *cats,
+			  char **ks, char **oids, char **counts)
 {
 	struct pgw_buf a;
 	struct pgw_buf b;
+	struct pgw_buf c;
+	bool		want[NCOUNT_BRANCHES];
+	int			kept = 0;
 
+	for (size_t k = 0; k < NCOUNT_BRANCHES; k++)
+		want[k] = !cats || strlist_contains(cats, count_branches[k].cat);
 	buf_init(&a);
 	buf_init(&b);
+	buf_init(&c);
 	buf_append_char(&a, '{');
 	buf_append_char(&b, '{');
+	buf_append_char(&c, '{');
 	for (size_t i = 0; i < probe->nrels; i++)
 	{
-		buf_printf(&a, "%s%u", i ? "," : "", probe->rels[i].oid);
-		buf_printf(&b, "%s%lld", i ? "," : "", (long long) probe->rels[i].n);
+		if (!want[probe->rels[i].cat])
+			continue;
+		buf_printf(&a, "%s%d", kept ? "," : "", probe->rels[i].cat);
+		buf_printf(&b, "%s%u", kept ? "," : "", probe->rels[i].oid);
+		buf_printf(&c, "%s%lld", kept ? "," : "", (long long) probe->rels[i].n);
+		kept++;
 	}
 	buf_append_char(&a, '}');
 	buf_append_char(&b, '}');
-	*oids = buf_steal(&a);
-	*counts = buf_steal(&b);
+	buf_append_char(&c, '}');
+	*ks = buf_steal(&a);
+	*oids = buf_steal(&b);
+	*counts = buf_steal(&c);
 }
 
 /* Applies a changed count (n < 0: the relation is gone). */
 static void
-counts_set(struct pgw_cache_probe *probe, size_t sorted, uint32_t oid, int64_t n)
+counts_set(struct pgw_cache_probe *probe, size_t sorted, int cat, uint32_t oid, int64_t n)
 {
-	struct pgw_cache_relcount key = {oid, 0};
+	struct pgw_cache_relcount key = {cat, oid, 0};
 	struct pgw_cache_relcount *hit = sorted ?
 		bsearch(&key, probe->rels, sorted, sizeof(*probe->rels), cmp_relcount) : NULL;
 
 	if (hit)
 		hit->n = n;
 	else if (n >= 0)
-		counts_add(probe, oid, n);
+		counts_add(probe, cat, oid, n);
 }
 
 static void
@@ -513,18 +588,42 @@ xid32_array(const char *list)
 }
 
 /*
- * Runs q_counts (every relation's count, or with old_ok the ones that
- * differ from the cached counts) and, with old_ok, q_new against the
- * cached read's snapshot ($1 its xmax, $2 its running transactions).  Fills probe->rels with the current
- * counts and, with old_ok, probe->reread with the relations that changed;
- * *doubt gets why a partial read cannot be trusted ("" when it can).
- * Returns 0, or -1 on a failed query (recorded).
+ * Changes that stay inside their relation's own text: a comment (on the
+ * relation, a column, an index, a constraint, a trigger or a policy), a
+ * policy, a trigger, and the pg_depend rows of a policy or a trigger.
+ * Nothing another relation's model holds comes from them: a view's
+ * definition, a foreign key, another table's policy name a relation by
+ * its name and its columns' names and types (pg_class, pg_attribute), and
+ * a dependency is charged to the object that depends, so the relation
+ * alone is read again.  Anything else (a rename, a column, a constraint,
+ * an index, a rule, OWNED BY, an extension member) is followed through
+ * pg_depend to what names it.
+ */
+static bool
+own_change(const char *cat)
+{
+	return strcmp(cat, "pg_description") == 0 || strcmp(cat, "pg_policy") == 0 ||
+		strcmp(cat, "pg_trigger") == 0;
+}
+
+/*
+ * Runs counts_sql (every relation's counts, or with old_ok those of the
+ * catalogs in diffcats that differ from the cached counts) and, with
+ * old_ok, q_new for the catalogs in newcats against the cached read's
+ * snapshot ($1 its xmax, $2 its running transactions).  Fills probe->rels
+ * with the current counts and, with old_ok, probe->reread with the
+ * relations that changed; *doubt gets why a partial read cannot be
+ * trusted ("" when it can); *wide is set when a change located may show
+ * in other relations' text (see own_change).  Returns 0, or -1 on a
+ * failed query (recorded).
  */
 static int
 run_changes(PGconn *conn, struct pgw_cache_probe *probe, bool old_ok, const char *xmax32,
 			const char *xip32, const struct pgw_strlist *newcats,
+			const struct pgw_strlist *diffcats, bool *wide,
 			struct pgw_catalog_stats *stats, char *doubt, size_t dsize)
 {
+	char	   *ks = NULL;
 	char	   *oids = NULL;
 	char	   *counts = NULL;
 	size_t		sorted;
@@ -535,17 +634,20 @@ run_changes(PGconn *conn, struct pgw_cache_probe *probe, bool old_ok, const char
 	doubt[0] = '\0';
 	if (!old_ok)
 		probe->nrels = 0;
-	counts_arrays(probe, &oids, &counts);
+	counts_arrays(probe, old_ok ? diffcats : NULL, &ks, &oids, &counts);
 	sorted = probe->nrels;
 	for (int q = old_ok && newcats->n ? 0 : 1; q < 2 && rc == 0; q++)
 	{
-		const char *params[2];
-		char	   *sql = q == 0 ? new_sql(newcats) : NULL;
+		const char *params[3];
+		char	   *sql = q == 0 ? new_sql(newcats) : counts_sql(old_ok ? diffcats : NULL);
 		PGresult   *res;
 
-		params[0] = q == 0 ? xmax32 : oids;
-		params[1] = q == 0 ? xip32 : counts;
-		res = PQexecParams(conn, q == 0 ? sql : q_counts, 2, NULL, params, NULL, NULL, 0);
+		if (!sql)
+			continue;			/* no changed catalog keeps counts */
+		params[0] = q == 0 ? xmax32 : ks;
+		params[1] = q == 0 ? xip32 : oids;
+		params[2] = counts;
+		res = PQexecParams(conn, sql, q == 0 ? 2 : 3, NULL, params, NULL, NULL, 0);
 		free(sql);
 		stats->queries++;
 		if (PQresultStatus(res) != PGRES_TUPLES_OK)
@@ -564,8 +666,16 @@ run_changes(PGconn *conn, struct pgw_cache_probe *probe, bool old_ok, const char
 			const char *relkind = PQgetvalue(res, r, 3);
 
 			if (kind == 'c')
-				counts_set(probe, sorted, rel, PQgetisnull(res, r, 4) ? -1 :
+			{
+				int			k = atoi(cat);
+
+				counts_set(probe, sorted, k, rel, PQgetisnull(res, r, 4) ? -1 :
 						   strtoll(PQgetvalue(res, r, 4), NULL, 10));
+				if (k < 0 || (size_t) k >= NCOUNT_BRANCHES || !own_change(count_branches[k].cat))
+					*wide = true;
+			}
+			else if (!own_change(cat) && strcmp(cat, "pg_depend:own") != 0)
+				*wide = true;
 			if (!old_ok)
 				continue;
 			if (kind == 'n' && (rel < 16384 || PQgetisnull(res, r, 3)))
@@ -586,6 +696,7 @@ run_changes(PGconn *conn, struct pgw_cache_probe *probe, bool old_ok, const char
 		}
 		PQclear(res);
 	}
+	free(ks);
 	free(oids);
 	free(counts);
 	if (rc != 0)
@@ -729,6 +840,7 @@ catalog_cache_lookup(PGconn *conn, const struct pgw_catalog_opts *opts,
 	bool		touched = false;	/* m was written to */
 	char		lwhy[256] = "";
 	struct pgw_strlist newcats = {0};	/* catalogs with new rows */
+	struct pgw_strlist diffcats = {0};	/* attributable catalogs that moved */
 	char		changed[200] = "";
 	char		other[200] = "";
 	int			nchanged = 0;
@@ -837,8 +949,7 @@ catalog_cache_lookup(PGconn *conn, const struct pgw_catalog_opts *opts,
 		else if (!json_is_string(json_object_get(old, "xmin")) || !json_is_string(json_object_get(old, "xmax")) ||
 				 !json_is_string(json_object_get(old, "xip")) ||
 				 !json_is_object(oldfps = json_object_get(old, "catalogs")) ||
-				 !json_is_string(json_object_get(old, "relations")) ||
-				 !counts_parse(probe, json_string_value(json_object_get(old, "relations"))))
+				 !json_is_string(json_object_get(old, "relations")))
 		{
 			out_note("ignoring the cache file %s: its header is damaged", probe->path);
 			why = "the cache file is damaged (header)";
@@ -930,7 +1041,10 @@ catalog_cache_lookup(PGconn *conn, const struct pgw_catalog_opts *opts,
 				list_add(other, sizeof(other), &nother, item);
 			}
 			else if (attributable(name))
+			{
 				list_add(changed, sizeof(changed), &nchanged, name);
+				strlist_add(&diffcats, name);
+			}
 			else
 				list_add(other, sizeof(other), &nother, name);
 		}
@@ -968,11 +1082,24 @@ catalog_cache_lookup(PGconn *conn, const struct pgw_catalog_opts *opts,
 		old_ok = false;
 	}
 
+	/* the cached counts: parsed only now, a hit never needs them */
+	if (old_ok && !counts_parse(probe, json_string_value(json_object_get(old, "relations"))))
+	{
+		out_note("ignoring the cache file %s: its header is damaged", probe->path);
+		set_reason(stats, 0, "the cache file is damaged (header)");
+		old_ok = false;
+	}
+
 	/* the per-relation counts, and with old_ok the relations to re-read */
 	{
 		char		doubt[256] = "";
+		bool		wide = false;	/* follow pg_depend to what names them */
 
-		if (run_changes(conn, probe, old_ok, old_xmax32, old_xip32, &newcats, stats, doubt, sizeof(doubt)) != 0)
+		for (size_t i = 0; i < diffcats.n; i++)
+			if (!own_change(diffcats.items[i]) && strcmp(diffcats.items[i], "pg_depend") != 0)
+				wide = true;
+		if (run_changes(conn, probe, old_ok, old_xmax32, old_xip32, &newcats, &diffcats, &wide,
+						stats, doubt, sizeof(doubt)) != 0)
 		{
 			rc = -1;
 			goto out;
@@ -981,7 +1108,7 @@ catalog_cache_lookup(PGconn *conn, const struct pgw_catalog_opts *opts,
 			goto out;
 		if (!doubt[0] && probe->nreread == 0)
 			snprintf(doubt, sizeof(doubt), "%s changed in a way no relation shows", changed);
-		if (!doubt[0] && run_dependents(conn, probe, stats, doubt, sizeof(doubt)) != 0)
+		if (!doubt[0] && wide && run_dependents(conn, probe, stats, doubt, sizeof(doubt)) != 0)
 		{
 			rc = -1;
 			goto out;
@@ -1021,6 +1148,7 @@ out:
 	free(old_xip32);
 	free(cur_xip32);
 	strlist_release(&newcats);
+	strlist_release(&diffcats);
 	json_decref(header);
 	json_decref(old);
 	free(data);
@@ -1029,23 +1157,12 @@ out:
 	return rc;
 }
 
-/*
- * A temporary file of its own (mkstemp: 0600, a unique name even for two
- * threads of one process reading the same target), then rename().
- */
-static int
-write_atomic(const char *path, const char *data, size_t len)
+/* All of data[0..len) to fd; false on an error (errno set). */
+static bool
+write_all(int fd, const char *data, size_t len)
 {
-	char	   *tmp = pgw_asprintf("%s.tmp.XXXXXX", path);
-	int			fd = mkstemp(tmp);
 	size_t		done = 0;
 
-	if (fd < 0)
-	{
-		pgw_error(PGW_ERR_INPUT, "cannot write '%s': %s", path, strerror(errno));
-		free(tmp);
-		return -1;
-	}
 	while (done < len)
 	{
 		ssize_t		w = write(fd, data + done, len - done);
@@ -1053,13 +1170,39 @@ write_atomic(const char *path, const char *data, size_t len)
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w <= 0)
-			break;
+		{
+			if (w == 0)
+				errno = EIO;
+			return false;
+		}
 		done += (size_t) w;
 	}
-	if (done < len || close(fd) != 0 || rename(tmp, path) != 0)
+	return true;
+}
+
+/*
+ * head then body, into a temporary file of its own (mkstemp: 0600, a
+ * unique name even for two threads of one process reading the same
+ * target), then rename(): a reader sees the old file or the new one.
+ */
+static int
+write_atomic(const char *path, const char *head, size_t hlen, const char *body, size_t blen)
+{
+	char	   *tmp = pgw_asprintf("%s.tmp.XXXXXX", path);
+	int			fd = mkstemp(tmp);
+	bool		ok;
+
+	if (fd < 0)
 	{
 		pgw_error(PGW_ERR_INPUT, "cannot write '%s': %s", path, strerror(errno));
-		if (done < len)
+		free(tmp);
+		return -1;
+	}
+	ok = write_all(fd, head, hlen) && write_all(fd, body, blen);
+	if (!ok || close(fd) != 0 || rename(tmp, path) != 0)
+	{
+		pgw_error(PGW_ERR_INPUT, "cannot write '%s': %s", path, strerror(errno));
+		if (!ok)
 			close(fd);
 		unlink(tmp);
 		free(tmp);
@@ -1074,7 +1217,7 @@ catalog_cache_store(struct pgw_cache_probe *probe, const struct pgw_model *m,
 					const struct pgw_catalog_stats *stats)
 {
 	struct pgw_buf body;
-	struct pgw_buf all;
+	char	   *hl;
 	json_t	   *header;
 	json_t	   *um;
 	char		hex[PGW_SHA256_HEX_LEN + 1];
@@ -1102,20 +1245,19 @@ catalog_cache_store(struct pgw_cache_probe *probe, const struct pgw_model *m,
 
 		buf_init(&rels);
 		for (size_t i = 0; i < probe->nrels; i++)
-			buf_printf(&rels, "%s%u:%lld", i ? "," : "", probe->rels[i].oid, (long long) probe->rels[i].n);
+			buf_printf(&rels, "%s%d.%u:%lld", i ? "," : "", probe->rels[i].cat, probe->rels[i].oid,
+					   (long long) probe->rels[i].n);
 		json_object_set_new(header, "relations", json_string(rels.data ? rels.data : ""));
 		buf_release(&rels);
 	}
 	h = json_dumps(header, JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(header);
-	buf_init(&all);
-	buf_printf(&all, "%s\n", h);
+	hl = pgw_asprintf("%s\n", h);
 	free(h);
-	buf_append_len(&all, body.data, body.len);
-	buf_release(&body);
 	dir = fs_dirname(probe->path);
+	/* header and body written apart: no copy of the body */
 	if ((fs_is_dir(dir) || fs_mkdir_p(dir, 0700) == 0) &&
-		write_atomic(probe->path, all.data, all.len) == 0)
+		write_atomic(probe->path, hl, strlen(hl), body.data, body.len) == 0)
 		out_verbose("cache: wrote %s", probe->path);
 	else
 	{
@@ -1123,7 +1265,8 @@ catalog_cache_store(struct pgw_cache_probe *probe, const struct pgw_model *m,
 		pgw_error_clear();
 	}
 	free(dir);
-	buf_release(&all);
+	free(hl);
+	buf_release(&body);
 }
 
 void

@@ -7,8 +7,8 @@
  * A file holds one header line (JSON: format tag, pgwarden build, the
  * read's key — server, database, role, search_path, schema options — the
  * read's snapshot xmin, per catalog its row
- * count (and pg_index's in-place flags), per relation a count of its rows
- * in the catalogs where a row can go alone, and the SHA-256 of the body)
+ * count (and pg_index's in-place flags), per catalog where a row can go
+ * alone and per relation a count of its rows, and the SHA-256 of the body)
  * followed by the body, the model in the binary form of model/snapshot.h
  * (oids, attnums and statistics included; several times faster to load
  * than the JSON).
@@ -20,10 +20,12 @@
  * and the same counts: a hit.  A change in a catalog whose rows belong to
  * relations (pg_class, pg_attribute, pg_attrdef, pg_constraint, pg_index,
  * pg_policy, pg_trigger, pg_description, pg_depend, pg_type, ...) is
- * located: the relations owning a new row or whose count moved, plus what
- * depends on them (pg_depend: views, foreign keys, policies, owned
- * sequences naming them), are re-read alone (catalog.c) and merged into
- * the cached model — the same bytes as a full read.  Anything else — a
+ * located: the relations owning a new row or whose count moved (counted
+ * only in the catalogs whose fingerprint moved), plus what depends on
+ * them (pg_depend: views, foreign keys, policies, owned sequences naming
+ * them; not for a comment, a policy or a trigger, which stay in their
+ * relation's text), are re-read alone (catalog.c) and merged into the
+ * cached model — the same bytes as a full read.  Anything else — a
  * change in pg_namespace, pg_type's own types, pg_proc, roles, ...; a new
  * row no relation owns; a dependent that is not a relation; a composite
  * type; many relations at once; another key or build; too many
@@ -47,6 +49,7 @@
 
 struct pgw_cache_relcount
 {
+	int			cat;			/* which catalog (cache.c's count branches) */
 	uint32_t	oid;
 	int64_t		n;
 };
@@ -56,7 +59,8 @@ struct pgw_cache_probe
 	char	   *path;			/* the target's cache file */
 	char	   *header;			/* the header line to write (no newline) */
 	bool		ready;			/* fingerprints taken: a store may follow */
-	/* every relation's count now, by oid (written with the next store) */
+	/* every relation's counts now, by catalog and oid (written with the
+	 * next store) */
 	struct pgw_cache_relcount *rels;
 	size_t		nrels;
 	size_t		caprels;

@@ -163,6 +163,35 @@ pstep "change one of several tables" "ALTER TABLE app2.p_a ADD COLUMN extra inte
 pstep "rename a column used by an index and a foreign key on another table" "ALTER TABLE app2.p_a RENAME COLUMN id TO a_key"
 pstep "a view and a policy over a table" "CREATE VIEW app2.p_v AS SELECT a_key, note FROM app2.p_a; ALTER TABLE app2.p_b ENABLE ROW LEVEL SECURITY; CREATE POLICY p_pol ON app2.p_b USING (a_id IN (SELECT a_key FROM app2.p_a))"
 pstep "rename a table referenced by a view and a policy" "ALTER TABLE app2.p_a RENAME TO p_a2"
+# a rename shows in what names the table: the view and the policy's table too
+CHECKS=$((CHECKS + 1))
+grep -q "re-read 1 relation (" "$SCRATCH/c.out" && fail "step $n: a rename re-read the table alone"
+# a comment, a policy or a trigger changes only its relation's own text: the
+# relation alone is read again, though a view, a policy and a foreign key
+# name it
+# nstep DESCRIPTION SQL [WHAT] — a partial read of exactly the changed
+# relations (WHAT: the reason's count, default "1 relation")
+nstep() {
+    pstep "$1" "$2"
+    CHECKS=$((CHECKS + 1))
+    grep -q "re-read ${3:-1 relation} (" "$SCRATCH/c.out" ||
+        fail "step $n ($1): not the changed relations alone: $(grep 'cache:' "$SCRATCH/c.out")"
+}
+nstep "comment on a table a view, a policy and a foreign key name" "COMMENT ON TABLE app2.p_a2 IS 'named by others'"
+nstep "comment on a column a view selects" "COMMENT ON COLUMN app2.p_a2.note IS 'seen through p_v'"
+nstep "change a policy" "ALTER POLICY p_pol ON app2.p_b USING (a_id > 0)"
+nstep "a second policy" "CREATE POLICY p_pol2 ON app2.p_b FOR INSERT WITH CHECK (a_id IN (SELECT a_key FROM app2.p_a2))"
+pstep "a trigger on a table a view names" "CREATE TRIGGER p_a2_tg BEFORE UPDATE ON app2.p_a2 FOR EACH ROW EXECUTE FUNCTION app2.tg()"
+nstep "disable the trigger" "ALTER TABLE app2.p_a2 DISABLE TRIGGER p_a2_tg"
+# the same number of policies and of comments, moved from one table to
+# another: the counts per catalog find the table that lost them
+nstep "a policy moved to another table" "BEGIN; DROP POLICY p_pol2 ON app2.p_b; CREATE POLICY p_pol3 ON app2.p_a2 USING (true); COMMIT" "2 relations"
+nstep "a comment moved to another table" "BEGIN; COMMENT ON TABLE app2.p_a2 IS NULL; COMMENT ON TABLE app2.p_b IS 'moved'; COMMIT" "2 relations"
+nstep "and back" "BEGIN; DROP POLICY p_pol3 ON app2.p_a2; CREATE POLICY p_pol2 ON app2.p_b FOR INSERT WITH CHECK (a_id > 1); COMMENT ON TABLE app2.p_b IS NULL; COMMIT" "2 relations"
+pstep "a comment and a column rename at once" "BEGIN; COMMENT ON TABLE app2.p_a2 IS 'renamed too'; ALTER TABLE app2.p_a2 RENAME COLUMN note TO note2; COMMIT"
+CHECKS=$((CHECKS + 1))
+grep -q "re-read 1 relation (" "$SCRATCH/c.out" && fail "step $n: a rename with a comment re-read the table alone"
+nstep "comment on the trigger and drop the other table's second policy" "COMMENT ON TRIGGER p_a2_tg ON app2.p_a2 IS 't'; DROP POLICY p_pol2 ON app2.p_b" "2 relations"
 pstep "comment on one table" "COMMENT ON TABLE app2.p_b IS 'the b side'"
 pstep "drop an index" "DROP INDEX app2.p_b_label"
 pstep "drop a policy" "DROP POLICY p_pol ON app2.p_b"
@@ -193,7 +222,7 @@ contains "tampered: checksum" "$ERR" "checksum mismatch"
 check "tampered: right bytes" cmp -s t2.json ref.json
 echo '{"format":"something else"}' > "$cache"
 expect_rc 0 "foreign cache" "$PGW" --db "$db" inspect --stable --out t3.json --cache-stats
-contains "foreign: a note" "$ERR" "not a pgwarden.cache/3 file"
+contains "foreign: a note" "$ERR" "not a pgwarden.cache/4 file"
 check "foreign: right bytes" cmp -s t3.json ref.json
 printf '\x00\x01garbage' > "$cache"
 expect_rc 0 "garbage cache" "$PGW" --db "$db" inspect --stable --out t4.json
@@ -203,6 +232,18 @@ sed -i '1 s/"pgwarden":"[^"]*"/"pgwarden":"0.0.0 old"/' "$cache"
 expect_rc 0 "other build" "$PGW" --db "$db" inspect --stable --out t5.json --cache-stats
 contains "other build: a miss" "$OUT" "another pgwarden build"
 equals "still 0600 after rewrites" "$(stat -c %a "$cache")" "600"
+# the per-relation counts are read only when a change is located: damaged,
+# a hit still hits; then a change is a full read, not a partial one
+sed -i '1 s/"relations":"[^"]*"/"relations":"1.x:y"/' "$cache"
+expect_rc 0 "damaged counts, nothing changed" "$PGW" --db "$db" inspect --stable --out t6.json --cache-stats
+contains "damaged counts: a hit needs none" "$OUT" "cache: hit"
+check "damaged counts: hit bytes" cmp -s t6.json ref.json
+check "a change" sql "$db" "COMMENT ON TABLE app2.tenants IS 'counts damaged'"
+expect_rc 0 "damaged counts, a change" "$PGW" --db "$db" inspect --stable --out t7.json --cache-stats
+contains "damaged counts: a note" "$ERR" "its header is damaged"
+contains "damaged counts: full read" "$OUT" "miss, full read"
+"$PGW" --db "$db" inspect --stable --no-cache --out ref.json >/dev/null 2>&1
+check "damaged counts: right bytes" cmp -s t7.json ref.json
 check "no temporary files left" test -z "$(ls .pgwarden/cache | grep -v '\.snap$')"
 
 # --- --no-cache and --exact leave the file alone ------------------------------
