@@ -63,6 +63,17 @@ expect_rc 0 "inspect --stable" "$PGW" --db "$kinds" inspect --stable --schema pu
 "$PGW" gen types --from "$SCRATCH/snap.json" --schema public --schema other > "$SCRATCH/from.ts"
 check "--from snapshot equals the live read" cmp -s "$k" "$SCRATCH/from.ts"
 
+# the lean read takes columns in storage order and puts them in attnum
+# order: altering a composite's first attribute stores its row last
+sql "$kinds" "ALTER TYPE public.address ALTER ATTRIBUTE street TYPE text" >/dev/null
+equals "street is stored after the other attributes" \
+    "$(sql "$kinds" "SELECT string_agg(attname, ',' ORDER BY ctid) FROM pg_attribute WHERE attrelid = 'public.address'::regclass AND attnum > 0")" \
+    "zip,tags,m,street"
+"$PGW" --db "$kinds" gen types --schema public --schema other > "$SCRATCH/moved.ts"
+check "composite attributes in declared order whatever their storage order" cmp -s "$k" "$SCRATCH/moved.ts"
+contains "the composite is in the file" "$(cat "$k")" "street: string | null
+        zip: number | null"
+
 # --check: up to date, stale (with a diff), missing
 expect_rc 0 "--check up to date" "$PGW" --db "$kinds" gen types --schema public --schema other --check --out "$k"
 sql "$kinds" "ALTER TABLE public.pairs ADD COLUMN extra_col integer" >/dev/null
