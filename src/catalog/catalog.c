@@ -1712,6 +1712,17 @@ _Static_assert(sizeof(cost_order) / sizeof(cost_order[0]) == NREADERS,
 			   "cost_order must list every reader once");
 
 /*
+ * A lean read: the columns (the one query that outweighs the others) on
+ * one connection, the rest in load order on the other, so the client loads
+ * schemas, types and relations while the server still reads columns and
+ * constraints, instead of loading everything at the end.
+ */
+static const int lean_order[] = {6, 0, 2, 4, 7, 11, 13, 1, 3, 5, 8, 9, 10, 12, 14, 15, 16, 17};
+
+_Static_assert(sizeof(lean_order) / sizeof(lean_order[0]) == NREADERS,
+			   "lean_order must list every reader once");
+
+/*
  * Runs every reader's query, spread over the connections (all in the same
  * snapshot), and loads the results in readers[] order as they arrive — the
  * loaders depend on each other (columns before indexes, relations before
@@ -1749,7 +1760,8 @@ fetch_all(PGconn **conns, int nconns, const struct pgw_catalog_opts *opts,
 				continue;
 			while (!sql && next_send < NREADERS)
 			{
-				k = nconns > 1 ? cost_order[next_send] : (int) next_send;
+				k = nconns < 2 ? (int) next_send :
+					opts->lean ? lean_order[next_send] : cost_order[next_send];
 				next_send++;
 				sql = reader_sql(&readers[k], opts->stable, opts->lean, opts->view_definitions,
 								 m->source.server_version_num);
