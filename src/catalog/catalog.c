@@ -2205,6 +2205,7 @@ catalog_read(PGconn **conns, int nconns, const struct pgw_catalog_opts *opts,
 	struct pgw_cache_probe probe = {0};
 
 	assert(nconns >= 1 && nconns <= PGW_CATALOG_MAX_JOBS);
+	assert(!(opts->lean && opts->exact));	/* a lean read has no readable flag */
 	memcpy(all, conns, sizeof(*conns) * nconns);
 	/*
 	 * Already inside a transaction (the tx sandbox, which must never be
