@@ -43,8 +43,10 @@ struct pgw_catalog_opts
 	/*
 	 * A lean read, for generators that only need the shape of the data
 	 * (gen types): schemas, enums/domains/composites, tables and views
-	 * (with view definitions and updatability), columns (with defaults,
-	 * identity, generated), primary key / unique / foreign key constraints
+	 * (with updatability; definitions only with view_definitions),
+	 * columns (identity, generated, and whether there is a default: its
+	 * default_expr is PGW_LEAN_DEFAULT, not the expression; no
+	 * table-readable flag), primary key / unique / foreign key constraints
 	 * (without their deparsed definitions), functions (arguments and
 	 * result, without their bodies) and the dependencies of views.
 	 * Nothing else: no extensions, sequences, indexes, CHECK constraints,
@@ -55,6 +57,7 @@ struct pgw_catalog_opts
 	 * full read may still answer a lean one).
 	 */
 	bool		lean;
+	bool		view_definitions;	/* lean: deparse view definitions too */
 
 	/*
 	 * More connections opened on demand, to the target of conns[0]: up to
@@ -69,6 +72,9 @@ struct pgw_catalog_opts
 };
 
 #define PGW_CATALOG_HELPER_MIN_RELATIONS 1500
+
+/* A lean read's default_expr of a column that has a default (not deparsed) */
+#define PGW_LEAN_DEFAULT "DEFAULT"
 
 /* Progress/diagnostics of one read, for the caller to show. */
 struct pgw_catalog_stats

@@ -261,7 +261,7 @@ stats_json(const struct pgw_gen_stats *st, size_t bytes, const char *lang)
 /* Reads the model: from a snapshot, or the live catalog of the schemas. */
 static int
 read_model(struct pgw_ctx *ctx, const char *from, const struct pgw_strlist *schemas,
-		   struct pgw_model *model)
+		   bool view_definitions, struct pgw_model *model)
 {
 	struct pgw_catalog_opts copts = {0};
 	struct pgw_catalog_stats stats = {0};
@@ -296,6 +296,7 @@ read_model(struct pgw_ctx *ctx, const char *from, const struct pgw_strlist *sche
 		strlist_add(&include, "public");
 	copts.stable = true;
 	copts.lean = true;		/* only what the types need (catalog.h) */
+	copts.view_definitions = view_definitions;	/* --strict-views reads them */
 	copts.include = &include;
 	copts.exclude = &none;
 	copts.managed = &ctx->cfg.schemas;
@@ -407,7 +408,7 @@ gen_types(struct pgw_ctx *ctx, int argc, char **argv)
 
 	model_init(&model);
 	buf_init(&text);
-	if ((rc = read_model(ctx, from, &schemas, &model)) != PGW_EXIT_OK)
+	if ((rc = read_model(ctx, from, &schemas, gopts.strict_views, &model)) != PGW_EXIT_OK)
 		goto done;
 	if ((strcmp(lang, "zod") == 0 ? gen_zod(&model, &gopts, &text, &st) :
 		 gen_typescript(&model, &gopts, &text, &st)) != 0)

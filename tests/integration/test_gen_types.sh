@@ -63,6 +63,20 @@ expect_rc 0 "inspect --stable" "$PGW" --db "$kinds" inspect --stable --schema pu
 "$PGW" gen types --from "$SCRATCH/snap.json" --schema public --schema other > "$SCRATCH/from.ts"
 check "--from snapshot equals the live read" cmp -s "$k" "$SCRATCH/from.ts"
 
+# the lean read takes columns in storage order and puts them in attnum
+# order: renaming a composite's first attribute (and back) stores its row
+# anew, after the others
+check "rename street and back" psql "$kinds" -X -q -v ON_ERROR_STOP=1 \
+    -c "ALTER TYPE public.address RENAME ATTRIBUTE street TO street_" \
+    -c "ALTER TYPE public.address RENAME ATTRIBUTE street_ TO street"
+equals "street is stored after the other attributes" \
+    "$(sql "$kinds" "SELECT string_agg(attname, ',' ORDER BY ctid) FROM pg_attribute WHERE attrelid = 'public.address'::regclass AND attnum > 0")" \
+    "zip,tags,m,street"
+"$PGW" --db "$kinds" gen types --schema public --schema other > "$SCRATCH/moved.ts"
+check "composite attributes in declared order whatever their storage order" cmp -s "$k" "$SCRATCH/moved.ts"
+contains "the composite is in the file" "$(cat "$k")" "street: string | null
+        zip: number | null"
+
 # --check: up to date, stale (with a diff), missing
 expect_rc 0 "--check up to date" "$PGW" --db "$kinds" gen types --schema public --schema other --check --out "$k"
 sql "$kinds" "ALTER TABLE public.pairs ADD COLUMN extra_col integer" >/dev/null
