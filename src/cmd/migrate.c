@@ -57,7 +57,8 @@ enum
 	OPT_SANDBOX,
 	OPT_WITH_DATA,
 	OPT_WITH_ROLLBACK,
-	OPT_NO_BACKUP
+	OPT_NO_BACKUP,
+	OPT_NO_CACHE
 };
 
 static const char *const subcommands[] = {
@@ -83,6 +84,7 @@ struct margs
 	int			with_data;		/* --with-data N (safe, local sandbox) */
 	bool		with_rollback;	/* create: a down section to derive */
 	bool		no_backup;		/* --no-backup (safe) */
+	bool		no_cache;		/* --no-cache (safe): live reads in full */
 	unsigned	given;			/* bit per option id, to check it fits the subcommand */
 };
 
@@ -95,7 +97,7 @@ allowed_options(const char *sub)
 		return B(OPT_EXIT_CODE);
 	if (!strcmp(sub, "up"))
 		return B(OPT_TO) | B(OPT_DRY_RUN) | B(OPT_ONE_TX) | B(OPT_LOCK_WAIT) | B(OPT_SAFE) |
-			B(OPT_ALLOW) | B(OPT_SANDBOX) | B(OPT_WITH_DATA) | B(OPT_NO_BACKUP);
+			B(OPT_ALLOW) | B(OPT_SANDBOX) | B(OPT_WITH_DATA) | B(OPT_NO_BACKUP) | B(OPT_NO_CACHE);
 	if (!strcmp(sub, "down"))
 		return B(OPT_TO) | B(OPT_LOCK_WAIT);
 	if (!strcmp(sub, "redo") || !strcmp(sub, "seed") || !strcmp(sub, "baseline"))
@@ -119,6 +121,7 @@ static const struct pgw_opt migrate_opts[] = {
 	{"force-remote", 0, false, OPT_FORCE_REMOTE},
 	{"lock-wait", 0, true, OPT_LOCK_WAIT},
 	{"no-backup", 0, false, OPT_NO_BACKUP},
+	{"no-cache", 0, false, OPT_NO_CACHE},
 	{"one-transaction", '1', false, OPT_ONE_TX},
 	{"reverted", 0, false, OPT_REVERTED},
 	{"safe", 0, false, OPT_SAFE},
@@ -219,6 +222,9 @@ parse_args(int argc, char **argv, struct margs *a)
 			case OPT_NO_BACKUP:
 				a->no_backup = true;
 				break;
+			case OPT_NO_CACHE:
+				a->no_cache = true;
+				break;
 			case OPT_POSITIONAL:
 				if (!a->sub)
 					a->sub = arg;
@@ -244,13 +250,14 @@ parse_args(int argc, char **argv, struct margs *a)
 		free(hint);
 		return rc;
 	}
-	for (id = OPT_TO; id <= OPT_NO_BACKUP; id++)
+	for (id = OPT_TO; id <= OPT_NO_CACHE; id++)
 		if ((a->given & (1u << id)) && !(allowed_options(a->sub) & (1u << id)))
 			return opt_usage_error(&p, NULL, "'migrate %s' does not take --%s", a->sub, opt_name(id));
 	/* positional argument per subcommand */
-	if (!a->safe && (a->allow.n || a->sandbox || a->with_data || a->no_backup))
+	if (!a->safe && (a->allow.n || a->sandbox || a->with_data || a->no_backup || a->no_cache))
 		return opt_usage_error(&p, NULL, "--%s goes with --safe",
-							   a->allow.n ? "allow" : a->sandbox ? "sandbox" : a->with_data ? "with-data" : "no-backup");
+							   a->allow.n ? "allow" : a->sandbox ? "sandbox" : a->with_data ? "with-data" :
+							   a->no_backup ? "no-backup" : "no-cache");
 	if (a->with_data && a->sandbox && strcmp(a->sandbox, "tx") == 0)
 		return opt_usage_error(&p, "the sample is copied into a local sandbox; a tx sandbox has the target's own rows",
 							   "--with-data does not go with --sandbox tx");
@@ -855,6 +862,7 @@ validate_errors(struct session *s, struct pgw_strlist *fps, struct pgw_strlist *
 	findings_init(&f);
 	co.tenant_column = s->ctx->cfg.tenant_column;
 	co.managed = &s->ctx->cfg.schemas;
+	co.cache_dir = s->a->no_cache ? NULL : ctx_cache_dir(s->ctx);
 	rc = catalog_read(&s->conn, 1, &co, &m, NULL);
 	if (rc == 0)
 	{
@@ -937,6 +945,8 @@ verify_applied(struct session *s, const struct safety_trial *st, const struct pg
 	model_init(&live);
 	diff_init(&d);
 	safety_catalog_opts(s->ctx, &co);
+	/* the target, not a sandbox: through the snapshot cache */
+	co.cache_dir = s->a->no_cache ? NULL : ctx_cache_dir(s->ctx);
 	dopts.unsafe = true;
 	if (!(what & VERIFY_SCHEMA))
 		goto data;

@@ -47,10 +47,17 @@ contains "summary" "$OUT" "applied 2 migrations safely"
 equals "recorded" "$(state "$db")" "1:applied 2:applied"
 check "sandbox server stopped" sandbox_stopped
 sql "$db" "INSERT INTO tenants VALUES (1, 'a'); INSERT INTO vehicles VALUES (1, 1, 'X')" >/dev/null
+# the verify reads of the target went through the snapshot cache (a file of
+# its own, 0600); --no-cache goes with --safe only
+equals "the target's schema cached" "$(find .pgwarden/cache -name '*.snap' -perm 600 2>/dev/null | wc -l)" 1
+expect_rc 2 "--no-cache without --safe" "$PGW" migrate up --no-cache --db "$db"
+contains "says so" "$ERR" "--no-cache goes with --safe"
 
 # pre-flight lists what the migration uses on the live database
 printf 'ALTER TABLE vehicles ADD COLUMN color text;\n-- pgwarden:down\nALTER TABLE vehicles DROP COLUMN color;\n' > migrations/3_color.sql
-expect_rc 0 "smart-migrate alias" "$PGW" --no-color smart-migrate --db "$db"
+rm -rf .pgwarden/cache
+expect_rc 0 "smart-migrate alias" "$PGW" --no-color smart-migrate --no-cache --db "$db"
+equals "--no-cache: no cache written" "$(find .pgwarden/cache -name '*.snap' 2>/dev/null | wc -l)" 0
 contains "references" "$OUT" "pre-flight ok (references vehicles)"
 contains "column" "$OUT" "+1 column (vehicles.color)"
 equals "recorded" "$(state "$db")" "1:applied 2:applied 3:applied"
