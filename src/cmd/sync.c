@@ -29,13 +29,14 @@
 #include "util/exitcode.h"
 #include "util/mem.h"
 
-#define SYNC_USAGE "pgwarden sync [FROM] [TO] [--apply | --repair [--yes]]"
+#define SYNC_USAGE "pgwarden sync [FROM] [TO] [--apply | --repair [--yes]] [--no-cache]"
 
 enum
 {
 	OPT_APPLY = 1,
 	OPT_REPAIR,
-	OPT_YES
+	OPT_YES,
+	OPT_NO_CACHE
 };
 
 struct side
@@ -65,7 +66,7 @@ side_init(struct side *s)
 }
 
 static int
-side_open(struct pgw_ctx *ctx, const char *spec, struct side *s)
+side_open(struct pgw_ctx *ctx, const char *spec, struct side *s, bool no_cache)
 {
 	struct pgw_catalog_opts o;
 
@@ -91,6 +92,8 @@ side_open(struct pgw_ctx *ctx, const char *spec, struct side *s)
 	if (sync_read_applied(s->conn, &s->applied) != 0)
 		return -1;
 	catalog_opts(ctx, &o);
+	/* a live database: through the snapshot cache (the sandbox read is not) */
+	o.cache_dir = no_cache ? NULL : ctx_cache_dir(ctx);
 	if (catalog_read(&s->conn, 1, &o, &s->model, NULL) != 0)
 		return -1;
 	s->have_model = true;
@@ -196,6 +199,7 @@ cmd_sync(struct pgw_ctx *ctx, int argc, char **argv)
 		{"apply", 0, false, OPT_APPLY},
 		{"repair", 0, false, OPT_REPAIR},
 		{"yes", 'y', false, OPT_YES},
+		{"no-cache", 0, false, OPT_NO_CACHE},
 		{NULL, 0, false, 0}
 	};
 	struct pgw_optparser p;
@@ -204,7 +208,8 @@ cmd_sync(struct pgw_ctx *ctx, int argc, char **argv)
 	int			nspecs = 0;
 	bool		apply = false,
 				repair = false,
-				yes = false;
+				yes = false,
+				no_cache = false;
 	struct side from,
 				to;
 	struct pgw_migration_set files;
@@ -236,6 +241,9 @@ cmd_sync(struct pgw_ctx *ctx, int argc, char **argv)
 				return PGW_EXIT_USAGE;
 			case OPT_APPLY:
 				apply = true;
+				break;
+			case OPT_NO_CACHE:
+				no_cache = true;
 				break;
 			case OPT_REPAIR:
 				repair = true;
@@ -273,8 +281,8 @@ cmd_sync(struct pgw_ctx *ctx, int argc, char **argv)
 	buf_init(&rwords);
 	side_init(&from);
 	side_init(&to);
-	if (side_open(ctx, specs[0] ? specs[0] : "local", &from) != 0 ||
-		side_open(ctx, nspecs == 2 ? specs[1] : NULL, &to) != 0)
+	if (side_open(ctx, specs[0] ? specs[0] : "local", &from, no_cache) != 0 ||
+		side_open(ctx, nspecs == 2 ? specs[1] : NULL, &to, no_cache) != 0)
 	{
 		rc = out_fail();
 		goto done_sides;
@@ -394,12 +402,13 @@ cmd_sync(struct pgw_ctx *ctx, int argc, char **argv)
 		}
 		else
 		{
-			char	   *av[] = {"migrate", "up", "--safe", "--to", (char *) newest, NULL};
+			char	   *av[] = {"migrate", "up", "--safe", "--to", (char *) newest,
+				no_cache ? "--no-cache" : NULL, NULL};
 			json_t	   *doc = NULL;
 
 			if (!out_is_json())
-				out_printf("\n--apply: migrate up --safe --to %s on TO\n", newest);
-			rc = run_migrate(ctx, &to, av, 5, &doc);
+				out_printf("\n--apply: migrate up --safe --to %s%s on TO\n", newest, no_cache ? " --no-cache" : "");
+			rc = run_migrate(ctx, &to, av, no_cache ? 6 : 5, &doc);
 			if (doc)
 				json_array_append_new(sub_docs, doc);
 		}

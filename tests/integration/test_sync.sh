@@ -72,6 +72,10 @@ expect_rc 0 "--apply" "$PGW" --no-color sync "$c" "$d" --apply
 contains "through the safe runner" "$OUT" "--apply: migrate up --safe --to 3 on TO"
 contains "applied" "$OUT" "applied 1 migration safely"
 expect_rc 0 "then in sync" "$PGW" sync "$c" "$d"
+# both live sides were read through the snapshot cache (its tests prove a
+# cached read equals a full one); --no-cache reads in full, same answer
+check "both sides cached" test "$(find .pgwarden/cache -name '*.snap' | wc -l)" -ge 2
+expect_rc 0 "then in sync, --no-cache" "$PGW" sync "$c" "$d" --no-cache
 
 # --- schema already there, history missing: --repair -------------------------------
 check "c: 4" "$PGW" -q migrate up --to 4 --db "$c"
