@@ -357,23 +357,32 @@ set_paths(struct pgw_cluster *c, const char *real)
 	c->pwfile = fs_join(real, PASSWORD_FILE);
 }
 
+/*
+ * The cluster's real folder: where c->dir links to when it was relocated
+ * (prepare_dir), else c->dir itself.  Read again under the cluster's lock:
+ * another pgwarden may have made the link while this one waited for it.
+ */
+static void
+resolve_paths(struct pgw_cluster *c)
+{
+	char		target[PATH_MAX];
+	ssize_t		n = readlink(c->dir, target, sizeof(target) - 1);
+
+	if (n > 0)
+		target[n] = '\0';
+	else
+		snprintf(target, sizeof(target), "%s", c->dir);
+	if (!c->real_dir || strcmp(target, c->real_dir) != 0)
+		set_paths(c, target);
+}
+
 int
 local_open(const struct pgw_config *cfg, const char *dir, struct pgw_cluster *c)
 {
-	char		target[PATH_MAX];
-	ssize_t		n;
-
 	memset(c, 0, sizeof(*c));
 	c->dir = fs_absolute(dir ? dir : cfg->local_dir);
 	c->dir_explicit = dir != NULL || cfg->local_dir_set;
-	n = readlink(c->dir, target, sizeof(target) - 1);
-	if (n > 0)
-	{
-		target[n] = '\0';
-		set_paths(c, target);
-	}
-	else
-		set_paths(c, c->dir);
+	resolve_paths(c);
 	state_read(c);
 	return 0;
 }
@@ -1206,7 +1215,9 @@ local_start(struct pgw_cluster *c, const struct pgw_start_opts *opts, bool *alre
 	lockfd = lock_cluster(c);
 	if (lockfd < 0)
 		return -1;
-	state_read(c);				/* another start may have finished meanwhile */
+	/* another start may have finished meanwhile, or relocated the folder */
+	resolve_paths(c);
+	state_read(c);
 
 	if (prepare_dir(c, &ra) != 0)
 		goto done;
@@ -1380,6 +1391,7 @@ local_stop(struct pgw_cluster *c, bool *was_running)
 	*was_running = false;
 	if (lockfd < 0)
 		return -1;
+	resolve_paths(c);
 	pid = running_pid(c->datadir);
 	if (pid)
 	{

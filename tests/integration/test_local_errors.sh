@@ -50,6 +50,19 @@ if [ "$(id -u)" = 0 ]; then
     real=$(readlink "$locked/proj/.pgwarden/local")
     equals "stopped" "$(server_pids "$real/data" | wc -l)" 0
     rm -rf "$real"
+    # two starts at once on a new project (fleet's --safe targets share the
+    # project's sandbox): the second waits for the first's lock, then must
+    # follow the link the first made, not find it "in the way"
+    mkdir -p "$locked/two"
+    CLUSTERS+=("$locked/two/.pgwarden/local")
+    (cd "$locked/two" && "$PGW" -q local start >/dev/null 2>"$SCRATCH/two-1.err"; echo $? >"$SCRATCH/two-1.rc") &
+    (cd "$locked/two" && "$PGW" -q local start >/dev/null 2>"$SCRATCH/two-2.err"; echo $? >"$SCRATCH/two-2.rc") &
+    wait
+    equals "both starts succeed" "$(cat "$SCRATCH/two-1.rc" "$SCRATCH/two-2.rc" | tr '\n' ' ')$(cat "$SCRATCH/two-1.err" "$SCRATCH/two-2.err")" "0 0 "
+    real=$(readlink "$locked/two/.pgwarden/local")
+    equals "one server" "$(server_pids "$real/data" | wc -l)" 1
+    expect_rc 0 "stop the two" bash -c "cd '$locked/two' && '$PGW' local stop"
+    rm -rf "$real"
 else
     ro="$SCRATCH/ro"
     mkdir -p "$ro" && chmod 500 "$ro"
