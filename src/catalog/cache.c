@@ -708,6 +708,19 @@ run_changes(PGconn *conn, struct pgw_cache_probe *probe, bool old_ok, const char
 	return 0;
 }
 
+char *
+catalog_oid_array(const uint32_t *oids, size_t n)
+{
+	struct pgw_buf b;
+
+	buf_init(&b);
+	buf_append_char(&b, '{');
+	for (size_t i = 0; i < n; i++)
+		buf_printf(&b, "%s%u", i ? "," : "", oids[i]);
+	buf_append_char(&b, '}');
+	return buf_steal(&b);
+}
+
 /*
  * Adds to probe->reread what depends on the relations in it (their text
  * names them); *doubt as for run_changes.
@@ -716,21 +729,15 @@ static int
 run_dependents(PGconn *conn, struct pgw_cache_probe *probe, struct pgw_catalog_stats *stats,
 			   char *doubt, size_t dsize)
 {
-	struct pgw_buf arr;
-	const char *params[1];
+	char	   *arr = catalog_oid_array(probe->reread, probe->nreread);
+	const char *params[1] = {arr};
 	PGresult   *res;
 	char		what[160] = "";
 	int			nwhat = 0;
 
-	buf_init(&arr);
-	buf_append_char(&arr, '{');
-	for (size_t i = 0; i < probe->nreread; i++)
-		buf_printf(&arr, "%s%u", i ? "," : "", probe->reread[i]);
-	buf_append_char(&arr, '}');
-	params[0] = arr.data;
 	res = PQexecParams(conn, q_dependents, 1, NULL, params, NULL, NULL, 0);
 	stats->queries++;
-	buf_release(&arr);
+	free(arr);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
 	{
 		pgw_error(PGW_ERR_CONNECT, "cannot read what depends on the changed relations");

@@ -90,4 +90,8 @@ void		catalog_cache_store(struct pgw_cache_probe *probe, const struct pgw_model 
 
 void		catalog_cache_probe_release(struct pgw_cache_probe *probe);
 
+/* The text form of an oid[] parameter ("{1,2,3}") for = ANY($1::oid[]);
+ * caller frees. */
+char	   *catalog_oid_array(const uint32_t *oids, size_t n);
+
 #endif

@@ -2142,22 +2142,18 @@ read_relations(PGconn *conn, const struct pgw_catalog_opts *opts, struct pgw_mod
 			"UNION ALL SELECT 'pg_catalog.pg_constraint'::pg_catalog.regclass, x.oid FROM pg_catalog.pg_constraint x WHERE x.conrelid = " OIDS ")",
 		load_depends},
 	};
-	struct pgw_buf arr;
+	char	   *arr;
 	int			rc = 0;
 
 	drop_oids(&m->relations, oids, n);
 	drop_oids(&m->sequences, oids, n);
 	map_cached(m);
-	buf_init(&arr);
-	buf_append_char(&arr, '{');
-	for (size_t i = 0; i < n; i++)
-		buf_printf(&arr, "%s%u", i ? "," : "", oids[i]);
-	buf_append_char(&arr, '}');
+	arr = catalog_oid_array(oids, n);
 	for (size_t k = 0; k < sizeof(steps) / sizeof(steps[0]) && rc == 0; k++)
 	{
 		const char *base = NULL;
 		char	   *sql;
-		const char *params[1] = {arr.data};
+		const char *params[1] = {arr};
 		PGresult   *res;
 
 		for (size_t r = 0; r < NREADERS; r++)
@@ -2178,7 +2174,7 @@ read_relations(PGconn *conn, const struct pgw_catalog_opts *opts, struct pgw_mod
 			steps[k].load(m, res);
 		PQclear(res);
 	}
-	buf_release(&arr);
+	free(arr);
 	if (rc == 0)
 	{
 		filter_list(m, &m->sequences);

@@ -1515,6 +1515,11 @@ gen_begin(struct gen *g, const struct pgw_model *m, const struct pgw_gen_opts *o
 	return 0;
 }
 
+/* the Json type both outputs start with (Supabase's shape) */
+static const char json_type[] =
+"export type Json =\n  | string\n  | number\n  | boolean\n  | null\n"
+"  | { [key: string]: Json | undefined }\n  | Json[]\n\n";
+
 /* "NAME: {" at depth 2 — "NAME: {}," when it will stay empty */
 static void
 group_open(struct pgw_buf *b, const char *name, size_t n)
@@ -1544,8 +1549,7 @@ gen_typescript(const struct pgw_model *m, const struct pgw_gen_opts *o,
 	if (gen_begin(&g, m, o, out) != 0)
 		return -1;
 
-	buf_append(out, "export type Json =\n  | string\n  | number\n  | boolean\n  | null\n"
-			   "  | { [key: string]: Json | undefined }\n  | Json[]\n\n");
+	buf_append(out, json_type);
 	buf_append(out, "export type Database = {\n");
 	for (size_t i = 0; i < g.schemas.n; i++)
 		put_schema(&g, g.schemas.items[i], &st);
@@ -1857,8 +1861,7 @@ gen_zod(const struct pgw_model *m, const struct pgw_gen_opts *o,
 	if (gen_begin(&g, m, o, out) != 0)
 		return -1;
 	buf_append(out, "import { z } from \"zod\"\n\n");
-	buf_append(out, "export type Json =\n  | string\n  | number\n  | boolean\n  | null\n"
-			   "  | { [key: string]: Json | undefined }\n  | Json[]\n\n");
+	buf_append(out, json_type);
 	buf_append(out, "export const Json: z.ZodType<Json> = z.lazy(() => z.union([NonNullJson, z.null()]))\n");
 	buf_append(out, "export const NonNullJson: z.ZodType<NonNullable<Json>> = z.lazy(() =>\n"
 			   "  z.union([\n    z.string(),\n    z.number(),\n    z.boolean(),\n"
